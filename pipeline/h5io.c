@@ -1,0 +1,370 @@
+#include "h5io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <signal.h>
+#include <hdf5_hl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- errors --------------------------------------------------------------- */
+
+typedef struct { char desc[512]; char func[128]; } h5_last;
+
+static herr_t walk_innermost(unsigned n, const H5E_error2_t *err, void *ctx) {
+    h5_last *last = ctx;
+    if (n == 0) { /* innermost: closest to the cause */
+        snprintf(last->desc, sizeof last->desc, "%s", err->desc ? err->desc : "");
+        snprintf(last->func, sizeof last->func, "%s", err->func_name ? err->func_name : "");
+    }
+    return 0;
+}
+
+int am_h5_fail(am_err *e, const char *file, int line, const char *call, const char *what) {
+    h5_last last = {{0}, {0}};
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_innermost, &last);
+    H5Eclear2(H5E_DEFAULT);
+    return am_fail(e, "%s: HDF5 error in %s (%s:%d): %s%s%s", what, call, file, line,
+                   last.desc[0] ? last.desc : "unknown error", last.func[0] ? " in " : "",
+                   last.func);
+}
+
+void am_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+const char *am_h5_name(hid_t id) {
+    static _Thread_local char buf[4096];
+    if (H5Fget_name(id, buf, sizeof buf) < 0) snprintf(buf, sizeof buf, "(unknown file)");
+    return buf;
+}
+
+/* ---- atomic output files -------------------------------------------------- */
+
+/* Remove "<path>.tmp-<pid>" files left by killed writers (pid no longer alive). */
+static void remove_stale_tmp(const char *path) {
+    char pattern[4200];
+    snprintf(pattern, sizeof pattern, "%s.tmp-*", path);
+    glob_t g;
+    if (glob(pattern, 0, NULL, &g) != 0) return;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        const char *dash = strrchr(g.gl_pathv[i], '-');
+        long pid = dash ? strtol(dash + 1, NULL, 10) : 0;
+        if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) unlink(g.gl_pathv[i]);
+    }
+    globfree(&g);
+}
+
+int am_h5_out_create(am_h5_out *o, const char *path, am_err *e) {
+    memset(o, 0, sizeof *o);
+    o->file = H5I_INVALID_HID;
+    if (strlen(path) >= sizeof o->path) return am_fail(e, "%s: path too long", path);
+    snprintf(o->path, sizeof o->path, "%s", path);
+    snprintf(o->tmp, sizeof o->tmp, "%s.tmp-%ld", path, (long)getpid());
+    remove_stale_tmp(path);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    o->file = H5Fcreate(o->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (o->file < 0) {
+        am_h5_fail(e, __FILE__, __LINE__, "H5Fcreate", o->tmp);
+        return am_wrap(e, "cannot create %s (is the directory writable?)", path);
+    }
+    return 0;
+}
+
+int am_h5_out_commit(am_h5_out *o, am_err *e) {
+    if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0 || H5Fclose(o->file) < 0) {
+        o->file = H5I_INVALID_HID;
+        am_h5_fail(e, __FILE__, __LINE__, "H5Fclose", o->tmp);
+        am_wrap(e, "writing %s failed (disk full?)", o->path);
+        unlink(o->tmp);
+        return -1;
+    }
+    o->file = H5I_INVALID_HID;
+    /* Make the bytes durable before the name says the file is complete. */
+    int fd = open(o->tmp, O_RDONLY);
+    if (fd >= 0) { fsync(fd); close(fd); }
+    if (rename(o->tmp, o->path) != 0) {
+        int saved = errno;
+        unlink(o->tmp);
+        errno = saved;
+        return am_fail_errno(e, "cannot rename %s to %s", o->tmp, o->path);
+    }
+    return 0;
+}
+
+void am_h5_out_abort(am_h5_out *o) {
+    if (o->file >= 0) H5Fclose(o->file);
+    o->file = H5I_INVALID_HID;
+    if (o->tmp[0]) unlink(o->tmp);
+}
+
+hid_t am_h5_open_input(const char *path, const char *schema, am_err *e) {
+    if (access(path, R_OK) != 0) {
+        am_fail_errno(e, "%s", path);
+        return H5I_INVALID_HID;
+    }
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        am_h5_fail(e, __FILE__, __LINE__, "H5Fopen", path);
+        am_wrap(e, "%s is not a readable HDF5 file", path);
+        return H5I_INVALID_HID;
+    }
+    if (schema) {
+        char *got = NULL;
+        if (am_h5_read_attr_str(f, "schema", &got, e) < 0) {
+            H5Fclose(f);
+            am_fail(e, "%s: no 'schema' attribute; expected a file of schema %s", path, schema);
+            return H5I_INVALID_HID;
+        }
+        int ok = strcmp(got, schema) == 0;
+        if (!ok) am_fail(e, "%s: schema is '%s', expected '%s' (written by another version? re-run the stage)",
+                         path, got, schema);
+        free(got);
+        if (!ok) { H5Fclose(f); return H5I_INVALID_HID; }
+    }
+    return f;
+}
+
+/* ---- attributes ----------------------------------------------------------- */
+
+static hid_t utf8_type(void) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}
+
+static int attr_write(hid_t loc, const char *name, hid_t type, hid_t space, const void *v, am_err *e) {
+    if (H5Aexists(loc, name) > 0) H5Adelete(loc, name);
+    hid_t a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = a < 0 ? am_h5_fail(e, __FILE__, __LINE__, "H5Acreate2", name)
+                   : AM_H5(H5Awrite(a, type, v), e, name);
+    if (a >= 0) H5Aclose(a);
+    return rc;
+}
+
+int am_h5_attr_str(hid_t loc, const char *name, const char *value, am_err *e) {
+    hid_t t = utf8_type(), s = H5Screate(H5S_SCALAR);
+    int rc = attr_write(loc, name, t, s, &value, e);
+    H5Sclose(s); H5Tclose(t);
+    return rc;
+}
+
+int am_h5_attr_strs(hid_t loc, const char *name, const char *const *values, int n, am_err *e) {
+    hsize_t d = (hsize_t)n;
+    hid_t t = utf8_type(), s = H5Screate_simple(1, &d, NULL);
+    int rc = attr_write(loc, name, t, s, values, e);
+    H5Sclose(s); H5Tclose(t);
+    return rc;
+}
+
+int am_h5_attr_i64(hid_t loc, const char *name, int64_t value, am_err *e) {
+    hid_t s = H5Screate(H5S_SCALAR);
+    int rc = attr_write(loc, name, H5T_NATIVE_INT64, s, &value, e);
+    H5Sclose(s);
+    return rc;
+}
+
+int am_h5_attr_f64(hid_t loc, const char *name, double value, am_err *e) {
+    hid_t s = H5Screate(H5S_SCALAR);
+    int rc = attr_write(loc, name, H5T_NATIVE_DOUBLE, s, &value, e);
+    H5Sclose(s);
+    return rc;
+}
+
+int am_h5_read_attr_str(hid_t loc, const char *name, char **value, am_err *e) {
+    *value = NULL;
+    if (H5Aexists(loc, name) <= 0) return am_fail(e, "%s: attribute '%s' missing", am_h5_name(loc), name);
+    int rc = -1;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT), ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    if (AM_H5ID(a, e, name)) goto out;
+    ft = H5Aget_type(a);
+    if (H5Tget_class(ft) != H5T_STRING) { am_fail(e, "%s: attribute '%s' is not a string", am_h5_name(loc), name); goto out; }
+    if (H5Tis_variable_str(ft) > 0) {
+        char *s = NULL;
+        mt = utf8_type();
+        if (AM_H5(H5Aread(a, mt, &s), e, name)) goto out;
+        *value = strdup(s ? s : "");
+        H5free_memory(s);
+    } else {
+        size_t n = H5Tget_size(ft);
+        mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, n + 1);
+        *value = calloc(n + 2, 1);
+        if (AM_H5(H5Aread(a, mt, *value), e, name)) { free(*value); *value = NULL; goto out; }
+    }
+    rc = 0;
+out:
+    if (mt >= 0) H5Tclose(mt);
+    if (ft >= 0) H5Tclose(ft);
+    if (a >= 0) H5Aclose(a);
+    return rc;
+}
+
+int am_h5_read_attr_i64(hid_t loc, const char *name, int64_t *value, am_err *e) {
+    if (H5Aexists(loc, name) <= 0) return am_fail(e, "%s: attribute '%s' missing", am_h5_name(loc), name);
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (AM_H5ID(a, e, name)) return -1;
+    int rc = AM_H5(H5Aread(a, H5T_NATIVE_INT64, value), e, name);
+    H5Aclose(a);
+    return rc;
+}
+
+/* ---- datasets ------------------------------------------------------------- */
+
+hid_t am_h5_write(hid_t loc, const char *name, hid_t mem_type, hid_t file_type, int rank,
+                  const hsize_t *dims, const hsize_t *chunk, int level, const void *data,
+                  am_err *e) {
+    hid_t space = H5Screate_simple(rank, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t d = H5I_INVALID_HID;
+    hsize_t total = 1;
+    for (int i = 0; i < rank; i++) total *= dims[i];
+    if (chunk && total > 0) {
+        H5Pset_chunk(dcpl, rank, chunk);
+        if (level > 0) { H5Pset_shuffle(dcpl); H5Pset_deflate(dcpl, (unsigned)level); }
+    }
+    d = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (d < 0) { am_h5_fail(e, __FILE__, __LINE__, "H5Dcreate2", name); goto out; }
+    if (data && total > 0 && H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+        am_h5_fail(e, __FILE__, __LINE__, "H5Dwrite", name);
+        H5Dclose(d);
+        d = H5I_INVALID_HID;
+    }
+out:
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    return d;
+}
+
+hid_t am_h5_write_strs(hid_t loc, const char *name, int rank, const hsize_t *dims,
+                       const char *const *values, am_err *e) {
+    hid_t t = utf8_type();
+    hid_t d = am_h5_write(loc, name, t, t, rank, dims, NULL, 0, values, e);
+    H5Tclose(t);
+    return d;
+}
+
+int am_h5_read(hid_t loc, const char *name, hid_t mem_type, int rank, hsize_t *dims,
+               void **out, am_err *e) {
+    *out = NULL;
+    int rc = -1;
+    hid_t d = H5I_INVALID_HID, s = H5I_INVALID_HID;
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) {
+        am_fail(e, "%s: dataset '%s' missing", am_h5_name(loc), name);
+        goto out;
+    }
+    d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (AM_H5ID(d, e, name)) goto out;
+    s = H5Dget_space(d);
+    int r = H5Sget_simple_extent_ndims(s);
+    if (r != rank) {
+        am_fail(e, "%s: dataset '%s' has rank %d, expected %d", am_h5_name(loc), name, r, rank);
+        goto out;
+    }
+    H5Sget_simple_extent_dims(s, dims, NULL);
+    size_t n = 1;
+    for (int i = 0; i < rank; i++) n *= dims[i];
+    *out = malloc(n * H5Tget_size(mem_type) + 1);
+    if (!*out) { am_fail(e, "%s: out of memory reading '%s'", am_h5_name(loc), name); goto out; }
+    if (n && H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0) {
+        am_h5_fail(e, __FILE__, __LINE__, "H5Dread", name);
+        free(*out);
+        *out = NULL;
+        goto out;
+    }
+    rc = 0;
+out:
+    if (s >= 0) H5Sclose(s);
+    if (d >= 0) H5Dclose(d);
+    return rc;
+}
+
+int am_h5_read_strs(hid_t loc, const char *name, int rank, hsize_t *dims, char ***out, am_err *e) {
+    hid_t t = utf8_type();
+    char **raw = NULL;
+    int rc = am_h5_read(loc, name, t, rank, dims, (void **)&raw, e);
+    H5Tclose(t);
+    if (rc < 0) return -1;
+    size_t n = 1;
+    for (int i = 0; i < rank; i++) n *= dims[i];
+    *out = calloc(n ? n : 1, sizeof **out);
+    for (size_t i = 0; i < n; i++) {
+        (*out)[i] = strdup(raw[i] ? raw[i] : "");
+        H5free_memory(raw[i]);
+    }
+    free(raw);
+    return 0;
+}
+
+void am_h5_free_strs(char **s, size_t n) {
+    if (!s) return;
+    for (size_t i = 0; i < n; i++) free(s[i]);
+    free(s);
+}
+
+int am_h5_scale(hid_t loc, const char *scale, const char *label, const char *const *dsets,
+                const int *dims, int n, am_err *e) {
+    int rc = -1;
+    hid_t s = H5Dopen2(loc, scale, H5P_DEFAULT), d = H5I_INVALID_HID;
+    if (AM_H5ID(s, e, scale)) return -1;
+    if (AM_H5(H5DSset_scale(s, label), e, scale)) goto out;
+    for (int i = 0; i < n; i++) {
+        d = H5Dopen2(loc, dsets[i], H5P_DEFAULT);
+        if (AM_H5ID(d, e, dsets[i])) goto out;
+        if (AM_H5(H5DSattach_scale(d, s, (unsigned)dims[i]), e, dsets[i])) goto out;
+        H5DSset_label(d, (unsigned)dims[i], label);
+        H5Dclose(d);
+        d = H5I_INVALID_HID;
+    }
+    rc = 0;
+out:
+    if (d >= 0) H5Dclose(d);
+    H5Sclose(s);
+    return rc;
+}
+
+hid_t am_h5_f16_type(void) {
+    hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+    H5Tset_fields(t, 15, 10, 5, 0, 10);
+    H5Tset_precision(t, 16);
+    H5Tset_size(t, 2);
+    H5Tset_ebias(t, 15);
+    return t;
+}
+
+int am_h5_copy_plain(hid_t from, hid_t to, const char *name, am_err *e) {
+    int rc = -1;
+    void *buf = NULL;
+    hid_t d = H5I_INVALID_HID, t = H5I_INVALID_HID, mt = H5I_INVALID_HID, s = H5I_INVALID_HID,
+          o = H5I_INVALID_HID;
+    d = H5Dopen2(from, name, H5P_DEFAULT);
+    if (AM_H5ID(d, e, name)) goto out;
+    t = H5Dget_type(d);
+    mt = H5Tget_native_type(t, H5T_DIR_ASCEND);
+    s = H5Dget_space(d);
+    hssize_t n = H5Sget_simple_extent_npoints(s);
+    buf = malloc((size_t)(n > 0 ? n : 1) * H5Tget_size(mt));
+    if (n > 0 && AM_H5(H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), e, name)) goto out;
+    o = H5Dcreate2(to, name, t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (AM_H5ID(o, e, name)) goto out;
+    if (n > 0 && AM_H5(H5Dwrite(o, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), e, name)) goto out;
+    rc = 0;
+out:
+    if (buf && n > 0 && (H5Tis_variable_str(mt) > 0 || H5Tdetect_class(mt, H5T_VLEN) > 0)) {
+#if H5_VERSION_GE(1, 12, 0)
+        H5Treclaim(mt, s, H5P_DEFAULT, buf);
+#else
+        H5Dvlen_reclaim(mt, s, H5P_DEFAULT, buf);
+#endif
+    }
+    free(buf);
+    if (o >= 0) H5Dclose(o);
+    if (s >= 0) H5Sclose(s);
+    if (mt >= 0) H5Tclose(mt);
+    if (t >= 0) H5Tclose(t);
+    if (d >= 0) H5Dclose(d);
+    return rc;
+}

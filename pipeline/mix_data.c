@@ -1,0 +1,62 @@
+/* Reading mix.h5 for the model stages. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "h5io.h"
+#include "qwen3.h"
+#include "stages.h"
+
+int am_mix_load(const char *path, const am_qwen3 *m, am_mix_data *mx, am_err *e) {
+    memset(mx, 0, sizeof *mx);
+    int rc = -1;
+    char *fp = NULL, *ck = NULL;
+    hsize_t d4[4], d1[1], d2[2];
+    hid_t f = am_h5_open_input(path, AM_SCHEMA_MIX, e);
+    if (f < 0) return -1;
+    if (am_h5_read_attr_str(f, "fingerprint", &fp, e) < 0 ||
+        am_h5_read_attr_str(f, "checkpoint_fingerprint", &ck, e) < 0)
+        goto out;
+    if (strcmp(ck, m->fingerprint) != 0) {
+        am_fail(e, "%s was computed from a checkpoint with fingerprint %s, but %s has %s: re-run embed-mix",
+                path, ck, m->dir, m->fingerprint);
+        goto out;
+    }
+    snprintf(mx->fingerprint, sizeof mx->fingerprint, "%s", fp);
+    if (am_h5_read(f, "embeddings", H5T_NATIVE_FLOAT, 4, d4, (void **)&mx->emb, e) < 0 ||
+        am_h5_read(f, "prompt_length", H5T_NATIVE_INT32, 1, d1, (void **)&mx->plen, e) < 0 ||
+        am_h5_read(f, "n_pad", H5T_NATIVE_INT32, 2, d2, (void **)&mx->n_pad, e) < 0 ||
+        am_h5_read(f, "alpha", H5T_NATIVE_DOUBLE, 1, d1, (void **)&mx->alphas, e) < 0)
+        goto out;
+    mx->P = (int)d4[0];
+    mx->A = (int)d4[1];
+    mx->T = (int)d4[2];
+    mx->D = (int)d4[3];
+    if (mx->D != m->cfg.hidden_size) {
+        am_fail(e, "%s: embeddings have width %d but the model's hidden_size is %d", path, mx->D, m->cfg.hidden_size);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(fp);
+    free(ck);
+    H5Fclose(f);
+    if (rc < 0) am_mix_free(mx);
+    return rc;
+}
+
+void am_mix_free(am_mix_data *mx) {
+    free(mx->emb); free(mx->plen); free(mx->n_pad); free(mx->alphas);
+    memset(mx, 0, sizeof *mx);
+}
+
+int am_mix_copy_meta(const char *mix_path, hid_t to, am_err *e) {
+    static const char *names[] = {"pair", "alpha", "prompt_a", "prompt_b", "ids_a", "ids_b", "prompt_length"};
+    hid_t f = am_h5_open_input(mix_path, AM_SCHEMA_MIX, e);
+    if (f < 0) return -1;
+    int rc = 0;
+    for (size_t i = 0; i < sizeof names / sizeof *names && rc == 0; i++)
+        rc = am_h5_copy_plain(f, to, names[i], e);
+    H5Fclose(f);
+    return rc;
+}

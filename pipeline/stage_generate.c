@@ -1,0 +1,376 @@
+/* generate: batched generation from the mixed prompts with capture of every
+ * generated row; assembles the per-model cube (cube.h5) from the prompt maps
+ * of prefill.h5 and the captured rows, plus generations.tsv. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <unistd.h>
+
+#include "h5io.h"
+#include "qwen3.h"
+#include "runtime.h"
+#include "stages.h"
+#include "tokenizer.h"
+
+/* Per-unit map buffers: unit u holds [Lc][Hc][Sb][Sb], Sb = T_p + N. */
+typedef struct gen_maps {
+    const am_selection *sel;
+    float **unit;    /* [U] -> [Lc][Hc][Sb[u]][Sb[u]] */
+    int *Sb;         /* [U] */
+} gen_maps;
+
+static float *cell(const gen_maps *g, int u, int li, int h, int q) {
+    size_t S = (size_t)g->Sb[u];
+    return g->unit[u] + (((size_t)li * g->sel->Hc + h) * S + q) * S;
+}
+
+static int gen_hook(void *ctx, int layer, int unit, int q0, int nq, int nk, const float *probs, am_err *e) {
+    gen_maps *g = ctx;
+    const int li = g->sel->index[layer];
+    if (q0 + nq > g->Sb[unit]) return am_fail(e, "internal: row %d beyond map size %d", q0 + nq - 1, g->Sb[unit]);
+    for (int h = 0; h < g->sel->Hc; h++)
+        for (int i = 0; i < nq; i++)
+            memcpy(cell(g, unit, li, h, q0 + i), probs + ((size_t)h * nq + i) * nk, (size_t)nk * sizeof(float));
+    return 0;
+}
+
+typedef struct gen_progress { am_progress pr; int total; } gen_progress;
+static void gen_progress_cb(void *ctx, int step, int active) {
+    gen_progress *gp = ctx;
+    (void)active;
+    am_progress_update(&gp->pr, step, gp->total);
+}
+
+/* Read the prompt maps of unit (p, a) from prefill.h5 into the unit buffer. */
+static int load_prompt_maps(hid_t att, const gen_maps *g, int u, int p, int a, int Tp, int T, float *tmp, am_err *e) {
+    const int Lc = g->sel->Lc, Hc = g->sel->Hc;
+    hid_t fs = H5Dget_space(att);
+    hsize_t start[6] = {(hsize_t)p, (hsize_t)a, 0, 0, 0, 0}, count[6] = {1, 1, (hsize_t)Lc, (hsize_t)Hc, (hsize_t)T, (hsize_t)T};
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+    hid_t ms = H5Screate_simple(6, count, NULL);
+    int rc = AM_H5(H5Dread(att, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, tmp), e, "prefill attention");
+    H5Sclose(ms);
+    H5Sclose(fs);
+    if (rc < 0) return -1;
+    for (int li = 0; li < Lc; li++)
+        for (int h = 0; h < Hc; h++)
+            for (int q = 0; q < Tp; q++)
+                memcpy(cell(g, u, li, h, q), tmp + (((size_t)li * Hc + h) * T + q) * T, (size_t)Tp * sizeof(float));
+    return 0;
+}
+
+/* Tab-separated table of generated texts, one row per unit (atomic write). */
+static int write_tsv(const char *path, const char *model, const am_config *c, char **texts, const int *n_gen,
+                     am_err *e) {
+    char tmp[4400];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return am_fail_errno(e, "cannot write %s", tmp);
+    fprintf(f, "model\tpair\talpha\tgenerated_tokens\ttext\n");
+    for (int p = 0; p < c->n_pairs; p++)
+        for (int a = 0; a < c->n_alphas; a++) {
+            int u = p * c->n_alphas + a;
+            fprintf(f, "%s\t%s\t%g\t%d\t", model, c->pairs[p].key, c->alphas[a], n_gen[u]);
+            for (const char *s = texts[u]; *s; s++) { /* escape as in TSV/CSV readers' \t \n \\ */
+                if (*s == '\t') fputs("\\t", f);
+                else if (*s == '\n') fputs("\\n", f);
+                else if (*s == '\r') fputs("\\r", f);
+                else if (*s == '\\') fputs("\\\\", f);
+                else fputc(*s, f);
+            }
+            fputc('\n', f);
+        }
+    if (fflush(f) != 0 || ferror(f) || fclose(f) != 0) {
+        unlink(tmp);
+        return am_fail_errno(e, "writing %s failed", tmp);
+    }
+    if (rename(tmp, path) != 0) { unlink(tmp); return am_fail_errno(e, "cannot rename %s", tmp); }
+    return 0;
+}
+
+/* Read a whole small text file (config.json) for provenance. */
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return strdup("");
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    size_t got = fread(b, 1, (size_t)n, f);
+    b[got] = 0;
+    fclose(f);
+    return b;
+}
+
+/* NeXus view for h5web: /entry/maps (NXdata) with soft links to the cube. */
+static int write_nexus(hid_t f, am_err *e) {
+    static const char *axes[] = {"pair", "alpha", "layer", "head", "query", "key"};
+    int rc = -1;
+    hid_t entry = H5Gcreate2(f, "entry", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), maps = H5I_INVALID_HID;
+    if (AM_H5ID(entry, e, "/entry")) return -1;
+    maps = H5Gcreate2(entry, "maps", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (AM_H5ID(maps, e, "/entry/maps")) goto out;
+    if (am_h5_attr_str(f, "NX_class", "NXroot", e) < 0 || am_h5_attr_str(f, "default", "entry", e) < 0 ||
+        am_h5_attr_str(entry, "NX_class", "NXentry", e) < 0 || am_h5_attr_str(entry, "default", "maps", e) < 0 ||
+        am_h5_attr_str(maps, "NX_class", "NXdata", e) < 0 || am_h5_attr_str(maps, "signal", "attention", e) < 0 ||
+        am_h5_attr_strs(maps, "axes", axes, 6, e) < 0)
+        goto out;
+    const char *links[] = {"attention", "pair", "alpha", "layer", "head", "query", "key"};
+    for (int i = 0; i < 7; i++) {
+        char target[64];
+        snprintf(target, sizeof target, "/%s", links[i]);
+        if (AM_H5(H5Lcreate_soft(target, maps, links[i], H5P_DEFAULT, H5P_DEFAULT), e, links[i])) goto out;
+    }
+    rc = 0;
+out:
+    if (maps >= 0) H5Gclose(maps);
+    H5Gclose(entry);
+    return rc;
+}
+
+static hid_t write_i32(hid_t f, const char *name, int rank, const hsize_t *dims, const int32_t *v, am_err *e) {
+    return am_h5_write(f, name, H5T_NATIVE_INT32, H5T_STD_I32LE, rank, dims, NULL, 0, v, e);
+}
+
+static int32_t *iota(int n) {
+    int32_t *v = malloc((size_t)(n ? n : 1) * sizeof *v);
+    for (int i = 0; i < n; i++) v[i] = i;
+    return v;
+}
+
+int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_path, const char *out_path,
+                      am_err *e) {
+    const am_config *c = &s->cfg;
+    int rc = -1, have_model = 0;
+    am_qwen3 m;
+    am_mix_data mx = {0};
+    am_selection sel = {0};
+    am_runtime *rt = NULL;
+    am_tokenizer *tok = NULL;
+    am_h5_out out = {.file = H5I_INVALID_HID};
+    am_maps cube = {.dset = H5I_INVALID_HID, .fspace = H5I_INVALID_HID, .mspace = H5I_INVALID_HID, .ftype = H5I_INVALID_HID};
+    gen_maps g = {0};
+    hid_t pf = H5I_INVALID_HID, patt = H5I_INVALID_HID, d = H5I_INVALID_HID;
+    float *logits0 = NULL, *plogits = NULL, *tmp = NULL, *map = NULL;
+    int32_t *gen = NULL, *length = NULL, *gen_ids = NULL, *tmp_i = NULL;
+    int *n_gen = NULL, *units = NULL, *lens = NULL;
+    const float **emb = NULL;
+    char **texts = NULL;
+    char *model_config = NULL, *pf_mix = NULL;
+    char fp[17], pf_fp[17];
+    int U = 0;
+
+    if (am_qwen3_open(&m, s->model->checkpoint, e) < 0) return am_wrap(e, "model '%s'", s->model->name);
+    have_model = 1;
+    if (am_mix_load(mix_path, &m, &mx, e) < 0) goto out;
+    if (am_prov_fingerprint(prefill_path, AM_SCHEMA_PREFILL, pf_fp, e) < 0) goto out;
+    const char *parts[] = {s->config_hash, mx.fingerprint, pf_fp, m.fingerprint};
+    am_prov_hash(fp, "generate", parts, 4);
+    if (!s->force && am_prov_up_to_date(out_path, AM_SCHEMA_CUBE, fp)) {
+        if (!s->quiet) fprintf(stderr, "generate %s: %s is up to date\n", s->model->name, out_path);
+        rc = 0;
+        goto out;
+    }
+    pf = am_h5_open_input(prefill_path, AM_SCHEMA_PREFILL, e);
+    if (pf < 0) goto out;
+    if (am_h5_read_attr_str(pf, "mix_fingerprint", &pf_mix, e) < 0) goto out;
+    if (strcmp(pf_mix, mx.fingerprint) != 0) {
+        am_fail(e, "%s was computed from another mix.h5 (fingerprint %s, %s has %s): re-run forward",
+                prefill_path, pf_mix, mix_path, mx.fingerprint);
+        goto out;
+    }
+    if (am_selection_init(&sel, c, &m, e) < 0) goto out;
+    const int P = mx.P, A = mx.A, T = mx.T, V = m.cfg.vocab_size, N = c->max_new_tokens;
+    const int Lc = sel.Lc, Hc = sel.Hc;
+    U = P * A;
+    {
+        hsize_t dims[6];
+        patt = H5Dopen2(pf, "attention", H5P_DEFAULT);
+        if (AM_H5ID(patt, e, "prefill /attention")) goto out;
+        hid_t sp = H5Dget_space(patt);
+        int r = H5Sget_simple_extent_dims(sp, dims, NULL);
+        H5Sclose(sp);
+        if (r != 6 || dims[0] != (hsize_t)P || dims[1] != (hsize_t)A || dims[2] != (hsize_t)Lc ||
+            dims[3] != (hsize_t)Hc || dims[4] != (hsize_t)T) {
+            am_fail(e, "%s: /attention does not have shape [%d, %d, %d, %d, %d, %d] (capture selection changed?): "
+                    "re-run forward", prefill_path, P, A, Lc, Hc, T, T);
+            goto out;
+        }
+    }
+
+    const char *tp = s->model->tokenizer ? s->model->tokenizer : s->model->checkpoint;
+    if (am_tok_load(&tok, tp, e) < 0) goto out;
+    const int *eos = c->eos_ids ? c->eos_ids : m.cfg.eos_ids;
+    int n_eos = c->eos_ids ? c->n_eos : m.cfg.n_eos;
+
+    am_runtime_opts ro = {.max_units = U, .max_seq = T + N + 1, .threads = s->threads ? s->threads : c->threads};
+    if (am_runtime_init(&rt, &m, &ro, e) < 0) goto out;
+
+    /* Prefill every unit (no capture: the prompt maps come from prefill.h5). */
+    units = malloc((size_t)U * sizeof *units);
+    lens = malloc((size_t)U * sizeof *lens);
+    emb = malloc((size_t)U * sizeof *emb);
+    logits0 = malloc((size_t)U * V * sizeof *logits0); /* [U][V] */
+    for (int u = 0; u < U; u++) {
+        units[u] = u;
+        lens[u] = mx.plen[u / A];
+        emb[u] = mx.emb + (size_t)u * T * mx.D;
+        am_runtime_reset(rt, u, mx.n_pad[u], c->mask_pads);
+    }
+    am_progress pr0;
+    am_progress_start(&pr0, "generate", s->model->name, "prefill", s->quiet);
+    if (am_forward(rt, U, units, lens, emb, NULL, logits0, e) < 0) goto out;
+
+    /* The prefill must agree with what forward recorded. */
+    hsize_t ld[3];
+    if (am_h5_read(pf, "logits", H5T_NATIVE_FLOAT, 3, ld, (void **)&plogits, e) < 0) goto out;
+    for (int u = 0; u < U; u++) {
+        double maxabs = 0, maxdiff = 0;
+        for (int v = 0; v < V; v++) {
+            double a = logits0[(size_t)u * V + v], b = plogits[(size_t)u * V + v];
+            if (fabs(b) > maxabs) maxabs = fabs(b);
+            if (fabs(a - b) > maxdiff) maxdiff = fabs(a - b);
+        }
+        if (!(maxdiff <= 1e-3 * (maxabs > 1 ? maxabs : 1))) {
+            am_fail(e, "%s: logits of pair '%s' alpha %g differ from this run's prefill by %.3g (checkpoint "
+                    "or backend changed?): re-run forward", prefill_path, c->pairs[u / A].key, mx.alphas[u % A], maxdiff);
+            goto out;
+        }
+    }
+
+    /* Map buffers, with the prompt rows from prefill.h5. */
+    g.sel = &sel;
+    g.unit = calloc((size_t)U, sizeof *g.unit);
+    g.Sb = malloc((size_t)U * sizeof *g.Sb);
+    tmp = malloc((size_t)Lc * Hc * T * T * sizeof *tmp); /* [Lc][Hc][T][T] */
+    for (int u = 0; u < U; u++) {
+        g.Sb[u] = mx.plen[u / A] + N;
+        g.unit[u] = calloc((size_t)Lc * Hc * g.Sb[u] * g.Sb[u], sizeof(float));
+        if (!g.unit[u]) {
+            am_fail(e, "out of memory for the maps of %d units (%d layers x %d heads x %d^2 floats each): capture "
+                    "fewer layers or heads, or fewer new tokens", U, Lc, Hc, g.Sb[u]);
+            goto out;
+        }
+        if (load_prompt_maps(patt, &g, u, u / A, u % A, mx.plen[u / A], T, tmp, e) < 0) goto out;
+    }
+
+    /* Generation: all units advance together. */
+    gen = malloc((size_t)U * (N ? N : 1) * sizeof *gen); /* [U][N] */
+    n_gen = calloc((size_t)U, sizeof *n_gen);
+    gen_progress gp = {.total = N};
+    am_progress_start(&gp.pr, "generate", s->model->name, "tokens", s->quiet);
+    am_capture cap = {.fn = gen_hook, .ctx = &g, .layers = sel.mask, .heads = sel.heads, .n_heads = Hc};
+    am_gen_opts go = {.max_new_tokens = N, .eos_ids = eos, .n_eos = n_eos,
+                      .temperature = c->sample ? c->temperature : 0, .top_p = c->top_p, .seed = c->seed,
+                      .progress = gen_progress_cb, .progress_ctx = &gp};
+    if (N > 0 && am_generate(rt, U, units, logits0, &go, &cap, gen, n_gen, e) < 0) goto out;
+
+    /* Assemble the cube. */
+    int S = 1, Nmax = 0;
+    length = malloc((size_t)U * sizeof *length);
+    for (int u = 0; u < U; u++) {
+        length[u] = mx.plen[u / A] + n_gen[u];
+        if (length[u] > S) S = length[u];
+        if (n_gen[u] > Nmax) Nmax = n_gen[u];
+    }
+    if (am_h5_out_create(&out, out_path, e) < 0) goto out;
+    if (am_maps_create(&cube, out.file, "attention", P, A, Lc, Hc, S, c->store_f16, c->compression, e) < 0) goto out;
+    map = malloc((size_t)Hc * S * S * sizeof *map); /* [Hc][S][S] */
+    for (int u = 0; u < U; u++)
+        for (int li = 0; li < Lc; li++) {
+            memset(map, 0, (size_t)Hc * S * S * sizeof *map);
+            for (int h = 0; h < Hc; h++)
+                for (int q = 0; q < length[u]; q++)
+                    memcpy(map + ((size_t)h * S + q) * S, cell(&g, u, li, h, q), (size_t)(q + 1) * sizeof(float));
+            if (am_maps_write(&cube, u / A, u % A, li, map, e) < 0) goto out;
+        }
+    am_maps_close(&cube);
+
+    texts = calloc((size_t)U, sizeof *texts);
+    gen_ids = malloc((size_t)U * (Nmax ? Nmax : 1) * sizeof *gen_ids); /* [U][Nmax], -1 padded */
+    for (int u = 0; u < U; u++) {
+        size_t tl;
+        if (am_tok_decode(tok, gen + (size_t)u * N, (size_t)n_gen[u], &texts[u], &tl, e) < 0) goto out;
+        for (int j = 0; j < Nmax; j++) gen_ids[(size_t)u * Nmax + j] = j < n_gen[u] ? gen[(size_t)u * N + j] : -1;
+    }
+    hsize_t dPA[2] = {(hsize_t)P, (hsize_t)A}, dPAN[3] = {(hsize_t)P, (hsize_t)A, (hsize_t)Nmax};
+    hsize_t dS[1] = {(hsize_t)S}, dN[1] = {(hsize_t)Nmax}, dT[1] = {(hsize_t)T};
+#define W(call) do { if ((d = (call)) < 0) goto out; H5Dclose(d); d = H5I_INVALID_HID; } while (0)
+    W(write_i32(out.file, "length", 2, dPA, length, e));
+    W(write_i32(out.file, "generated_ids", 3, dPAN, gen_ids, e));
+    W(am_h5_write_strs(out.file, "text", 2, dPA, (const char *const *)texts, e));
+    tmp_i = iota(S); /* S >= T_max and S >= Nmax */
+    W(write_i32(out.file, "query", 1, dS, tmp_i, e));
+    W(write_i32(out.file, "key", 1, dS, tmp_i, e));
+    W(write_i32(out.file, "step", 1, dN, tmp_i, e));
+    W(write_i32(out.file, "token", 1, dT, tmp_i, e));
+#undef W
+    if (am_mix_copy_meta(mix_path, out.file, e) < 0 || am_selection_write(&sel, out.file, e) < 0) goto out;
+    {
+        const char *by_pair[] = {"attention", "length", "generated_ids", "text", "prompt_length", "ids_a", "ids_b",
+                                 "prompt_a", "prompt_b"};
+        const char *by_alpha[] = {"attention", "length", "generated_ids", "text"};
+        const char *att[] = {"attention"}, *ids[] = {"ids_a", "ids_b"}, *gid[] = {"generated_ids"};
+        const int z[] = {0, 0, 0, 0, 0, 0, 0, 0, 0}, one[] = {1, 1, 1, 1}, two[] = {2}, three[] = {3}, four[] = {4},
+                  five[] = {5}, two2[] = {1, 1};
+        if (am_h5_scale(out.file, "pair", "pair", by_pair, z, 9, e) < 0 ||
+            am_h5_scale(out.file, "alpha", "alpha", by_alpha, one, 4, e) < 0 ||
+            am_h5_scale(out.file, "layer", "layer", att, two, 1, e) < 0 ||
+            am_h5_scale(out.file, "head", "head", att, three, 1, e) < 0 ||
+            am_h5_scale(out.file, "query", "query", att, four, 1, e) < 0 ||
+            am_h5_scale(out.file, "key", "key", att, five, 1, e) < 0 ||
+            am_h5_scale(out.file, "step", "step", gid, two, 1, e) < 0 ||
+            am_h5_scale(out.file, "token", "token", ids, two2, 2, e) < 0)
+            goto out;
+    }
+    if (write_nexus(out.file, e) < 0) goto out;
+    char cfg_path[4200];
+    snprintf(cfg_path, sizeof cfg_path, "%s/config.json", s->model->checkpoint);
+    model_config = slurp(cfg_path);
+    {
+        hid_t mf = am_h5_open_input(mix_path, AM_SCHEMA_MIX, e);
+        int64_t pad_id = -1;
+        int prc = mf < 0 ? -1 : am_h5_read_attr_i64(mf, "pad_id", &pad_id, e);
+        if (mf >= 0) H5Fclose(mf);
+        if (prc < 0) goto out;
+        if (am_prov_write(out.file, s, AM_SCHEMA_CUBE, fp, e) < 0 ||
+            am_h5_attr_str(out.file, "model_config", model_config, e) < 0 ||
+            am_h5_attr_str(out.file, "checkpoint_fingerprint", m.fingerprint, e) < 0 ||
+            am_h5_attr_str(out.file, "mix_fingerprint", mx.fingerprint, e) < 0 ||
+            am_h5_attr_str(out.file, "prefill_fingerprint", pf_fp, e) < 0 ||
+            am_h5_attr_str(out.file, "storage_dtype", c->store_f16 ? "float16" : "float32", e) < 0 ||
+            am_h5_attr_i64(out.file, "pad_id", pad_id, e) < 0 ||
+            am_h5_attr_i64(out.file, "mask_pads", c->mask_pads, e) < 0 ||
+            am_h5_attr_str(out.file, "generation", c->sample ? "sample" : "greedy", e) < 0 ||
+            am_h5_attr_i64(out.file, "max_new_tokens", N, e) < 0)
+            goto out;
+    }
+    if (am_h5_out_commit(&out, e) < 0) goto out;
+
+    char tsv[4200];
+    am_stage_path(s, "generations.tsv", tsv, sizeof tsv);
+    if (write_tsv(tsv, s->model->name, c, texts, n_gen, e) < 0) goto out;
+    char summary[512];
+    snprintf(summary, sizeof summary, "%d units, up to %d new tokens, maps %d x %d -> %s", U, Nmax, S, S, out_path);
+    am_progress_end(&gp.pr, summary);
+    rc = 0;
+out:
+    if (d >= 0) H5Dclose(d);
+    am_maps_close(&cube);
+    if (rc < 0) am_h5_out_abort(&out);
+    if (patt >= 0) H5Dclose(patt);
+    if (pf >= 0) H5Fclose(pf);
+    if (g.unit) for (int u = 0; u < U; u++) free(g.unit[u]);
+    free(g.unit); free(g.Sb);
+    if (texts) for (int u = 0; u < U; u++) free(texts[u]);
+    free(texts);
+    free(logits0); free(plogits); free(tmp); free(map); free(gen); free(length); free(gen_ids); free(tmp_i);
+    free(n_gen); free(units); free(lens); free(emb); free(model_config); free(pf_mix);
+    am_tok_free(tok);
+    am_runtime_free(rt);
+    am_selection_free(&sel);
+    am_mix_free(&mx);
+    if (have_model) am_qwen3_close(&m);
+    return rc;
+}

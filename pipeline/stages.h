@@ -1,0 +1,119 @@
+/* The pipeline's stages as library calls. Each stage reads its inputs, writes
+ * one HDF5 file atomically and records provenance; the stage programs in
+ * stages/ are thin CLIs around these. A stage whose output exists with the
+ * fingerprint it would compute is skipped (up to date). */
+#ifndef AM_STAGES_H
+#define AM_STAGES_H
+
+#include <hdf5.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "error.h"
+
+#define AM_SCHEMA_TOKENS  "attnmix.tokens/1"
+#define AM_SCHEMA_MIX     "attnmix.mix/1"
+#define AM_SCHEMA_PREFILL "attnmix.prefill/1"
+#define AM_SCHEMA_CUBE    "attnmix.cube/1"
+
+/* Everything a stage needs to know about the run it belongs to. */
+typedef struct am_stage {
+    am_config cfg;
+    const am_model_cfg *model;   /* the model this stage works on */
+    char out_dir[4096];          /* <output_dir>/<model> */
+    char config_hash[17];        /* FNV-1a of the YAML text */
+    int force;                   /* recompute even if up to date */
+    int quiet;                   /* no progress on stderr */
+    int threads;                 /* 0 = config's */
+} am_stage;
+
+int am_stage_init(am_stage *s, const char *config_path, const char *model_name, am_err *e);
+void am_stage_free(am_stage *s);
+
+/* Default file paths inside s->out_dir. */
+void am_stage_path(const am_stage *s, const char *file, char *out, size_t n);
+
+int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e);
+int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_path, am_err *e);
+int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am_err *e);
+int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_path,
+                      const char *out_path, am_err *e);
+
+/* Command-line front end shared by the stage programs:
+ *   attnmix-<stage> --config FILE --model NAME [--in PATH...] [--out PATH] [--force] [--threads N] [--quiet]
+ * stage: "tokenize", "embed-mix", "forward" or "generate". Returns the exit status. */
+int am_stage_main(const char *stage, int argc, char **argv);
+
+/* ---- shared by the stage implementations ---------------------------------- */
+
+/* Write the provenance attributes every stage file carries. */
+int am_prov_write(hid_t f, const am_stage *s, const char *schema, const char *fingerprint,
+                  am_err *e);
+/* Returns 1 if path exists, has `schema` and its fingerprint attribute equals
+ * fingerprint (and then refreshes its mtime for make); 0 otherwise. */
+int am_prov_up_to_date(const char *path, const char *schema, const char *fingerprint);
+/* Read a file's fingerprint attribute (schema checked). */
+int am_prov_fingerprint(const char *path, const char *schema, char out[17], am_err *e);
+/* fingerprint = hash of the stage name and the given strings. */
+void am_prov_hash(char out[17], const char *stage, const char *const *parts, int n);
+
+/* Progress line on stderr: "<stage> <model>: <done>/<total> <what>, ETA 12s". */
+typedef struct am_progress {
+    const char *stage, *model, *what;
+    double t0, last;
+    int quiet;
+} am_progress;
+void am_progress_start(am_progress *p, const char *stage, const char *model, const char *what, int quiet);
+void am_progress_update(am_progress *p, long done, long total);
+void am_progress_end(am_progress *p, const char *summary);
+double am_now(void);
+
+/* Writer of an /attention dataset [P, A, L, H, S, S], one map per chunk,
+ * float32 or float16 (converted here), shuffle + deflate. */
+typedef struct am_maps {
+    hid_t dset, fspace, mspace, ftype;
+    int H, S, f16;
+    uint16_t *half;    /* [H][S][S] staging for float16 */
+} am_maps;
+int am_maps_create(am_maps *w, hid_t file, const char *name, int P, int A, int L, int H, int S,
+                   int f16, int level, am_err *e);
+/* maps: [H][S][S] float32, all heads of one (pair, alpha, layer). */
+int am_maps_write(am_maps *w, int p, int a, int l, const float *maps, am_err *e);
+void am_maps_close(am_maps *w);
+
+/* The capture selection of the config resolved against a model: layers[Lc]
+ * and heads[Hc] (model indices), and index[L]: model layer -> position in
+ * layers, or -1 when not captured. */
+typedef struct am_selection {
+    int *layers, Lc;
+    int *heads, Hc;
+    int *index;
+    unsigned char *mask;   /* [L] 1 = captured, for am_capture.layers */
+} am_selection;
+struct am_qwen3;
+int am_selection_init(am_selection *sel, const am_config *c, const struct am_qwen3 *m, am_err *e);
+void am_selection_free(am_selection *sel);
+/* Write the /layer and /head scale datasets of a selection. */
+int am_selection_write(const am_selection *sel, hid_t file, am_err *e);
+
+/* The contents of mix.h5 a model stage needs. */
+typedef struct am_mix_data {
+    int P, A, T, D;          /* pairs, alphas, T_max, hidden size */
+    float *emb;              /* [P][A][T][D] mixed input embeddings */
+    int32_t *plen;           /* [P] prompt length */
+    int32_t *n_pad;          /* [P][A] pads to mask (mask_pads) */
+    double *alphas;          /* [A] */
+    char fingerprint[17];
+} am_mix_data;
+struct am_qwen3;
+/* Read mix.h5 and check it was computed with this checkpoint. */
+int am_mix_load(const char *path, const struct am_qwen3 *m, am_mix_data *mx, am_err *e);
+void am_mix_free(am_mix_data *mx);
+/* Copy the per-pair/per-alpha metadata of mix.h5 (pair, alpha, prompts, ids,
+ * prompt_length) into an output file. */
+int am_mix_copy_meta(const char *mix_path, hid_t to, am_err *e);
+
+/* mkdir -p */
+int am_mkdirs(const char *path, am_err *e);
+
+#endif

@@ -1,0 +1,204 @@
+/* attnmix: the driver. `attnmix run CONFIG` runs the whole experiment through
+ * a generated Makefile (parallel with -j, incremental, resumable);
+ * `attnmix <stage> ...` runs one stage program. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "stages.h"
+
+static const char *PROGRAMS[] = {"tokenize", "embed-mix", "forward", "generate", "analyze", "plot",
+                                 "make-checkpoint"};
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: attnmix run CONFIG.yaml [-j N] [--force] [--dry-run]\n"
+            "       attnmix <stage> [stage options]   (attnmix <stage> --help)\n"
+            "       attnmix --help | --version\n\n"
+            "Mixes prompt pairs in embedding space, runs Qwen3 models on the mixes with\n"
+            "greedy generation and captures every attention map into HDF5 cubes.\n\n"
+            "run CONFIG.yaml     run every stage of the experiment: tokenize, embed-mix,\n"
+            "                    forward, generate (per model), analyze, plot; writes\n"
+            "                    OUT/Makefile and runs it, so a second run only redoes what\n"
+            "                    changed and a killed run resumes\n"
+            "  -j, --jobs N      stages run in parallel (default 1)\n"
+            "  -f, --force       recompute everything\n"
+            "  -n, --dry-run     write OUT/Makefile and show the commands only\n\n"
+            "stages: tokenize, embed-mix, forward, generate, analyze, plot, make-checkpoint\n");
+}
+
+/* Directory of this executable (the stage programs live beside it). */
+static int bin_dir(char *out, size_t n) {
+    char buf[PATH_MAX];
+    ssize_t k = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (k <= 0) return -1;
+    buf[k] = 0;
+    char *slash = strrchr(buf, '/');
+    if (!slash) return -1;
+    *slash = 0;
+    snprintf(out, n, "%s", buf);
+    return 0;
+}
+
+/* Quote a path for make recipes run by /bin/sh. */
+static void sq(FILE *f, const char *s) {
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'') fputs("'\\''", f);
+        else fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+/* Make targets cannot contain spaces or colons; model names and output dirs are checked. */
+static int make_safe(const char *s) {
+    for (; *s; s++)
+        if (*s == ' ' || *s == ':' || *s == '#' || *s == '$' || *s == '%' || *s == '\t' || *s == '\n') return 0;
+    return 1;
+}
+
+static int write_makefile(const am_config *c, const char *bin, const char *path, int force, am_err *e) {
+    char tmp[PATH_MAX + 32];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return am_fail_errno(e, "cannot write %s", tmp);
+    const char *O = c->output_dir;
+    const int M = c->n_models, steps = 4 * M + 2;
+    fprintf(f, "# Written by `attnmix run %s`; rerun that command rather than editing.\n", c->path);
+    fprintf(f, ".DELETE_ON_ERROR:\n.SUFFIXES:\nBIN := %s\nCONFIG := %s\nFLAGS :=%s\n\n", bin, c->path,
+            force ? " --force" : "");
+    fprintf(f, "all: %s/figures/index.html\n\n", O);
+    int k = 0;
+    for (int i = 0; i < M; i++) {
+        const char *m = c->models[i].name, *ck = c->models[i].checkpoint;
+        fprintf(f, "%s/%s/tokens.h5: $(CONFIG)\n\t@echo '[%d/%d] tokenize %s' >&2\n"
+                   "\t@$(BIN)/attnmix-tokenize --config $(CONFIG) --model %s --out $@ $(FLAGS)\n\n",
+                O, m, ++k, steps, m, m);
+        fprintf(f, "%s/%s/mix.h5: %s/%s/tokens.h5 %s/config.json\n\t@echo '[%d/%d] embed-mix %s' >&2\n"
+                   "\t@$(BIN)/attnmix-embed-mix --config $(CONFIG) --model %s --in1 $< --out $@ $(FLAGS)\n\n",
+                O, m, O, m, ck, ++k, steps, m, m);
+        fprintf(f, "%s/%s/prefill.h5: %s/%s/mix.h5\n\t@echo '[%d/%d] forward %s' >&2\n"
+                   "\t@$(BIN)/attnmix-forward --config $(CONFIG) --model %s --in1 $< --out $@ $(FLAGS)\n\n",
+                O, m, O, m, ++k, steps, m, m);
+        fprintf(f, "%s/%s/cube.h5: %s/%s/mix.h5 %s/%s/prefill.h5\n\t@echo '[%d/%d] generate %s' >&2\n"
+                   "\t@$(BIN)/attnmix-generate --config $(CONFIG) --model %s --in1 %s/%s/mix.h5 --in2 %s/%s/prefill.h5 "
+                   "--out $@ $(FLAGS)\n\n",
+                O, m, O, m, O, m, ++k, steps, m, m, O, m, O, m);
+    }
+    fprintf(f, "CUBES :=");
+    for (int i = 0; i < M; i++) fprintf(f, " %s/%s/cube.h5", O, c->models[i].name);
+    fprintf(f, "\n\n%s/analysis.h5: $(CUBES)\n\t@echo '[%d/%d] analyze' >&2\n\t@$(BIN)/attnmix-analyze --seed %llu --out $@",
+            O, ++k, steps, (unsigned long long)c->seed);
+    for (int i = 0; i < M; i++) fprintf(f, " --name %s=%s/%s/cube.h5", c->models[i].name, O, c->models[i].name);
+    fprintf(f, "\n\n%s/figures/index.html: %s/analysis.h5 $(CUBES)\n\t@echo '[%d/%d] plot' >&2\n"
+               "\t@$(BIN)/attnmix-plot report --analysis %s/analysis.h5 --outdir %s/figures",
+            O, O, ++k, steps, O, O);
+    for (int i = 0; i < M; i++) {
+        fprintf(f, " --cube %s/%s/cube.h5 --tokenizer ", O, c->models[i].name);
+        sq(f, c->models[i].tokenizer ? c->models[i].tokenizer : c->models[i].checkpoint);
+    }
+    fprintf(f, "\n");
+    if (fflush(f) != 0 || ferror(f) || fclose(f) != 0) { unlink(tmp); return am_fail_errno(e, "writing %s", tmp); }
+    if (rename(tmp, path) != 0) { unlink(tmp); return am_fail_errno(e, "cannot rename %s", tmp); }
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv) {
+    static const struct option opts[] = {{"jobs", required_argument, 0, 'j'}, {"force", no_argument, 0, 'f'},
+                                         {"dry-run", no_argument, 0, 'n'}, {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    int jobs = 1, force = 0, dry = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "j:fnh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': jobs = atoi(optarg); break;
+        case 'f': force = 1; break;
+        case 'n': dry = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1) { usage(stderr); return 2; }
+    am_config cfg;
+    am_err e = {{0}};
+    if (am_config_load(&cfg, argv[optind], &e) < 0) {
+        fprintf(stderr, "attnmix: %s\n", e.msg);
+        return 1;
+    }
+    int rc = 1;
+    char bin[PATH_MAX], mk[PATH_MAX + 16];
+    if (cfg.warnings[0]) fprintf(stderr, "attnmix: warning: %s\n", cfg.warnings);
+    if (bin_dir(bin, sizeof bin) < 0) { fprintf(stderr, "attnmix: cannot find own directory\n"); goto out; }
+    if (!make_safe(cfg.output_dir) || !make_safe(cfg.path)) {
+        fprintf(stderr, "attnmix: %s: output_dir and the config path must not contain spaces, ':', '#', '$' or '%%'\n",
+                cfg.path);
+        goto out;
+    }
+    for (int i = 0; i < cfg.n_models; i++)
+        if (!make_safe(cfg.models[i].checkpoint)) {
+            fprintf(stderr, "attnmix: %s: checkpoint path of model '%s' must not contain spaces, ':', '#', '$' or '%%'\n",
+                    cfg.path, cfg.models[i].name);
+            goto out;
+        }
+    if (am_mkdirs(cfg.output_dir, &e) < 0) { fprintf(stderr, "attnmix: %s\n", e.msg); goto out; }
+    snprintf(mk, sizeof mk, "%s/Makefile", cfg.output_dir);
+    if (write_makefile(&cfg, bin, mk, force, &e) < 0) { fprintf(stderr, "attnmix: %s\n", e.msg); goto out; }
+    fprintf(stderr, "attnmix: experiment '%s': %d model(s) x %d pairs x %d alphas -> %s\n", cfg.experiment,
+            cfg.n_models, cfg.n_pairs, cfg.n_alphas, cfg.output_dir);
+    char jobs_s[32];
+    snprintf(jobs_s, sizeof jobs_s, "-j%d", jobs > 0 ? jobs : 1);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *args[] = {"make", "--no-print-directory", "-f", mk, jobs_s, dry ? "-n" : NULL, NULL};
+        execvp("make", args);
+        fprintf(stderr, "attnmix: cannot run make: %s\n", strerror(errno));
+        _exit(127);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "attnmix: the run stopped early; fix the error above and rerun: finished stages are kept\n");
+        goto out;
+    }
+    if (!dry) {
+        fprintf(stderr, "\nattnmix: done. Outputs in %s:\n", cfg.output_dir);
+        for (int i = 0; i < cfg.n_models; i++)
+            fprintf(stderr, "  %s/%s/cube.h5            attention cube (h5py, xarray, HDFView, h5web)\n"
+                            "  %s/%s/generations.tsv    generated texts\n",
+                    cfg.output_dir, cfg.models[i].name, cfg.output_dir, cfg.models[i].name);
+        fprintf(stderr, "  %s/analysis.h5             head statistics, PCA, t-SNE\n"
+                        "  %s/figures/index.html      figures (open in a browser)\n",
+                cfg.output_dir, cfg.output_dir);
+    }
+    rc = 0;
+out:
+    am_config_free(&cfg);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { usage(stderr); return 2; }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) { usage(stdout); return 0; }
+    if (!strcmp(cmd, "--version")) { printf("attnmix %s (%s)\n", ATTNMIX_VERSION, ATTNMIX_GIT_COMMIT); return 0; }
+    if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof PROGRAMS / sizeof *PROGRAMS; i++) {
+        if (strcmp(cmd, PROGRAMS[i]) != 0) continue;
+        char bin[PATH_MAX], exe[PATH_MAX + 64];
+        if (bin_dir(bin, sizeof bin) < 0) { fprintf(stderr, "attnmix: cannot find own directory\n"); return 1; }
+        snprintf(exe, sizeof exe, "%s/attnmix-%s", bin, cmd);
+        argv[1] = exe;
+        execv(exe, argv + 1);
+        fprintf(stderr, "attnmix: cannot run %s: %s\n", exe, strerror(errno));
+        return 1;
+    }
+    fprintf(stderr, "attnmix: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}
