@@ -19,9 +19,10 @@ deps:
 	@tools/setup-deps.sh
 
 $(BUILD)/CMakeCache.txt: | deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -Wno-dev >$(BUILD).configure.log 2>&1 || \
-	  { cat $(BUILD).configure.log; exit 1; }
-	@grep -h "attnmix:" $(BUILD).configure.log || true
+	@mkdir -p $(BUILD)
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -Wno-dev >$(BUILD)/configure.log 2>&1 || \
+	  { cat $(BUILD)/configure.log; exit 1; }
+	@grep -h "attnmix:" $(BUILD)/configure.log || true
 
 configure: $(BUILD)/CMakeCache.txt
 
@@ -41,4 +42,4 @@ bench: build
 	@tools/run-benchmarks.sh
 
 clean:
-	rm -rf $(BUILD) $(BUILD).configure.log
+	rm -rf $(BUILD)
