@@ -72,8 +72,11 @@ double am_now(void);
  * float32 or float16 (converted here), shuffle + deflate. */
 typedef struct am_maps {
     hid_t dset, fspace, mspace, ftype;
-    int H, S, f16;
-    uint16_t *half;    /* [H][S][S] staging for float16 */
+    int H, S, f16, level;
+    uint16_t *half;       /* [H][S][S] staging for float16 */
+    unsigned char *shuf;  /* [H][S*S*elem] shuffled chunk bytes (level > 0) */
+    unsigned char *z;     /* [H][zcap] deflated chunks */
+    size_t zcap, *zlen;   /* zlen: [H] */
 } am_maps;
 int am_maps_create(am_maps *w, hid_t file, const char *name, int P, int A, int L, int H, int S,
                    int f16, int level, am_err *e);
