@@ -23,7 +23,8 @@ static void usage(FILE *f, const stage_desc *d) {
             "usage: attnmix-%s --config FILE --model NAME [options]\n"
             "  %s.\n\n"
             "  -c, --config FILE   experiment YAML\n"
-            "  -m, --model NAME    model of the config (default: the first)\n",
+            "  -m, --model NAME    model of the config (default: the first)\n"
+            "  -p, --pair KEY      only this pair (a shard): outputs in OUT/<model>/pairs/KEY/\n",
             d->name, d->summary);
     for (int i = 0; i < 2 && d->inputs[i]; i++)
         fprintf(f, "      --in%d PATH      input %s (default OUT/<model>/%s)\n", i + 1, d->inputs[i], d->inputs[i]);
@@ -43,17 +44,19 @@ int am_stage_main(const char *stage, int argc, char **argv) {
     if (!d) { fprintf(stderr, "attnmix: unknown stage '%s'\n", stage); return 2; }
     static const struct option opts[] = {
         {"config", required_argument, 0, 'c'}, {"model", required_argument, 0, 'm'},
+        {"pair", required_argument, 0, 'p'},
         {"in1", required_argument, 0, '1'},    {"in2", required_argument, 0, '2'},
         {"out", required_argument, 0, 'o'},    {"force", no_argument, 0, 'f'},
         {"threads", required_argument, 0, 't'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *config = NULL, *model = NULL, *in[2] = {NULL, NULL}, *outp = NULL;
+    const char *config = NULL, *model = NULL, *pair = NULL, *in[2] = {NULL, NULL}, *outp = NULL;
     int force = 0, quiet = 0, threads = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:m:o:ft:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:m:p:o:ft:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;
         case 'm': model = optarg; break;
+        case 'p': pair = optarg; break;
         case '1': in[0] = optarg; break;
         case '2': in[1] = optarg; break;
         case 'o': outp = optarg; break;
@@ -75,6 +78,11 @@ int am_stage_main(const char *stage, int argc, char **argv) {
     am_stage s;
     if (am_stage_init(&s, config, model, &e) < 0) {
         fprintf(stderr, "attnmix-%s: %s\n", d->name, e.msg);
+        return 1;
+    }
+    if (pair && am_stage_select_pair(&s, pair, &e) < 0) {
+        fprintf(stderr, "attnmix-%s: %s\n", d->name, e.msg);
+        am_stage_free(&s);
         return 1;
     }
     s.force = force;

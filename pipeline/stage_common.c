@@ -53,7 +53,26 @@ int am_stage_init(am_stage *s, const char *config_path, const char *model_name, 
     return am_mkdirs(s->out_dir, e);
 }
 
-void am_stage_free(am_stage *s) { am_config_free(&s->cfg); }
+int am_stage_select_pair(am_stage *s, const char *key, am_err *e) {
+    am_config *c = &s->cfg;
+    int found = -1;
+    for (int p = 0; p < c->n_pairs; p++)
+        if (strcmp(c->pairs[p].key, key) == 0) found = p;
+    if (found < 0) return am_fail(e, "%s: no pair with key '%s'", c->path, key);
+    /* Keep the selected pair first and free none: am_config_free frees all n. */
+    am_pair_cfg keep = c->pairs[found];
+    c->pairs[found] = c->pairs[0];
+    c->pairs[0] = keep;
+    s->n_pairs_all = c->n_pairs;
+    c->n_pairs = 1;
+    snprintf(s->out_dir, sizeof s->out_dir, "%s/%s/pairs/%s", c->output_dir, s->model->name, key);
+    return am_mkdirs(s->out_dir, e);
+}
+
+void am_stage_free(am_stage *s) {
+    if (s->n_pairs_all) s->cfg.n_pairs = s->n_pairs_all; /* free every pair */
+    am_config_free(&s->cfg);
+}
 
 void am_stage_path(const am_stage *s, const char *file, char *out, size_t n) {
     snprintf(out, n, "%s/%s", s->out_dir, file);

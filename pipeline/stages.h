@@ -25,9 +25,13 @@ typedef struct am_stage {
     int force;                   /* recompute even if up to date */
     int quiet;                   /* no progress on stderr */
     int threads;                 /* 0 = config's */
+    int n_pairs_all;             /* pairs in the config when one is selected, else 0 */
 } am_stage;
 
 int am_stage_init(am_stage *s, const char *config_path, const char *model_name, am_err *e);
+/* Restrict the stage to one pair (a shard): the config keeps only that pair
+ * and the outputs go to <output_dir>/<model>/pairs/<key>. */
+int am_stage_select_pair(am_stage *s, const char *key, am_err *e);
 void am_stage_free(am_stage *s);
 
 /* Default file paths inside s->out_dir. */
@@ -40,7 +44,8 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
                       const char *out_path, am_err *e);
 
 /* Command-line front end shared by the stage programs:
- *   attnmix-<stage> --config FILE --model NAME [--in PATH...] [--out PATH] [--force] [--threads N] [--quiet]
+ *   attnmix-<stage> --config FILE --model NAME [--pair KEY] [--in1 PATH] [--in2 PATH] [--out PATH]
+ *                   [--force] [--threads N] [--quiet]
  * stage: "tokenize", "embed-mix", "forward" or "generate". Returns the exit status. */
 int am_stage_main(const char *stage, int argc, char **argv);
 
