@@ -125,18 +125,48 @@ static inline uint64_t tensor_key(uint64_t seed, int index) {
     return mix64(mix64(seed) ^ mix64(0x5851f42d4c957f2dull + (uint64_t)index));
 }
 
+/* Matrix value from one hash: four 16-bit uniforms summed (mean 131070,
+ * variance 4 * 65536^2 / 12), centred exactly in integers, then one multiply:
+ * no rounding step a compiler could fuse, so every code path gives the same bits. */
+static inline float matrix_value(uint64_t h) {
+    int32_t s = (int32_t)(h & 0xffff) + (int32_t)((h >> 16) & 0xffff) +
+                (int32_t)((h >> 32) & 0xffff) + (int32_t)(h >> 48) - 131070;
+    return (float)s * (0.02f * 1.7320508f / 65536.0f);
+}
+
 static inline float value_at(uint64_t key, int kind, float qk_scale, uint64_t i) {
     uint64_t h = mix64(key + i * 0x9e3779b97f4a7c15ull);
-    if (kind == AM_CKPT_MATRIX) {
-        /* sum of four 16-bit uniforms: mean 2, variance 1/3 -> scale to unit variance */
-        uint32_t s = (uint32_t)(h & 0xffff) + (uint32_t)((h >> 16) & 0xffff) +
-                     (uint32_t)((h >> 32) & 0xffff) + (uint32_t)(h >> 48);
-        float z = ((float)s + 2.0f) * (1.0f / 65536.0f) - 2.0f;
-        return 0.02f * 1.7320508f * z;
-    }
+    if (kind == AM_CKPT_MATRIX) return matrix_value(h);
     float u = (float)(h >> 40) * (2.0f / 16777216.0f) - 1.0f; /* [-1, 1) */
     float w = 1.0f + 0.1f * u;
     return kind == AM_CKPT_QKNORM ? qk_scale * w : w;
+}
+
+/* Matrix chunk straight to bf16, d[i] = element first + i. The values cannot
+ * be NaN, so the rounding needs no NaN branch; vectorised variants below. */
+#define FILL_BF16_MATRIX_BODY                                                     \
+    for (int64_t i = 0; i < n; i++) {                                             \
+        float v = matrix_value(mix64(key + (first + (uint64_t)i) * 0x9e3779b97f4a7c15ull)); \
+        uint32_t u;                                                               \
+        memcpy(&u, &v, 4);                                                        \
+        d[i] = (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);                \
+    }
+
+__attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+static void fill_bf16_matrix_avx512(uint64_t key, uint64_t first, int64_t n, uint16_t *d) {
+    _Pragma("omp simd")
+    FILL_BF16_MATRIX_BODY
+}
+
+static void fill_bf16_matrix_plain(uint64_t key, uint64_t first, int64_t n, uint16_t *d) {
+    FILL_BF16_MATRIX_BODY
+}
+
+/* 1 when the AVX-512 variant can run here (vpmullq for the 64-bit hash). */
+static int fill_fast(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl");
 }
 
 float am_ckpt_value(uint64_t seed, int index, int kind, double qk_scale, uint64_t i) {
@@ -411,6 +441,7 @@ static int write_shard(const char *path, const am_ckpt_tensor *t, int a, int b,
     }
     int failed = 0, fail_errno = 0;
     float qk = (float)o->qk_scale;
+    int fast = fill_fast();
 #pragma omp parallel
     {
         unsigned char *buf = malloc((size_t)CHUNK_ELEMS * esize); /* [CHUNK_ELEMS] stored dtype */
@@ -427,7 +458,10 @@ static int write_shard(const char *path, const am_ckpt_tensor *t, int a, int b,
             const work *wk = &w[j];
             uint64_t key = tensor_key(o->seed, wk->tensor);
             int kind = t[wk->tensor].kind;
-            if (o->dtype == AM_BF16) {
+            if (o->dtype == AM_BF16 && kind == AM_CKPT_MATRIX) {
+                (fast ? fill_bf16_matrix_avx512 : fill_bf16_matrix_plain)(
+                    key, (uint64_t)wk->first, wk->count, (uint16_t *)buf);
+            } else if (o->dtype == AM_BF16) {
                 uint16_t *d = (uint16_t *)buf;
                 for (int64_t i = 0; i < wk->count; i++)
                     d[i] = am_ckpt_bf16(value_at(key, kind, qk, (uint64_t)(wk->first + i)));
