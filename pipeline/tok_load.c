@@ -347,6 +347,7 @@ static int load_added(loader *L, json_t *added) {
         goto out;
     }
     if (n > 60000) { fail_at(L, "$.added_tokens", "too many added tokens (%zu)", n); goto out; }
+    int32_t vsize = (int32_t)t->vocab.n, max_added = -1;
     size_t i;
     json_t *a;
     json_array_foreach(added, i, a) {
@@ -360,6 +361,16 @@ static int load_added(loader *L, json_t *added) {
         const char *content = json_string_value(c);
         size_t len = json_string_length(c);
         if (memchr(content, 0, len)) { fail_at(L, path, "\"content\" must not contain NUL"); goto out; }
+        /* HF ignores the stored id: a token in the vocabulary keeps its id,
+         * others are numbered on from max(vocabulary size, last added id + 1) */
+        int32_t want = tok_strmap_get(&t->vocab, content, len);
+        if (want < 0) want = max_added < 0 ? vsize : max_added >= vsize ? max_added + 1 : vsize;
+        if (id != want) {
+            fail_at(L, path, "id %d for \"%s\" is not the id HF tokenizers assigns (%d): added tokens "
+                    "must be vocabulary tokens or numbered consecutively after the vocabulary", id, content, want);
+            goto out;
+        }
+        if (id > max_added) max_added = id;
         int32_t old;
         if (tok_strmap_put(&t->added_map, content, (uint32_t)len, id, &old) == 1) {
             fail_at(L, path, "content \"%s\" is added twice (ids %d and %d)", content, old, id);
