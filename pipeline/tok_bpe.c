@@ -100,11 +100,11 @@ tok_cache *tok_cache_new(size_t text_len) {
     tok_cache *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     uint32_t cap = 1024;
-    while (cap < text_len / 4 && cap < (1u << 20)) cap *= 2;
+    while (cap < text_len / 16 && cap < (1u << 20)) cap *= 2;
     c->cap = cap;
     c->max_n = cap / 2;
     c->slot = calloc(cap, sizeof *c->slot);
-    c->wcap = (size_t)cap * 4;
+    c->wcap = (size_t)cap * 8;
     c->icap = (size_t)cap * 2;
     c->words = malloc(c->wcap);
     c->ids = malloc(c->icap * sizeof *c->ids);
@@ -261,11 +261,21 @@ int tok_bpe_word(const am_tokenizer *t, tok_cache *c, const unsigned char *w, si
         out->v[out->n++] = t->byte_id[w[0]];
         return 0;
     }
-    if (t->ignore_merges) {
-        int32_t id = tok_strmap_get(&t->bytes2id, (const char *)w, n);
-        if (id >= 0) {
+    /* a word that is a vocabulary token: with ignore_merges that token;
+     * otherwise usually BPE ends in that one token too (memoised per id) */
+    int32_t id = tok_strmap_get(&t->bytes2id, (const char *)w, n);
+    if (id >= 0) {
+        int state = t->ignore_merges ? 1 : __atomic_load_n(&t->whole[id], __ATOMIC_RELAXED);
+        if (state == 1) {
             if (tok_ids_reserve(out, 1)) return am_fail(e, "out of memory for token ids");
             out->v[out->n++] = id;
+            return 0;
+        }
+        if (state == 0) {
+            size_t start = out->n;
+            if (bpe_merge(t, w, n, out, e)) return -1;
+            uint8_t v = out->n - start == 1 && out->v[start] == id ? 1 : 2;
+            __atomic_store_n(&t->whole[id], v, __ATOMIC_RELAXED);
             return 0;
         }
     }

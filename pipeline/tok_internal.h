@@ -110,7 +110,9 @@ struct am_tokenizer {
     uint32_t *id_nbytes;        /* [n_ids] */
     tok_strmap vocab;           /* model vocabulary: token string -> id */
     tok_strmap added_map;       /* added tokens: content -> id */
-    tok_strmap bytes2id;        /* raw bytes -> id (vocabulary; only with ignore_merges) */
+    tok_strmap bytes2id;        /* raw bytes -> id (vocabulary) */
+    uint8_t *whole;             /* [n_ids] memo, 0 unknown, 1 BPE of the token's own bytes is
+                                 * that one token, 2 it is not (relaxed atomics: idempotent) */
     int32_t byte_id[256];       /* id of the single-byte token of each byte */
     tok_merges merges;
     int ignore_merges;

@@ -234,13 +234,13 @@ static int load_vocab(loader *L, json_t *vocab) {
         if (t->byte_id[b] < 0)
             return fail_at(L, "$.model.vocab", "byte-level alphabet incomplete: no token \"%.*s\" for byte 0x%02x", (int)n, s, b);
     }
-    if (t->ignore_merges) {
-        if (tok_strmap_init(&t->bytes2id, t->vocab.n, L->e)) return -1;
-        for (uint32_t i = 0; i < t->vocab.n; i++) {
-            int32_t id = t->vocab.val[i];
-            tok_strmap_put(&t->bytes2id, (const char *)t->id_bytes[id], t->id_nbytes[id], id, NULL);
-        }
+    if (tok_strmap_init(&t->bytes2id, t->vocab.n, L->e)) return -1;
+    for (uint32_t i = 0; i < t->vocab.n; i++) {
+        int32_t id = t->vocab.val[i];
+        tok_strmap_put(&t->bytes2id, (const char *)t->id_bytes[id], t->id_nbytes[id], id, NULL);
     }
+    t->whole = calloc((size_t)t->n_ids + 1, 1);
+    if (!t->whole) return am_fail(L->e, "out of memory");
     return 0;
 }
 

@@ -16,6 +16,7 @@ void am_tok_free(am_tokenizer *t) {
     tok_strmap_free(&t->vocab);
     tok_strmap_free(&t->added_map);
     tok_strmap_free(&t->bytes2id);
+    free(t->whole);
     free(t->merges.slot);
     free(t->added_raw.tok);
     free(t->added_norm.tok);
