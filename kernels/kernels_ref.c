@@ -48,7 +48,7 @@ uint16_t am_f32_to_f16(float f)
 
 void am_matmul_ref(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((double)n * in * out > 65536.0)
     for (int o = 0; o < out; o++)
         for (int r = 0; r < n; r++) {
             const float *xr = x + (size_t)r * in;

@@ -21,6 +21,10 @@
 #define T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2")))
 #define T256 __attribute__((target("avx2,fma,f16c")))
 
+/* Below this many multiply-adds a matmul runs on one thread: waking the
+ * team costs more than the work. */
+#define PAR_MIN_MACS 65536.0
+
 /* Bytes of x (float32) kept hot in L2 while a weight panel streams by. */
 #define XCHUNK_BYTES (512 * 1024)
 
@@ -134,7 +138,7 @@ AI T512 void matmul_512_dt(float *y, const float *x, const void *w, am_dtype dt,
     int chunk = x_chunk_rows(in, NB512);
     for (int j0 = 0; j0 < n; j0 += chunk) {
         int jn = n - j0 < chunk ? n - j0 : chunk;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((double)jn * in * out > PAR_MIN_MACS)
         for (int b = 0; b < nblk; b++) {
             int o = b * 4, rb = out - o < 4 ? out - o : 4;
             for (int j = 0; j < jn; j += NB512) {
@@ -395,7 +399,7 @@ AI T256 void matmul_256_dt(float *y, const float *x, const void *w, am_dtype dt,
     int chunk = x_chunk_rows(in, 2);
     for (int j0 = 0; j0 < n; j0 += chunk) {
         int jn = n - j0 < chunk ? n - j0 : chunk;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((double)jn * in * out > PAR_MIN_MACS)
         for (int b = 0; b < nblk; b++) {
             int o = b * 4, rb = out - o < 4 ? out - o : 4;
             for (int j = 0; j < jn; j += 2) {

@@ -38,11 +38,13 @@ static int cmp_desc(const void *a, const void *b)
 /* Sample from softmax(logits / temperature) restricted to the top-p nucleus
  * (as HF's TopPLogitsWarper: keep the most probable tokens while the mass
  * before them is < top_p, at least one). A token with p <= (1 - top_p) / V
- * can never be in the nucleus (all tokens at most as probable carry at most
- * 1 - top_p), so only the others are sorted. */
+ * is never in the nucleus (all tokens at most as probable carry at most
+ * 1 - top_p). The others go into AM_SAMP_BUCKETS buckets by log p; whole
+ * buckets above the boundary are kept and only the boundary bucket is sorted,
+ * so a flat distribution costs O(V), not a sort of V ids. */
 static int sample(am_runtime *rt, const float *logits, double temperature, double top_p, uint64_t *rng)
 {
-    int V = rt->V;
+    int V = rt->V, nc = 0;
     double *p = rt->samp_p, mx = -INFINITY, sum = 0;
     for (int i = 0; i < V; i++)
         if (logits[i] > mx)
@@ -51,18 +53,40 @@ static int sample(am_runtime *rt, const float *logits, double temperature, doubl
         p[i] = exp(((double)logits[i] - mx) / temperature);
         sum += p[i];
     }
-    for (int i = 0; i < V; i++)
+    double pmax = 0;
+    for (int i = 0; i < V; i++) {
         p[i] /= sum;
-    int nc = 0;
+        if (p[i] > pmax)
+            pmax = p[i];
+    }
     if (top_p < 1.0) {
-        double thr = (1.0 - top_p) / V;
+        double thr = (1.0 - top_p) / V, lmax = log(pmax), span = lmax - log(thr);
+        double *bm = rt->samp_bucket_mass;
+        for (int b = 0; b < AM_SAMP_BUCKETS; b++)
+            bm[b] = 0;
         for (int i = 0; i < V; i++)
-            if (p[i] > thr)
+            if (p[i] > thr) {
+                int b = (int)((lmax - log(p[i])) / span * AM_SAMP_BUCKETS);
+                rt->samp_bucket[i] = b < AM_SAMP_BUCKETS ? b : AM_SAMP_BUCKETS - 1;
+                bm[rt->samp_bucket[i]] += p[i];
+            } else {
+                rt->samp_bucket[i] = -1;
+            }
+        /* boundary bucket: mass before it < top_p <= mass through it */
+        double cum = 0;
+        int bb = 0;
+        while (bb < AM_SAMP_BUCKETS - 1 && cum + bm[bb] < top_p)
+            cum += bm[bb++];
+        for (int i = 0; i < V; i++)
+            if (rt->samp_bucket[i] >= 0 && rt->samp_bucket[i] < bb)
+                rt->samp_idx[nc++] = i;
+        int nb0 = nc;
+        for (int i = 0; i < V; i++)
+            if (rt->samp_bucket[i] == bb)
                 rt->samp_idx[nc++] = i;
         cmp_p = p;
-        qsort(rt->samp_idx, nc, sizeof(int), cmp_desc);
-        double cum = 0;
-        int keep = 0;
+        qsort(rt->samp_idx + nb0, nc - nb0, sizeof(int), cmp_desc);
+        int keep = nb0;
         while (keep < nc && (keep == 0 || cum < top_p))
             cum += p[rt->samp_idx[keep++]];
         nc = keep;

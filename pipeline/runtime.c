@@ -79,11 +79,14 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
     rt->rng = xcalloc(U, sizeof(uint64_t), &tot);                  /* [U] sampling state */
     rt->samp_p = xcalloc(V, sizeof(double), &tot);                 /* [V] probabilities */
     rt->samp_idx = xcalloc(V, sizeof(int), &tot);                  /* [V] candidate ids */
+    rt->samp_bucket = xcalloc(V, sizeof(int), &tot);               /* [V] log-p bucket */
+    rt->samp_bucket_mass = xcalloc(AM_SAMP_BUCKETS, sizeof(double), &tot); /* [AM_SAMP_BUCKETS] */
     if (!rt->kcache || !rt->vcache || !rt->len || !rt->n_pad || !rt->mask_pads || !rt->cos_tab ||
         !rt->sin_tab || !rt->x || !rt->xn || !rt->q || !rt->kx || !rt->vx || !rt->att || !rt->gate ||
         !rt->up || !rt->tok_pos || !rt->probs || !rt->cap || !rt->last || !rt->gen_logits || !rt->gen_emb ||
         !rt->gen_emb_ptr || !rt->gen_units || !rt->gen_T || !rt->gen_row || !rt->gen_map ||
-        !rt->gen_active || !rt->rng || !rt->samp_p || !rt->samp_idx) {
+        !rt->gen_active || !rt->rng || !rt->samp_p || !rt->samp_idx ||
+        !rt->samp_bucket || !rt->samp_bucket_mass) {
         am_runtime_free(rt);
         return am_fail(e, "runtime for %s: out of memory allocating %.2f GB (max_units %d, max_seq %d, "
                           "max_tokens %d); hint: lower max_units or max_seq",
@@ -116,7 +119,7 @@ void am_runtime_free(am_runtime *rt)
     free(rt->vx), free(rt->att), free(rt->gate), free(rt->up), free(rt->tok_pos), free(rt->probs);
     free(rt->cap), free(rt->last), free(rt->gen_logits), free(rt->gen_emb), free(rt->gen_emb_ptr);
     free(rt->gen_units), free(rt->gen_T), free(rt->gen_row), free(rt->gen_map), free(rt->gen_active);
-    free(rt->rng), free(rt->samp_p), free(rt->samp_idx);
+    free(rt->rng), free(rt->samp_p), free(rt->samp_idx), free(rt->samp_bucket), free(rt->samp_bucket_mass);
     free(rt);
 }
 
@@ -165,7 +168,7 @@ static void attention_unit(am_runtime *rt, int l, int u, int tok0, int nq)
     int q0 = rt->len[u], nk = q0 + nq, npad = rt->mask_pads[u] ? rt->n_pad[u] : 0;
     const float *kc = rt->kcache + ((size_t)u * rt->L + l) * KV * S * hd;
     const float *vc = rt->vcache + ((size_t)u * rt->L + l) * KV * S * hd;
-#pragma omp parallel for schedule(dynamic, 1) collapse(2)
+#pragma omp parallel for schedule(dynamic, 1) collapse(2) if ((double)H * nq * nk * hd > 65536.0)
     for (int h = 0; h < H; h++)
         for (int i = 0; i < nq; i++) {
             int p = q0 + i; /* absolute position (cache slot) of this query */

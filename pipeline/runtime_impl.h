@@ -8,6 +8,8 @@
 #include "kernels.h"
 #include "runtime.h"
 
+#define AM_SAMP_BUCKETS 4096
+
 struct am_runtime {
     const am_qwen3 *m;
     const am_kernels *k;   /* kernel table (scalar or best SIMD level) */
@@ -48,6 +50,8 @@ struct am_runtime {
     uint64_t *rng;         /* [U] */
     double *samp_p;        /* [V] */
     int *samp_idx;         /* [V] */
+    int *samp_bucket;      /* [V] */
+    double *samp_bucket_mass; /* [AM_SAMP_BUCKETS] */
 };
 
 #endif
