@@ -27,7 +27,7 @@ static int am_read_points(hid_t f, const char *name, hid_t mt, size_t el, void *
     H5Sget_simple_extent_dims(sp, d, NULL);
     *rows = (int)d[0];
     *cols = rank == 2 ? (int)d[1] : 1;
-    *out = malloc(((size_t)*rows * *cols ? (size_t)*rows * *cols : 1) * el);
+    *out = malloc(((size_t)*rows * (size_t)*cols + 1) * el);
     if (!*out || H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0) {
         am_fail(e, "%s: reading %s failed", path, name);
         goto out;

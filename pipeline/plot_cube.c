@@ -138,6 +138,7 @@ static char *am_attr_string(hid_t f, const char *name) {
             char *s = NULL;
             mt = H5Tcopy(H5T_C_S1);
             H5Tset_size(mt, H5T_VARIABLE);
+            H5Tset_cset(mt, H5Tget_cset(t));
             if (H5Aread(a, mt, &s) >= 0 && s) {
                 res = strdup(s);
                 H5free_memory(s);
@@ -221,7 +222,7 @@ int am_plot_cube_open(am_plot_cube *c, const char *path, am_err *e) {
     r = am_h5_numeric(c->file, "length", H5T_NATIVE_INT32, 2, dPA, (void **)&c->length, 4, e);
     if (r < 0) { am_wrap(e, "%s", path); goto fail; }
     if (r > 0) {
-        c->length = malloc(sizeof *c->length * (c->P * c->A ? c->P * c->A : 1));
+        c->length = malloc(sizeof *c->length * ((size_t)c->P * c->A + 1));
         for (int i = 0; i < c->P * c->A; i++) c->length[i] = c->S;
     }
     for (int i = 0; i < c->P * c->A; i++)

@@ -291,7 +291,7 @@ static void am_draw_panel(cairo_t *cr, const am_grid_geom *G, const am_heatmap *
 
     cairo_set_source_rgb(cr, 0, 0, 0);
     if (hm->title)
-        am_plot_text(cr, x0 + G->side / 2, y0 - PAD, hm->title, S_PTITLE, 0, 0.5, 1.0, 0);
+        am_plot_text(cr, x0 + bs / 2, y0 - PAD, hm->title, S_PTITLE, 0, 0.5, 1.0, 0);
 
     /* ticks */
     cairo_set_line_width(cr, 0.8);
