@@ -308,6 +308,29 @@ static void test_cube(int f16) {
     }
     char **labels = NULL;
     CHECK(am_plot_cube_labels(&c, 0, 0, NULL, &labels, &e) == 0 && !labels, "no tokenizer -> no labels");
+    const char *tokdir = getenv("ATTNMIX_TOKENIZER_DIR");
+    am_tokenizer *tok = NULL;
+    if (tokdir && am_plot_tokenizer_load(&tok, tokdir, &e) == 0) {
+        /* ids_a = Hello , _world !   ids_b = Hello , _there !   (tokenizer.json ids) */
+        const char *want[3] = {"\xe2\x90\xa3there", "\xe2\x90\xa3world|\xe2\x90\xa3there",
+                               "\xe2\x90\xa3world"};
+        for (int a = 0; a < 3; a++) {
+            CHECK(am_plot_cube_labels(&c, 0, a, tok, &labels, &e) == 0 && labels, "labels: %s", e.msg);
+            if (!labels) continue;
+            CHECK(!strcmp(labels[0], "Hello") && !strcmp(labels[1], ",") && !strcmp(labels[3], "!"),
+                  "prompt labels %s %s %s", labels[0], labels[1], labels[3]);
+            CHECK(!strcmp(labels[2], want[a]), "alpha %d label 2: '%s' want '%s'", a, labels[2], want[a]);
+            am_plot_labels_free(labels, am_plot_cube_n(&c, 0, a));
+        }
+        am_fig_opts ot;
+        am_fig_opts_default(&ot);
+        ot.tok = tok;
+        snprintf(out, sizeof out, "%s/tokens.png", dir);
+        CHECK(am_fig_heads(&c, 0, 1, &ot, out, &e) == 0, "heads with tokens: %s", e.msg);
+        am_plot_tokenizer_free(tok);
+    } else {
+        fprintf(stderr, "NOTICE: token labels not checked (%s)\n", tokdir ? e.msg : "ATTNMIX_TOKENIZER_DIR unset");
+    }
 
     am_fig_opts o;
     am_fig_opts_default(&o);

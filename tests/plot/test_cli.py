@@ -66,6 +66,17 @@ wa, ha = int.from_bytes(a[16:20], "big"), int.from_bytes(a[20:24], "big")
 wb, hb = int.from_bytes(b[16:20], "big"), int.from_bytes(b[20:24], "big")
 check(abs(wb - 2 * wa) <= 1 and abs(hb - 2 * ha) <= 1, f"--zoom 2: {wa}x{ha} -> {wb}x{hb}")
 
+# token labels
+tokdir = os.environ.get("ATTNMIX_TOKENIZER_DIR", "")
+if os.path.isdir(tokdir):
+    r = run(*figs["heads"], "--tokenizer", tokdir, "--out", f"{d}/tok.png")
+    check(r.returncode == 0, f"--tokenizer: {r.stderr.strip()}")
+    r = run("report", "--cube", cube, "--tokenizer", tokdir, "--outdir", f"{d}/report-tok")
+    check(r.returncode == 0, f"report --tokenizer: {r.stderr.strip()}")
+r = run(*figs["heads"], "--tokenizer", f"{d}/no-such-dir", "--out", f"{d}/tok2.png")
+check(r.returncode == 1 and "no-such-dir" in r.stderr and not os.path.exists(f"{d}/tok2.png"),
+      f"bad --tokenizer: {r.returncode} {r.stderr.strip()}")
+
 # float16 cube renders the same figure geometry
 d16 = fixtures(float16=True)
 r = run("heads", "--cube", f"{d16}/cube.h5", "--pair", "greeting", "--layer", "2", "--out", f"{d16}/h.png")
