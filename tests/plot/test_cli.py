@@ -36,7 +36,7 @@ for args, needle in [
           f"error {args}: rc {r.returncode}, stderr {r.stderr.strip()!r}")
 check(not glob.glob(f"{d}/*.tmp-*"), "temporary files left behind")
 
-# every figure, every format, twice: identical bytes
+# every figure in every format; three of them twice: identical bytes
 figs = {
     "heads": ["heads", "--cube", cube, "--pair", "greeting", "--layer", "2"],
     "pairs": ["pairs", "--cube", cube, "--layer", "5", "--head", "3"],
@@ -51,13 +51,14 @@ magic = {"png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF"}
 for name, args in figs.items():
     for fmt in ("png", "svg", "pdf"):
         outs = []
-        for k in range(2):
+        for k in range(2 if name in ("heads", "summary", "scatter-a") else 1):
             o = f"{d}/{name}-{k}.{fmt}"
             r = run(*args, "--out", o)
             check(r.returncode == 0, f"{name}.{fmt}: rc {r.returncode} {r.stderr.strip()}")
             outs.append(open(o, "rb").read() if os.path.exists(o) else b"")
         check(outs[0].startswith(magic[fmt]), f"{name}.{fmt}: not a {fmt} file")
-        check(outs[0] == outs[1] and len(outs[0]) > 500, f"{name}.{fmt}: differs between runs")
+        check(len(outs[0]) > 500, f"{name}.{fmt}: too small")
+        check(outs[0] == outs[-1], f"{name}.{fmt}: differs between runs")
 r = run(*figs["heads"], "--out", f"{d}/forced.pdf", "--format", "png")
 check(open(f"{d}/forced.pdf", "rb").read(4) == magic["png"], "--format overrides the extension")
 r = run(*figs["heads"], "--out", f"{d}/zoom.png", "--zoom", "2")
