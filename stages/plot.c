@@ -82,6 +82,7 @@ int main(int argc, char **argv) {
     int cube_open = 0;
 
     am_fig_opts_default(&o);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported with context instead */
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         fputs(usage, stdout);
         return 0;
