@@ -180,44 +180,54 @@ static void heap_push(double *hd, int *hi, int *size, int k, double d, int j) {
     hd[c] = d; hi[c] = j;
 }
 
-/* Exact k nearest neighbours of every row of X (self excluded), by blocks of
- * BLAS distances. nn [N,k] indices, nd [N,k] squared distances (recomputed
- * directly from X for accuracy). */
+/* Exact k nearest neighbours of every row of X (self excluded): each thread
+ * takes blocks of rows and computes their distances to column tiles with a
+ * single-threaded BLAS call. nn [N,k] indices, nd [N,k] squared distances
+ * (recomputed directly from X for accuracy). */
 static int knn(const double *X, int N, int D, int k, int *nn, double *nd, am_err *e) {
-    enum { RB = 256, CB = 4096 };
-    double *norms = row_norms(X, N, D), *blk = malloc((size_t)RB * CB * sizeof *blk); /* [RB,CB] */
-    int *size = calloc((size_t)N, sizeof *size);
-    if (!norms || !blk || !size) {
-        free(norms); free(blk); free(size);
-        return am_fail(e, "t-SNE: out of memory for the neighbour search");
-    }
-    for (int i0 = 0; i0 < N; i0 += RB) {
-        int B = N - i0 < RB ? N - i0 : RB;
-        for (int j0 = 0; j0 < N; j0 += CB) {
-            int C = N - j0 < CB ? N - j0 : CB;
-            sq_dist_block(X, D, norms, i0, B, j0, C, blk);
-#pragma omp parallel for schedule(static)
-            for (int a = 0; a < B; a++) {
-                int i = i0 + a;
-                double *hd = nd + (size_t)i * k;
-                int *hi = nn + (size_t)i * k;
-                const double *row = blk + (size_t)a * C;
-                for (int b = 0; b < C; b++) {
-                    int j = j0 + b;
-                    if (j == i) continue;
-                    if (size[i] == k && row[b] >= hd[0]) continue;
-                    heap_push(hd, hi, &size[i], k, row[b], j);
+    enum { RB = 64, CB = 2048 };
+    double *norms = row_norms(X, N, D);
+    if (!norms) return am_fail(e, "t-SNE: out of memory for the neighbour search");
+    int fail = 0, blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+#pragma omp parallel
+    {
+        double *blk = malloc((size_t)RB * CB * sizeof *blk); /* [RB,CB] */
+        if (!blk) {
+#pragma omp atomic write
+            fail = 1;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int i0 = 0; i0 < N; i0 += RB) {
+            if (!blk) continue;
+            int B = N - i0 < RB ? N - i0 : RB;
+            int size[RB];
+            for (int a = 0; a < B; a++) size[a] = 0;
+            for (int j0 = 0; j0 < N; j0 += CB) {
+                int C = N - j0 < CB ? N - j0 : CB;
+                sq_dist_block(X, D, norms, i0, B, j0, C, blk);
+                for (int a = 0; a < B; a++) {
+                    int i = i0 + a;
+                    double *hd = nd + (size_t)i * k;
+                    int *hi = nn + (size_t)i * k;
+                    const double *row = blk + (size_t)a * C;
+                    for (int b = 0; b < C; b++) {
+                        if (size[a] == k && row[b] >= hd[0]) continue;
+                        if (j0 + b == i) continue;
+                        heap_push(hd, hi, &size[a], k, row[b], j0 + b);
+                    }
                 }
             }
         }
+        free(blk);
     }
+    openblas_set_num_threads(blas_threads);
+    free(norms);
+    if (fail) return am_fail(e, "t-SNE: out of memory for the neighbour search");
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < N; i++)
         for (int t = 0; t < k; t++)
             nd[(size_t)i * k + t] = sq_dist(X + (size_t)i * D, X + (size_t)nn[(size_t)i * k + t] * D, D);
-    free(norms);
-    free(blk);
-    free(size);
     return 0;
 }
 
@@ -653,5 +663,36 @@ int am_tsne_exact_kl(const double *X, int N, int D, double perplexity, const dou
     rc = 0;
 out:
     free(P); free(g); free(rz);
+    return rc;
+}
+
+int am_tsne_kl_grad(const double *X, int N, int D, double perplexity, am_tsne_method method,
+                    double theta, const double *Y, double *grad, double *kl, am_err *e) {
+    int rc = -1;
+    double *P = NULL, *rz = malloc((size_t)N * sizeof *rz), *rk = malloc((size_t)N * sizeof *rk);
+    sparse_p sp;
+    qtree qt;
+    memset(&sp, 0, sizeof sp);
+    memset(&qt, 0, sizeof qt);
+    if (!rz || !rk) { am_fail(e, "t-SNE: out of memory"); goto out; }
+    if (method == AM_TSNE_BARNES_HUT) {
+        int fail = 0;
+        qt.perm = malloc((size_t)N * sizeof *qt.perm);
+        qt.tmp = malloc((size_t)N * sizeof *qt.tmp);
+        if (!qt.perm || !qt.tmp) { am_fail(e, "t-SNE: out of memory"); goto out; }
+        if (sparse_joint_p(X, N, D, perplexity, &sp, e)) goto out;
+        *kl = bh_grad(&sp, 1, Y, N, theta, &qt, grad, rz, rk, 1, &fail);
+        if (fail) { am_fail(e, "t-SNE: out of memory for the quadtree"); goto out; }
+    } else {
+        P = malloc((size_t)N * N * sizeof *P);
+        if (!P) { am_fail(e, "t-SNE: out of memory"); goto out; }
+        if (dense_p(X, N, D, perplexity, P, e)) goto out;
+        *kl = exact_grad(P, 1, Y, N, grad, rz, 1);
+    }
+    rc = 0;
+out:
+    free(P); free(rz); free(rk);
+    sparse_p_free(&sp);
+    free(qt.nodes); free(qt.perm); free(qt.tmp);
     return rc;
 }

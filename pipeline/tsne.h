@@ -52,4 +52,10 @@ int am_tsne_run(const double *X, int N, int D, const am_tsne_opts *o, double *Y,
 int am_tsne_exact_kl(const double *X, int N, int D, double perplexity, const double *Y,
                      double *kl, am_err *e);
 
+/* KL(P||Q) and its gradient grad [N,2] at embedding Y [N,2] for the joint P
+ * of X, as the optimiser computes them (exact: dense P; Barnes-Hut: sparse
+ * kNN P and angle theta, KL estimated). For tests. */
+int am_tsne_kl_grad(const double *X, int N, int D, double perplexity, am_tsne_method method,
+                    double theta, const double *Y, double *grad, double *kl, am_err *e);
+
 #endif
