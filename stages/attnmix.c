@@ -172,8 +172,8 @@ static int cmd_run(int argc, char **argv) {
             fprintf(stderr, "  %s/%s/cube.h5            attention cube (h5py, xarray, HDFView, h5web)\n"
                             "  %s/%s/generations.tsv    generated texts\n",
                     cfg.output_dir, cfg.models[i].name, cfg.output_dir, cfg.models[i].name);
-        fprintf(stderr, "  %s/analysis.h5             head statistics, PCA, t-SNE\n"
-                        "  %s/figures/index.html      figures (open in a browser)\n",
+        fprintf(stderr, "  %s/analysis.h5                   head statistics, PCA, t-SNE\n"
+                        "  %s/figures/index.html            figures (open in a browser)\n",
                 cfg.output_dir, cfg.output_dir);
     }
     rc = 0;
