@@ -19,6 +19,10 @@
 
 #define MACHINE_EPS DBL_EPSILON /* numpy finfo(double).eps, as sklearn clamps P and Q */
 #define KL_TINY FLT_MIN         /* float32 tiny, sklearn's clamp in the BH error */
+/* Below these sizes an iteration is too short to share: a barrier per
+ * iteration costs more than it saves (badly so on a loaded machine). */
+#define AM_TSNE_PAR_MIN 1024
+#define AM_TSNE_PAR_MIN_BH 4096
 
 void am_tsne_defaults(am_tsne_opts *o) {
     memset(o, 0, sizeof *o);
@@ -301,7 +305,7 @@ out:
  * KL when want_kl (else 0). rowz [N] scratch. */
 static double exact_grad(const double *P, double ex, const double *Y, int N, double *grad,
                          double *rowz, int want_kl) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N >= AM_TSNE_PAR_MIN)
     for (int i = 0; i < N; i++) {
         double s = 0, yx = Y[2 * i], yy = Y[2 * i + 1];
         for (int j = 0; j < N; j++) {
@@ -314,7 +318,7 @@ static double exact_grad(const double *P, double ex, const double *Y, int N, dou
     double Z = 0;
     for (int i = 0; i < N; i++) Z += rowz[i];
     double iZ = 1.0 / Z;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N >= AM_TSNE_PAR_MIN)
     for (int i = 0; i < N; i++) {
         double gx = 0, gy = 0, kl = 0, yx = Y[2 * i], yy = Y[2 * i + 1];
         const double *Pi = P + (size_t)i * N;
@@ -486,7 +490,7 @@ static double bh_grad(const sparse_p *P, double ex, const double *Y, int N, doub
     if (qt_rebuild(t, Y, N)) { *fail = 1; return 0; }
     double theta2 = theta * theta;
     /* negative forces in tree order (neighbouring points walk similar paths) */
-#pragma omp parallel for schedule(dynamic, 256)
+#pragma omp parallel for schedule(dynamic, 256) if (N >= AM_TSNE_PAR_MIN_BH)
     for (int a = 0; a < N; a++) {
         int i = t->perm[a];
         double fx, fy, z;
@@ -498,7 +502,7 @@ static double bh_grad(const sparse_p *P, double ex, const double *Y, int N, doub
     double Z = 0;
     for (int i = 0; i < N; i++) Z += rowz[i];
     double iZ = 1.0 / Z;
-#pragma omp parallel for schedule(dynamic, 256)
+#pragma omp parallel for schedule(dynamic, 256) if (N >= AM_TSNE_PAR_MIN_BH)
     for (int i = 0; i < N; i++) {
         double px = 0, py = 0, kl = 0, yx = Y[2 * i], yy = Y[2 * i + 1];
         for (size_t t2 = P->ptr[i]; t2 < P->ptr[i + 1]; t2++) {
