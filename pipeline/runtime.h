@@ -4,6 +4,7 @@
 #ifndef AM_RUNTIME_H
 #define AM_RUNTIME_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "qwen3.h"
@@ -43,6 +44,13 @@ void am_runtime_free(am_runtime *rt);
  * as keys for every later query, real tokens get positions 0,1,..., and a pad
  * query attends only to itself. */
 void am_runtime_reset(am_runtime *rt, int unit, int n_pad, int mask_pads);
+
+/* Positions filled in unit's cache (-1 for a bad unit). */
+int am_runtime_len(const am_runtime *rt, int unit);
+/* Bytes allocated by am_runtime_init. */
+size_t am_runtime_bytes(const am_runtime *rt);
+/* Kernel level in use: "scalar", "avx2" or "avx512". */
+const char *am_runtime_kernel_name(const am_runtime *rt);
 
 /* Token id's embedding row (stored dtype) as float32 into out[D]. */
 void am_embed_lookup(const am_qwen3 *m, int32_t id, float *out);

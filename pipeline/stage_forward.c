@@ -54,6 +54,8 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
     }
     if (am_selection_init(&sel, c, &m, e) < 0) goto out;
     const int P = mx.P, A = mx.A, T = mx.T, U = P * A, V = m.cfg.vocab_size;
+    /* prefill maps are written per (unit, layer): one [Hc][T][T] buffer */
+    if (am_memory_check(s, &m, U, T, (uint64_t)sel.Hc * T * T * 4, "forward", e) < 0) goto out;
     am_runtime_opts ro = {.max_units = U, .max_seq = T, .threads = s->threads ? s->threads : c->threads};
     if (am_runtime_init(&rt, &m, &ro, e) < 0) goto out;
 

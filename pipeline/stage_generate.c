@@ -204,6 +204,9 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     const int *eos = c->eos_ids ? c->eos_ids : m.cfg.eos_ids;
     int n_eos = c->eos_ids ? c->n_eos : m.cfg.n_eos;
 
+    uint64_t maps_bytes = 0; /* every unit's [Lc][Hc][T_p+N][T_p+N] float32 until the cube is written */
+    for (int u = 0; u < U; u++) maps_bytes += (uint64_t)Lc * Hc * (mx.plen[u / A] + N) * (mx.plen[u / A] + N) * 4;
+    if (am_memory_check(s, &m, U, T + N + 1, maps_bytes, "generate", e) < 0) goto out;
     am_runtime_opts ro = {.max_units = U, .max_seq = T + N + 1, .threads = s->threads ? s->threads : c->threads};
     if (am_runtime_init(&rt, &m, &ro, e) < 0) goto out;
 

@@ -121,6 +121,15 @@ void am_mix_free(am_mix_data *mx);
  * prompt_length) into an output file. */
 int am_mix_copy_meta(const char *mix_path, hid_t to, am_err *e);
 
+/* Bytes of memory available to this process (MemAvailable, cgroup limit, or
+ * the ATTNMIX_MEMORY_LIMIT environment variable). */
+uint64_t am_memory_available(void);
+/* Estimate what a model stage needs (mapped weights, KV caches, logits,
+ * activations, maps_bytes of captured maps) and fail with advice when it does
+ * not fit. */
+int am_memory_check(const am_stage *s, const struct am_qwen3 *m, int units, int max_seq, uint64_t maps_bytes,
+                    const char *stage, am_err *e);
+
 /* mkdir -p */
 int am_mkdirs(const char *path, am_err *e);
 

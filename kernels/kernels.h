@@ -1,0 +1,106 @@
+/* CPU kernels of the Qwen3 forward pass. Every kernel has a plain scalar
+ * reference (am_*_ref, kernels_ref.c) and SIMD variants (kernels_x86.c)
+ * collected in a table per instruction-set level; am_kernels_get() returns
+ * the table of a level, am_kernels_best() the fastest the CPU supports
+ * (chosen at run time with __builtin_cpu_supports, never at compile time).
+ *
+ * Conventions: matrices are row-major float32 unless a weight pointer with an
+ * am_dtype is given; weights stay in their stored dtype (F32, F16, BF16) and
+ * are converted to float32 inside the kernels. All accumulation is float32. */
+#ifndef AM_KERNELS_H
+#define AM_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "safetensors.h" /* am_dtype */
+
+typedef enum am_klevel { AM_K_SCALAR = 0, AM_K_AVX2 = 1, AM_K_AVX512 = 2, AM_K_NLEVELS = 3 } am_klevel;
+
+typedef struct am_kernels {
+    am_klevel level;
+    const char *name; /* "scalar", "avx2", "avx512" */
+
+    /* y[n][out] = x[n][in] * W[out][in]^T; W in dtype dt. Each weight row is
+     * read once per call for all n rows; OpenMP over output rows. The result
+     * of one (row, out) cell does not depend on n or on the other rows. */
+    void (*matmul)(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out);
+
+    /* y[r][d] = x[r][d] * rsqrt(mean(x[r]^2) + eps) * w[d] for r < rows (y may be x).
+     * Per-head q/k norm: rows = tokens * heads, d = head_dim. */
+    void (*rmsnorm)(float *y, const float *x, const void *w, am_dtype dt, int rows, int d, float eps);
+
+    /* Rotate-half RoPE in place on x[rows][nh][hd]: for i < hd/2, with
+     * c = cos_tab[pos[r]][i], s = sin_tab[pos[r]][i] (tables [*][hd/2]):
+     *   x'[i] = x[i]*c - x[i+hd/2]*s,  x'[i+hd/2] = x[i+hd/2]*c + x[i]*s. */
+    void (*rope)(float *x, int rows, int nh, int hd, const int *pos,
+                 const float *cos_tab, const float *sin_tab);
+
+    /* In-place softmax of one row x[n] in float32: exp(x - max) / sum.
+     * Entries equal to -INFINITY become exactly 0 (the row needs one finite). */
+    void (*softmax)(float *x, int n);
+
+    /* g[i] = silu(g[i]) * u[i] = g / (1 + exp(-g)) * u, i < n. */
+    void (*silu_mul)(float *g, const float *u, size_t n);
+
+    /* out[i] = float32(src[i]) for i < n, src in dtype dt (embedding rows). */
+    void (*convert)(float *out, const void *src, am_dtype dt, size_t n);
+
+    /* Index of the largest x[i]; ties pick the lowest index. */
+    int (*argmax)(const float *x, int n);
+
+    /* y[i] += x[i], i < n. */
+    void (*add)(float *y, const float *x, size_t n);
+
+    /* Attention scores of one query: s[j] = scale * dot(q[hd], K[j*ks .. +hd]) for j < nk. */
+    void (*attn_scores)(float *s, const float *q, const float *K, size_t ks, int nk, int hd, float scale);
+
+    /* Attention output of one query: o[d] = sum_j p[j] * V[j*vs + d], d < hd, j < nk. */
+    void (*attn_values)(float *o, const float *p, const float *V, size_t vs, int nk, int hd);
+} am_kernels;
+
+/* Table of a level, or NULL when the CPU cannot run it. */
+const am_kernels *am_kernels_get(am_klevel level);
+/* Table of the best level this CPU supports (env AM_KERNELS=scalar|avx2|avx512 caps it). */
+const am_kernels *am_kernels_best(void);
+
+/* Plain scalar references (the "scalar" table), also callable directly. */
+void am_matmul_ref(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out);
+void am_rmsnorm_ref(float *y, const float *x, const void *w, am_dtype dt, int rows, int d, float eps);
+void am_rope_ref(float *x, int rows, int nh, int hd, const int *pos,
+                 const float *cos_tab, const float *sin_tab);
+void am_softmax_ref(float *x, int n);
+void am_silu_mul_ref(float *g, const float *u, size_t n);
+void am_convert_ref(float *out, const void *src, am_dtype dt, size_t n);
+int am_argmax_ref(const float *x, int n);
+void am_add_ref(float *y, const float *x, size_t n);
+void am_attn_scores_ref(float *s, const float *q, const float *K, size_t ks, int nk, int hd, float scale);
+void am_attn_values_ref(float *o, const float *p, const float *V, size_t vs, int nk, int hd);
+
+/* Scalar conversions used by every level. */
+static inline float am_bf16_to_f32(uint16_t h)
+{
+    union { uint32_t u; float f; } v = { (uint32_t)h << 16 };
+    return v.f;
+}
+float am_f16_to_f32(uint16_t h);
+/* Round-to-nearest-even float32 -> bf16 / f16 (test data and checkpoints). */
+uint16_t am_f32_to_bf16(float f);
+uint16_t am_f32_to_f16(float f);
+
+/* Load one weight element w[i] of dtype dt as float32. */
+static inline float am_load_w(const void *w, am_dtype dt, size_t i)
+{
+    switch (dt) {
+    case AM_BF16: return am_bf16_to_f32(((const uint16_t *)w)[i]);
+    case AM_F16: return am_f16_to_f32(((const uint16_t *)w)[i]);
+    default: return ((const float *)w)[i];
+    }
+}
+
+/* SIMD tables, defined in kernels_x86.c (NULL-free only where compiled). */
+extern const am_kernels am_kernels_avx2;
+extern const am_kernels am_kernels_avx512;
+extern const am_kernels am_kernels_scalar;
+
+#endif

@@ -1,0 +1,582 @@
+/* x86 SIMD kernels: AVX2+FMA+F16C and AVX-512 (F, BW, VL) variants, compiled
+ * with per-function target attributes and selected at run time (dispatch.c).
+ *
+ * Matmul: tiles of RB weight rows x NB input rows held in registers; weight
+ * rows are converted from their stored dtype (bf16: shift, f16: vcvtph2ps)
+ * right after the load, so the weights stream from memory once per x chunk.
+ * The accumulation order of one output cell (vector lanes over k in steps of
+ * the vector width, masked tail, then a fixed horizontal reduction) does not
+ * depend on the tile shape, so batched and unbatched results are bitwise equal.
+ *
+ * AVX-512 BF16 (vdpbf16ps) is not used: it multiplies bf16 by bf16, so the
+ * activations would be rounded to 8 mantissa bits (relative error 2^-9), far
+ * above the float32 accuracy the attention maps are compared at. */
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#include "kernels.h"
+
+#define AI static inline __attribute__((always_inline))
+#define T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c,avx2")))
+#define T256 __attribute__((target("avx2,fma,f16c")))
+
+/* Below this many multiply-adds a matmul runs on one thread: waking the
+ * team costs more than the work. */
+#define PAR_MIN_MACS 65536.0
+
+/* Bytes of x (float32) kept hot in L2 while a weight panel streams by. */
+#define XCHUNK_BYTES (512 * 1024)
+
+static int x_chunk_rows(int in, int nb)
+{
+    int r = XCHUNK_BYTES / (4 * in);
+    r -= r % nb;
+    return r < nb ? nb : r;
+}
+
+/* ------------------------------------------------------------------ AVX-512 */
+
+AI T512 __m512 w16_512(const void *w, am_dtype dt, size_t i)
+{
+    if (dt == AM_BF16) {
+        __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)w + i));
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    }
+    if (dt == AM_F16)
+        return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)w + i)));
+    return _mm512_loadu_ps((const float *)w + i);
+}
+
+AI T512 __m512 w16m_512(const void *w, am_dtype dt, size_t i, __mmask16 m)
+{
+    if (dt == AM_BF16) {
+        __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)w + i);
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    }
+    if (dt == AM_F16)
+        return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)w + i));
+    return _mm512_maskz_loadu_ps(m, (const float *)w + i);
+}
+
+/* y[j][o + r] for r < RB, j < NB; x rows j at x + j*in. */
+AI T512 void tile_512(float *y, int ldy, const float *x, int in, const void *w, am_dtype dt,
+                      int o, const int RB, const int NB)
+{
+    __m512 acc[4][6];
+#pragma GCC unroll 4
+    for (int r = 0; r < RB; r++)
+#pragma GCC unroll 6
+        for (int j = 0; j < NB; j++)
+            acc[r][j] = _mm512_setzero_ps();
+    int k = 0;
+    for (; k + 16 <= in; k += 16) {
+        __m512 wv[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < RB; r++)
+            wv[r] = w16_512(w, dt, (size_t)(o + r) * in + k);
+#pragma GCC unroll 6
+        for (int j = 0; j < NB; j++) {
+            __m512 xv = _mm512_loadu_ps(x + (size_t)j * in + k);
+#pragma GCC unroll 4
+            for (int r = 0; r < RB; r++)
+                acc[r][j] = _mm512_fmadd_ps(wv[r], xv, acc[r][j]);
+        }
+    }
+    if (k < in) {
+        __mmask16 m = (__mmask16)((1u << (in - k)) - 1);
+        __m512 wv[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < RB; r++)
+            wv[r] = w16m_512(w, dt, (size_t)(o + r) * in + k, m);
+#pragma GCC unroll 6
+        for (int j = 0; j < NB; j++) {
+            __m512 xv = _mm512_maskz_loadu_ps(m, x + (size_t)j * in + k);
+#pragma GCC unroll 4
+            for (int r = 0; r < RB; r++)
+                acc[r][j] = _mm512_fmadd_ps(wv[r], xv, acc[r][j]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < RB; r++)
+#pragma GCC unroll 6
+        for (int j = 0; j < NB; j++)
+            y[(size_t)j * ldy + o + r] = _mm512_reduce_add_ps(acc[r][j]);
+}
+
+#define NB512 6
+
+AI T512 void tile_512_nb(float *y, int ldy, const float *x, int in, const void *w, am_dtype dt,
+                         int o, int rb, int nb)
+{
+    if (rb == 4) {
+        switch (nb) {
+        case 6: tile_512(y, ldy, x, in, w, dt, o, 4, 6); break;
+        case 5: tile_512(y, ldy, x, in, w, dt, o, 4, 5); break;
+        case 4: tile_512(y, ldy, x, in, w, dt, o, 4, 4); break;
+        case 3: tile_512(y, ldy, x, in, w, dt, o, 4, 3); break;
+        case 2: tile_512(y, ldy, x, in, w, dt, o, 4, 2); break;
+        default: tile_512(y, ldy, x, in, w, dt, o, 4, 1); break;
+        }
+        return;
+    }
+    for (int r = 0; r < rb; r++) {
+        switch (nb) {
+        case 6: tile_512(y, ldy, x, in, w, dt, o + r, 1, 6); break;
+        case 5: tile_512(y, ldy, x, in, w, dt, o + r, 1, 5); break;
+        case 4: tile_512(y, ldy, x, in, w, dt, o + r, 1, 4); break;
+        case 3: tile_512(y, ldy, x, in, w, dt, o + r, 1, 3); break;
+        case 2: tile_512(y, ldy, x, in, w, dt, o + r, 1, 2); break;
+        default: tile_512(y, ldy, x, in, w, dt, o + r, 1, 1); break;
+        }
+    }
+}
+
+AI T512 void matmul_512_dt(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out)
+{
+    int nblk = (out + 3) / 4;
+    int chunk = x_chunk_rows(in, NB512);
+    for (int j0 = 0; j0 < n; j0 += chunk) {
+        int jn = n - j0 < chunk ? n - j0 : chunk;
+#pragma omp parallel for schedule(static) if ((double)jn * in * out > PAR_MIN_MACS)
+        for (int b = 0; b < nblk; b++) {
+            int o = b * 4, rb = out - o < 4 ? out - o : 4;
+            for (int j = 0; j < jn; j += NB512) {
+                int nb = jn - j < NB512 ? jn - j : NB512;
+                tile_512_nb(y + (size_t)(j0 + j) * out, out, x + (size_t)(j0 + j) * in, in, w, dt, o, rb, nb);
+            }
+        }
+    }
+}
+
+static T512 void matmul_512(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out)
+{
+    switch (dt) {
+    case AM_BF16: matmul_512_dt(y, x, w, AM_BF16, n, in, out); break;
+    case AM_F16: matmul_512_dt(y, x, w, AM_F16, n, in, out); break;
+    default: matmul_512_dt(y, x, w, AM_F32, n, in, out); break;
+    }
+}
+
+/* exp(x) for float32 lanes: Cephes expf range reduction and polynomial
+ * (max relative error about 2 ulp); inputs are clamped to [-87.3, 88.7]. */
+AI T512 __m512 exp_512(__m512 x)
+{
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.33654f)), _mm512_set1_ps(88.72283f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500E-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507E-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073E-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894E-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459E-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+static T512 void rmsnorm_512(float *y, const float *x, const void *w, am_dtype dt, int rows, int d, float eps)
+{
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * d;
+        float *yr = y + (size_t)r * d;
+        __m512 ss = _mm512_setzero_ps();
+        int i = 0;
+        for (; i + 16 <= d; i += 16) {
+            __m512 v = _mm512_loadu_ps(xr + i);
+            ss = _mm512_fmadd_ps(v, v, ss);
+        }
+        if (i < d) {
+            __m512 v = _mm512_maskz_loadu_ps((__mmask16)((1u << (d - i)) - 1), xr + i);
+            ss = _mm512_fmadd_ps(v, v, ss);
+        }
+        float inv = 1.0f / sqrtf(_mm512_reduce_add_ps(ss) / (float)d + eps);
+        __m512 vi = _mm512_set1_ps(inv);
+        for (i = 0; i + 16 <= d; i += 16)
+            _mm512_storeu_ps(yr + i, _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(xr + i), vi), w16_512(w, dt, i)));
+        if (i < d) {
+            __mmask16 m = (__mmask16)((1u << (d - i)) - 1);
+            __m512 v = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, xr + i), vi), w16m_512(w, dt, i, m));
+            _mm512_mask_storeu_ps(yr + i, m, v);
+        }
+    }
+}
+
+static T512 void softmax_512(float *x, int n)
+{
+    __m512 ninf = _mm512_set1_ps(-INFINITY);
+    __m512 mx = ninf;
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        mx = _mm512_max_ps(mx, _mm512_loadu_ps(x + i));
+    float m = _mm512_reduce_max_ps(mx);
+    for (; i < n; i++)
+        if (x[i] > m)
+            m = x[i];
+    __m512 vm = _mm512_set1_ps(m), sum = _mm512_setzero_ps();
+    for (i = 0; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        __mmask16 live = _mm512_cmp_ps_mask(v, ninf, _CMP_NEQ_OQ);
+        __m512 e = _mm512_maskz_mov_ps(live, exp_512(_mm512_sub_ps(v, vm)));
+        _mm512_storeu_ps(x + i, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    float s = _mm512_reduce_add_ps(sum);
+    for (int t = i; t < n; t++) {
+        x[t] = x[t] == -INFINITY ? 0.0f : expf(x[t] - m);
+        s += x[t];
+    }
+    __m512 vs = _mm512_set1_ps(s);
+    for (i = 0; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(x + i, _mm512_div_ps(_mm512_loadu_ps(x + i), vs));
+    for (; i < n; i++)
+        x[i] = x[i] / s;
+}
+
+static T512 void silu_mul_512(float *g, const float *u, size_t n)
+{
+    size_t i = 0;
+    __m512 one = _mm512_set1_ps(1.0f);
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(g + i);
+        __m512 e = exp_512(_mm512_sub_ps(_mm512_setzero_ps(), v));
+        __m512 s = _mm512_div_ps(v, _mm512_add_ps(one, e));
+        _mm512_storeu_ps(g + i, _mm512_mul_ps(s, _mm512_loadu_ps(u + i)));
+    }
+    for (; i < n; i++)
+        g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+static T512 void convert_512(float *out, const void *src, am_dtype dt, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(out + i, w16_512(src, dt, i));
+    for (; i < n; i++)
+        out[i] = am_load_w(src, dt, i);
+}
+
+static T512 void add_512(float *y, const float *x, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, _mm512_add_ps(_mm512_loadu_ps(y + i), _mm512_loadu_ps(x + i)));
+    for (; i < n; i++)
+        y[i] += x[i];
+}
+
+static T512 void attn_scores_512(float *s, const float *q, const float *K, size_t ks, int nk, int hd, float scale)
+{
+    if (hd % 16) {
+        am_attn_scores_ref(s, q, K, ks, nk, hd, scale);
+        return;
+    }
+    for (int j = 0; j < nk; j++) {
+        const float *k = K + (size_t)j * ks;
+        __m512 acc = _mm512_setzero_ps();
+        for (int d = 0; d < hd; d += 16)
+            acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + d), _mm512_loadu_ps(k + d), acc);
+        s[j] = _mm512_reduce_add_ps(acc) * scale;
+    }
+}
+
+static T512 void attn_values_512(float *o, const float *p, const float *V, size_t vs, int nk, int hd)
+{
+    if (hd % 16 || hd > 256) {
+        am_attn_values_ref(o, p, V, vs, nk, hd);
+        return;
+    }
+    __m512 acc[16];
+    int nv = hd / 16;
+    for (int t = 0; t < nv; t++)
+        acc[t] = _mm512_setzero_ps();
+    for (int j = 0; j < nk; j++) {
+        if (p[j] == 0.0f)
+            continue;
+        __m512 pj = _mm512_set1_ps(p[j]);
+        const float *v = V + (size_t)j * vs;
+        for (int t = 0; t < nv; t++)
+            acc[t] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(v + 16 * t), acc[t]);
+    }
+    for (int t = 0; t < nv; t++)
+        _mm512_storeu_ps(o + 16 * t, acc[t]);
+}
+
+const am_kernels am_kernels_avx512 = {
+    .level = AM_K_AVX512,
+    .name = "avx512",
+    .matmul = matmul_512,
+    .rmsnorm = rmsnorm_512,
+    .rope = am_rope_ref,
+    .softmax = softmax_512,
+    .silu_mul = silu_mul_512,
+    .convert = convert_512,
+    .argmax = am_argmax_ref,
+    .add = add_512,
+    .attn_scores = attn_scores_512,
+    .attn_values = attn_values_512,
+};
+
+/* --------------------------------------------------------------------- AVX2 */
+
+AI T256 __m256 w8_256(const void *w, am_dtype dt, size_t i)
+{
+    if (dt == AM_BF16) {
+        __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)w + i));
+        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+    }
+    if (dt == AM_F16)
+        return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + i)));
+    return _mm256_loadu_ps((const float *)w + i);
+}
+
+/* Tail of fewer than 8 elements, zero padded, via a small stack copy. */
+AI T256 __m256 w8t_256(const void *w, am_dtype dt, size_t i, int cnt)
+{
+    float t[8] = { 0 };
+    for (int c = 0; c < cnt; c++)
+        t[c] = am_load_w(w, dt, i + c);
+    return _mm256_loadu_ps(t);
+}
+
+AI T256 float hsum_256(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+AI T256 void tile_256(float *y, int ldy, const float *x, int in, const void *w, am_dtype dt,
+                      int o, const int RB, const int NB)
+{
+    __m256 acc[4][2];
+#pragma GCC unroll 4
+    for (int r = 0; r < RB; r++)
+#pragma GCC unroll 2
+        for (int j = 0; j < NB; j++)
+            acc[r][j] = _mm256_setzero_ps();
+    int k = 0;
+    for (; k + 8 <= in; k += 8) {
+        __m256 wv[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < RB; r++)
+            wv[r] = w8_256(w, dt, (size_t)(o + r) * in + k);
+#pragma GCC unroll 2
+        for (int j = 0; j < NB; j++) {
+            __m256 xv = _mm256_loadu_ps(x + (size_t)j * in + k);
+#pragma GCC unroll 4
+            for (int r = 0; r < RB; r++)
+                acc[r][j] = _mm256_fmadd_ps(wv[r], xv, acc[r][j]);
+        }
+    }
+    if (k < in) {
+        int cnt = in - k;
+        __m256 wv[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < RB; r++)
+            wv[r] = w8t_256(w, dt, (size_t)(o + r) * in + k, cnt);
+#pragma GCC unroll 2
+        for (int j = 0; j < NB; j++) {
+            __m256 xv = w8t_256(x + (size_t)j * in, AM_F32, k, cnt);
+#pragma GCC unroll 4
+            for (int r = 0; r < RB; r++)
+                acc[r][j] = _mm256_fmadd_ps(wv[r], xv, acc[r][j]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < RB; r++)
+#pragma GCC unroll 2
+        for (int j = 0; j < NB; j++)
+            y[(size_t)j * ldy + o + r] = hsum_256(acc[r][j]);
+}
+
+AI T256 void matmul_256_dt(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out)
+{
+    int nblk = (out + 3) / 4;
+    int chunk = x_chunk_rows(in, 2);
+    for (int j0 = 0; j0 < n; j0 += chunk) {
+        int jn = n - j0 < chunk ? n - j0 : chunk;
+#pragma omp parallel for schedule(static) if ((double)jn * in * out > PAR_MIN_MACS)
+        for (int b = 0; b < nblk; b++) {
+            int o = b * 4, rb = out - o < 4 ? out - o : 4;
+            for (int j = 0; j < jn; j += 2) {
+                float *yj = y + (size_t)(j0 + j) * out;
+                const float *xj = x + (size_t)(j0 + j) * in;
+                int two = jn - j >= 2;
+                if (rb == 4) {
+                    if (two)
+                        tile_256(yj, out, xj, in, w, dt, o, 4, 2);
+                    else
+                        tile_256(yj, out, xj, in, w, dt, o, 4, 1);
+                } else {
+                    for (int r = 0; r < rb; r++) {
+                        if (two)
+                            tile_256(yj, out, xj, in, w, dt, o + r, 1, 2);
+                        else
+                            tile_256(yj, out, xj, in, w, dt, o + r, 1, 1);
+                    }
+                }
+            }
+        }
+    }
+}
+
+static T256 void matmul_256(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out)
+{
+    switch (dt) {
+    case AM_BF16: matmul_256_dt(y, x, w, AM_BF16, n, in, out); break;
+    case AM_F16: matmul_256_dt(y, x, w, AM_F16, n, in, out); break;
+    default: matmul_256_dt(y, x, w, AM_F32, n, in, out); break;
+    }
+}
+
+AI T256 __m256 exp_256(__m256 x)
+{
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.33654f)), _mm256_set1_ps(88.72283f));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500E-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507E-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073E-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894E-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459E-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201E-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    /* 2^n: n in [-126, 128] after the clamp; split in two factors to stay finite */
+    __m256i ni = _mm256_cvtps_epi32(n);
+    __m256i h = _mm256_srai_epi32(ni, 1);
+    __m256 f1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(h, _mm256_set1_epi32(127)), 23));
+    __m256 f2 = _mm256_castsi256_ps(_mm256_slli_epi32(
+        _mm256_add_epi32(_mm256_sub_epi32(ni, h), _mm256_set1_epi32(127)), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(p, f1), f2);
+}
+
+static T256 void rmsnorm_256(float *y, const float *x, const void *w, am_dtype dt, int rows, int d, float eps)
+{
+    if (d % 8) {
+        am_rmsnorm_ref(y, x, w, dt, rows, d, eps);
+        return;
+    }
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * d;
+        float *yr = y + (size_t)r * d;
+        __m256 ss = _mm256_setzero_ps();
+        for (int i = 0; i < d; i += 8) {
+            __m256 v = _mm256_loadu_ps(xr + i);
+            ss = _mm256_fmadd_ps(v, v, ss);
+        }
+        __m256 vi = _mm256_set1_ps(1.0f / sqrtf(hsum_256(ss) / (float)d + eps));
+        for (int i = 0; i < d; i += 8)
+            _mm256_storeu_ps(yr + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(xr + i), vi), w8_256(w, dt, i)));
+    }
+}
+
+static T256 void softmax_256(float *x, int n)
+{
+    float m = -INFINITY;
+    for (int i = 0; i < n; i++)
+        if (x[i] > m)
+            m = x[i];
+    __m256 ninf = _mm256_set1_ps(-INFINITY), vm = _mm256_set1_ps(m), sum = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256 live = _mm256_cmp_ps(v, ninf, _CMP_NEQ_OQ);
+        __m256 e = _mm256_and_ps(live, exp_256(_mm256_sub_ps(v, vm)));
+        _mm256_storeu_ps(x + i, e);
+        sum = _mm256_add_ps(sum, e);
+    }
+    float s = hsum_256(sum);
+    for (int t = i; t < n; t++) {
+        x[t] = x[t] == -INFINITY ? 0.0f : expf(x[t] - m);
+        s += x[t];
+    }
+    __m256 vs = _mm256_set1_ps(s);
+    for (i = 0; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(x + i, _mm256_div_ps(_mm256_loadu_ps(x + i), vs));
+    for (; i < n; i++)
+        x[i] = x[i] / s;
+}
+
+static T256 void silu_mul_256(float *g, const float *u, size_t n)
+{
+    size_t i = 0;
+    __m256 one = _mm256_set1_ps(1.0f);
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(g + i);
+        __m256 e = exp_256(_mm256_sub_ps(_mm256_setzero_ps(), v));
+        _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_div_ps(v, _mm256_add_ps(one, e)), _mm256_loadu_ps(u + i)));
+    }
+    for (; i < n; i++)
+        g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+static T256 void convert_256(float *out, const void *src, am_dtype dt, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, w8_256(src, dt, i));
+    for (; i < n; i++)
+        out[i] = am_load_w(src, dt, i);
+}
+
+static T256 void add_256(float *y, const float *x, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_loadu_ps(x + i)));
+    for (; i < n; i++)
+        y[i] += x[i];
+}
+
+static T256 void attn_scores_256(float *s, const float *q, const float *K, size_t ks, int nk, int hd, float scale)
+{
+    if (hd % 8) {
+        am_attn_scores_ref(s, q, K, ks, nk, hd, scale);
+        return;
+    }
+    for (int j = 0; j < nk; j++) {
+        const float *k = K + (size_t)j * ks;
+        __m256 acc = _mm256_setzero_ps();
+        for (int d = 0; d < hd; d += 8)
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(k + d), acc);
+        s[j] = hsum_256(acc) * scale;
+    }
+}
+
+static T256 void attn_values_256(float *o, const float *p, const float *V, size_t vs, int nk, int hd)
+{
+    if (hd % 8) {
+        am_attn_values_ref(o, p, V, vs, nk, hd);
+        return;
+    }
+    memset(o, 0, sizeof(float) * hd);
+    for (int j = 0; j < nk; j++) {
+        if (p[j] == 0.0f)
+            continue;
+        __m256 pj = _mm256_set1_ps(p[j]);
+        const float *v = V + (size_t)j * vs;
+        for (int d = 0; d < hd; d += 8)
+            _mm256_storeu_ps(o + d, _mm256_fmadd_ps(pj, _mm256_loadu_ps(v + d), _mm256_loadu_ps(o + d)));
+    }
+}
+
+const am_kernels am_kernels_avx2 = {
+    .level = AM_K_AVX2,
+    .name = "avx2",
+    .matmul = matmul_256,
+    .rmsnorm = rmsnorm_256,
+    .rope = am_rope_ref,
+    .softmax = softmax_256,
+    .silu_mul = silu_mul_256,
+    .convert = convert_256,
+    .argmax = am_argmax_ref,
+    .add = add_256,
+    .attn_scores = attn_scores_256,
+    .attn_values = attn_values_256,
+};
