@@ -155,4 +155,19 @@ set +e; msg=$("$B/attnmix" merge "$D/s.yaml" 2>&1); rc=$?; set -e
 [[ $rc == 1 && $msg == *"pairs/sums/cube.h5"*"alpha 0.75"* ]] || fail "merge with other alphas: rc=$rc $msg"
 [[ -z $(ls "$D/out/tiny" | grep "^cube.h5") ]] || fail "merge left a file after refusing"
 say "merge refusals ok"
+
+# 7. --shard model: one task per model, the merge script skips the merge; the
+# #SBATCH settings land in the scripts; both scripts are valid bash.
+"$B/attnmix" slurm "$D/s.yaml" --shard model --partition debug --account lab --time 0:05:00 --cpus 2 --mem 1G \
+  --gres gpu:1 --max-parallel 3 2> "$D/model.err" || { cat "$D/model.err"; fail "attnmix slurm --shard model"; }
+A=$D/out/slurm/array.sbatch M=$D/out/slurm/merge.sbatch
+for l in "--array=0%3" "--partition=debug" "--account=lab" "--time=0:05:00" "--cpus-per-task=2" "--mem=1G" "--gres=gpu:1"; do
+  grep -qx -- "#SBATCH $l" "$A" || fail "array.sbatch lacks #SBATCH $l"
+done
+grep -q -- "--gres" "$M" && fail "merge.sbatch asks for the array's gres"
+grep -q "PAIRS=\|--pair" "$A" && fail "--shard model script selects pairs"
+grep -q '"$BIN/attnmix" merge' "$M" && fail "--shard model merge script merges shards"
+bash -n "$A" && bash -n "$M" || fail "generated scripts are not valid bash"
+set +e; msg=$("$B/attnmix" slurm "$D/s.yaml" --shard models 2>&1); rc=$?; set -e
+[[ $rc == 2 && $msg == *"--shard"* ]] || fail "bad --shard: rc=$rc $msg"
 echo "slurm array: ok ($((SECONDS - t0))s)"
