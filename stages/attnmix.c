@@ -119,10 +119,10 @@ static int write_makefile(const am_config *c, const char *bin, const char *path,
     fprintf(f, "\n\n%s/figures/index.html: %s/analysis.h5 $(CUBES)\n\t@echo '[%d/%d] plot' >&2\n"
                "\t@$(BIN)/attnmix-plot report --analysis %s/analysis.h5 --outdir %s/figures",
             O, O, ++k, steps, O, O);
-    for (int i = 0; i < M; i++) {
-        fprintf(f, " --cube %s/%s/cube.h5 --tokenizer ", O, c->models[i].name);
-        sq(f, c->models[i].tokenizer ? c->models[i].tokenizer : c->models[i].checkpoint);
-    }
+    for (int i = 0; i < M; i++) fprintf(f, " --cube %s/%s/cube.h5", O, c->models[i].name);
+    /* Token labels: the Qwen3 models share one tokenizer; use the first model's. */
+    fprintf(f, " --tokenizer ");
+    sq(f, c->models[0].tokenizer ? c->models[0].tokenizer : c->models[0].checkpoint);
     fprintf(f, "\n");
     if (fflush(f) != 0 || ferror(f) || fclose(f) != 0) { unlink(tmp); return am_fail_errno(e, "writing %s", tmp); }
     if (rename(tmp, path) != 0) { unlink(tmp); return am_fail_errno(e, "cannot rename %s", tmp); }

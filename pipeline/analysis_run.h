@@ -1,0 +1,36 @@
+/* The analysis stage: reads attention cubes (schema attnmix.cube/1, or the
+ * same layout without /length), computes per-map statistics, motif features,
+ * PCA, head distances and t-SNE, and writes analysis.h5 (attnmix.analysis/1,
+ * docs/schema.md). */
+#ifndef AM_ANALYSIS_RUN_H
+#define AM_ANALYSIS_RUN_H
+
+#include "error.h"
+#include "tsne.h"
+
+typedef struct am_an_input {
+    const char *name; /* model name (group /models/<name>) */
+    const char *path; /* cube file */
+} am_an_input;
+
+typedef struct am_an_config {
+    const char *out;          /* analysis.h5 (written to OUT.tmp-PID, renamed) */
+    const am_an_input *inputs;
+    int n_inputs;
+    int band;                 /* recent-band width w, default 4 */
+    int tsne_on_maps;         /* 0: motif features (z-scored), 1: raw maps flattened */
+    int tsne_auto;            /* 1: exact for N <= 2000, Barnes-Hut above */
+    am_tsne_opts tsne;        /* perplexity, iterations, seed, method */
+    int verbose;              /* progress on stderr */
+} am_an_config;
+
+void am_an_config_defaults(am_an_config *c);
+
+/* Model name implied by a cube path: the root attribute `model` if present,
+ * else the parent directory for ".../NAME/cube.h5", else the file stem.
+ * Writes into name[cap]. */
+int am_an_default_name(const char *path, char *name, size_t cap, am_err *e);
+
+int am_an_run(const am_an_config *c, am_err *e);
+
+#endif

@@ -1,0 +1,61 @@
+/* t-SNE (van der Maaten 2008/2014) with the optimisation schedule of
+ * scikit-learn's TSNE: perplexity calibration by bisection on beta per point,
+ * symmetrised joint P, early exaggeration for the first 250 iterations with
+ * momentum 0.5, then momentum 0.8, per-parameter gains (+0.2 / x0.8, min 0.01),
+ * learning rate "auto" = max(N / early_exaggeration / 4, 50), PCA
+ * initialisation scaled to standard deviation 1e-4 along the first axis.
+ *
+ * Methods: exact O(N^2) gradient and KL, or Barnes-Hut (quadtree, angle theta)
+ * with a sparse P on the 3*perplexity nearest neighbours (exact kNN from BLAS
+ * distance blocks). Output is 2-D. Results are identical for a given input,
+ * options and thread count. */
+#ifndef AM_TSNE_H
+#define AM_TSNE_H
+
+#include <stdint.h>
+
+#include "error.h"
+
+typedef enum am_tsne_method { AM_TSNE_EXACT = 0, AM_TSNE_BARNES_HUT = 1 } am_tsne_method;
+typedef enum am_tsne_init { AM_TSNE_INIT_PCA = 0, AM_TSNE_INIT_RANDOM = 1 } am_tsne_init;
+
+typedef struct am_tsne_opts {
+    double perplexity;         /* 30 */
+    int iterations;            /* total iterations, 1000 */
+    double early_exaggeration; /* 12 */
+    int exaggeration_iters;    /* 250 */
+    double learning_rate;      /* <= 0: auto */
+    double theta;              /* Barnes-Hut angle, 0.5 */
+    am_tsne_method method;     /* exact */
+    am_tsne_init init;         /* pca */
+    uint64_t seed;             /* used by random init */
+    int n_iter_without_progress; /* 300 */
+    double min_grad_norm;      /* 1e-7 */
+    int verbose;               /* progress on stderr every 50 iterations */
+} am_tsne_opts;
+
+typedef struct am_tsne_result {
+    double kl;          /* final KL(P||Q): exact for AM_TSNE_EXACT, BH estimate otherwise */
+    int iterations;     /* iterations run (index of the last one + 1) */
+    double learning_rate;
+    double seconds_affinities, seconds_optimise;
+} am_tsne_result;
+
+void am_tsne_defaults(am_tsne_opts *o);
+
+/* Embed X [N,D] into Y [N,2]. Needs N >= 2 and perplexity < N. */
+int am_tsne_run(const double *X, int N, int D, const am_tsne_opts *o, double *Y,
+                am_tsne_result *res, am_err *e);
+
+/* Exact KL(P||Q) of embedding Y [N,2] for the joint P of X (no exaggeration);
+ * O(N^2) memory, for tests and small N. */
+int am_tsne_exact_kl(const double *X, int N, int D, double perplexity, const double *Y,
+                     double *kl, am_err *e);
+
+/* KL(P||Q) and its gradient grad [N,2] at embedding Y [N,2] for the joint P
+ * of X, as the optimiser computes them (exact: dense P; Barnes-Hut: sparse
+ * kNN P and angle theta, KL estimated). For tests. */
+int am_tsne_kl_grad(const double *X, int N, int D, double perplexity, am_tsne_method method,
+                    double theta, const double *Y, double *grad, double *kl, am_err *e);
+
+#endif

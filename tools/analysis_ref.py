@@ -1,0 +1,307 @@
+#!/usr/bin/python3
+"""Independent numpy/scipy reference for attnmix-analyze (docs/analysis.md).
+
+    analysis_ref.py check ANALYSIS.h5      recompute everything from the input
+                                           cubes named in the file and compare
+    analysis_ref.py stats CUBE P A L H     print the statistics of one map
+
+Definitions (same as docs/analysis.md):
+  valid rows   q in [1, n) whose sum over keys [0, n) is > 0
+  row length   r_q = max(q + 1, 1 + last k < n with A[q, k] != 0)
+  JS           scipy.spatial.distance.jensenshannon(p, r) ** 2 (natural log;
+               scipy normalises p and r), rows [1, min(n_a, n_b)) over keys
+               [0, min(n_a, n_b)), rows with zero mass in either map skipped.
+"""
+import math
+import sys
+
+import h5py
+import numpy as np
+from scipy.spatial.distance import cdist, jensenshannon
+from scipy.special import xlogy
+
+FEATURES = ["sink", "diagonal", "previous", "band2", "band4", "band8", "distance_norm",
+            "entropy_norm", "entropy_spread", "offset_mass", "vbar", "column_gini",
+            "max_mass", "prefix_mass"]
+STATS = ["entropy", "sink", "diagonal", "previous", "band", "distance", "offset_mass", "vbar"]
+
+
+def band_mass(M, q, w):
+    """Mass of rows q on keys k with 0 <= q - k < w."""
+    k = np.arange(M.shape[1])
+    d = q[:, None] - k[None, :]
+    return (M[q] * ((d >= 0) & (d < w))).sum(1)
+
+
+def gini(x):
+    x = np.sort(np.asarray(x, dtype=np.float64))
+    n = len(x)
+    if x.sum() <= 0:
+        return np.nan
+    i = np.arange(1, n + 1)
+    return float(((2 * i - n - 1) * x).sum() / (n * x.sum()))
+
+
+def map_stats(A, n, band=4):
+    """Statistics of one map A [S, S] with valid size n. Returns (dict, entropy_by_q [S])."""
+    S = A.shape[0]
+    ebq = np.full(S, np.nan)
+    names = STATS + ["offset", "rows"] + ["f_" + f for f in FEATURES]
+    out = {k: np.nan for k in names}
+    out["offset"], out["rows"] = -1, 0
+    if n < 1:
+        return out, ebq
+    M = A[:n, :n].astype(np.float64)
+    rs = M.sum(1)
+    H = -xlogy(M, M).sum(1)
+    ebq[:n] = np.where(rs > 0, H, np.nan)
+    q = np.nonzero(rs > 0)[0]
+    q = q[q >= 1]
+    R = len(q)
+    out["rows"] = R
+    if R == 0:
+        return out, ebq
+    nz = M != 0
+    last = n - 1 - np.argmax(nz[:, ::-1], axis=1)
+    r = np.maximum(q + 1, last[q] + 1)
+    k = np.arange(n)
+    Mq = M[q]
+    out["entropy"] = H[q].mean()
+    out["sink"] = Mq[:, 0].mean()
+    out["diagonal"] = M[q, q].mean()
+    out["previous"] = M[q, q - 1].mean()
+    out["band"] = band_mass(M, q, band).mean()
+    dist = (Mq * (q[:, None] - k[None, :])).sum(1)
+    out["distance"] = dist.mean()
+    prof = np.zeros(n)
+    for qq in q:
+        prof[: qq + 1] += M[qq, qq::-1]  # offset d = qq - k for k = qq..0
+    prof /= R
+    d_star = int(np.argmax(prof))  # first maximum
+    out["offset"] = d_star
+    out["offset_mass"] = prof[d_star]
+    col = Mq.sum(0)
+    vis = (r[:, None] > k[None, :]).sum(0)
+    min_vis = math.ceil(R / 4)
+    ok = (k >= 1) & (vis >= max(min_vis, 1))
+    out["vbar"] = float(np.max(col[ok] / vis[ok])) if ok.any() else np.nan
+    entn = H[q] / np.log(r)
+    f = {
+        "sink": out["sink"], "diagonal": out["diagonal"], "previous": out["previous"],
+        "band2": band_mass(M, q, 2).mean(), "band4": band_mass(M, q, 4).mean(),
+        "band8": band_mass(M, q, 8).mean(), "distance_norm": (dist / q).mean(),
+        "entropy_norm": entn.mean(), "entropy_spread": entn.std(),
+        "offset_mass": out["offset_mass"], "vbar": out["vbar"], "column_gini": gini(col),
+        "max_mass": Mq.max(1).mean(), "prefix_mass": Mq[:, 1:4].sum(1).mean(),
+    }
+    for name in FEATURES:
+        out["f_" + name] = f[name]
+    return out, ebq
+
+
+def js_maps(A, na, B, nb):
+    n = min(na, nb)
+    vals = []
+    for q in range(1, n):
+        p = A[q, :n].astype(np.float64)
+        r = B[q, :n].astype(np.float64)
+        if p.sum() > 0 and r.sum() > 0:
+            vals.append(jensenshannon(p, r) ** 2)
+    return float(np.mean(vals)) if vals else np.nan
+
+
+def read_cube(path):
+    f = h5py.File(path, "r")
+    att = f["attention"]
+    P, A, L, H, S, _ = att.shape
+    length = f["length"][()] if "length" in f else np.full((P, A), S, dtype=np.int32)
+    layer = f["layer"][()] if "layer" in f else np.arange(L)
+    head = f["head"][()] if "head" in f else np.arange(H)
+    pairs = [p.decode() if isinstance(p, bytes) else str(p) for p in f["pair"][()]]
+    return f, att, length, f["alpha"][()], layer, head, pairs
+
+
+def zscore(X):
+    X = np.array(X, dtype=np.float64)
+    mu = np.nanmean(X, 0)
+    sd = np.nanstd(X, 0)
+    Z = (X - mu) / np.where(sd > 0, sd, 1)
+    Z[:, ~(sd > 0)] = 0
+    Z[np.isnan(Z)] = 0
+    return Z
+
+
+def pca(Z, K):
+    Zc = Z - Z.mean(0)
+    C = Zc.T @ Zc / (len(Z) - 1)
+    w, V = np.linalg.eigh(C)
+    w, V = w[::-1][:K], V[:, ::-1][:, :K]
+    for j in range(K):
+        if V[np.argmax(np.abs(V[:, j])), j] < 0:
+            V[:, j] = -V[:, j]
+    return V.T, np.clip(w, 0, None), np.clip(w, 0, None) / np.trace(C), Zc @ V
+
+
+def tsne_kl(X, perplexity, Y):
+    """Exact KL(P || Q) for the joint P of X (sklearn's own P) and embedding Y."""
+    from sklearn.manifold._t_sne import _joint_probabilities, _kl_divergence
+    from sklearn.metrics import pairwise_distances
+    D = pairwise_distances(X, squared=True)
+    P = _joint_probabilities(D, perplexity, 0)
+    kl, _ = _kl_divergence(Y.ravel(), P, 1, len(X), 2)
+    return kl
+
+
+class Checker:
+    def __init__(self):
+        self.failures = 0
+        self.checks = 0
+
+    def close(self, what, got, want, atol=1e-6, rtol=1e-6):
+        self.checks += 1
+        got = np.asarray(got, dtype=np.float64)
+        want = np.asarray(want, dtype=np.float64)
+        if got.shape != want.shape:
+            print(f"FAIL {what}: shape {got.shape} != {want.shape}")
+            self.failures += 1
+            return
+        ok = np.isclose(got, want, atol=atol, rtol=rtol, equal_nan=True)
+        if not ok.all():
+            i = np.argwhere(~ok)[0]
+            print(f"FAIL {what}: {ok.size - ok.sum()} of {ok.size} differ; first at {tuple(i)}: "
+                  f"got {got[tuple(i)]!r} want {want[tuple(i)]!r}")
+            self.failures += 1
+
+    def equal(self, what, got, want):
+        self.checks += 1
+        if not np.array_equal(np.asarray(got), np.asarray(want)):
+            print(f"FAIL {what}: {got!r} != {want!r}")
+            self.failures += 1
+
+
+def check(path, tsne_tol=1e-6):
+    ck = Checker()
+    an = h5py.File(path, "r")
+    band = int(an.attrs["band"])
+    models = [m.decode() if isinstance(m, bytes) else m for m in an.attrs["models"]]
+    inputs = [m.decode() if isinstance(m, bytes) else m for m in an.attrs["inputs"]]
+    upairs = [p.decode() for p in an["pair"][()]]
+    pts = an["points"]
+    rows = {k: [] for k in ["model", "pair", "alpha", "layer", "head", "offset", "rows"] + STATS +
+            ["js_alpha0", "js_alpha1"]}
+    feats = []
+    head_keys = []
+    for name, cpath in zip(models, inputs):
+        f, att, length, alpha, layer, head, pairs = read_cube(cpath)
+        P, A, L, H, S, _ = att.shape
+        g = an["models"][name]
+        ck.equal(f"{name}/length", g["length"][()], length)
+        a0 = [i for i, a in enumerate(alpha) if a == 0.0]
+        a1 = [i for i, a in enumerate(alpha) if a == 1.0]
+        hm = np.zeros((P, A, L, S, S))
+        hv = np.zeros((P, A, L, S, S))
+        ebq = np.full((P, A, L, H, S), np.nan)
+        unit = {}
+        for p in range(P):
+            for l in range(L):
+                blk = att[p, :, l].astype(np.float64)  # [A, H, S, S]
+                hm[p, :, l] = blk.mean(1)
+                hv[p, :, l] = blk.var(1)
+                for a in range(A):
+                    for h in range(H):
+                        st, e = map_stats(blk[a, h], int(length[p, a]), band)
+                        ebq[p, a, l, h] = e
+                        for key, ar in (("js_alpha0", a0), ("js_alpha1", a1)):
+                            st[key] = (js_maps(blk[a, h], length[p, a], blk[ar[0], h],
+                                               length[p, ar[0]]) if ar else np.nan)
+                        unit[p, a, l, h] = st
+        for p in range(P):  # points order: pair, alpha, layer, head
+            for a in range(A):
+                for l in range(L):
+                    for h in range(H):
+                        st = unit[p, a, l, h]
+                        rows["model"].append(name)
+                        rows["pair"].append(upairs.index(pairs[p]))
+                        rows["alpha"].append(alpha[a])
+                        rows["layer"].append(layer[l])
+                        rows["head"].append(head[h])
+                        for k in ["offset", "rows"] + STATS + ["js_alpha0", "js_alpha1"]:
+                            rows[k].append(st[k])
+                        feats.append([st["f_" + n] for n in FEATURES])
+        ck.close(f"{name}/head_mean", g["head_mean"][()], hm, atol=1e-7, rtol=1e-6)
+        ck.close(f"{name}/head_var", g["head_var"][()], hv, atol=1e-7, rtol=1e-5)
+        ck.close(f"{name}/entropy_by_query", g["entropy_by_query"][()], ebq)
+        for l in range(L):
+            for h in range(H):
+                head_keys.append((name, layer[l], head[h]))
+    ck.equal("points/model", [m.decode() for m in pts["model"][()]], rows["model"])
+    for k in ["pair", "layer", "head", "offset", "rows"]:
+        ck.equal(f"points/{k}", pts[k][()], np.array(rows[k]))
+    ck.close("points/alpha", pts["alpha"][()], rows["alpha"], atol=0, rtol=0)
+    for k in STATS + ["js_alpha0", "js_alpha1"]:
+        ck.close(f"points/{k}", pts[k][()], rows[k])
+    feats = np.array(feats)
+    ck.close("points/features", pts["features"][()], feats)
+    names = [n.decode() if isinstance(n, bytes) else n for n in pts["features"].attrs["names"]]
+    ck.equal("features names", names, FEATURES)
+
+    # PCA of z-scored features
+    Z = zscore(feats)
+    K = pts["pca"].shape[1]
+    comp, var, ratio, scores = pca(Z, K)
+    ck.close("pca/explained_variance", an["pca/explained_variance"][()], var, atol=1e-8)
+    ck.close("pca/explained_variance_ratio", an["pca/explained_variance_ratio"][()], ratio, atol=1e-8)
+    # components of (near-)degenerate eigenvalues are not unique: compare the leading ones
+    sep = [j for j in range(K) if (j == 0 or var[j - 1] - var[j] > 1e-6 * var[0]) and
+           (j == K - 1 or var[j] - var[j + 1] > 1e-6 * var[0]) and var[j] > 1e-9 * var[0]]
+    sep = [j for j in sep if j < 4]
+    ck.close("pca/components", an["pca/components"][()][sep], comp[sep], atol=1e-6)
+    ck.close("points/pca", pts["pca"][()][:, sep], scores[:, sep], atol=1e-6)
+    from sklearn.decomposition import PCA
+    skp = PCA(n_components=K, svd_solver="full").fit(Z)
+    ck.close("pca vs sklearn explained_variance", an["pca/explained_variance"][()],
+             skp.explained_variance_, atol=1e-8)
+
+    # heads
+    hk = an["heads"]
+    Hf = []
+    for (m, l, h) in head_keys:
+        sel = [(rows["model"][i] == m and rows["layer"][i] == l and rows["head"][i] == h)
+               for i in range(len(rows["model"]))]
+        Hf.append(Z[np.array(sel)].mean(0))
+    Hf = np.array(Hf)
+    ck.close("heads/features", hk["features"][()], Hf, atol=1e-9)
+    ck.close("heads/distance", hk["distance"][()], cdist(Hf, Hf), atol=1e-9)
+
+    # t-SNE: stored KL equals sklearn's exact KL of the stored embedding (exact method)
+    for grp, X in (("points", Z if an.attrs["tsne_on"] in (b"features", "features") else None),
+                   ("heads", Hf)):
+        d = an[grp]["tsne"]
+        method = d.attrs["method"]
+        method = method.decode() if isinstance(method, bytes) else method
+        Y = d[()]
+        if X is None or method != "exact" or np.isnan(Y).any():
+            continue
+        kl = tsne_kl(X, float(d.attrs["perplexity"]), Y)
+        ck.close(f"{grp}/tsne kl_divergence", d.attrs["kl_divergence"], kl, atol=tsne_tol,
+                 rtol=tsne_tol)
+    print(f"{path}: {ck.checks} checks, {ck.failures} failures")
+    return ck.failures
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[1] == "check":
+        return 1 if check(argv[2]) else 0
+    if len(argv) == 7 and argv[1] == "stats":
+        f, att, length, *_ = read_cube(argv[2])
+        p, a, l, h = map(int, argv[3:7])
+        st, _ = map_stats(att[p, a, l, h], int(length[p, a]))
+        for k, v in st.items():
+            print(f"{k} {v}")
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
