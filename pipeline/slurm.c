@@ -151,9 +151,10 @@ static int write_merge(const am_config *c, const char *bin, const char *cwd, con
         snprintf(p, sizeof p, "%s/%s/cube.h5", O, c->models[i].name);
         fprintf(f, " --cube ");
         sq(f, p);
-        fprintf(f, " --tokenizer ");
-        sq(f, c->models[i].tokenizer ? c->models[i].tokenizer : c->models[i].checkpoint);
     }
+    /* Token labels: the Qwen3 models share one tokenizer; the first model's. */
+    fprintf(f, " --tokenizer ");
+    sq(f, c->models[0].tokenizer ? c->models[0].tokenizer : c->models[0].checkpoint);
     fprintf(f, "\necho \"attnmix: done: %s/figures/index.html\" >&2\n", O);
     return finish(f, tmp, plan->merge_path, e);
 }
