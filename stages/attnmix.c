@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "h5io.h"
+#include "merge.h"
+#include "slurm.h"
 #include "stages.h"
 
 static const char *PROGRAMS[] = {"tokenize", "embed-mix", "forward", "generate", "analyze", "plot",
@@ -20,6 +23,7 @@ static const char *PROGRAMS[] = {"tokenize", "embed-mix", "forward", "generate",
 static void usage(FILE *f) {
     fprintf(f,
             "usage: attnmix run CONFIG.yaml [-j N] [--force] [--dry-run]\n"
+            "       attnmix slurm CONFIG.yaml [options] | merge CONFIG.yaml | consolidate CUBE OUT.h5\n"
             "       attnmix <stage> [stage options]   (attnmix <stage> --help)\n"
             "       attnmix --help | --version\n\n"
             "Mixes prompt pairs in embedding space, runs Qwen3 models on the mixes with\n"
@@ -31,6 +35,21 @@ static void usage(FILE *f) {
             "  -j, --jobs N      stages run in parallel (default 1)\n"
             "  -f, --force       recompute everything\n"
             "  -n, --dry-run     write OUT/Makefile and show the commands only\n\n"
+            "slurm CONFIG.yaml   write OUT/slurm/array.sbatch (task i runs the stages of\n"
+            "                    shard i) and OUT/slurm/merge.sbatch (merge, analyze, plot,\n"
+            "                    after the array); only shards whose cube is missing or\n"
+            "                    stale are listed, so rerunning resubmits what failed\n"
+            "  --partition P, --account A, --time T, --cpus N, --mem M, --gres G\n"
+            "                    #SBATCH settings of the jobs (--gres: array job only)\n"
+            "  --max-parallel K  at most K tasks at once (--array=...%%K)\n"
+            "  --shard pair|model  one task per model x pair (default) or per model\n"
+            "  --submit          submit both with sbatch and print the job ids\n"
+            "  --sbatch PATH     the sbatch program (default: sbatch on PATH)\n\n"
+            "merge CONFIG.yaml   build OUT/<model>/cube.h5 from the per-pair shards\n"
+            "                    OUT/<model>/pairs/<key>/cube.h5 as a virtual dataset;\n"
+            "                    refuses if a shard is missing or differs  [--force]\n"
+            "consolidate CUBE OUT.h5  copy a (virtual) cube into one self-contained file\n"
+            "                    [--level N: deflate level, default that of the source]\n\n"
             "stages: tokenize, embed-mix, forward, generate, analyze, plot, make-checkpoint\n");
 }
 
@@ -182,12 +201,151 @@ out:
     return rc;
 }
 
+static int cmd_slurm(int argc, char **argv) {
+    enum { O_PART = 256, O_TIME, O_CPUS, O_MEM, O_GRES, O_MAXP, O_SHARD, O_ACCOUNT, O_SUBMIT, O_SBATCH };
+    static const struct option opts[] = {
+        {"partition", required_argument, 0, O_PART}, {"time", required_argument, 0, O_TIME},
+        {"cpus", required_argument, 0, O_CPUS},       {"mem", required_argument, 0, O_MEM},
+        {"gres", required_argument, 0, O_GRES},       {"max-parallel", required_argument, 0, O_MAXP},
+        {"shard", required_argument, 0, O_SHARD},     {"account", required_argument, 0, O_ACCOUNT},
+        {"submit", no_argument, 0, O_SUBMIT},         {"sbatch", required_argument, 0, O_SBATCH},
+        {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
+    am_slurm_opts so = {0};
+    int submit = 0, c;
+    char *end;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_PART: so.partition = optarg; break;
+        case O_TIME: so.time = optarg; break;
+        case O_MEM: so.mem = optarg; break;
+        case O_GRES: so.gres = optarg; break;
+        case O_ACCOUNT: so.account = optarg; break;
+        case O_SBATCH: so.sbatch = optarg; break;
+        case O_SUBMIT: submit = 1; break;
+        case O_CPUS:
+        case O_MAXP: {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 100000) {
+                fprintf(stderr, "attnmix: --%s wants a positive integer, got '%s'\n", c == O_CPUS ? "cpus" : "max-parallel", optarg);
+                return 2;
+            }
+            if (c == O_CPUS) so.cpus = (int)v;
+            else so.max_parallel = (int)v;
+            break;
+        }
+        case O_SHARD:
+            if (!strcmp(optarg, "pair")) so.shard_model = 0;
+            else if (!strcmp(optarg, "model")) so.shard_model = 1;
+            else { fprintf(stderr, "attnmix: --shard is 'pair' or 'model', not '%s'\n", optarg); return 2; }
+            break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1) { usage(stderr); return 2; }
+    am_h5_quiet();
+    am_config cfg;
+    am_err e = {{0}};
+    if (am_config_load(&cfg, argv[optind], &e) < 0) { fprintf(stderr, "attnmix: %s\n", e.msg); return 1; }
+    int rc = 1;
+    char bin[PATH_MAX];
+    am_slurm_plan plan = {0};
+    if (bin_dir(bin, sizeof bin) < 0) { fprintf(stderr, "attnmix: cannot find own directory\n"); goto out; }
+    if (am_mkdirs(cfg.output_dir, &e) < 0 || am_slurm_write(&cfg, bin, &so, &plan, &e) < 0) {
+        fprintf(stderr, "attnmix: %s\n", e.msg);
+        goto out;
+    }
+    fprintf(stderr, "attnmix: %d of %d %s to run; wrote %s and %s\n", plan.n_todo, plan.n_tasks,
+            so.shard_model ? "model tasks" : "model x pair shards", plan.array_path, plan.merge_path);
+    for (int k = 0; k < plan.n_todo && k < 20; k++) {
+        int m, p;
+        am_slurm_shard(&cfg, &so, plan.todo[k], &m, &p);
+        fprintf(stderr, "  task %d: %s%s%s\n", plan.todo[k], cfg.models[m].name, p >= 0 ? " " : "",
+                p >= 0 ? cfg.pairs[p].key : "");
+    }
+    if (plan.n_todo > 20) fprintf(stderr, "  ... and %d more\n", plan.n_todo - 20);
+    if (submit) {
+        char aid[64], mid[64];
+        if (am_slurm_submit(&so, &plan, aid, mid, &e) < 0) { fprintf(stderr, "attnmix: %s\n", e.msg); goto out; }
+        if (aid[0]) printf("array %s\n", aid);
+        else fprintf(stderr, "attnmix: every shard is complete; submitting the merge only\n");
+        printf("merge %s\n", mid);
+    } else {
+        fprintf(stderr, "attnmix: submit with: sbatch --parsable %s, then sbatch --dependency=afterok:<id> %s "
+                        "(or rerun with --submit)\n", plan.array_path, plan.merge_path);
+    }
+    rc = 0;
+out:
+    am_slurm_plan_free(&plan);
+    am_config_free(&cfg);
+    return rc;
+}
+
+static int cmd_merge(int argc, char **argv) {
+    static const struct option opts[] = {{"force", no_argument, 0, 'f'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int force = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+        if (c == 'f') force = 1;
+        else if (c == 'h') { usage(stdout); return 0; }
+        else { usage(stderr); return 2; }
+    }
+    if (optind != argc - 1) { usage(stderr); return 2; }
+    am_h5_quiet();
+    am_config cfg;
+    am_err e = {{0}};
+    if (am_config_load(&cfg, argv[optind], &e) < 0) { fprintf(stderr, "attnmix: %s\n", e.msg); return 1; }
+    int rc = 0;
+    for (int i = 0; i < cfg.n_models && rc == 0; i++) {
+        int skipped = 0;
+        double t0 = am_now();
+        if (am_merge_model(&cfg, cfg.models[i].name, force, &skipped, &e) < 0) {
+            fprintf(stderr, "attnmix: merge %s: %s\n", cfg.models[i].name, e.msg);
+            rc = 1;
+        } else {
+            fprintf(stderr, "attnmix: merge %s: %s/%s/cube.h5 %s (%d shards, %.2fs)\n", cfg.models[i].name,
+                    cfg.output_dir, cfg.models[i].name, skipped ? "is up to date" : "written", cfg.n_pairs,
+                    am_now() - t0);
+        }
+    }
+    am_config_free(&cfg);
+    return rc;
+}
+
+static int cmd_consolidate(int argc, char **argv) {
+    static const struct option opts[] = {{"level", required_argument, 0, 'l'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int level = -1, c;
+    char *end;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
+        if (c == 'l') {
+            level = (int)strtol(optarg, &end, 10);
+            if (*end || level < 0 || level > 9) { fprintf(stderr, "attnmix: --level is 0..9\n"); return 2; }
+        } else if (c == 'h') { usage(stdout); return 0; }
+        else { usage(stderr); return 2; }
+    }
+    if (optind != argc - 2) { usage(stderr); return 2; }
+    am_h5_quiet();
+    am_err e = {{0}};
+    double t0 = am_now();
+    if (am_consolidate(argv[optind], argv[optind + 1], level, &e) < 0) {
+        fprintf(stderr, "attnmix: consolidate: %s\n", e.msg);
+        return 1;
+    }
+    fprintf(stderr, "attnmix: consolidate: %s -> %s (%.2fs)\n", argv[optind], argv[optind + 1], am_now() - t0);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { usage(stderr); return 2; }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) { usage(stdout); return 0; }
     if (!strcmp(cmd, "--version")) { printf("attnmix %s (%s)\n", ATTNMIX_VERSION, ATTNMIX_GIT_COMMIT); return 0; }
     if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "slurm")) return cmd_slurm(argc - 1, argv + 1);
+    if (!strcmp(cmd, "merge")) return cmd_merge(argc - 1, argv + 1);
+    if (!strcmp(cmd, "consolidate")) return cmd_consolidate(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof PROGRAMS / sizeof *PROGRAMS; i++) {
         if (strcmp(cmd, PROGRAMS[i]) != 0) continue;
         char bin[PATH_MAX], exe[PATH_MAX + 64];
