@@ -103,32 +103,6 @@ static char *slurp(const char *path) {
     return b;
 }
 
-/* NeXus view for h5web: /entry/maps (NXdata) with soft links to the cube. */
-static int write_nexus(hid_t f, am_err *e) {
-    static const char *axes[] = {"pair", "alpha", "layer", "head", "query", "key"};
-    int rc = -1;
-    hid_t entry = H5Gcreate2(f, "entry", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), maps = H5I_INVALID_HID;
-    if (AM_H5ID(entry, e, "/entry")) return -1;
-    maps = H5Gcreate2(entry, "maps", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (AM_H5ID(maps, e, "/entry/maps")) goto out;
-    if (am_h5_attr_str(f, "NX_class", "NXroot", e) < 0 || am_h5_attr_str(f, "default", "entry", e) < 0 ||
-        am_h5_attr_str(entry, "NX_class", "NXentry", e) < 0 || am_h5_attr_str(entry, "default", "maps", e) < 0 ||
-        am_h5_attr_str(maps, "NX_class", "NXdata", e) < 0 || am_h5_attr_str(maps, "signal", "attention", e) < 0 ||
-        am_h5_attr_strs(maps, "axes", axes, 6, e) < 0)
-        goto out;
-    const char *links[] = {"attention", "pair", "alpha", "layer", "head", "query", "key"};
-    for (int i = 0; i < 7; i++) {
-        char target[64];
-        snprintf(target, sizeof target, "/%s", links[i]);
-        if (AM_H5(H5Lcreate_soft(target, maps, links[i], H5P_DEFAULT, H5P_DEFAULT), e, links[i])) goto out;
-    }
-    rc = 0;
-out:
-    if (maps >= 0) H5Gclose(maps);
-    H5Gclose(entry);
-    return rc;
-}
-
 static hid_t write_i32(hid_t f, const char *name, int rank, const hsize_t *dims, const int32_t *v, am_err *e) {
     return am_h5_write(f, name, H5T_NATIVE_INT32, H5T_STD_I32LE, rank, dims, NULL, 0, v, e);
 }
@@ -310,24 +284,8 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     W(write_i32(out.file, "token", 1, dT, tmp_i, e));
 #undef W
     if (am_mix_copy_meta(mix_path, out.file, e) < 0 || am_selection_write(&sel, out.file, e) < 0) goto out;
-    {
-        const char *by_pair[] = {"attention", "length", "generated_ids", "text", "prompt_length", "ids_a", "ids_b",
-                                 "prompt_a", "prompt_b"};
-        const char *by_alpha[] = {"attention", "length", "generated_ids", "text"};
-        const char *att[] = {"attention"}, *ids[] = {"ids_a", "ids_b"}, *gid[] = {"generated_ids"};
-        const int z[] = {0, 0, 0, 0, 0, 0, 0, 0, 0}, one[] = {1, 1, 1, 1}, two[] = {2}, three[] = {3}, four[] = {4},
-                  five[] = {5}, two2[] = {1, 1};
-        if (am_h5_scale(out.file, "pair", "pair", by_pair, z, 9, e) < 0 ||
-            am_h5_scale(out.file, "alpha", "alpha", by_alpha, one, 4, e) < 0 ||
-            am_h5_scale(out.file, "layer", "layer", att, two, 1, e) < 0 ||
-            am_h5_scale(out.file, "head", "head", att, three, 1, e) < 0 ||
-            am_h5_scale(out.file, "query", "query", att, four, 1, e) < 0 ||
-            am_h5_scale(out.file, "key", "key", att, five, 1, e) < 0 ||
-            am_h5_scale(out.file, "step", "step", gid, two, 1, e) < 0 ||
-            am_h5_scale(out.file, "token", "token", ids, two2, 2, e) < 0)
-            goto out;
-    }
-    if (write_nexus(out.file, e) < 0) goto out;
+    if (am_cube_attach_scales(out.file, e) < 0) goto out;
+    if (am_cube_write_nexus(out.file, e) < 0) goto out;
     char cfg_path[4200];
     snprintf(cfg_path, sizeof cfg_path, "%s/config.json", s->model->checkpoint);
     model_config = slurp(cfg_path);

@@ -130,6 +130,11 @@ uint64_t am_memory_available(void);
 int am_memory_check(const am_stage *s, const struct am_qwen3 *m, int units, int max_seq, uint64_t maps_bytes,
                     const char *stage, am_err *e);
 
+/* Cube layout shared by generate and merge: dimension scales on every axis
+ * of the cube's datasets, and the NeXus group /entry/maps for h5web. */
+int am_cube_attach_scales(hid_t f, am_err *e);
+int am_cube_write_nexus(hid_t f, am_err *e);
+
 /* mkdir -p */
 int am_mkdirs(const char *path, am_err *e);
 
