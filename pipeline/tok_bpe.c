@@ -63,6 +63,57 @@ int32_t tok_strmap_get(const tok_strmap *m, const char *k, size_t klen) {
     }
 }
 
+/* ---- word map ---------------------------------------------------------------- */
+
+static uint32_t wordmap_probe(const tok_wordmap *m, const am_tokenizer *t, const unsigned char *w, size_t n,
+                              int32_t *found) {
+    uint32_t i = (uint32_t)tok_hash_bytes(w, n) & (m->cap - 1);
+    size_t k = n < TOK_WORD_INLINE ? n : TOK_WORD_INLINE;
+    for (;;) {
+        const tok_word_slot *s = &m->slot[i];
+        if (!s->id1) { *found = -1; return i; }
+        if (s->len == n && memcmp(s->key, w, k) == 0 &&
+            (n <= TOK_WORD_INLINE || memcmp(t->id_bytes[s->id1 - 1] + k, w + k, n - k) == 0)) {
+            *found = s->id1 - 1;
+            return i;
+        }
+        i = (i + 1) & (m->cap - 1);
+    }
+}
+
+int tok_wordmap_init(tok_wordmap *m, const am_tokenizer *t, am_err *e) {
+    uint32_t n = t->vocab.n, cap = 16;
+    while (cap < n + n / 2 + 16) cap *= 2;
+    m->cap = cap;
+    m->slot = aligned_alloc(64, (size_t)cap * sizeof *m->slot);
+    if (!m->slot) return am_fail(e, "out of memory for the word map");
+    memset(m->slot, 0, (size_t)cap * sizeof *m->slot);
+    for (uint32_t j = 0; j < n; j++) {
+        int32_t id = t->vocab.val[j], found;
+        const unsigned char *w = t->id_bytes[id];
+        size_t len = t->id_nbytes[id];
+        if (len > UINT16_MAX) return am_fail(e, "token %d is longer than %d bytes", id, UINT16_MAX);
+        uint32_t i = wordmap_probe(m, t, w, len, &found);
+        if (found >= 0) continue; /* two tokens with the same bytes: the first wins */
+        tok_word_slot *s = &m->slot[i];
+        s->id1 = id + 1;
+        s->len = (uint16_t)len;
+        memcpy(s->key, w, len < TOK_WORD_INLINE ? len : TOK_WORD_INLINE);
+    }
+    return 0;
+}
+
+void tok_wordmap_free(tok_wordmap *m) {
+    free(m->slot);
+    m->slot = NULL;
+}
+
+int32_t tok_wordmap_get(const tok_wordmap *m, const am_tokenizer *t, const unsigned char *w, size_t n) {
+    int32_t found;
+    wordmap_probe(m, t, w, n, &found);
+    return found;
+}
+
 /* ---- id buffer ------------------------------------------------------------ */
 
 int tok_ids_reserve(tok_ids *b, size_t extra) {
@@ -219,8 +270,8 @@ static int bpe_merge(const am_tokenizer *t, const unsigned char *w, size_t n, to
         next[i] = i + 1 < n ? (int32_t)i + 1 : -1;
     }
     for (size_t i = 0; i + 1 < n; i++) {
-        const tok_merge_slot *s = tok_merges_get(mg, id[i], id[i + 1]);
-        if (s) heap_push(heap, &hn, (uint64_t)(uint32_t)s->rank << 32 | i);
+        int32_t r = tok_merge_rank(mg, id[i], id[i + 1]);
+        if (r >= 0) heap_push(heap, &hn, (uint64_t)(uint32_t)r << 32 | i);
     }
     while (hn) {
         uint64_t top = heap_pop(heap, &hn);
@@ -228,19 +279,18 @@ static int bpe_merge(const am_tokenizer *t, const unsigned char *w, size_t n, to
         if (id[pos] < 0) continue;
         int32_t nx = next[pos];
         if (nx < 0) continue;
-        const tok_merge_slot *s = tok_merges_get(mg, id[pos], id[nx]);
-        if (!s || s->rank != rank) continue; /* stale: a neighbour changed */
-        id[pos] = s->id;
+        if (tok_merge_rank(mg, id[pos], id[nx]) != rank) continue; /* stale: a neighbour changed */
+        id[pos] = mg->rank_id[rank];
         id[nx] = -1;
         next[pos] = next[nx];
         if (next[nx] >= 0) prev[next[nx]] = pos;
         if (prev[pos] >= 0) {
-            const tok_merge_slot *l = tok_merges_get(mg, id[prev[pos]], id[pos]);
-            if (l) heap_push(heap, &hn, (uint64_t)(uint32_t)l->rank << 32 | (uint32_t)prev[pos]);
+            int32_t r = tok_merge_rank(mg, id[prev[pos]], id[pos]);
+            if (r >= 0) heap_push(heap, &hn, (uint64_t)(uint32_t)r << 32 | (uint32_t)prev[pos]);
         }
         if (next[pos] >= 0) {
-            const tok_merge_slot *r = tok_merges_get(mg, id[pos], id[next[pos]]);
-            if (r) heap_push(heap, &hn, (uint64_t)(uint32_t)r->rank << 32 | (uint32_t)pos);
+            int32_t r = tok_merge_rank(mg, id[pos], id[next[pos]]);
+            if (r >= 0) heap_push(heap, &hn, (uint64_t)(uint32_t)r << 32 | (uint32_t)pos);
         }
     }
     int rc = 0;
@@ -263,7 +313,7 @@ int tok_bpe_word(const am_tokenizer *t, tok_cache *c, const unsigned char *w, si
     }
     /* a word that is a vocabulary token: with ignore_merges that token;
      * otherwise usually BPE ends in that one token too (memoised per id) */
-    int32_t id = tok_strmap_get(&t->bytes2id, (const char *)w, n);
+    int32_t id = tok_wordmap_get(&t->bytes2id, t, w, n);
     if (id >= 0) {
         int state = t->ignore_merges ? 1 : __atomic_load_n(&t->whole[id], __ATOMIC_RELAXED);
         if (state == 1) {

@@ -88,11 +88,11 @@ static size_t naive_bpe(const am_tokenizer *t, const unsigned char *w, size_t n,
         int32_t best = INT32_MAX;
         size_t at = 0;
         for (size_t i = 0; i + 1 < n; i++) {
-            const tok_merge_slot *s = tok_merges_get(&t->merges, ids[i], ids[i + 1]);
-            if (s && s->rank < best) { best = s->rank; at = i; }
+            int32_t r = tok_merge_rank(&t->merges, ids[i], ids[i + 1]);
+            if (r >= 0 && r < best) { best = r; at = i; }
         }
         if (best == INT32_MAX) return n;
-        ids[at] = tok_merges_get(&t->merges, ids[at], ids[at + 1])->id;
+        ids[at] = t->merges.rank_id[best];
         memmove(ids + at + 1, ids + at + 2, (n - at - 2) * sizeof *ids);
         n--;
     }
