@@ -100,6 +100,7 @@ typedef struct tok_word_slot {
 typedef struct tok_wordmap {
     tok_word_slot *slot;  /* [cap], 32-byte slots, 64-byte aligned */
     uint32_t cap;
+    size_t max_len;       /* longest key */
 } tok_wordmap;
 
 /* ---- added tokens --------------------------------------------------------- */
