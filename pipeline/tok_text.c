@@ -223,7 +223,7 @@ int tok_nfc(const char *text, size_t len, char **out, size_t *out_len, am_err *e
             if (!(g_unstable[c2 >> 3] >> (c2 & 7) & 1)) break;
             b += k2;
         }
-        if (buf_grow(&buf, &bcap, blen + (a - copied))) goto oom;
+        if (buf_grow(&buf, &bcap, blen + (a - copied) + 1)) goto oom;
         memcpy(buf + blen, s + copied, a - copied);
         blen += a - copied;
         if (nfc_span(s + a, b - a, &buf, &blen, &bcap, e)) { free(buf); return -1; }
