@@ -63,6 +63,59 @@ int32_t tok_strmap_get(const tok_strmap *m, const char *k, size_t klen) {
     }
 }
 
+/* ---- word map ---------------------------------------------------------------- */
+
+static uint32_t wordmap_probe(const tok_wordmap *m, const am_tokenizer *t, const unsigned char *w, size_t n,
+                              int32_t *found) {
+    uint32_t i = (uint32_t)tok_hash_bytes(w, n) & (m->cap - 1);
+    size_t k = n < TOK_WORD_INLINE ? n : TOK_WORD_INLINE;
+    for (;;) {
+        const tok_word_slot *s = &m->slot[i];
+        if (!s->id1) { *found = -1; return i; }
+        if (s->len == n && memcmp(s->key, w, k) == 0 &&
+            (n <= TOK_WORD_INLINE || memcmp(t->id_bytes[s->id1 - 1] + k, w + k, n - k) == 0)) {
+            *found = s->id1 - 1;
+            return i;
+        }
+        i = (i + 1) & (m->cap - 1);
+    }
+}
+
+int tok_wordmap_init(tok_wordmap *m, const am_tokenizer *t, am_err *e) {
+    uint32_t n = t->vocab.n, cap = 16;
+    while (cap < n + n / 2 + 16) cap *= 2;
+    m->cap = cap;
+    m->slot = aligned_alloc(64, (size_t)cap * sizeof *m->slot);
+    if (!m->slot) return am_fail(e, "out of memory for the word map");
+    memset(m->slot, 0, (size_t)cap * sizeof *m->slot);
+    for (uint32_t j = 0; j < n; j++) {
+        int32_t id = t->vocab.val[j], found;
+        const unsigned char *w = t->id_bytes[id];
+        size_t len = t->id_nbytes[id];
+        if (len > UINT16_MAX) return am_fail(e, "token %d is longer than %d bytes", id, UINT16_MAX);
+        uint32_t i = wordmap_probe(m, t, w, len, &found);
+        if (found >= 0) continue; /* two tokens with the same bytes: the first wins */
+        if (len > m->max_len) m->max_len = len;
+        tok_word_slot *s = &m->slot[i];
+        s->id1 = id + 1;
+        s->len = (uint16_t)len;
+        memcpy(s->key, w, len < TOK_WORD_INLINE ? len : TOK_WORD_INLINE);
+    }
+    return 0;
+}
+
+void tok_wordmap_free(tok_wordmap *m) {
+    free(m->slot);
+    m->slot = NULL;
+}
+
+int32_t tok_wordmap_get(const tok_wordmap *m, const am_tokenizer *t, const unsigned char *w, size_t n) {
+    int32_t found;
+    if (n > m->max_len) return -1;
+    wordmap_probe(m, t, w, n, &found);
+    return found;
+}
+
 /* ---- id buffer ------------------------------------------------------------ */
 
 int tok_ids_reserve(tok_ids *b, size_t extra) {
@@ -196,20 +249,23 @@ static inline uint64_t heap_pop(uint64_t *h, size_t *n) {
 
 #define STACK_SYMS 128
 
-/* Merge the symbols of w[0..n) and append the resulting ids to out. */
+/* Merge the symbols of w[0..n) and append the resulting ids to out.
+ * rank[i] is the rank of the pair (i, next[i]) as it is now (-1: none), so a
+ * popped heap entry is current exactly when its rank equals rank[pos]. */
 static int bpe_merge(const am_tokenizer *t, const unsigned char *w, size_t n, tok_ids *out, am_err *e) {
-    int32_t s_id[STACK_SYMS], s_prev[STACK_SYMS], s_next[STACK_SYMS]; /* [n] symbols */
-    uint64_t s_heap[3 * STACK_SYMS];                                   /* [<= 3n] */
-    int32_t *id = s_id, *prev = s_prev, *next = s_next;
+    int32_t s_id[STACK_SYMS], s_prev[STACK_SYMS], s_next[STACK_SYMS], s_rank[STACK_SYMS]; /* [n] */
+    uint64_t s_heap[3 * STACK_SYMS];                                                    /* [<= 3n] */
+    int32_t *id = s_id, *prev = s_prev, *next = s_next, *rank = s_rank;
     uint64_t *heap = s_heap;
     void *big = NULL;
     if (n > STACK_SYMS) {
-        big = malloc(n * (3 * sizeof(int32_t) + 3 * sizeof(uint64_t)));
+        big = malloc(n * (4 * sizeof(int32_t) + 3 * sizeof(uint64_t)));
         if (!big) return am_fail(e, "out of memory for a %zu-byte word", n);
         heap = big;
         id = (int32_t *)(heap + 3 * n);
         prev = id + n;
         next = prev + n;
+        rank = next + n;
     }
     size_t hn = 0;
     const tok_merges *mg = &t->merges;
@@ -218,30 +274,27 @@ static int bpe_merge(const am_tokenizer *t, const unsigned char *w, size_t n, to
         prev[i] = (int32_t)i - 1;
         next[i] = i + 1 < n ? (int32_t)i + 1 : -1;
     }
+    rank[n - 1] = -1;
     for (size_t i = 0; i + 1 < n; i++) {
-        const tok_merge_slot *s = tok_merges_get(mg, id[i], id[i + 1]);
-        if (s) heap_push(heap, &hn, (uint64_t)(uint32_t)s->rank << 32 | i);
+        rank[i] = tok_merge_rank(mg, id[i], id[i + 1]);
+        if (rank[i] >= 0) heap_push(heap, &hn, (uint64_t)(uint32_t)rank[i] << 32 | i);
     }
     while (hn) {
         uint64_t top = heap_pop(heap, &hn);
-        int32_t pos = (int32_t)(uint32_t)top, rank = (int32_t)(top >> 32);
-        if (id[pos] < 0) continue;
+        int32_t pos = (int32_t)(uint32_t)top, r = (int32_t)(top >> 32);
+        if (id[pos] < 0 || rank[pos] != r) continue; /* stale: a neighbour changed */
         int32_t nx = next[pos];
-        if (nx < 0) continue;
-        const tok_merge_slot *s = tok_merges_get(mg, id[pos], id[nx]);
-        if (!s || s->rank != rank) continue; /* stale: a neighbour changed */
-        id[pos] = s->id;
+        id[pos] = mg->rank_id[r];
         id[nx] = -1;
         next[pos] = next[nx];
         if (next[nx] >= 0) prev[next[nx]] = pos;
         if (prev[pos] >= 0) {
-            const tok_merge_slot *l = tok_merges_get(mg, id[prev[pos]], id[pos]);
-            if (l) heap_push(heap, &hn, (uint64_t)(uint32_t)l->rank << 32 | (uint32_t)prev[pos]);
+            int32_t p = prev[pos];
+            rank[p] = tok_merge_rank(mg, id[p], id[pos]);
+            if (rank[p] >= 0) heap_push(heap, &hn, (uint64_t)(uint32_t)rank[p] << 32 | (uint32_t)p);
         }
-        if (next[pos] >= 0) {
-            const tok_merge_slot *r = tok_merges_get(mg, id[pos], id[next[pos]]);
-            if (r) heap_push(heap, &hn, (uint64_t)(uint32_t)r->rank << 32 | (uint32_t)pos);
-        }
+        rank[pos] = next[pos] >= 0 ? tok_merge_rank(mg, id[pos], id[next[pos]]) : -1;
+        if (rank[pos] >= 0) heap_push(heap, &hn, (uint64_t)(uint32_t)rank[pos] << 32 | (uint32_t)pos);
     }
     int rc = 0;
     if (tok_ids_reserve(out, n)) {
@@ -263,7 +316,7 @@ int tok_bpe_word(const am_tokenizer *t, tok_cache *c, const unsigned char *w, si
     }
     /* a word that is a vocabulary token: with ignore_merges that token;
      * otherwise usually BPE ends in that one token too (memoised per id) */
-    int32_t id = tok_strmap_get(&t->bytes2id, (const char *)w, n);
+    int32_t id = tok_wordmap_get(&t->bytes2id, t, w, n);
     if (id >= 0) {
         int state = t->ignore_merges ? 1 : __atomic_load_n(&t->whole[id], __ATOMIC_RELAXED);
         if (state == 1) {

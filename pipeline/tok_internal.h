@@ -57,31 +57,51 @@ int tok_strmap_put(tok_strmap *m, const char *k, uint32_t klen, int32_t v, int32
 /* Value of key, or -1. */
 int32_t tok_strmap_get(const tok_strmap *m, const char *k, size_t klen);
 
-/* ---- merge table: (left id, right id) -> (rank, merged id) ---------------- */
+/* ---- merge table: (left id, right id) -> rank; rank -> merged id ------------ */
 
-typedef struct tok_merge_slot {
-    uint64_t key;        /* (left << 32 | right) + 1; 0 = empty */
-    int32_t rank;
-    int32_t id;
-} tok_merge_slot;
+/* One 8-byte slot per merge: ((left << 20 | right) + 1) << 24 | rank, 0 = empty.
+ * Ids must be below TOK_MAX_IDS and ranks below 2^24. */
+#define TOK_MAX_IDS ((1 << 20) - 1)
+#define TOK_MAX_RANKS (1 << 24)
 
 typedef struct tok_merges {
-    tok_merge_slot *slot; /* [cap] */
+    uint64_t *slot;       /* [cap] */
     uint32_t cap;         /* power of two */
     uint32_t bits;        /* log2(cap) */
     uint32_t n;
+    int32_t *rank_id;     /* [number of merges] merged token id of each rank */
 } tok_merges;
 
-static inline const tok_merge_slot *tok_merges_get(const tok_merges *m, int32_t a, int32_t b) {
-    uint64_t key = ((uint64_t)(uint32_t)a << 32 | (uint32_t)b) + 1;
-    uint32_t i = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - m->bits));
+static inline uint32_t tok_merge_hash(uint64_t key, uint32_t bits) {
+    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - bits));
+}
+
+/* Rank of merging (a, b), or -1. */
+static inline int32_t tok_merge_rank(const tok_merges *m, int32_t a, int32_t b) {
+    uint64_t key = ((uint64_t)(uint32_t)a << 20 | (uint32_t)b) + 1;
+    uint32_t i = tok_merge_hash(key, m->bits);
     for (;;) {
-        const tok_merge_slot *s = &m->slot[i];
-        if (s->key == key) return s;
-        if (s->key == 0) return NULL;
+        uint64_t s = m->slot[i];
+        if ((s >> 24) == key) return (int32_t)(s & 0xffffff);
+        if (!s) return -1;
         i = (i + 1) & (m->cap - 1);
     }
 }
+
+/* ---- raw bytes -> vocabulary id, keys inline (one cache line per probe) ----- */
+
+#define TOK_WORD_INLINE 26
+typedef struct tok_word_slot {
+    int32_t id1;                          /* id + 1, 0 = empty */
+    uint16_t len;
+    unsigned char key[TOK_WORD_INLINE];   /* first bytes of the key */
+} tok_word_slot;
+
+typedef struct tok_wordmap {
+    tok_word_slot *slot;  /* [cap], 32-byte slots, 64-byte aligned */
+    uint32_t cap;
+    size_t max_len;       /* longest key */
+} tok_wordmap;
 
 /* ---- added tokens --------------------------------------------------------- */
 
@@ -110,7 +130,7 @@ struct am_tokenizer {
     uint32_t *id_nbytes;        /* [n_ids] */
     tok_strmap vocab;           /* model vocabulary: token string -> id */
     tok_strmap added_map;       /* added tokens: content -> id */
-    tok_strmap bytes2id;        /* raw bytes -> id (vocabulary) */
+    tok_wordmap bytes2id;       /* raw bytes -> id (vocabulary) */
     uint8_t *whole;             /* [n_ids] memo, 0 unknown, 1 BPE of the token's own bytes is
                                  * that one token, 2 it is not (relaxed atomics: idempotent) */
     int32_t byte_id[256];       /* id of the single-byte token of each byte */
@@ -143,6 +163,11 @@ int tok_utf8_lossy(const unsigned char *s, size_t n, char **buf, size_t *len, si
 extern const uint16_t tok_byte_to_cp[256];
 /* Inverse: byte for a code point < 324, -1 if none. */
 int tok_cp_to_byte(uint32_t cp);
+
+/* Word map over the vocabulary's decoded bytes (t->id_bytes). */
+int tok_wordmap_init(tok_wordmap *m, const am_tokenizer *t, am_err *e);
+void tok_wordmap_free(tok_wordmap *m);
+int32_t tok_wordmap_get(const tok_wordmap *m, const am_tokenizer *t, const unsigned char *w, size_t n);
 
 /* ---- BPE (tok_bpe.c) ------------------------------------------------------ */
 

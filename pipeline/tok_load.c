@@ -234,11 +234,7 @@ static int load_vocab(loader *L, json_t *vocab) {
         if (t->byte_id[b] < 0)
             return fail_at(L, "$.model.vocab", "byte-level alphabet incomplete: no token \"%.*s\" for byte 0x%02x", (int)n, s, b);
     }
-    if (tok_strmap_init(&t->bytes2id, t->vocab.n, L->e)) return -1;
-    for (uint32_t i = 0; i < t->vocab.n; i++) {
-        int32_t id = t->vocab.val[i];
-        tok_strmap_put(&t->bytes2id, (const char *)t->id_bytes[id], t->id_nbytes[id], id, NULL);
-    }
+    if (tok_wordmap_init(&t->bytes2id, t, L->e)) return am_wrap(L->e, "%s", L->file);
     t->whole = calloc((size_t)t->n_ids + 1, 1);
     if (!t->whole) return am_fail(L->e, "out of memory");
     return 0;
@@ -248,11 +244,13 @@ static int load_merges(loader *L, json_t *merges) {
     am_tokenizer *t = L->t;
     size_t n = json_array_size(merges);
     tok_merges *mg = &t->merges;
+    if (n >= TOK_MAX_RANKS) return fail_at(L, "$.model.merges", "%zu merges; at most %d are supported", n, TOK_MAX_RANKS - 1);
     mg->bits = 4;
-    while ((1ull << mg->bits) < 2 * (uint64_t)n + 16) mg->bits++;
+    while ((1ull << mg->bits) < n + n / 2 + 16) mg->bits++;
     mg->cap = 1u << mg->bits;
     mg->slot = calloc(mg->cap, sizeof *mg->slot);
-    if (!mg->slot) return am_fail(L->e, "%s: out of memory for %zu merges", L->file, n);
+    mg->rank_id = malloc((n + 1) * sizeof *mg->rank_id);
+    if (!mg->slot || !mg->rank_id) return am_fail(L->e, "%s: out of memory for %zu merges", L->file, n);
     char *cat = NULL;
     size_t cat_cap = 0;
     int rc = -1;
@@ -297,12 +295,13 @@ static int load_merges(loader *L, json_t *merges) {
             fail_at(L, path, "merged token \"%.*s\" is not in the vocabulary", (int)(na + nb), cat);
             goto out;
         }
-        uint64_t key = ((uint64_t)(uint32_t)ia << 32 | (uint32_t)ib) + 1;
-        uint32_t h = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - mg->bits));
-        while (mg->slot[h].key && mg->slot[h].key != key) h = (h + 1) & (mg->cap - 1);
-        if (!mg->slot[h].key) mg->n++;
+        uint64_t key = ((uint64_t)(uint32_t)ia << 20 | (uint32_t)ib) + 1;
+        uint32_t h = tok_merge_hash(key, mg->bits);
+        while (mg->slot[h] && (mg->slot[h] >> 24) != key) h = (h + 1) & (mg->cap - 1);
+        if (!mg->slot[h]) mg->n++;
         /* a repeated pair keeps the later rank, as HF's map does */
-        mg->slot[h] = (tok_merge_slot){key, (int32_t)i, ic};
+        mg->slot[h] = key << 24 | (uint64_t)i;
+        mg->rank_id[i] = ic;
     }
     rc = 0;
 out:
@@ -444,6 +443,11 @@ int am_tok_load(am_tokenizer **out, const char *path, am_err *e) {
     int32_t max_id;
     size_t bytes;
     if (size_tables(&L, vocab, added, &max_id, &bytes)) { json_decref(no_added); goto out; }
+    if (max_id >= TOK_MAX_IDS) {
+        fail_at(&L, "$.model.vocab", "ids up to %d; at most %d are supported", max_id, TOK_MAX_IDS - 1);
+        json_decref(no_added);
+        goto out;
+    }
     t->n_ids = max_id + 1;
     t->arena = malloc(bytes + 1);
     L.arena_cap = bytes + 1;

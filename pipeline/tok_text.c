@@ -7,6 +7,7 @@
 #include <utf8proc.h>
 
 #include "tok_internal.h"
+#include "tok_nfc_compat.h"
 
 /* ---- byte-level alphabet -------------------------------------------------- */
 
@@ -130,8 +131,11 @@ int tok_utf8_lossy(const unsigned char *s, size_t n, char **buf, size_t *len, si
 /* A code point is "stable" when NFC leaves it unchanged whatever surrounds it
  * and nothing before it can combine or reorder with it or what follows:
  * canonical combining class 0, NFC(cp) == cp, and not the second element of a
- * canonical composition. The boundary before a stable code point splits NFC. */
+ * canonical composition. The boundary before a stable code point splits NFC.
+ * Like HF tokenizers, normalization uses Unicode 9.0 data: code points
+ * assigned later (tok_nfc_compat.h) count as stable. */
 static uint8_t *g_unstable;          /* bitmap over 0..0x10FFFF, 1 = not stable */
+static uint8_t *g_inert;             /* bitmap: stable and nothing after it combines with it */
 static pthread_once_t g_nfc_once = PTHREAD_ONCE_INIT;
 
 static int cp_nfc_changes(utf8proc_int32_t cp) {
@@ -144,7 +148,8 @@ static int cp_nfc_changes(utf8proc_int32_t cp) {
 
 static void nfc_init(void) {
     g_unstable = calloc(0x110000 / 8, 1);
-    if (!g_unstable) return;
+    g_inert = calloc(0x110000 / 8, 1);
+    if (!g_unstable || !g_inert) { free(g_unstable); g_unstable = NULL; return; }
     for (utf8proc_int32_t cp = 0x80; cp < 0x110000; cp++) {
         if (cp >= 0xd800 && cp < 0xe000) continue;
         const utf8proc_property_t *p = utf8proc_get_property(cp);
@@ -154,6 +159,13 @@ static void nfc_init(void) {
         if (!bad && p->decomp_seqindex != UINT16_MAX && p->decomp_type == 0) bad = cp_nfc_changes(cp);
         if (bad) g_unstable[cp >> 3] |= (uint8_t)(1u << (cp & 7));
     }
+    /* HF normalizes with Unicode 9.0 data: later code points are inert
+     * starters, boundaries before and after them */
+    for (size_t r = 0; r < sizeof tok_nfc_after_u9 / sizeof *tok_nfc_after_u9; r++)
+        for (uint32_t cp = tok_nfc_after_u9[r][0]; cp <= tok_nfc_after_u9[r][1]; cp++) {
+            g_unstable[cp >> 3] &= (uint8_t)~(1u << (cp & 7));
+            g_inert[cp >> 3] |= (uint8_t)(1u << (cp & 7));
+        }
 }
 
 static inline uint32_t utf8_decode(const unsigned char *s, size_t *k) {
@@ -212,7 +224,11 @@ int tok_nfc(const char *text, size_t len, char **out, size_t *out_len, am_err *e
         }
         size_t k;
         uint32_t cp = utf8_decode(s + i, &k);
-        if (!(g_unstable[cp >> 3] >> (cp & 7) & 1)) { last_stable = i; i += k; continue; }
+        if (!(g_unstable[cp >> 3] >> (cp & 7) & 1)) {
+            last_stable = g_inert[cp >> 3] >> (cp & 7) & 1 ? i + k : i;
+            i += k;
+            continue;
+        }
         /* span from the last boundary to the next stable code point */
         size_t a = last_stable > copied ? last_stable : copied;
         size_t b = i + k;
@@ -223,7 +239,7 @@ int tok_nfc(const char *text, size_t len, char **out, size_t *out_len, am_err *e
             if (!(g_unstable[c2 >> 3] >> (c2 & 7) & 1)) break;
             b += k2;
         }
-        if (buf_grow(&buf, &bcap, blen + (a - copied))) goto oom;
+        if (buf_grow(&buf, &bcap, blen + (a - copied) + 1)) goto oom;
         memcpy(buf + blen, s + copied, a - copied);
         blen += a - copied;
         if (nfc_span(s + a, b - a, &buf, &blen, &bcap, e)) { free(buf); return -1; }

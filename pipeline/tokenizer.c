@@ -15,9 +15,10 @@ void am_tok_free(am_tokenizer *t) {
     free(t->id_nbytes);
     tok_strmap_free(&t->vocab);
     tok_strmap_free(&t->added_map);
-    tok_strmap_free(&t->bytes2id);
+    tok_wordmap_free(&t->bytes2id);
     free(t->whole);
     free(t->merges.slot);
+    free(t->merges.rank_id);
     free(t->added_raw.tok);
     free(t->added_norm.tok);
     free(t->added);

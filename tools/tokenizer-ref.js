@@ -4,6 +4,8 @@
 //
 //   node tools/tokenizer-ref.js encode --impl hf|lenml --tokenizer FILE < in.jsonl > ids.jsonl
 //   node tools/tokenizer-ref.js nfc < in.jsonl > nfc.jsonl       (String.prototype.normalize)
+//   node tools/tokenizer-ref.js normalize --impl hf --tokenizer FILE < in.jsonl > norm.jsonl
+//                                                   (the tokenizer's own normalizer)
 //   node tools/tokenizer-ref.js decode --impl hf --tokenizer FILE < ids.jsonl > text.jsonl
 //   node tools/tokenizer-ref.js bench --impl hf|lenml --tokenizer FILE --text FILE [--chunk BYTES] [--repeat N]
 //
@@ -16,7 +18,7 @@ const readline = require('readline');
 
 function usage(code) {
   (code ? process.stderr : process.stdout).write(
-    'usage: tokenizer-ref.js encode|decode|nfc|bench [--impl hf|lenml] [--tokenizer FILE]\n' +
+    'usage: tokenizer-ref.js encode|decode|nfc|normalize|bench [--impl hf|lenml] [--tokenizer FILE]\n' +
     '                        [--text FILE] [--chunk BYTES] [--repeat N]\n');
   process.exit(code);
 }
@@ -34,7 +36,7 @@ function parseArgs(argv) {
     else { process.stderr.write(`tokenizer-ref.js: unknown argument ${k}\n`); usage(2); }
     i++;
   }
-  if (!['encode', 'decode', 'nfc', 'bench'].includes(o.cmd)) usage(2);
+  if (!['encode', 'decode', 'nfc', 'normalize', 'bench'].includes(o.cmd)) usage(2);
   if (!['hf', 'lenml'].includes(o.impl)) usage(2);
   if (o.cmd !== 'nfc' && !o.tokenizer) { process.stderr.write('tokenizer-ref.js: --tokenizer FILE is required\n'); usage(2); }
   if (o.tokenizer && fs.existsSync(o.tokenizer) && fs.statSync(o.tokenizer).isDirectory())
@@ -56,6 +58,7 @@ function load(o) {
     return {
       encode: async (s) => Array.from((await tok.encode(s, null, { addSpecialTokens: false })).getIds()),
       decode: async (ids) => tok.decode(ids, false),
+      normalize: (s) => { const n = tok.getNormalizer(); return n ? n.normalizeString(s) : s; },
     };
   }
   const { TokenizerLoader } = require(path.join(nm, '@lenml', 'tokenizer-qwen3'));
@@ -108,17 +111,22 @@ function chunks(buf, size) {
 async function bench(o, tok) {
   const buf = fs.readFileSync(o.text);
   const parts = chunks(buf, o.chunk);
-  let best = Infinity, ntok = 0;
+  let best = Infinity, bestCpu = Infinity, ntok = 0;
   for (let r = 0; r < o.repeat; r++) {
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     ntok = 0;
     for (const p of parts) ntok += (await tok.encode(p)).length;
     const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+    const c = process.cpuUsage(c0);
+    const dc = (c.user + c.system) / 1e6; // all threads of the process
     if (dt < best) best = dt;
+    if (dc < bestCpu) bestCpu = dc;
   }
   process.stdout.write(JSON.stringify({
     impl: o.impl, file: o.text, bytes: buf.length, chunks: parts.length, tokens: ntok,
     seconds: best, mb_per_s: buf.length / 1e6 / best,
+    cpu_seconds: bestCpu, cpu_mb_per_s: buf.length / 1e6 / bestCpu,
   }) + '\n');
 }
 
@@ -128,6 +136,10 @@ async function main() {
   const tok = load(o);
   if (o.cmd === 'encode') return eachLine(async (s) => JSON.stringify(await tok.encode(s)));
   if (o.cmd === 'decode') return eachLine(async (ids) => JSON.stringify(await tok.decode(ids)));
+  if (o.cmd === 'normalize') {
+    if (!tok.normalize) { process.stderr.write('tokenizer-ref.js: normalize needs --impl hf\n'); process.exit(2); }
+    return eachLine((s) => JSON.stringify(tok.normalize(s)));
+  }
   return bench(o, tok);
 }
 

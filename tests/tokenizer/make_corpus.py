@@ -127,6 +127,9 @@ nfd = [
     "\ufb01 ligature stays (NFC, not NFKC) \u2460 \uff21",
     "\u0b47\u0b3e \u0dd9\u0dcf \u1025\u102e \u0cc6\u0cc2\u0cd5",
     "\uac00\u11a8 \uac00 \u11a8",
+    # marks assigned after Unicode 9.0: HF's normalizer (Unicode 9.0 data) leaves them alone
+    "a\u0369\u0d3b \u0d15\u0d3c\u0d4d a\u0369\u09fe \u0c15\u0c3c\u0c4d a\u0369\u1715 x\u1df6\u0316",
+    "\U00011935\U00011930 \U00011938 a\U0001e4ec\u0316 \ua82c\u0369",
 ]
 add(*nfd)
 add(unicodedata.normalize("NFD", "Ça va? Élève, garçon, naïve, Tiếng Việt, Nguyễn, Ελληνικά ἀρχὴ, 한국어 테스트"))
