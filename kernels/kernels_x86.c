@@ -138,7 +138,7 @@ AI T512 void matmul_512_dt(float *y, const float *x, const void *w, am_dtype dt,
     int chunk = x_chunk_rows(in, NB512);
     for (int j0 = 0; j0 < n; j0 += chunk) {
         int jn = n - j0 < chunk ? n - j0 : chunk;
-#pragma omp parallel for schedule(static) if ((double)jn * in * out > PAR_MIN_MACS)
+#pragma omp parallel for schedule(dynamic, 8) if ((double)jn * in * out > PAR_MIN_MACS)
         for (int b = 0; b < nblk; b++) {
             int o = b * 4, rb = out - o < 4 ? out - o : 4;
             for (int j = 0; j < jn; j += NB512) {
@@ -399,7 +399,7 @@ AI T256 void matmul_256_dt(float *y, const float *x, const void *w, am_dtype dt,
     int chunk = x_chunk_rows(in, 2);
     for (int j0 = 0; j0 < n; j0 += chunk) {
         int jn = n - j0 < chunk ? n - j0 : chunk;
-#pragma omp parallel for schedule(static) if ((double)jn * in * out > PAR_MIN_MACS)
+#pragma omp parallel for schedule(dynamic, 8) if ((double)jn * in * out > PAR_MIN_MACS)
         for (int b = 0; b < nblk; b++) {
             int o = b * 4, rb = out - o < 4 ? out - o : 4;
             for (int j = 0; j < jn; j += 2) {

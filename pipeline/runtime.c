@@ -65,7 +65,12 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
     rt->gate = xcalloc(N * F, sizeof(float), &tot);                /* [N][F] */
     rt->up = xcalloc(N * F, sizeof(float), &tot);                  /* [N][F] */
     rt->tok_pos = xcalloc(N, sizeof(int), &tot);                   /* [N] RoPE position */
-    rt->probs = xcalloc((size_t)H * Q * S, sizeof(float), &tot);   /* [H][nq][nk], nq <= Q, nk <= S */
+    /* probabilities of a group of units: one unit's full prefill, or a decode
+     * step of all units at full length */
+    rt->probs_cap = (size_t)H * (Q > U ? Q : U) * S;
+    rt->probs = xcalloc(rt->probs_cap, sizeof(float), &tot);       /* per unit [H][nq][nk], packed */
+    rt->probs_off = xcalloc(U, sizeof(size_t), &tot);              /* [U] offset of unit i in probs */
+    rt->tok0 = xcalloc(U, sizeof(int), &tot);                      /* [U] first token row of unit i */
     rt->cap = xcalloc((size_t)H * Q * S, sizeof(float), &tot);     /* [n_heads][nq][nk] head subset */
     rt->last = xcalloc(U * D, sizeof(float), &tot);                /* [U][D] last position, normed */
     rt->gen_logits = xcalloc(U * (size_t)V, sizeof(float), &tot);  /* [U][V] */
@@ -83,7 +88,7 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
     rt->samp_bucket_mass = xcalloc(AM_SAMP_BUCKETS, sizeof(double), &tot); /* [AM_SAMP_BUCKETS] */
     if (!rt->kcache || !rt->vcache || !rt->len || !rt->n_pad || !rt->mask_pads || !rt->cos_tab ||
         !rt->sin_tab || !rt->x || !rt->xn || !rt->q || !rt->kx || !rt->vx || !rt->att || !rt->gate ||
-        !rt->up || !rt->tok_pos || !rt->probs || !rt->cap || !rt->last || !rt->gen_logits || !rt->gen_emb ||
+        !rt->up || !rt->tok_pos || !rt->probs || !rt->probs_off || !rt->tok0 || !rt->cap || !rt->last || !rt->gen_logits || !rt->gen_emb ||
         !rt->gen_emb_ptr || !rt->gen_units || !rt->gen_T || !rt->gen_row || !rt->gen_map ||
         !rt->gen_active || !rt->rng || !rt->samp_p || !rt->samp_idx ||
         !rt->samp_bucket || !rt->samp_bucket_mass) {
@@ -117,6 +122,7 @@ void am_runtime_free(am_runtime *rt)
     free(rt->kcache), free(rt->vcache), free(rt->len), free(rt->n_pad), free(rt->mask_pads);
     free(rt->cos_tab), free(rt->sin_tab), free(rt->x), free(rt->xn), free(rt->q), free(rt->kx);
     free(rt->vx), free(rt->att), free(rt->gate), free(rt->up), free(rt->tok_pos), free(rt->probs);
+    free(rt->probs_off), free(rt->tok0);
     free(rt->cap), free(rt->last), free(rt->gen_logits), free(rt->gen_emb), free(rt->gen_emb_ptr);
     free(rt->gen_units), free(rt->gen_T), free(rt->gen_row), free(rt->gen_map), free(rt->gen_active);
     free(rt->rng), free(rt->samp_p), free(rt->samp_idx), free(rt->samp_bucket), free(rt->samp_bucket_mass);
@@ -159,50 +165,57 @@ static int slot_pos(const am_runtime *rt, int u, int s)
     return s < rt->n_pad[u] ? 1 : s - rt->n_pad[u];
 }
 
-/* Attention of the nq new queries of unit u (rows tok0.. of q/att) in layer l,
- * all heads; probabilities into rt->probs [H][nq][nk]. */
-static void attention_unit(am_runtime *rt, int l, int u, int tok0, int nq)
+/* Attention for units i0..i1-1 of this call (all heads, their new queries)
+ * in one parallel region; unit i's probabilities go to rt->probs + off[i],
+ * laid out [H][nq][nk]. Query row rows are flattened over (unit, head, query). */
+static void attention_group(am_runtime *rt, int l, const int *units, const int *T, const int *tok0,
+                            const size_t *off, int i0, int i1)
 {
     const am_kernels *k = rt->k;
     int H = rt->H, KV = rt->KV, hd = rt->hd, S = rt->max_seq, grp = H / KV;
-    int q0 = rt->len[u], nk = q0 + nq, npad = rt->mask_pads[u] ? rt->n_pad[u] : 0;
-    const float *kc = rt->kcache + ((size_t)u * rt->L + l) * KV * S * hd;
-    const float *vc = rt->vcache + ((size_t)u * rt->L + l) * KV * S * hd;
-#pragma omp parallel for schedule(dynamic, 1) collapse(2) if ((double)H * nq * nk * hd > 65536.0)
-    for (int h = 0; h < H; h++)
-        for (int i = 0; i < nq; i++) {
-            int p = q0 + i; /* absolute position (cache slot) of this query */
-            int kvh = h / grp;
-            float *row = rt->probs + ((size_t)h * nq + i) * nk;
-            const float *qv = rt->q + ((size_t)(tok0 + i) * H + h) * hd;
-            /* scores (q.k) * scale over keys 0..p */
-            k->attn_scores(row, qv, kc + (size_t)kvh * S * hd, hd, p + 1, hd, rt->scale);
-            /* mask pads as keys (a pad query keeps itself) */
-            for (int j = 0; j < npad && j < p; j++)
-                row[j] = -INFINITY;
-            /* float32 softmax; masked and future keys are exactly 0 */
-            k->softmax(row, p + 1);
-            for (int j = p + 1; j < nk; j++)
-                row[j] = 0.0f;
-            /* weighted sum of values */
-            k->attn_values(rt->att + ((size_t)(tok0 + i) * H + h) * hd, row, vc + (size_t)kvh * S * hd, hd,
-                           p + 1, hd);
-        }
+    int nrows = 0;
+    double work = 0;
+    for (int i = i0; i < i1; i++) {
+        nrows += H * T[i];
+        work += (double)H * T[i] * (rt->len[units[i]] + T[i]) * hd;
+    }
+#pragma omp parallel for schedule(dynamic, 4) if (work > 65536.0)
+    for (int rr = 0; rr < nrows; rr++) {
+        /* which unit, head and query this row is */
+        int i = i0, r = rr;
+        while (r >= H * T[i])
+            r -= H * T[i++];
+        int u = units[i], nq = T[i], h = r / nq, qi = r % nq;
+        int q0 = rt->len[u], nk = q0 + nq, p = q0 + qi; /* p: absolute position of the query */
+        int npad = rt->mask_pads[u] ? rt->n_pad[u] : 0, kvh = h / grp;
+        const float *kc = rt->kcache + (((size_t)u * rt->L + l) * KV + kvh) * S * hd;
+        const float *vc = rt->vcache + (((size_t)u * rt->L + l) * KV + kvh) * S * hd;
+        float *row = rt->probs + off[i] + ((size_t)h * nq + qi) * nk;
+        const float *qv = rt->q + ((size_t)(tok0[i] + qi) * H + h) * hd;
+        /* scores (q.k) * scale over keys 0..p */
+        k->attn_scores(row, qv, kc, hd, p + 1, hd, rt->scale);
+        /* mask pads as keys (a pad query keeps itself) */
+        for (int j = 0; j < npad && j < p; j++)
+            row[j] = -INFINITY;
+        /* float32 softmax; masked and future keys are exactly 0 */
+        k->softmax(row, p + 1);
+        for (int j = p + 1; j < nk; j++)
+            row[j] = 0.0f;
+        /* weighted sum of values (query head h reads kv head h / (H/KV)) */
+        k->attn_values(rt->att + ((size_t)(tok0[i] + qi) * H + h) * hd, row, vc, hd, p + 1, hd);
+    }
 }
 
-static int capture_unit(am_runtime *rt, const am_capture *cap, int l, int u, int nq, am_err *e)
+static int capture_unit(am_runtime *rt, const am_capture *cap, int l, int u, int nq, const float *probs,
+                        am_err *e)
 {
     int q0 = rt->len[u], nk = q0 + nq;
-    const float *probs = rt->probs;
-    int nh = rt->H;
     if (cap->heads) {
         size_t plane = (size_t)nq * nk;
         for (int i = 0; i < cap->n_heads; i++)
-            memcpy(rt->cap + i * plane, rt->probs + (size_t)cap->heads[i] * plane, plane * sizeof(float));
+            memcpy(rt->cap + i * plane, probs + (size_t)cap->heads[i] * plane, plane * sizeof(float));
         probs = rt->cap;
-        nh = cap->n_heads;
     }
-    (void)nh;
     if (cap->fn(cap->ctx, l, u, q0, nq, nk, probs, e))
         return am_wrap(e, "capture hook (layer %d, unit %d)", l, u);
     return 0;
@@ -239,6 +252,8 @@ int am_forward(am_runtime *rt, int n, const int *units, const int *T, const floa
         return am_fail(e, "forward: %d tokens in one call, max_tokens is %d", N, rt->max_tokens);
     for (int i = 0, r = 0; i < n; i++)
         for (int t = 0; t < T[i]; t++, r++) {
+            if (t == 0)
+                rt->tok0[i] = r;
             memcpy(rt->x + (size_t)r * D, emb[i] + (size_t)t * D, sizeof(float) * D);
             rt->tok_pos[r] = slot_pos(rt, units[i], rt->len[units[i]] + t);
         }
@@ -269,12 +284,24 @@ int am_forward(am_runtime *rt, int n, const int *units, const int *T, const floa
                     memcpy(vc + dst, rt->vx + src, sizeof(float) * hd);
                 }
         }
-        /* attention per unit against its own cache; capture hook per unit */
+        /* attention per unit against its own cache, as many units at once as
+         * rt->probs holds; then the capture hook per unit */
         int want = cap && cap->fn && (!cap->layers || cap->layers[l]);
-        for (int i = 0, r = 0; i < n; r += T[i], i++) {
-            attention_unit(rt, l, units[i], r, T[i]);
-            if (want && capture_unit(rt, cap, l, units[i], T[i], e))
-                return -1;
+        for (int i0 = 0; i0 < n;) {
+            size_t used = 0;
+            int i1 = i0;
+            while (i1 < n) {
+                size_t need = (size_t)H * T[i1] * (rt->len[units[i1]] + T[i1]);
+                if (i1 > i0 && used + need > rt->probs_cap)
+                    break;
+                rt->probs_off[i1++] = used;
+                used += need;
+            }
+            attention_group(rt, l, units, T, rt->tok0, rt->probs_off, i0, i1);
+            for (int i = i0; want && i < i1; i++)
+                if (capture_unit(rt, cap, l, units[i], T[i], rt->probs + rt->probs_off[i], e))
+                    return -1;
+            i0 = i1;
         }
         /* x += o_proj(att) */
         k->matmul(rt->xn, rt->att, w->o_proj->data, w->o_proj->dtype, N, H * hd, D);

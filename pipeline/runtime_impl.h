@@ -38,7 +38,10 @@ struct am_runtime {
     float *gate;           /* [N][F] */
     float *up;             /* [N][F] */
     int *tok_pos;          /* [N] RoPE positions */
-    float *probs;          /* [H][nq][nk] one unit's probabilities */
+    float *probs;          /* [probs_cap] per unit [H][nq][nk], units packed */
+    size_t probs_cap;      /* H * max(max_q, U) * S floats */
+    size_t *probs_off;     /* [U] offset of the call's unit i in probs */
+    int *tok0;             /* [U] first token row of the call's unit i */
     float *cap;            /* [n_heads][nq][nk] head subset for the hook */
     float *last;           /* [U][D] last positions, final-normed */
 

@@ -1,0 +1,337 @@
+/* bench-runtime: the blog workload on a qwen3-0.6b-shaped synthetic bf16
+ * checkpoint: 4 pairs x 5 alphas, 10-token prompts, 100 new tokens, every
+ * attention map captured into memory, all units batched. Compared in the same
+ * run against bench/runtime_baseline.py (PyTorch eager, one unit at a time,
+ * attention probabilities returned at every step, as the original did).
+ * Also: single-sequence decode, its weight-read bandwidth against a streaming
+ * read of a large buffer measured here (fraction of the memory roofline).
+ *
+ * usage: bench-runtime [--model DIR] [--baseline-units K] [--max-new N] [--threads T] */
+#include <getopt.h>
+#include <immintrin.h>
+#include <libgen.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime.h"
+
+#define PAIRS 4
+#define ALPHAS 5
+#define NUNITS (PAIRS * ALPHAS)
+#define PROMPT 10
+
+static double now(void) { return omp_get_wtime(); }
+
+typedef struct capbuf {
+    float *m; /* [NUNITS][L][H][S][S] */
+    int L, H, S;
+} capbuf;
+
+static int hook(void *ctx, int layer, int unit, int q0, int nq, int nk, const float *probs, am_err *e)
+{
+    capbuf *c = ctx;
+    for (int h = 0; h < c->H; h++)
+        for (int i = 0; i < nq; i++)
+            memcpy(c->m + ((((size_t)unit * c->L + layer) * c->H + h) * c->S + q0 + i) * c->S,
+                   probs + ((size_t)h * nq + i) * nk, sizeof(float) * nk);
+    return 0;
+}
+
+/* Streaming read of n floats, 4 independent AVX2 accumulators per thread. */
+__attribute__((target("avx2"))) static double stream_read(const float *buf, size_t n)
+{
+    double t0 = now();
+    float total = 0;
+#pragma omp parallel reduction(+ : total)
+    {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+#pragma omp for schedule(static)
+        for (size_t i = 0; i < n; i += 32) {
+            a0 = _mm256_add_ps(a0, _mm256_loadu_ps(buf + i));
+            a1 = _mm256_add_ps(a1, _mm256_loadu_ps(buf + i + 8));
+            a2 = _mm256_add_ps(a2, _mm256_loadu_ps(buf + i + 16));
+            a3 = _mm256_add_ps(a3, _mm256_loadu_ps(buf + i + 24));
+        }
+        float t[8];
+        _mm256_storeu_ps(t, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+        for (int k = 0; k < 8; k++)
+            total += t[k];
+    }
+    double dt = now() - t0;
+    if (total == 12345.0f)
+        fprintf(stderr, " ");
+    return (double)n * sizeof(float) / dt;
+}
+
+static size_t weight_bytes(const am_qwen3 *m)
+{
+    size_t b = m->final_norm->nbytes + m->lm_head->nbytes;
+    for (int l = 0; l < m->cfg.num_hidden_layers; l++) {
+        const am_qwen3_layer *w = &m->layers[l];
+        const am_tensor *t[] = { w->input_norm, w->q_proj, w->k_proj, w->v_proj, w->o_proj, w->q_norm,
+                                 w->k_norm, w->post_norm, w->gate_proj, w->up_proj, w->down_proj };
+        for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+            b += t[i]->nbytes;
+    }
+    return b;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    const char *model = NULL;
+    int base_units = 2, max_new = 100, threads = 0;
+    static const struct option opts[] = { { "model", required_argument, 0, 'm' },
+                                          { "baseline-units", required_argument, 0, 'b' },
+                                          { "max-new", required_argument, 0, 'n' },
+                                          { "threads", required_argument, 0, 't' },
+                                          { "help", no_argument, 0, 'h' },
+                                          { 0, 0, 0, 0 } };
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'b': base_units = atoi(optarg); break;
+        case 'n': max_new = atoi(optarg); break;
+        case 't': threads = atoi(optarg); break;
+        case 'h':
+            printf("usage: bench-runtime [--model DIR] [--baseline-units K (0 = none, default 2)] [--max-new N]\n"
+                   "                     [--threads T]\n"
+                   "Default model: a qwen3-0.6b-shaped bf16 checkpoint generated next to the binary.\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    if (max_new < 1 || base_units < 0 || base_units > NUNITS) {
+        fprintf(stderr, "bench-runtime: --max-new must be >= 1 and --baseline-units 0..%d\n", NUNITS);
+        return 2;
+    }
+    char bindir[4096], argv0[4096], defmodel[4200], cmd[9000];
+    snprintf(argv0, sizeof argv0, "%s", argv[0]);
+    snprintf(bindir, sizeof bindir, "%s", dirname(argv0));
+    if (!model) {
+        snprintf(defmodel, sizeof defmodel, "%s/../bench-models/qwen3-0.6b-bf16", bindir);
+        model = defmodel;
+        char cfgp[4300];
+        struct stat sb;
+        snprintf(cfgp, sizeof cfgp, "%s/config.json", model);
+        if (stat(cfgp, &sb)) {
+            snprintf(cmd, sizeof cmd, "%s/attnmix-make-checkpoint --preset qwen3-0.6b --dtype bf16 --seed 1 --out %s",
+                     bindir, model);
+            fprintf(stderr, "bench-runtime: %s\n", cmd);
+            if (system(cmd)) {
+                fprintf(stderr, "bench-runtime: could not create the checkpoint\n");
+                return 1;
+            }
+        }
+    }
+    if (threads > 0)
+        omp_set_num_threads(threads);
+    threads = omp_get_max_threads();
+
+    am_err e;
+    am_qwen3 m;
+    if (am_qwen3_open(&m, model, &e)) {
+        fprintf(stderr, "bench-runtime: %s\n", e.msg);
+        return 1;
+    }
+    int L = m.cfg.num_hidden_layers, H = m.cfg.num_attention_heads, D = m.cfg.hidden_size, V = m.cfg.vocab_size;
+    int S = PROMPT + max_new;
+
+    /* workload: 4 pairs of 10-token prompts, 5 alphas each */
+    int ids[PAIRS][2][PROMPT];
+    uint64_t s = 2024;
+    for (int p = 0; p < PAIRS; p++)
+        for (int k = 0; k < 2; k++)
+            for (int t = 0; t < PROMPT; t++) {
+                s = s * 6364136223846793005ull + 1442695040888963407ull;
+                ids[p][k][t] = (int)((s >> 33) % 150000);
+            }
+    static const double alphas[ALPHAS] = { 0.0, 0.25, 0.5, 0.75, 1.0 };
+
+    am_runtime_opts o = { .max_units = NUNITS, .max_seq = S };
+    am_runtime *rt = NULL;
+    if (am_runtime_init(&rt, &m, &o, &e)) {
+        fprintf(stderr, "bench-runtime: %s\n", e.msg);
+        return 1;
+    }
+    capbuf cb = { .L = L, .H = H, .S = S };
+    cb.m = calloc((size_t)NUNITS * L * H * S * S, sizeof(float));
+    float *emb = malloc(sizeof(float) * NUNITS * PROMPT * D), *ea = malloc(sizeof(float) * D),
+          *eb = malloc(sizeof(float) * D);
+    float *logits = malloc(sizeof(float) * (size_t)NUNITS * V);
+    const float *embp[NUNITS];
+    int units[NUNITS], T[NUNITS], n_gen[NUNITS];
+    int32_t *gen = malloc(sizeof(int32_t) * NUNITS * max_new);
+    if (!cb.m || !emb || !logits || !gen) {
+        fprintf(stderr, "bench-runtime: out of memory\n");
+        return 1;
+    }
+    for (int p = 0; p < PAIRS; p++)
+        for (int a = 0; a < ALPHAS; a++) {
+            int u = p * ALPHAS + a;
+            for (int t = 0; t < PROMPT; t++) {
+                am_embed_lookup(&m, ids[p][0][t], ea);
+                am_embed_lookup(&m, ids[p][1][t], eb);
+                for (int d = 0; d < D; d++)
+                    emb[((size_t)u * PROMPT + t) * D + d] =
+                        (float)alphas[a] * ea[d] + (1.0f - (float)alphas[a]) * eb[d];
+            }
+            units[u] = u, T[u] = PROMPT, embp[u] = emb + (size_t)u * PROMPT * D;
+        }
+
+    /* warm the page cache and the kernels: one single-unit prefill */
+    am_runtime_reset(rt, 0, 0, 0);
+    if (am_forward(rt, 1, units, T, embp, NULL, logits, &e)) {
+        fprintf(stderr, "bench-runtime: %s\n", e.msg);
+        return 1;
+    }
+
+    /* memory bandwidth: streaming read of 1 GiB, best of 3 */
+    size_t nbuf = (size_t)1 << 28;
+    float *buf = malloc(nbuf * sizeof(float));
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < nbuf; i++)
+        buf[i] = (float)(i & 7);
+    double bw = 0;
+    for (int r = 0; r < 3; r++) {
+        double b = stream_read(buf, nbuf);
+        if (b > bw)
+            bw = b;
+    }
+    free(buf);
+
+    /* single-sequence decode, no capture */
+    int dec_steps = 32;
+    am_gen_opts g1 = { .max_new_tokens = dec_steps };
+    int32_t g1out[64];
+    int n1;
+    am_runtime_reset(rt, 0, 0, 0);
+    double t0 = now();
+    if (am_forward(rt, 1, units, T, embp, NULL, logits, &e)) {
+        fprintf(stderr, "bench-runtime: %s\n", e.msg);
+        return 1;
+    }
+    double t1 = now();
+    if (am_generate(rt, 1, units, logits, &g1, NULL, g1out, &n1, &e)) {
+        fprintf(stderr, "bench-runtime: %s\n", e.msg);
+        return 1;
+    }
+    double t2 = now();
+    double step = (t2 - t1) / n1;
+    size_t wb = weight_bytes(&m);
+    double dec_bw = wb / step;
+
+    /* the workload: all 20 units batched, all maps captured */
+    am_capture cap = { .fn = hook, .ctx = &cb };
+    am_gen_opts g = { .max_new_tokens = max_new };
+    for (int u = 0; u < NUNITS; u++)
+        am_runtime_reset(rt, u, 0, 0);
+    double w0 = now();
+    if (am_forward(rt, NUNITS, units, T, embp, &cap, logits, &e)) {
+        fprintf(stderr, "bench-runtime: %s\n", e.msg);
+        return 1;
+    }
+    double w1 = now();
+    if (am_generate(rt, NUNITS, units, logits, &g, &cap, gen, n_gen, &e)) {
+        fprintf(stderr, "bench-runtime: %s\n", e.msg);
+        return 1;
+    }
+    double w2 = now();
+    int total_tokens = 0;
+    for (int u = 0; u < NUNITS; u++)
+        total_tokens += n_gen[u];
+    double wall = w2 - w0;
+    /* FLOPs of the decode steps: 2 * (layer weights + lm_head) per token */
+    double flop_tok = 2.0 * (double)(wb / 2); /* bf16: 2 bytes per weight */
+
+    printf("model: %s (D=%d L=%d H=%d V=%d, weights %.2f GB), kernels %s, %d threads\n", model, D, L, H, V,
+           wb / 1e9, am_runtime_kernel_name(rt), threads);
+    printf("memory bandwidth (stream read, 1 GiB, best of 3): %.2f GB/s\n", bw / 1e9);
+    printf("single-sequence decode: prefill %d tokens %.3f s, %.1f ms/token, weights read %.2f GB/s = %.0f%% of "
+           "the stream roofline\n",
+           PROMPT, t1 - t0, step * 1e3, dec_bw / 1e9, 100.0 * dec_bw / bw);
+    printf("workload (batched %d units, %d new tokens, all maps captured): prefill %.2f s, generate %.2f s, total "
+           "%.2f s, %.1f tokens/s, %.0f GFLOP/s in decode\n",
+           NUNITS, max_new, w1 - w0, w2 - w1, wall, total_tokens / wall,
+           flop_tok * total_tokens / (w2 - w1) / 1e9);
+
+    /* baseline: PyTorch eager, one unit at a time, on the first K units */
+    double base_per_unit = 0;
+    int agree = 0, compared = 0;
+    if (base_units > 0) {
+        const char *py = getenv("PYTHON") ? getenv("PYTHON") : "/usr/bin/python3";
+        const char *srcdir = getenv("ATTNMIX_SRC");
+        char script[4400], upath[] = "/tmp/bench-runtime-units-XXXXXX";
+        if (srcdir)
+            snprintf(script, sizeof script, "%s/bench/runtime_baseline.py", srcdir);
+        else
+            snprintf(script, sizeof script, "%s/../../bench/runtime_baseline.py", bindir);
+        int fd = mkstemp(upath);
+        FILE *f = fdopen(fd, "w");
+        fprintf(f, "[");
+        for (int u = 0; u < base_units; u++) {
+            int p = u / ALPHAS, a = u % ALPHAS;
+            fprintf(f, "%s[[", u ? "," : "");
+            for (int t = 0; t < PROMPT; t++)
+                fprintf(f, "%s%d", t ? "," : "", ids[p][0][t]);
+            fprintf(f, "],[");
+            for (int t = 0; t < PROMPT; t++)
+                fprintf(f, "%s%d", t ? "," : "", ids[p][1][t]);
+            fprintf(f, "],%.17g]", alphas[a]);
+        }
+        fprintf(f, "]\n");
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "%s %s --model %s --units %s --max-new %d --threads %d", py, script, model, upath,
+                 max_new, threads);
+        fprintf(stderr, "bench-runtime: baseline: %s\n", cmd);
+        FILE *pp = popen(cmd, "r");
+        static char line[1 << 20];
+        double secs = -1;
+        if (pp && fgets(line, sizeof line, pp)) {
+            char *q = strstr(line, "\"seconds\": ");
+            if (q)
+                secs = atof(q + 11);
+            /* generated ids of the baseline, in order */
+            char *gq = strstr(line, "\"gen\": [");
+            if (gq) {
+                gq += 8;
+                for (int u = 0; u < base_units; u++) {
+                    gq = strchr(gq, '[');
+                    if (!gq)
+                        break;
+                    gq++;
+                    for (int k = 0; k < max_new; k++) {
+                        int tok = (int)strtol(gq, &gq, 10);
+                        compared++;
+                        agree += k < n_gen[u] && tok == gen[u * max_new + k];
+                        if (*gq == ',')
+                            gq++;
+                    }
+                }
+            }
+        }
+        if (pp)
+            pclose(pp);
+        unlink(upath);
+        if (secs <= 0) {
+            fprintf(stderr, "bench-runtime: baseline failed\n");
+        } else {
+            base_per_unit = secs / base_units;
+            double base_all = base_per_unit * NUNITS;
+            printf("baseline (PyTorch eager, one unit at a time, output_attentions, float32): %.2f s per unit, "
+                   "%d units measured, %.1f tokens/s, %.1f s for all %d units (extrapolated)\n",
+                   base_per_unit, base_units, max_new / base_per_unit, base_all, NUNITS);
+            printf("speed-up vs baseline: %.1fx (workload wall time)\n", base_all / wall);
+            printf("greedy tokens equal to the baseline's: %d of %d\n", agree, compared);
+        }
+    }
+    am_runtime_free(rt);
+    am_qwen3_close(&m);
+    free(cb.m), free(emb), free(ea), free(eb), free(logits), free(gen);
+    return 0;
+}
