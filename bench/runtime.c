@@ -206,7 +206,7 @@ int main(int argc, char **argv)
     free(buf);
 
     /* single-sequence decode, no capture */
-    int dec_steps = 32;
+    int dec_steps = max_new < 32 ? max_new : 32; /* fits max_seq */
     am_gen_opts g1 = { .max_new_tokens = dec_steps };
     int32_t g1out[64];
     int n1;
