@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=build/bin
-all=(tokenizer cube-write runtime tsne)
+all=(tokenizer cube-write matmul runtime tsne)
 sel=("$@")
 ((${#sel[@]})) || sel=("${all[@]}")
 for b in "${sel[@]}"; do
@@ -12,6 +12,7 @@ for b in "${sel[@]}"; do
   case $b in
     tokenizer) bench/tokenizer.sh ;;
     cube-write) "$BIN/bench-cube-write" --maps ../shared/data/qwen3-1.7b-blog-maps.h5 --copies 4 ;;
+    matmul) "$BIN/bench-matmul" && "$BIN/bench-matmul" --threads "$(nproc)" ;;
     runtime) "$BIN/bench-runtime" ;;
     tsne) bench/tsne.sh ;;
     *) echo "unknown benchmark '$b' (one of: ${all[*]})" >&2; exit 2 ;;
