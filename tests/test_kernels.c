@@ -16,19 +16,9 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "test_util.h"
 
 #define U 5.9604644775390625e-08 /* 2^-24 */
-
-static int failures;
-#define CHECK(cond, ...)                                          \
-    do {                                                          \
-        if (!(cond)) {                                            \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                         \
-            fprintf(stderr, "\n");                                \
-            failures++;                                           \
-        }                                                         \
-    } while (0)
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static double urand(void) /* [0, 1) */

@@ -11,17 +11,7 @@
 #include "plot.h"
 #include "plot_cube.h"
 #include "plot_figures.h"
-
-static int failures = 0;
-#define CHECK(cond, ...)                                                  \
-    do {                                                                  \
-        if (!(cond)) {                                                    \
-            failures++;                                                   \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);          \
-            fprintf(stderr, __VA_ARGS__);                                 \
-            fputc('\n', stderr);                                          \
-        }                                                                 \
-    } while (0)
+#include "test_util.h"
 
 static char tmpdir[256];
 
@@ -53,19 +43,6 @@ static void png_rgb(const png_t *p, int x, int y, unsigned char rgb[3]) {
 
 static int same_rgb(const unsigned char *a, const unsigned char *b) {
     return a[0] == b[0] && a[1] == b[1] && a[2] == b[2];
-}
-
-static char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long k = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)k + 1);
-    if (b && fread(b, 1, (size_t)k, f) != (size_t)k) { free(b); b = NULL; }
-    fclose(f);
-    *n = (size_t)k;
-    return b;
 }
 
 /* Every pixel of cell (q, k) of a block drawn at box has colour want. */
@@ -229,7 +206,7 @@ static void test_determinism(void) {
         snprintf(b, sizeof b, "%s/det2.%s", tmpdir, ext);
         CHECK(render_sample(a, (am_plot_format)f, &e) == 0, "%s", e.msg);
         CHECK(render_sample(b, (am_plot_format)f, &e) == 0, "%s", e.msg);
-        char *x = slurp(a, &na), *y = slurp(b, &nb);
+        char *x = test_read_file(a, &na), *y = test_read_file(b, &nb);
         CHECK(x && y && na > 100, "%s not written", ext);
         if (f != AM_FMT_SVG) /* cairo numbers SVG ids per process; checked across runs by plot_cli */
             CHECK(x && y && na == nb && !memcmp(x, y, na), "%s output differs between runs", ext);

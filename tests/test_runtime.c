@@ -15,17 +15,7 @@
 #include <string.h>
 
 #include "runtime.h"
-
-static int failures;
-#define CHECK(cond, ...)                                          \
-    do {                                                          \
-        if (!(cond)) {                                            \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                         \
-            fprintf(stderr, "\n");                                \
-            failures++;                                           \
-        }                                                         \
-    } while (0)
+#include "test_util.h"
 
 #define MAXU 4
 #define S 32

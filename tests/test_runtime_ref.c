@@ -15,23 +15,13 @@
 #include <string.h>
 
 #include "runtime.h"
+#include "test_util.h"
 
 #define PROB_TOL 1e-4
 #define LOGIT_TOL 1e-3
 #define MARGIN 1e-3
 #define NU 5
 #define MAXT 12
-
-static int failures;
-#define CHECK(cond, ...)                                          \
-    do {                                                          \
-        if (!(cond)) {                                            \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                         \
-            fprintf(stderr, "\n");                                \
-            failures++;                                           \
-        }                                                         \
-    } while (0)
 
 typedef struct unit_case {
     int T, ids_a[MAXT], ids_b[MAXT], n_pad, mask_pads;

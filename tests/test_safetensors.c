@@ -8,19 +8,9 @@
 #include <unistd.h>
 
 #include "safetensors.h"
+#include "test_util.h"
 
-static int failures = 0;
 static char dir[256];
-
-#define CHECK(cond, ...)                                                     \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            failures++;                                                      \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);             \
-            fprintf(stderr, __VA_ARGS__);                                    \
-            fputc('\n', stderr);                                             \
-        }                                                                    \
-    } while (0)
 
 /* Write a safetensors file: declared header length hl_decl (0 = real length),
  * header text padded with `pad` spaces, then ndata bytes with byte i = i*7+3. */

@@ -16,17 +16,7 @@
 #include "tok_internal.h"
 #include "tok_nfc_compat.h"
 #include "tokenizer.h"
-
-static int failures;
-#define CHECK(cond, ...)                                          \
-    do {                                                          \
-        if (!(cond)) {                                            \
-            failures++;                                           \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                         \
-            fputc('\n', stderr);                                  \
-        }                                                         \
-    } while (0)
+#include "test_util.h"
 
 static uint64_t rng_state = 0x243f6a8885a308d3ull;
 static uint32_t rnd(uint32_t n) {
