@@ -12,6 +12,11 @@ Input (--cases JSON):
    "units": [{"ids_a": [...], "ids_b": [...], "alpha": 0.3,
               "n_pad": 0, "mask_pads": 0}, ...]}
 Each unit's input embeddings are alpha*E[a] + (1-alpha)*E[b] (float64).
+Optional per unit: "max_new_tokens" (a lower limit for that unit) and
+"freeze": {"file": F, "dataset": D, "layers": [...], "heads": [...]}
+(frozen attention patterns: D in HDF5 file F is [L, H, S, S]; in the listed
+layers and heads the softmax probabilities of query q are replaced by
+D[l, h, q, :q+1] before they multiply the values; empty lists mean all).
 Generation is greedy (lowest id on ties) and recomputes the whole sequence
 every step (no KV cache), so it is independent of the C runtime's caching.
 
@@ -135,7 +140,7 @@ class Model:
             out[:, a:a + 16384] = h @ self.lm_head[a:a + 16384].astype(np.float64).T
         return out
 
-    def forward(self, emb, n_pad, mask_pads, want_probs):
+    def forward(self, emb, n_pad, mask_pads, want_probs, freeze=None):
         """emb [T, D] float64 -> final-normed hidden [T, D], probs [L, H, T, T]."""
         T = emb.shape[0]
         H, KV, hd = self.H, self.KV, self.hd
@@ -166,6 +171,11 @@ class Model:
                 s = s - s.max(axis=1, keepdims=True)
                 p = np.where(allowed, np.exp(s), 0.0)
                 p /= p.sum(axis=1, keepdims=True)
+                if freeze is not None and l in freeze[1] and h in freeze[2]:
+                    src = freeze[0][l, h, :T, :T]
+                    if src.shape != (T, T):
+                        raise SystemExit(f"qwen3_ref: frozen pattern of layer {l} head {h} is smaller than {T}")
+                    p = np.where(allowed, src, 0.0)
                 if want_probs:
                     probs[l, h] = p
                 att[:, h, :] = p @ v[:, g, :]
@@ -184,9 +194,16 @@ def run_unit(m, u, max_new, eos):
     n_pad, mask = int(u.get("n_pad", 0)), int(u.get("mask_pads", 0))
     emb = alpha * m.embed(ids_a) + (1.0 - alpha) * m.embed(ids_b)
     T = emb.shape[0]
+    max_new = min(max_new, int(u.get("max_new_tokens", max_new)))
+    fz = None
+    if u.get("freeze"):
+        spec = u["freeze"]
+        with h5py.File(spec["file"], "r") as f:
+            src = np.asarray(f[spec["dataset"]], dtype=np.float64)
+        fz = (src, set(spec.get("layers") or range(m.L)), set(spec.get("heads") or range(m.H)))
     gen, margins = [], []
     for s in range(max_new):
-        h, _ = m.forward(emb, n_pad, mask, False)
+        h, _ = m.forward(emb, n_pad, mask, False, fz)
         lg = m.logits(h[-1:])[0]
         tok = int(np.argmax(lg))  # first maximum: lowest id on ties
         top2 = np.partition(lg, -2)[-2:]
@@ -195,7 +212,7 @@ def run_unit(m, u, max_new, eos):
         emb = np.concatenate([emb, m.embed([tok])], axis=0)
         if tok in eos:
             break
-    h, probs = m.forward(emb, n_pad, mask, True)
+    h, probs = m.forward(emb, n_pad, mask, True, fz)
     N = len(gen)
     logits = m.logits(h[T - 1:T - 1 + N]).astype(np.float32) if N else np.zeros((0, m.lm_head.shape[0]), np.float32)
     return probs, np.array(gen, np.int32), logits, np.array(margins)
