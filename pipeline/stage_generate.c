@@ -119,6 +119,9 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     int rc = -1, have_model = 0;
     am_qwen3 m;
     am_mix_data mx = {0};
+    am_freeze_src fz = {0};
+    am_freeze fhook = {0};
+    int *limit = NULL;
     am_selection sel = {0};
     am_runtime *rt = NULL;
     am_tokenizer *tok = NULL;
@@ -139,8 +142,13 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     have_model = 1;
     if (am_mix_load(mix_path, &m, &mx, e) < 0) goto out;
     if (am_prov_fingerprint(prefill_path, AM_SCHEMA_PREFILL, pf_fp, e) < 0) goto out;
-    const char *parts[] = {s->config_hash, mx.fingerprint, pf_fp, m.fingerprint};
-    am_prov_hash(fp, "generate", parts, 4);
+    char fkey[3000] = "";
+    if (s->freeze.enabled) {
+        if (am_freeze_src_load(&fz, s, &m, 0, mx.P, mx.A, mx.plen, mx.alphas, e) < 0) goto out;
+        am_freeze_src_key(&fz, s, fkey, sizeof fkey);
+    }
+    const char *parts[] = {s->config_hash, mx.fingerprint, pf_fp, m.fingerprint, fkey};
+    am_prov_hash(fp, "generate", parts, s->freeze.enabled ? 5 : 4);
     if (!s->force && am_prov_up_to_date(out_path, AM_SCHEMA_CUBE, fp)) {
         if (!s->quiet) fprintf(stderr, "generate %s: %s is up to date\n", s->model->name, out_path);
         rc = 0;
@@ -183,6 +191,19 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     if (am_memory_check(s, &m, U, T + N + 1, maps_bytes, "generate", e) < 0) goto out;
     am_runtime_opts ro = {.max_units = U, .max_seq = T + N + 1, .threads = s->threads ? s->threads : c->threads};
     if (am_runtime_init(&rt, &m, &ro, e) < 0) goto out;
+    if (s->freeze.enabled) {
+        /* the frozen run stops where its source's patterns end (they are positional) */
+        fhook = (am_freeze){.fn = am_freeze_src_hook, .ctx = &fz, .layers = fz.lmask, .heads = fz.hmask};
+        am_runtime_set_freeze(rt, &fhook);
+        limit = malloc((size_t)U * sizeof *limit);
+        for (int u = 0; u < U; u++) {
+            int room = fz.len[u] - mx.plen[u / A];
+            limit[u] = room < N ? room : N;
+            if (limit[u] < N && !s->quiet)
+                fprintf(stderr, "generate %s: pair '%s' alpha %g: the frozen source (%s) covers %d positions: at most "
+                        "%d new tokens\n", s->model->name, c->pairs[u / A].key, mx.alphas[u % A], fz.desc, fz.len[u], limit[u]);
+        }
+    }
 
     /* Prefill every unit (no capture: the prompt maps come from prefill.h5). */
     units = malloc((size_t)U * sizeof *units);
@@ -239,7 +260,7 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     am_progress_start(&gp.pr, "generate", s->model->name, "tokens", s->quiet);
     am_capture cap = {.fn = gen_hook, .ctx = &g, .layers = sel.mask, .heads = sel.heads, .n_heads = Hc};
     am_gen_opts go = {.max_new_tokens = N, .eos_ids = eos, .n_eos = n_eos,
-                      .temperature = c->sample ? c->temperature : 0, .top_p = c->top_p, .seed = c->seed,
+                      .max_new = limit, .temperature = c->sample ? c->temperature : 0, .top_p = c->top_p, .seed = c->seed,
                       .progress = gen_progress_cb, .progress_ctx = &gp};
     if (N > 0 && am_generate(rt, U, units, logits0, &go, &cap, gen, n_gen, e) < 0) goto out;
 
@@ -304,13 +325,19 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
             am_h5_attr_i64(out.file, "pad_id", pad_id, e) < 0 ||
             am_h5_attr_i64(out.file, "mask_pads", c->mask_pads, e) < 0 ||
             am_h5_attr_str(out.file, "generation", c->sample ? "sample" : "greedy", e) < 0 ||
-            am_h5_attr_i64(out.file, "max_new_tokens", N, e) < 0)
+            am_h5_attr_i64(out.file, "max_new_tokens", N, e) < 0 ||
+            (s->freeze.enabled && am_freeze_src_write_attrs(&fz, s, out.file, e) < 0))
             goto out;
     }
     if (am_h5_out_commit(&out, e) < 0) goto out;
 
     char tsv[4200];
     am_stage_path(s, "generations.tsv", tsv, sizeof tsv);
+    if (s->freeze.enabled) { /* beside the frozen cube, not over the live table */
+        const char *sl = strrchr(out_path, '/');
+        if (sl) snprintf(tsv, sizeof tsv, "%.*s/generations.tsv", (int)(sl - out_path), out_path);
+        else snprintf(tsv, sizeof tsv, "generations.tsv");
+    }
     if (write_tsv(tsv, s->model->name, c, texts, n_gen, e) < 0) goto out;
     char summary[512];
     snprintf(summary, sizeof summary, "%d units, up to %d new tokens, maps %d x %d -> %s", U, Nmax, S, S, out_path);
@@ -331,6 +358,8 @@ out:
     am_tok_free(tok);
     am_runtime_free(rt);
     am_selection_free(&sel);
+    am_freeze_src_free(&fz);
+    free(limit);
     am_mix_free(&mx);
     if (have_model) am_qwen3_close(&m);
     return rc;
