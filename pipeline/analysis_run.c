@@ -5,6 +5,8 @@
  * plus the per-map tables. Points are ordered model, pair, alpha, layer, head. */
 #include "analysis_run.h"
 #include "analysis_heads.h"
+#include "analysis_freeze.h"
+#include "h5io.h"
 #include "qwen3.h"
 
 #include <hdf5.h>
@@ -612,6 +614,57 @@ out:
     return rc;
 }
 
+/* Frozen-pattern runs beside the cube (OUT/<model>/frozen-*): KL(live || frozen)
+ * of the next-token distributions per (pair, alpha), both greedy next tokens
+ * and the frozen generated texts, in group g/frozen/<name>. */
+static int frozen_runs(an_cube *c, hid_t g, am_err *e) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", c->path);
+    char *sl = strrchr(dir, '/');
+    if (sl) *sl = 0;
+    else snprintf(dir, sizeof dir, ".");
+    am_frozen_cmp *fc = NULL;
+    int n = 0, rc = -1;
+    hid_t gf = -1, gi = -1, d = -1;
+    if (am_frozen_compare_dir(dir, &fc, &n, e)) return am_wrap(e, "frozen runs of %s", c->name);
+    if (!n) return 0;
+    H5CHK(gf = H5Gcreate2(g, "frozen", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "cannot create frozen");
+    for (int i = 0; i < n; i++) {
+        am_frozen_cmp *f = &fc[i];
+        if (f->P != c->P || f->A != c->A) {
+            am_fail(e, "%s/%s: %d pairs x %d alphas, the cube %s has %d x %d", dir, f->name, f->P, f->A, c->path, c->P, c->A);
+            goto out;
+        }
+        hsize_t dPA[2] = {(hsize_t)c->P, (hsize_t)c->A};
+        H5CHK(gi = H5Gcreate2(gf, f->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "cannot create frozen/%s", f->name);
+        if (am_an_write(gi, "kl", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dPA, f->kl, e) ||
+            am_an_write(gi, "next_token_live", H5T_STD_I32LE, H5T_NATIVE_INT32, 2, dPA, f->next_live, e) ||
+            am_an_write(gi, "next_token_frozen", H5T_STD_I32LE, H5T_NATIVE_INT32, 2, dPA, f->next_frozen, e))
+            goto out;
+        if (f->text) {
+            if ((d = am_h5_write_strs(gi, "text", 2, dPA, (const char *const *)f->text, e)) < 0) goto out;
+            am_an_close(&d);
+        }
+        static const char *const ds[] = {"kl", "next_token_live", "next_token_frozen", "text"};
+        for (int k = 0; k < (f->text ? 4 : 3); k++) {
+            H5CHK(d = H5Dopen2(gi, ds[k], H5P_DEFAULT), "cannot open %s", ds[k]);
+            if (am_an_attach(g, "pair", d, 0, e) || am_an_attach(g, "alpha", d, 1, e)) goto out;
+            am_an_close(&d);
+        }
+        if (am_an_attr_f64(gi, "freeze_alpha", f->alpha, e) || am_an_attr_str(gi, "freeze_source", f->source, e) ||
+            am_an_attr_str(gi, "freeze_layers", f->layers, e) || am_an_attr_str(gi, "freeze_heads", f->heads, e))
+            goto out;
+        am_an_close(&gi);
+    }
+    rc = 0;
+out:
+    am_an_close(&d);
+    am_an_close(&gi);
+    am_an_close(&gf);
+    am_frozen_cmp_free(fc, n);
+    return rc;
+}
+
 static int model_pass(const am_an_config *cfg, an_cube *c, hid_t out, an_points *pts, float *maps,
                       am_err *e) {
     int rc = -1;
@@ -753,6 +806,7 @@ static int model_pass(const am_an_config *cfg, an_cube *c, hid_t out, an_points 
             goto out;
     }
     if (head_classes(cfg, c, g, pts, hc_off, hc_offn, e)) goto out;
+    if (frozen_runs(c, g, e)) goto out;
     rc = 0;
 out:
     free(offp), free(hc_off), free(hc_offn);

@@ -54,6 +54,30 @@ print("frozen-a1: substituted heads equal the alpha-1 patterns; provenance recor
 PY
 [[ $(wc -l < "$M/frozen-a1/generations.tsv") == 7 ]] || fail "frozen generations.tsv"
 
+# analysis: KL(live || frozen) of the next-token distributions per (pair, alpha), texts
+"$B/attnmix-analyze" --out "$D/an.h5" --name "tiny=$M/cube.h5" --iterations 250 --perplexity 5 --quiet
+"$PYTHON" - "$M" "$D/an.h5" <<'PY'
+import sys, h5py, numpy as np
+from scipy.special import log_softmax
+M, an = sys.argv[1], h5py.File(sys.argv[2])
+live = h5py.File(M + "/prefill.h5")["logits"][:].astype(np.float64)
+g = an["models/tiny/frozen"]
+assert sorted(g) == ["frozen", "frozen-a1"], list(g)
+assert (g["frozen/kl"][:] == 0).all(), g["frozen/kl"][:]
+fz = h5py.File(M + "/frozen-a1/prefill.h5")["logits"][:].astype(np.float64)
+lp, lq = log_softmax(live, axis=-1), log_softmax(fz, axis=-1)
+ref = (np.exp(lp) * (lp - lq)).sum(-1)
+kl = g["frozen-a1/kl"][:]
+assert np.abs(kl - ref).max() < 1e-9, (kl, ref)
+i1 = list(an["models/tiny/alpha"][:]).index(1.0)
+assert (kl[:, i1] == 0).all() and (kl[:, :i1] > 0).all(), kl
+assert g["frozen-a1"].attrs["freeze_alpha"] == 1.0 and g["frozen-a1"].attrs["freeze_layers"] == "0,2"
+t = g["frozen-a1/text"]
+assert t.shape == kl.shape and t.dims[1][0].name.endswith("alpha")
+np.set_printoptions(precision=4)
+print("KL(live || frozen-a1) per pair x alpha:", kl.tolist())
+PY
+
 # refusals: exit 1, a message naming the problem, no output
 expect() { # expect MESSAGE CMD...
   local want=$1; shift
