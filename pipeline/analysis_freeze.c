@@ -25,7 +25,7 @@ double am_kl_logits(const float *a, const float *b, int V) {
 void am_frozen_cmp_free(am_frozen_cmp *c, int n) {
     for (int i = 0; c && i < n; i++) {
         free(c[i].kl), free(c[i].next_live), free(c[i].next_frozen), free(c[i].source), free(c[i].layers),
-            free(c[i].heads);
+            free(c[i].heads), free(c[i].kl_step), free(c[i].kl_steps), free(c[i].kl_mean), free(c[i].kl_max);
         if (c[i].text) am_h5_free_strs(c[i].text, (size_t)c[i].P * c[i].A);
     }
     free(c);
@@ -38,6 +38,39 @@ static int argmax(const float *x, int V) {
 }
 
 static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The frozen cube's /kl and /kl_steps (absent in cubes of runs without a live cube). */
+static int read_kl(const char *path, am_frozen_cmp *c, am_err *e) {
+    hid_t f = am_h5_open_input(path, "attnmix.cube/1", e);
+    if (f < 0) return -1;
+    int rc = -1, U = c->P * c->A;
+    hsize_t d[3], d2[2];
+    if (H5Lexists(f, "kl", H5P_DEFAULT) <= 0) { rc = 0; goto out; }
+    if (am_h5_read(f, "kl", H5T_NATIVE_DOUBLE, 3, d, (void **)&c->kl_step, e) < 0 ||
+        am_h5_read(f, "kl_steps", H5T_NATIVE_INT32, 2, d2, (void **)&c->kl_steps, e) < 0)
+        goto out;
+    if ((int)d[0] != c->P || (int)d[1] != c->A || d2[0] != d[0] || d2[1] != d[1]) {
+        am_fail(e, "%s: /kl [%llu, %llu, %llu] or /kl_steps does not match %d pairs x %d alphas", path,
+                (unsigned long long)d[0], (unsigned long long)d[1], (unsigned long long)d[2], c->P, c->A);
+        goto out;
+    }
+    c->N = (int)d[2];
+    c->kl_mean = malloc((size_t)U * sizeof *c->kl_mean), c->kl_max = malloc((size_t)U * sizeof *c->kl_max);
+    if (!c->kl_mean || !c->kl_max) { am_fail(e, "out of memory"); goto out; }
+    for (int u = 0; u < U; u++) {
+        int n = c->kl_steps[u] < c->N ? c->kl_steps[u] : c->N;
+        double s = 0, mx = n ? -INFINITY : NAN;
+        for (int j = 0; j < n; j++) {
+            double v = c->kl_step[(size_t)u * c->N + j];
+            s += v, mx = v > mx ? v : mx;
+        }
+        c->kl_mean[u] = n ? s / n : NAN, c->kl_max[u] = mx;
+    }
+    rc = 0;
+out:
+    H5Fclose(f);
+    return rc;
+}
 
 static int compare_one(const char *live, const float *ll, const hsize_t *ld, const char *dir, const char *name,
                        am_frozen_cmp *c, am_err *e) {
@@ -83,6 +116,7 @@ static int compare_one(const char *live, const float *ll, const hsize_t *ld, con
         H5Fclose(cf);
         if (r < 0) goto out;
         if ((int)td[0] != c->P || (int)td[1] != c->A) { am_fail(e, "%s: /text shape differs from the prefill", path); goto out; }
+        if (read_kl(path, c, e) < 0) goto out;
     }
     rc = 0;
 out:

@@ -14,6 +14,11 @@ typedef struct am_frozen_cmp {
     int32_t *next_live;      /* [P][A] greedy next token after the prompt */
     int32_t *next_frozen;    /* [P][A] */
     char **text;             /* [P*A] generated text of the frozen cube, NULL without one */
+    /* from the frozen cube's /kl (teacher-forced along the live tokens), NULL without: */
+    int N;                   /* generated positions */
+    double *kl_step;         /* [P][A][N] KL at each position, NaN past kl_steps */
+    int32_t *kl_steps;       /* [P][A] positions compared */
+    double *kl_mean, *kl_max;/* [P][A] over those positions (NaN when none) */
     double alpha;            /* freeze_alpha attribute (NaN: same alpha) */
     char *source, *layers, *heads; /* freeze_* attributes */
 } am_frozen_cmp;

@@ -617,6 +617,34 @@ out:
 /* Frozen-pattern runs beside the cube (OUT/<model>/frozen-*): KL(live || frozen)
  * of the next-token distributions per (pair, alpha), both greedy next tokens
  * and the frozen generated texts, in group g/frozen/<name>. */
+/* Per-position KL (teacher-forced along the live tokens) with its mean and max. */
+static int frozen_steps(hid_t g, hid_t gi, const am_frozen_cmp *f, am_err *e) {
+    hsize_t dPA[2] = {(hsize_t)f->P, (hsize_t)f->A}, dPAN[3] = {dPA[0], dPA[1], (hsize_t)f->N}, dN = (hsize_t)f->N;
+    int32_t *step = malloc((size_t)(f->N ? f->N : 1) * sizeof *step); /* [N] */
+    hid_t d = -1;
+    int rc = -1;
+    if (!step) return am_fail(e, "out of memory");
+    for (int j = 0; j < f->N; j++) step[j] = j;
+    if (am_an_write(gi, "step", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &dN, step, e) ||
+        am_an_write(gi, "kl_step", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, dPAN, f->kl_step, e) ||
+        am_an_write(gi, "kl_steps", H5T_STD_I32LE, H5T_NATIVE_INT32, 2, dPA, f->kl_steps, e) ||
+        am_an_write(gi, "kl_mean", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dPA, f->kl_mean, e) ||
+        am_an_write(gi, "kl_max", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dPA, f->kl_max, e))
+        goto out;
+    static const char *const ds[] = {"kl_step", "kl_steps", "kl_mean", "kl_max"};
+    for (int k = 0; k < 4; k++) {
+        H5CHK(d = H5Dopen2(gi, ds[k], H5P_DEFAULT), "cannot open %s", ds[k]);
+        if (am_an_attach(g, "pair", d, 0, e) || am_an_attach(g, "alpha", d, 1, e) || (k == 0 && am_an_attach(gi, "step", d, 2, e)))
+            goto out;
+        am_an_close(&d);
+    }
+    rc = 0;
+out:
+    am_an_close(&d);
+    free(step);
+    return rc;
+}
+
 static int frozen_runs(an_cube *c, hid_t g, am_err *e) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", c->path);
@@ -651,6 +679,7 @@ static int frozen_runs(an_cube *c, hid_t g, am_err *e) {
             if (am_an_attach(g, "pair", d, 0, e) || am_an_attach(g, "alpha", d, 1, e)) goto out;
             am_an_close(&d);
         }
+        if (f->kl_step && frozen_steps(g, gi, f, e)) goto out;
         if (am_an_attr_f64(gi, "freeze_alpha", f->alpha, e) || am_an_attr_str(gi, "freeze_source", f->source, e) ||
             am_an_attr_str(gi, "freeze_layers", f->layers, e) || am_an_attr_str(gi, "freeze_heads", f->heads, e))
             goto out;

@@ -176,6 +176,13 @@ int am_freeze_src_hook(void *ctx, int layer, int unit, int head, int q0, int nq,
  * stage fingerprint ("" when not frozen). */
 int am_freeze_src_write_attrs(const am_freeze_src *f, const am_stage *s, hid_t file, am_err *e);
 void am_freeze_src_key(const am_freeze_src *f, const am_stage *s, char *out, size_t n);
+/* KL(live || frozen) in nats of the next-token distributions at each
+ * generated position j of the live run (ids [U][Nl], n_live [U] counts),
+ * teacher-forced: both runs see the prompt and live tokens 0..j-1, the frozen
+ * one with fz's patterns. kl: [U][Nl] (NaN past n_kl[u]); n_kl: [U] positions
+ * whose context the source covers. */
+int am_freeze_kl(const am_stage *s, const struct am_qwen3 *m, const am_mix_data *mx, const am_freeze_src *fz,
+                 const int32_t *ids, int Nl, const int32_t *n_live, double *kl, int32_t *n_kl, am_err *e);
 /* Default output directory name of a frozen run: "frozen-a<A>" or "frozen". */
 void am_freeze_dir(const am_stage *s, char *out, size_t n);
 

@@ -12,7 +12,10 @@ Input (--cases JSON):
    "units": [{"ids_a": [...], "ids_b": [...], "alpha": 0.3,
               "n_pad": 0, "mask_pads": 0}, ...]}
 Each unit's input embeddings are alpha*E[a] + (1-alpha)*E[b] (float64).
-Optional per unit: "max_new_tokens" (a lower limit for that unit) and
+Optional per unit: "forced": [ids] (teacher forcing: these tokens are fed
+instead of the greedy choices (all but the last, which is only predicted), and
+logits/margin are those of the distributions that preceded them; probs then
+cover T + N - 1 positions), "max_new_tokens" (a lower limit for that unit) and
 "freeze": {"file": F, "dataset": D, "layers": [...], "heads": [...]}
 (frozen attention patterns: D in HDF5 file F is [L, H, S, S]; in the listed
 layers and heads the softmax probabilities of query q are replaced by
@@ -202,6 +205,15 @@ def run_unit(m, u, max_new, eos):
             src = np.asarray(f[spec["dataset"]], dtype=np.float64)
         fz = (src, set(spec.get("layers") or range(m.L)), set(spec.get("heads") or range(m.H)))
     gen, margins = [], []
+    if "forced" in u:
+        gen = [int(t) for t in u["forced"]]
+        if len(gen) > 1:  # the last forced token is only predicted, not fed
+            emb = np.concatenate([emb, m.embed(gen[:-1])], axis=0)
+        h, probs = m.forward(emb, n_pad, mask, True, fz)
+        N = len(gen)
+        logits = m.logits(h[T - 1:T - 1 + N]) if N else np.zeros((0, m.lm_head.shape[0]))
+        top2 = np.sort(logits, axis=1)[:, -2:] if N else np.zeros((0, 2))
+        return probs, np.array(gen, np.int32), logits.astype(np.float32), top2[:, 1] - top2[:, 0]
     for s in range(max_new):
         h, _ = m.forward(emb, n_pad, mask, False, fz)
         lg = m.logits(h[-1:])[0]

@@ -3,7 +3,9 @@
 # tiny model: a run frozen with its own patterns reproduces the live cube bit
 # for bit; alpha-1 patterns substituted into every unit land in
 # OUT/<model>/frozen-a1/ with the source patterns in the maps and the freeze
-# recorded in provenance; bad sources and selections are refused.
+# recorded in provenance; the analysis KL(live || frozen) after the prompt
+# matches numpy on the logits and the per-position KL matches the float64
+# reference; bad sources and selections are refused.
 source "$(dirname "$0")/../pipeline/common.sh"
 D=$1
 mkdir -p "$D"
@@ -76,7 +78,10 @@ t = g["frozen-a1/text"]
 assert t.shape == kl.shape and t.dims[1][0].name.endswith("alpha")
 np.set_printoptions(precision=4)
 print("KL(live || frozen-a1) per pair x alpha:", kl.tolist())
+assert (g["frozen/kl_step"][:] == 0).all() and (g["frozen/kl_steps"][:] == 5).all()
 PY
+# per-position KL (teacher-forced along the live tokens) against the float64 reference
+"$PYTHON" "$(dirname "$0")/kl_ref_check.py" "$M" frozen-a1 "$D/an.h5" "$D/tiny" "$D" 0,2 1,3
 
 # refusals: exit 1, a message naming the problem, no output
 expect() { # expect MESSAGE CMD...
