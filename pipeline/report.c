@@ -153,7 +153,12 @@ static void am_report_frozen(am_html *h, const am_plot_cube *c, int p, const am_
         am_h(h, "</td>");
         for (int i = 0; i < nf; i++) {
             if (fc[i].P != c->P || fc[i].A != c->A) { am_h(h, "<td>(shape differs)</td>"); continue; }
-            am_h(h, "<td class=\"txt\">KL %.4g nats<br>", fc[i].kl[p * c->A + a]);
+            int u = p * c->A + a;
+            am_h(h, "<td class=\"txt\"><span class=\"kl\">KL %.4g nats after the prompt", fc[i].kl[u]);
+            if (fc[i].kl_mean && fc[i].kl_steps[u] > 0)
+                am_h(h, "; over %d generated positions mean %.4g, max %.4g", fc[i].kl_steps[u], fc[i].kl_mean[u],
+                     fc[i].kl_max[u]);
+            am_h(h, "</span><br>");
             if (fc[i].text) am_h_text(h, fc[i].text[p * c->A + a]);
             else am_h(h, "(no frozen cube)");
             am_h(h, "</td>");
@@ -291,18 +296,20 @@ int am_report_write(const char *const *cubes, int ncubes, const char *analysis,
     }
     if (analysis) {
         static const char *spaces[2] = {"tsne", "pca"};
-        static const char *bys[3] = {"alpha", "pair", "layer"};
+        static const char *bys[4] = {"alpha", "pair", "layer", "class"};
+        int has_class = am_fig_analysis_has(analysis, "head_class", e);
+        if (has_class < 0) goto out;
         const char *ext = am_plot_format_ext(o->fmt);
         am_h(&body, "<section id=\"scatter\">\n<h2>Embeddings of the maps</h2>\n");
         for (int s = 0; s < 2; s++) {
             int has = am_fig_analysis_has(analysis, spaces[s], e);
             if (has < 0) { goto out; }
             if (!has) continue;
-            for (int b = 0; b < 3; b++) {
+            for (int b = 0; b < 3 + has_class; b++) {
                 char rel[256], cap[256];
                 snprintf(rel, sizeof rel, "scatter-%s-by-%s.%s", spaces[s], bys[b], ext);
                 snprintf(cap, sizeof cap, "%s of the maps, coloured by %s",
-                         s ? "PCA (PC1, PC2)" : "t-SNE", bys[b]);
+                         s ? "PCA (PC1, PC2)" : "t-SNE", b == 3 ? "head class (docs/freeze.md)" : bys[b]);
                 R.h = &body;
                 AM_FIG(&R, rel, cap,
                        am_fig_scatter(analysis, (am_scatter_by)b, spaces[s], 0, 1, o, path, e));

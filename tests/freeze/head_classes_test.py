@@ -66,4 +66,31 @@ others = [score[l, h, ind] for l in range(L) for h in range(H) if (l, h) != (1, 
 assert max(others) < 0.2, others
 assert score[0, 0, names.index("previous_token")] > 0.95
 assert (hc.reshape(P, len(alphas), L, H) == label[None, None]).all(), "points/head_class does not follow the labels"
+
+# scatter coloured by head class: every class present has its legend swatch
+# (exact palette colour) and points (the colour at >= 75% over white); classes
+# absent leave no trace.
+import re  # noqa: E402
+from PIL import Image  # noqa: E402
+pal = [tuple(int(v) for v in t) for t in re.findall(r"\{(\d+), (\d+), (\d+)\}",
+       open(os.path.join(SRC, "pipeline", "plot_color.c")).read().split("am_category[][3] = {")[1].split("};")[0])]
+png = os.path.join(D, "scatter-class.png")
+if os.path.exists(png):
+    os.remove(png)
+subprocess.run([f"{BIN}/attnmix-plot", "scatter", "--analysis", out, "--by", "class", "--out", png], check=True,
+               stderr=subprocess.DEVNULL)
+img = np.asarray(Image.open(png).convert("RGB")).astype(int)
+present = set(int(v) for v in np.unique(hc))
+for k, n in enumerate(names):
+    c = np.array(pal[k])
+    exact = (np.abs(img - c).max(-1) == 0).sum()
+    d = c - 255.0  # points: the colour over white, alpha 0.8 (stacked points go further towards c)
+    t = ((img - 255.0) @ d) / (d @ d)
+    on = (np.abs(img - (255.0 + t[..., None] * d)).max(-1) <= 3) & (t >= 0.75)
+    blend = on.sum() - exact
+    print(f"scatter class {n}: {exact} legend pixels, {blend} point pixels")
+    if k in present:
+        assert exact >= 10 and blend >= 20, (n, exact, blend)
+    else:
+        assert exact == 0 and blend == 0, (n, exact, blend)
 sys.exit(1 if bad else 0)

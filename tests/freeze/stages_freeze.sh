@@ -83,6 +83,29 @@ PY
 # per-position KL (teacher-forced along the live tokens) against the float64 reference
 "$PYTHON" "$(dirname "$0")/kl_ref_check.py" "$M" frozen-a1 "$D/an.h5" "$D/tiny" "$D" 0,2 1,3
 
+# index page: live and frozen texts side by side per alpha with the KL numbers; class-coloured scatter
+"$B/attnmix-plot" report --cube "$M/cube.h5" --analysis "$D/an.h5" --outdir "$D/rep" 2>/dev/null
+"$PYTHON" - "$M" "$D/an.h5" "$D/rep/index.html" <<'PY'
+import sys, html, h5py, re
+M, an, page = sys.argv[1], h5py.File(sys.argv[2]), open(sys.argv[3], encoding="utf-8").read()
+g = an["models/tiny/frozen/frozen-a1"]
+fz, live = h5py.File(M + "/frozen-a1/cube.h5"), h5py.File(M + "/cube.h5")
+tables = re.findall(r'<table class="texts frozen">(.*?)</table>', page, re.S)
+assert len(tables) == live["pair"].shape[0], len(tables)
+dec = lambda s: s.decode() if isinstance(s, bytes) else s
+for p, t in enumerate(tables):
+    rows = re.findall(r"<tr><td>(.*?)</td>(.*?)</tr>", t, re.S)
+    assert len(rows) == live["alpha"].shape[0], rows
+    for a, (al, cells) in enumerate(rows):
+        tds = re.findall(r'<td class="txt">(.*?)</td>', cells, re.S)
+        assert html.escape(dec(live["text"][p, a]), quote=False) in tds[0], (tds[0], live["text"][p, a])
+        assert html.escape(dec(fz["text"][p, a]), quote=False) in tds[2], tds[2]
+        assert f"mean {g['kl_mean'][p, a]:.4g}, max {g['kl_max'][p, a]:.4g}" in tds[2], tds[2]
+        assert f"KL {g['kl'][p, a]:.4g} nats" in tds[2], tds[2]
+assert "scatter-tsne-by-class.png" in page and "scatter-pca-by-class.png" in page
+print("index page: frozen texts and KL for", len(tables), "pairs")
+PY
+
 # refusals: exit 1, a message naming the problem, no output
 expect() { # expect MESSAGE CMD...
   local want=$1; shift
