@@ -4,6 +4,10 @@
  * native float (float16 or float32 storage), so memory stays at one block
  * plus the per-map tables. Points are ordered model, pair, alpha, layer, head. */
 #include "analysis_run.h"
+#include "analysis_heads.h"
+#include "analysis_freeze.h"
+#include "h5io.h"
+#include "qwen3.h"
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -480,11 +484,13 @@ typedef struct an_points {
     int *rows;        /* [N] valid rows */
     double *st;       /* [ST_N, N] */
     double *feat;     /* [N, F] raw features */
+    double *hc;       /* [N, AM_HC_MAP_N] pattern-shape head-class scores of the map */
+    int *hclass;      /* [N] dominant class of the point's head (-1 mixed) */
 } an_points;
 
 static void an_points_free(an_points *p) {
     free(p->model); free(p->pair); free(p->alpha); free(p->layer); free(p->head);
-    free(p->offset); free(p->rows); free(p->st); free(p->feat);
+    free(p->offset); free(p->rows); free(p->st); free(p->feat); free(p->hc); free(p->hclass);
 }
 
 static int an_points_init(an_points *p, size_t N, am_err *e) {
@@ -496,8 +502,9 @@ static int an_points_init(an_points *p, size_t N, am_err *e) {
     p->head = malloc(n * sizeof(int)); p->offset = malloc(n * sizeof(int));
     p->rows = malloc(n * sizeof(int));
     p->st = malloc(n * ST_N * sizeof(double)); p->feat = malloc(n * AM_AN_NFEAT * sizeof(double));
+    p->hc = malloc(n * AM_HC_MAP_N * sizeof(double)); p->hclass = malloc(n * sizeof(int));
     if (!p->model || !p->pair || !p->alpha || !p->layer || !p->head || !p->offset || !p->rows ||
-        !p->st || !p->feat)
+        !p->st || !p->feat || !p->hc || !p->hclass)
         return am_fail(e, "out of memory for %zu points", N);
     return 0;
 }
@@ -516,6 +523,177 @@ static void progress(const am_an_config *c, const char *fmt, ...) {
 
 /* Writes /models/<name>/{head_mean, head_var, entropy_by_query, scales}; fills
  * the points of this cube, and appends flattened maps to maps [N, S*S] if given. */
+/* Head classes of one model (group g): scores [L,H,class] averaged over the
+ * model's maps (the fixed-offset score is the best offset d >= 2 of the
+ * averaged profile hc_off/hc_offn [L,H,S]), the induction score from a run of
+ * the checkpoint when one is given, the dominant class per head, and each
+ * point's class in pts->hclass. */
+static int head_classes(const am_an_config *cfg, an_cube *c, hid_t g, an_points *pts, const double *hc_off,
+                        const double *hc_offn, am_err *e) {
+    int rc = -1, L = c->L, H = c->H, S = c->S, K = AM_HC_N;
+    hid_t gh = -1;
+    double *score = malloc((size_t)L * H * K * sizeof *score), *cnt = calloc((size_t)L * H * K, sizeof *cnt);
+    int *label = malloc((size_t)L * H * sizeof *label), *offset = malloc((size_t)L * H * sizeof *offset);
+    const char **lname = malloc((size_t)L * H * sizeof *lname);
+    double *ind = NULL;
+    const char *ckpt = NULL;
+    for (int i = 0; i < cfg->n_inputs; i++)
+        if (!strcmp(cfg->inputs[i].name, c->name)) ckpt = cfg->inputs[i].checkpoint;
+    if (!score || !cnt || !label || !offset || !lname) { am_fail(e, "out of memory"); goto out; }
+    for (size_t i = 0; i < (size_t)L * H * K; i++) score[i] = 0;
+    for (size_t i = c->base; i < c->base + (size_t)c->P * c->A * L * H; i++) {
+        size_t lh = (i - c->base) % ((size_t)L * H);
+        for (int k = 0; k < AM_HC_MAP_N; k++) {
+            double v = pts->hc[i * AM_HC_MAP_N + k];
+            if (k != AM_HC_OFFSET && !isnan(v)) score[lh * K + k] += v, cnt[lh * K + k] += 1;
+        }
+    }
+    for (size_t lh = 0; lh < (size_t)L * H; lh++) {
+        for (int k = 0; k < AM_HC_MAP_N; k++)
+            if (k != AM_HC_OFFSET) score[lh * K + k] = cnt[lh * K + k] > 0 ? score[lh * K + k] / cnt[lh * K + k] : NAN;
+        double best = NAN;
+        offset[lh] = -1;
+        for (int d = 2; d < S; d++)
+            if (hc_offn[lh * S + d] > 0 && !(hc_off[lh * S + d] / hc_offn[lh * S + d] <= best))
+                best = hc_off[lh * S + d] / hc_offn[lh * S + d], offset[lh] = d;
+        score[lh * K + AM_HC_OFFSET] = best;
+        score[lh * K + AM_HC_INDUCTION] = NAN;
+    }
+    if (ckpt) {
+        am_qwen3_config mc;
+        if (am_qwen3_config_load(&mc, ckpt, e)) { am_wrap(e, "induction score of model '%s'", c->name); goto out; }
+        ind = malloc((size_t)mc.num_hidden_layers * mc.num_attention_heads * sizeof *ind);
+        if (!ind) { am_fail(e, "out of memory"); goto out; }
+        progress(cfg, "%s: induction score (%d sequences of %d random tokens repeated twice) on %s", c->name,
+                 cfg->induction_seqs, cfg->induction_tokens, ckpt);
+        if (am_hc_induction(ckpt, cfg->induction_tokens, cfg->induction_seqs, cfg->tsne.seed, cfg->threads, ind, e))
+            goto out;
+        for (int l = 0; l < L; l++)
+            for (int h = 0; h < H; h++) {
+                if (c->layer[l] >= mc.num_hidden_layers || c->head[h] >= mc.num_attention_heads) {
+                    am_fail(e, "%s: layer %d / head %d of %s is not in checkpoint %s", c->name, c->layer[l],
+                            c->head[h], c->path, ckpt);
+                    goto out;
+                }
+                score[((size_t)l * H + h) * K + AM_HC_INDUCTION] =
+                    ind[(size_t)c->layer[l] * mc.num_attention_heads + c->head[h]];
+            }
+    }
+    for (size_t lh = 0; lh < (size_t)L * H; lh++) {
+        label[lh] = am_hc_label(score + lh * K);
+        lname[lh] = am_hc_label_name(label[lh]);
+    }
+    for (size_t i = c->base; i < c->base + (size_t)c->P * c->A * L * H; i++)
+        pts->hclass[i] = label[(i - c->base) % ((size_t)L * H)];
+    H5CHK(gh = H5Gcreate2(g, "head_class", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "cannot create head_class");
+    {
+        hsize_t dLHK[3] = {(hsize_t)L, (hsize_t)H, (hsize_t)K}, dLH[2] = {(hsize_t)L, (hsize_t)H}, dK = K;
+        if (am_an_write_strings(gh, "class", K, am_hc_names, e) ||
+            am_an_write(gh, "layer", H5T_STD_I32LE, H5T_NATIVE_INT, 1, dLH, c->layer, e) ||
+            am_an_write(gh, "head", H5T_STD_I32LE, H5T_NATIVE_INT, 1, dLH + 1, c->head, e) ||
+            am_an_write(gh, "score", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, dLHK, score, e) ||
+            am_an_write(gh, "label", H5T_STD_I32LE, H5T_NATIVE_INT, 2, dLH, label, e) ||
+            am_an_write(gh, "offset", H5T_STD_I32LE, H5T_NATIVE_INT, 2, dLH, offset, e))
+            goto out;
+        (void)dK;
+        const char *s3[3] = {"layer", "head", "class"}, *s2[2] = {"layer", "head"};
+        if (am_an_attach_named(gh, "score", s3, 3, e) || am_an_attach_named(gh, "label", s2, 2, e) ||
+            am_an_attach_named(gh, "offset", s2, 2, e))
+            goto out;
+        if (am_an_attr_f64(gh, "threshold", AM_HC_THRESHOLD, e) ||
+            am_an_attr_str(gh, "induction_checkpoint", ckpt ? ckpt : "", e) ||
+            am_an_attr_i64(gh, "induction_tokens", ckpt ? cfg->induction_tokens : 0, e) ||
+            am_an_attr_i64(gh, "induction_sequences", ckpt ? cfg->induction_seqs : 0, e) ||
+            am_an_attr_i64(gh, "induction_seed", (long long)cfg->tsne.seed, e))
+            goto out;
+    }
+    rc = 0;
+out:
+    am_an_close(&gh);
+    free(score), free(cnt), free(label), free(offset), free(lname), free(ind);
+    return rc;
+}
+
+/* Frozen-pattern runs beside the cube (OUT/<model>/frozen-*): KL(live || frozen)
+ * of the next-token distributions per (pair, alpha), both greedy next tokens
+ * and the frozen generated texts, in group g/frozen/<name>. */
+/* Per-position KL (teacher-forced along the live tokens) with its mean and max. */
+static int frozen_steps(hid_t g, hid_t gi, const am_frozen_cmp *f, am_err *e) {
+    hsize_t dPA[2] = {(hsize_t)f->P, (hsize_t)f->A}, dPAN[3] = {dPA[0], dPA[1], (hsize_t)f->N}, dN = (hsize_t)f->N;
+    int32_t *step = malloc((size_t)(f->N ? f->N : 1) * sizeof *step); /* [N] */
+    hid_t d = -1;
+    int rc = -1;
+    if (!step) return am_fail(e, "out of memory");
+    for (int j = 0; j < f->N; j++) step[j] = j;
+    if (am_an_write(gi, "step", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &dN, step, e) ||
+        am_an_write(gi, "kl_step", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, dPAN, f->kl_step, e) ||
+        am_an_write(gi, "kl_steps", H5T_STD_I32LE, H5T_NATIVE_INT32, 2, dPA, f->kl_steps, e) ||
+        am_an_write(gi, "kl_mean", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dPA, f->kl_mean, e) ||
+        am_an_write(gi, "kl_max", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dPA, f->kl_max, e))
+        goto out;
+    static const char *const ds[] = {"kl_step", "kl_steps", "kl_mean", "kl_max"};
+    for (int k = 0; k < 4; k++) {
+        H5CHK(d = H5Dopen2(gi, ds[k], H5P_DEFAULT), "cannot open %s", ds[k]);
+        if (am_an_attach(g, "pair", d, 0, e) || am_an_attach(g, "alpha", d, 1, e) || (k == 0 && am_an_attach(gi, "step", d, 2, e)))
+            goto out;
+        am_an_close(&d);
+    }
+    rc = 0;
+out:
+    am_an_close(&d);
+    free(step);
+    return rc;
+}
+
+static int frozen_runs(an_cube *c, hid_t g, am_err *e) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", c->path);
+    char *sl = strrchr(dir, '/');
+    if (sl) *sl = 0;
+    else snprintf(dir, sizeof dir, ".");
+    am_frozen_cmp *fc = NULL;
+    int n = 0, rc = -1;
+    hid_t gf = -1, gi = -1, d = -1;
+    if (am_frozen_compare_dir(dir, &fc, &n, e)) return am_wrap(e, "frozen runs of %s", c->name);
+    if (!n) return 0;
+    H5CHK(gf = H5Gcreate2(g, "frozen", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "cannot create frozen");
+    for (int i = 0; i < n; i++) {
+        am_frozen_cmp *f = &fc[i];
+        if (f->P != c->P || f->A != c->A) {
+            am_fail(e, "%s/%s: %d pairs x %d alphas, the cube %s has %d x %d", dir, f->name, f->P, f->A, c->path, c->P, c->A);
+            goto out;
+        }
+        hsize_t dPA[2] = {(hsize_t)c->P, (hsize_t)c->A};
+        H5CHK(gi = H5Gcreate2(gf, f->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "cannot create frozen/%s", f->name);
+        if (am_an_write(gi, "kl", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dPA, f->kl, e) ||
+            am_an_write(gi, "next_token_live", H5T_STD_I32LE, H5T_NATIVE_INT32, 2, dPA, f->next_live, e) ||
+            am_an_write(gi, "next_token_frozen", H5T_STD_I32LE, H5T_NATIVE_INT32, 2, dPA, f->next_frozen, e))
+            goto out;
+        if (f->text) {
+            if ((d = am_h5_write_strs(gi, "text", 2, dPA, (const char *const *)f->text, e)) < 0) goto out;
+            am_an_close(&d);
+        }
+        static const char *const ds[] = {"kl", "next_token_live", "next_token_frozen", "text"};
+        for (int k = 0; k < (f->text ? 4 : 3); k++) {
+            H5CHK(d = H5Dopen2(gi, ds[k], H5P_DEFAULT), "cannot open %s", ds[k]);
+            if (am_an_attach(g, "pair", d, 0, e) || am_an_attach(g, "alpha", d, 1, e)) goto out;
+            am_an_close(&d);
+        }
+        if (f->kl_step && frozen_steps(g, gi, f, e)) goto out;
+        if (am_an_attr_f64(gi, "freeze_alpha", f->alpha, e) || am_an_attr_str(gi, "freeze_source", f->source, e) ||
+            am_an_attr_str(gi, "freeze_layers", f->layers, e) || am_an_attr_str(gi, "freeze_heads", f->heads, e))
+            goto out;
+        am_an_close(&gi);
+    }
+    rc = 0;
+out:
+    am_an_close(&d);
+    am_an_close(&gi);
+    am_an_close(&gf);
+    am_frozen_cmp_free(fc, n);
+    return rc;
+}
+
 static int model_pass(const am_an_config *cfg, an_cube *c, hid_t out, an_points *pts, float *maps,
                       am_err *e) {
     int rc = -1;
@@ -523,7 +701,7 @@ static int model_pass(const am_an_config *cfg, an_cube *c, hid_t out, an_points 
     int P = c->P, A = c->A, L = c->L, H = c->H, S = c->S;
     size_t SS = (size_t)S * S;
     float *blk = NULL, *mean = NULL, *var = NULL;
-    double *ent = NULL;
+    double *ent = NULL, *offp = NULL, *hc_off = NULL, *hc_offn = NULL;
     char gname[512];
     snprintf(gname, sizeof gname, "models/%s", c->name);
     H5CHK(g = H5Gcreate2(out, gname, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "cannot create group /%s", gname);
@@ -564,7 +742,10 @@ static int model_pass(const am_an_config *cfg, an_cube *c, hid_t out, an_points 
     mean = malloc((size_t)A * SS * sizeof *mean);     /* [A,S,S] */
     var = malloc((size_t)A * SS * sizeof *var);       /* [A,S,S] */
     ent = malloc((size_t)A * H * S * sizeof *ent);    /* [A,H,S] */
-    if (!blk || !mean || !var || !ent) {
+    offp = malloc((size_t)A * H * S * sizeof *offp);  /* [A,H,S] fixed-offset profiles */
+    hc_off = calloc((size_t)L * H * S, sizeof *hc_off);   /* [L,H,S] sums over maps */
+    hc_offn = calloc((size_t)L * H * S, sizeof *hc_offn); /* [L,H,S] counts */
+    if (!blk || !mean || !var || !ent || !offp || !hc_off || !hc_offn) {
         am_fail(e, "out of memory for a [%d,%d,%d,%d] block of %s", A, H, S, S, c->path);
         goto out;
     }
@@ -618,12 +799,21 @@ static int model_pass(const am_an_config *cfg, an_cube *c, hid_t out, an_points 
                         pts->st[(r == 0 ? ST_JS0 : ST_JS1) * N + i] = js;
                     }
                     memcpy(pts->feat + i * AM_AN_NFEAT, s.feat, sizeof s.feat);
+                    am_hc_map_scores(M, S, n, pts->hc + i * AM_HC_MAP_N, offp + (size_t)ah * S);
                     if (maps)
                         memcpy(maps + i * SS, M, SS * sizeof *M);
                 }
                 am_an_work_free(&w);
             }
             if (fail) { am_fail(e, "out of memory for work buffers (S = %d)", S); goto out; }
+            for (int ah = 0; ah < A * H; ah++) /* fixed-offset profiles summed per head */
+                for (int d = 0; d < S; d++) {
+                    double v = offp[(size_t)ah * S + d];
+                    if (!isnan(v)) {
+                        size_t j = ((size_t)l * H + ah % H) * S + d;
+                        hc_off[j] += v, hc_offn[j] += 1;
+                    }
+                }
             hsize_t s5[5] = {(hsize_t)p, 0, (hsize_t)l, 0, 0};
             hsize_t cnt[5] = {1, (hsize_t)A, 1, (hsize_t)S, (hsize_t)S};
             hsize_t cnte[5] = {1, (hsize_t)A, 1, (hsize_t)H, (hsize_t)S};
@@ -644,8 +834,11 @@ static int model_pass(const am_an_config *cfg, an_cube *c, hid_t out, an_points 
             am_an_attach_named(g, "entropy_by_query", se, 5, e))
             goto out;
     }
+    if (head_classes(cfg, c, g, pts, hc_off, hc_offn, e)) goto out;
+    if (frozen_runs(c, g, e)) goto out;
     rc = 0;
 out:
+    free(offp), free(hc_off), free(hc_offn);
     free(blk);
     free(mean);
     free(var);
@@ -729,6 +922,8 @@ void am_an_config_defaults(am_an_config *c) {
     c->tsne_auto = 1;
     am_tsne_defaults(&c->tsne);
     c->verbose = 1;
+    c->induction_tokens = 32;
+    c->induction_seqs = 4;
 }
 
 int am_an_default_name(const char *path, char *name, size_t cap, am_err *e) {
@@ -938,7 +1133,8 @@ int am_an_run(const am_an_config *cfg, am_err *e) {
             am_an_write(gp, "head", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dN, pts.head, e) ||
             am_an_write(gp, "offset", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dN, pts.offset, e) ||
             am_an_write(gp, "rows", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dN, pts.rows, e) ||
-            am_an_write(gp, "features", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dNF, pts.feat, e))
+            am_an_write(gp, "features", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dNF, pts.feat, e) ||
+            am_an_write(gp, "head_class", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dN, pts.hclass, e))
             goto out;
         for (int s = 0; s < ST_N; s++)
             if (am_an_write(gp, st_names[s], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dN, pts.st + s * N, e))

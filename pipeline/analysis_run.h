@@ -11,6 +11,7 @@
 typedef struct am_an_input {
     const char *name; /* model name (group /models/<name>) */
     const char *path; /* cube file */
+    const char *checkpoint; /* checkpoint directory for the induction score; NULL = not measured */
 } am_an_input;
 
 typedef struct am_an_config {
@@ -22,6 +23,9 @@ typedef struct am_an_config {
     int tsne_auto;            /* 1: exact for N <= 2000, Barnes-Hut above */
     am_tsne_opts tsne;        /* perplexity, iterations, seed, method */
     int verbose;              /* progress on stderr */
+    int induction_tokens;     /* R: random tokens repeated twice, default 32 */
+    int induction_seqs;       /* B: sequences, default 4 */
+    int threads;              /* runtime threads of the induction run, 0 = default */
 } am_an_config;
 
 void am_an_config_defaults(am_an_config *c);

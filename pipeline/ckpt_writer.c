@@ -36,9 +36,10 @@ static const preset PRESETS[] = {
     {"qwen3-4b", 2560, 36, 32, 8, 128, 9728, 151936, 1},
     {"qwen3-8b", 4096, 36, 32, 8, 128, 12288, 151936, 0},
     {"qwen3-14b", 5120, 40, 40, 8, 128, 17408, 151936, 0},
+    {"circuit", 64, 4, 4, 2, 32, 64, 512, 1},
 };
 
-const char *const am_ckpt_preset_list = "tiny small qwen3-0.6b qwen3-1.7b qwen3-4b qwen3-8b qwen3-14b";
+const char *const am_ckpt_preset_list = "tiny small qwen3-0.6b qwen3-1.7b qwen3-4b qwen3-8b qwen3-14b circuit";
 
 int am_ckpt_preset(am_qwen3_config *c, const char *name, am_err *e) {
     for (size_t i = 0; i < sizeof PRESETS / sizeof PRESETS[0]; i++) {
@@ -185,6 +186,67 @@ uint16_t am_ckpt_f16(float x) {
     uint16_t u;
     memcpy(&u, &h, 2);
     return u;
+}
+
+/* ---- the circuit checkpoint ------------------------------------------------ */
+
+/* Hand-set weights with known attention heads (docs/freeze.md, "Head classes"):
+ * token embeddings hold a constant 1 in dimension 0 and a random identity in
+ * dimensions 1..16. Layer 0: head 0 looks at the previous token (constant q
+ * and k in the four fastest RoPE pairs, k rotated by one position's angle),
+ * head 2 at itself (no rotation), heads 1 and 3 are uniform (q = 0); head 0
+ * copies the previous token's identity into residual dimensions 32..47.
+ * Layer 1, head 0 is an induction head: q = the current identity, k = the
+ * previous token's identity, in the slowest RoPE pairs 8..15 (rotation
+ * < 1e-3 rad per position). Every other weight of attention and MLP is 0
+ * (uniform heads), norms are 1. */
+#define CIRCUIT_G0 4.0f /* q_norm/k_norm weight, layer 0 */
+#define CIRCUIT_G1 4.0f /* layer 1 */
+
+static float circuit_value(const am_qwen3_config *c, const am_ckpt_tensor *t, int index, uint64_t seed,
+                           uint64_t i) {
+    int hd = c->head_dim, half = hd / 2;
+    int64_t cols = t->ndim == 2 ? t->shape[1] : 1, row = (int64_t)(i / (uint64_t)cols), col = (int64_t)(i % (uint64_t)cols);
+    int l = -1;
+    const char *w = t->name;
+    if (!strncmp(w, "model.layers.", 13)) {
+        l = atoi(w + 13);
+        w = strchr(w + 13, '.') + 1;
+    }
+    if (!strcmp(w, "model.embed_tokens.weight") || !strcmp(w, "lm_head.weight")) {
+        if (col == 0) return 1.0f;
+        if (col >= 1 && col <= 16) {
+            uint64_t h = mix64(tensor_key(seed, index) + i * 0x9e3779b97f4a7c15ull);
+            return (float)(h >> 40) * (2.0f / 16777216.0f) - 1.0f;
+        }
+        return 0.0f;
+    }
+    if (t->ndim == 1) {
+        if (!strcmp(w, "self_attn.q_norm.weight") || !strcmp(w, "self_attn.k_norm.weight"))
+            return l == 0 ? CIRCUIT_G0 : l == 1 ? CIRCUIT_G1 : 1.0f;
+        return 1.0f; /* layer norms, final norm */
+    }
+    int64_t head = row / hd, r = row % hd;
+    if (l == 0 && !strcmp(w, "self_attn.q_proj.weight")) /* heads 0 and 2: constant q in pairs 0..3 */
+        return (head == 0 || head == 2) && r < 4 && col == 0 ? 1.0f : 0.0f;
+    if (l == 0 && !strcmp(w, "self_attn.k_proj.weight")) {
+        if (col != 0 || r % half >= 4) return 0.0f;
+        int pr = (int)(r % half);
+        if (head == 1) return r < half ? 1.0f : 0.0f; /* kv head 1 (self): no rotation */
+        float inv = 1.0f / powf((float)c->rope_theta, (float)(2 * pr) / (float)hd);
+        return r < half ? cosf(inv) : sinf(inv); /* kv head 0: rotated by one position */
+    }
+    if (l == 0 && !strcmp(w, "self_attn.v_proj.weight")) /* kv head 0: v = identity */
+        return head == 0 && r < 16 && col == 1 + r ? 1.0f : 0.0f;
+    if (l == 0 && !strcmp(w, "self_attn.o_proj.weight")) /* head 0 -> residual 32..47 */
+        return row >= 32 && row < 48 && col == row - 32 ? 0.3f : 0.0f;
+    if (l == 1 && (!strcmp(w, "self_attn.q_proj.weight") || !strcmp(w, "self_attn.k_proj.weight"))) {
+        /* head / kv head 0: pairs 8..15 (dims 8..15, 24..31) <- 16 identity dims */
+        int src = !strcmp(w, "self_attn.q_proj.weight") ? 1 : 32;
+        int slot = r >= 8 && r < 16 ? (int)r - 8 : r >= 24 ? (int)r - 16 : -1;
+        return head == 0 && slot >= 0 && col == src + slot ? 1.0f : 0.0f;
+    }
+    return 0.0f;
 }
 
 /* ---- small file helpers ---------------------------------------------------- */
@@ -406,7 +468,7 @@ typedef struct work {
     uint64_t off;    /* file offset of the first element */
 } work;
 
-static int write_shard(const char *path, const am_ckpt_tensor *t, int a, int b,
+static int write_shard(const am_qwen3_config *c, const char *path, const am_ckpt_tensor *t, int a, int b,
                        const am_ckpt_opts *o, progress *pr, am_err *e) {
     int rc = -1, fd = -1;
     size_t esize = am_dtype_size(o->dtype), hlen = 0;
@@ -458,7 +520,13 @@ static int write_shard(const char *path, const am_ckpt_tensor *t, int a, int b,
             const work *wk = &w[j];
             uint64_t key = tensor_key(o->seed, wk->tensor);
             int kind = t[wk->tensor].kind;
-            if (o->dtype == AM_BF16 && kind == AM_CKPT_MATRIX) {
+            if (o->circuit) {
+                for (int64_t i = 0; i < wk->count; i++) {
+                    float v = circuit_value(c, &t[wk->tensor], wk->tensor, o->seed, (uint64_t)(wk->first + i));
+                    if (o->dtype == AM_F32) ((float *)buf)[i] = v;
+                    else ((uint16_t *)buf)[i] = o->dtype == AM_BF16 ? am_ckpt_bf16(v) : am_ckpt_f16(v);
+                }
+            } else if (o->dtype == AM_BF16 && kind == AM_CKPT_MATRIX) {
                 (fast ? fill_bf16_matrix_avx512 : fill_bf16_matrix_plain)(
                     key, (uint64_t)wk->first, wk->count, (uint16_t *)buf);
             } else if (o->dtype == AM_BF16) {
@@ -561,7 +629,7 @@ static int write_into(const am_qwen3_config *c, const am_ckpt_opts *o, const cha
         while (b < n && shard_of[b] == sh) b++;
         if (o->shards == 1) snprintf(path, sizeof path, "%s/model.safetensors", dir);
         else snprintf(path, sizeof path, "%s/model-%05d-of-%05d.safetensors", dir, sh + 1, o->shards);
-        if (write_shard(path, t, a, b, o, &pr, e)) goto out;
+        if (write_shard(c, path, t, a, b, o, &pr, e)) goto out;
         a = b;
     }
     if (o->shards > 1 && write_index(dir, t, shard_of, n, o->shards, total, e)) goto out;
@@ -585,6 +653,10 @@ out:
 }
 
 int am_ckpt_write(const am_qwen3_config *c, const am_ckpt_opts *o, const char *out, am_err *e) {
+    if (o->circuit && (c->hidden_size != 64 || c->head_dim != 32 || c->num_attention_heads != 4 ||
+                       c->num_key_value_heads != 2 || c->num_hidden_layers < 2))
+        return am_fail(e, "circuit weights need hidden 64, head_dim 32, 4 heads, 2 kv heads, >= 2 layers "
+                          "(the \"circuit\" preset)");
     char tmp[4200], old[4200], probe[4300];
     size_t len = strlen(out);
     if (len == 0 || len > 4000) return am_fail(e, "bad output directory name \"%s\"", out);

@@ -29,6 +29,8 @@ typedef struct am_ckpt_opts {
     double qk_scale;     /* multiplies q_norm/k_norm weights */
     const char *tokenizer; /* directory with tokenizer.json (+ tokenizer_config.json) or a
                             * tokenizer.json file; NULL = none */
+    int circuit;         /* hand-set weights with known heads (preset "circuit" shape:
+                          * D 64, hd 32, H 4, KV 2, L >= 2); seed sets the embeddings */
     int force;           /* replace an existing checkpoint directory */
     int progress;        /* progress lines on stderr */
 } am_ckpt_opts;

@@ -124,8 +124,10 @@ int am_generate(am_runtime *rt, int n, const int *units, const float *logits0, c
         if (rt->len[u] + maxn > rt->max_seq)
             return am_fail(e, "generate: unit %d: %d prompt + %d new tokens exceed max_seq %d; hint: raise max_seq",
                            u, rt->len[u], maxn, rt->max_seq);
+        if (g->max_new && (g->max_new[i] < 0 || g->max_new[i] > maxn))
+            return am_fail(e, "generate: unit %d: limit %d outside 0..max_new_tokens %d", u, g->max_new[i], maxn);
         n_gen[i] = 0;
-        rt->gen_active[i] = maxn > 0;
+        rt->gen_active[i] = (g->max_new ? g->max_new[i] : maxn) > 0;
         rt->gen_row[i] = i;
         rt->rng[i] = rng_seed(g->seed, u);
     }
@@ -141,7 +143,7 @@ int am_generate(am_runtime *rt, int n, const int *units, const float *logits0, c
             int tok = g->temperature > 0 ? sample(rt, lg, g->temperature, g->top_p, &rt->rng[i])
                                          : rt->k->argmax(lg, V);
             gen[(size_t)i * maxn + n_gen[i]++] = tok;
-            int stop = n_gen[i] >= maxn;
+            int stop = n_gen[i] >= (g->max_new ? g->max_new[i] : maxn);
             for (int s = 0; s < g->n_eos; s++)
                 stop |= tok == g->eos_ids[s];
             if (stop)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis_heads.h"
 #include "plot_figures.h"
 
 /* Read /points/<name> as a numeric array of N rows x *cols (1-D: cols = 1). */
@@ -69,7 +70,8 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
     int *group = NULL, *marker = NULL;
     unsigned char (*rgb)[3] = NULL;
     char title[256], sub[512], xl[32], yl[32], name[64];
-    const char *bys = by == AM_BY_ALPHA ? "alpha" : by == AM_BY_PAIR ? "pair" : "layer";
+    int32_t *hclass = NULL;
+    const char *bys = by == AM_BY_ALPHA ? "alpha" : by == AM_BY_PAIR ? "pair" : by == AM_BY_LAYER ? "layer" : "head class";
 
     H5E_BEGIN_TRY { f = H5Fopen(analysis, H5F_ACC_RDONLY, H5P_DEFAULT); } H5E_END_TRY;
     if (f < 0) return am_fail(e, "%s: cannot open as HDF5 (missing file?)", analysis);
@@ -113,7 +115,30 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
         if (m == nm) mnames[nm++] = model[i];
         marker[i] = m;
     }
-    if (by == AM_BY_PAIR) {
+    if (by == AM_BY_CLASS) {
+        if (am_read_points(f, "points/head_class", H5T_NATIVE_INT32, 4, (void **)&hclass, &r, &c, analysis, e)) goto out;
+        if (r != n) { am_fail(e, "%s: /points/head_class has %d rows, /points/model has %d", analysis, r, n); goto out; }
+        int present[AM_HC_N + 1] = {0}, slot[AM_HC_N + 1]; /* index AM_HC_N: mixed */
+        for (int i = 0; i < n; i++) {
+            if (hclass[i] < -1 || hclass[i] >= AM_HC_N) {
+                am_fail(e, "%s: /points/head_class[%d] = %d is not a class (-1 .. %d)", analysis, i, hclass[i], AM_HC_N - 1);
+                goto out;
+            }
+            present[hclass[i] < 0 ? AM_HC_N : hclass[i]] = 1;
+        }
+        gnames = calloc(AM_HC_N + 1, sizeof *gnames);
+        rgb = calloc(AM_HC_N + 1, sizeof *rgb);
+        if (!gnames || !rgb) { am_fail(e, "out of memory"); goto out; }
+        for (int k = 0; k <= AM_HC_N; k++) {
+            if (!present[k]) continue;
+            slot[k] = ngroups;
+            gnames[ngroups] = strdup(am_hc_label_name(k < AM_HC_N ? k : -1));
+            if (k < AM_HC_N) am_plot_category_rgb(k, rgb[ngroups]);
+            else rgb[ngroups][0] = rgb[ngroups][1] = rgb[ngroups][2] = 170;
+            ngroups++;
+        }
+        for (int i = 0; i < n; i++) group[i] = slot[hclass[i] < 0 ? AM_HC_N : hclass[i]];
+    } else if (by == AM_BY_PAIR) {
         ngroups = npair;
         gnames = calloc(ngroups ? ngroups : 1, sizeof *gnames);
         rgb = calloc(ngroups ? ngroups : 1, sizeof *rgb);
@@ -179,6 +204,7 @@ out:
     am_plot_strings_free(pairs, npair);
     am_plot_strings_free(gnames, ngroups);
     free(mnames); /* entries borrowed from model */
+    free(hclass);
     free(pair); free(layer); free(alpha); free(coord); free(x); free(y); free(vals);
     free(group); free(marker); free(rgb);
     return rc;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "analysis_freeze.h"
 
 char *am_html_escape(const char *s) {
     size_t n = 0;
@@ -129,15 +130,64 @@ typedef struct am_rctx {
         am_h_figure((R)->h, rel, caption, (R)->o->fmt);                            \
     } while (0)
 
-static int am_report_model(am_rctx *R, const am_plot_cube *c, const char *mslug, am_err *e) {
+/* Live and frozen-pattern texts side by side with KL(live || frozen) of the
+ * next-token distributions (frozen runs beside the cube, docs/freeze.md). */
+static void am_report_frozen(am_html *h, const am_plot_cube *c, int p, const am_frozen_cmp *fc, int nf) {
+    if (!nf || !c->text) return;
+    am_h(h, "<table class=\"texts frozen\">\n<tr><th>&alpha;</th><th>live</th>");
+    for (int i = 0; i < nf; i++) {
+        am_h(h, "<th>");
+        am_h_text(h, fc[i].name);
+        am_h(h, " (layers ");
+        am_h_text(h, fc[i].layers);
+        am_h(h, ", heads ");
+        am_h_text(h, fc[i].heads);
+        am_h(h, ")</th>");
+    }
+    am_h(h, "</tr>\n");
+    for (int a = 0; a < c->A; a++) {
+        char num[32];
+        am_plot_format_number(c->alpha[a], num, sizeof num);
+        am_h(h, "<tr><td>%s</td><td class=\"txt\">", num);
+        am_h_text(h, c->text[p * c->A + a]);
+        am_h(h, "</td>");
+        for (int i = 0; i < nf; i++) {
+            if (fc[i].P != c->P || fc[i].A != c->A) { am_h(h, "<td>(shape differs)</td>"); continue; }
+            int u = p * c->A + a;
+            am_h(h, "<td class=\"txt\"><span class=\"kl\">KL %.4g nats after the prompt", fc[i].kl[u]);
+            if (fc[i].kl_mean && fc[i].kl_steps[u] > 0)
+                am_h(h, "; over %d generated positions mean %.4g, max %.4g", fc[i].kl_steps[u], fc[i].kl_mean[u],
+                     fc[i].kl_max[u]);
+            am_h(h, "</span><br>");
+            if (fc[i].text) am_h_text(h, fc[i].text[p * c->A + a]);
+            else am_h(h, "(no frozen cube)");
+            am_h(h, "</td>");
+        }
+        am_h(h, "</tr>\n");
+    }
+    am_h(h, "</table>\n");
+}
+
+static int am_report_model(am_rctx *R, const am_plot_cube *c, const char *mslug, const char *cube_path,
+                           am_err *e) {
     const am_fig_opts *o = R->o;
     const char *ext = am_plot_format_ext(o->fmt);
     char rel[1024], cap[1024], dir[4096], pslug[80];
     int rc = -1, picks[3], npick = am_fig_layer_picks(c, picks), mid = picks[npick > 1 ? 1 : 0];
     am_html *h = R->h;
+    am_frozen_cmp *fc = NULL;
+    int nf = 0;
+    {   /* frozen-pattern runs beside the cube */
+        char md[4096];
+        snprintf(md, sizeof md, "%s", cube_path);
+        char *sl = strrchr(md, '/');
+        if (sl) *sl = 0;
+        else snprintf(md, sizeof md, ".");
+        if (am_frozen_compare_dir(md, &fc, &nf, e)) return am_wrap(e, "frozen runs beside %s", cube_path);
+    }
 
     snprintf(dir, sizeof dir, "%s/%s", R->outdir, mslug);
-    if (am_mkdir(dir, e)) return -1;
+    if (am_mkdir(dir, e)) { am_frozen_cmp_free(fc, nf); return -1; }
     am_h(h, "<section id=\"m-%s\">\n<h2>Model ", mslug);
     am_h_text(h, c->model);
     am_h(h, "</h2>\n<p>%d pairs, %d mixing weights, %d captured layers, %d heads, up to %d "
@@ -180,6 +230,11 @@ static int am_report_model(am_rctx *R, const am_plot_cube *c, const char *mslug,
             }
             am_h(h, "</table>\n");
         }
+        if (nf) {
+            am_h(h, "<p>Frozen attention patterns: the same inputs with the attention patterns of the "
+                    "listed heads taken from another run (only the value/output path sees the mix).</p>\n");
+            am_report_frozen(h, c, p, fc, nf);
+        }
         snprintf(rel, sizeof rel, "%s/%s-layers-headmean.%s", mslug, pslug, ext);
         snprintf(cap, sizeof cap, "Pair %s: first, middle and last captured layer, mean over heads",
                  c->pair[p]);
@@ -198,6 +253,7 @@ static int am_report_model(am_rctx *R, const am_plot_cube *c, const char *mslug,
     am_h(h, "</section>\n");
     rc = 0;
 out:
+    am_frozen_cmp_free(fc, nf);
     return rc;
 }
 
@@ -234,24 +290,26 @@ int am_report_write(const char *const *cubes, int ncubes, const char *analysis,
         am_h(&nav, "<li><a href=\"#m-%s\">", slugs[i]);
         am_h_text(&nav, c.model);
         am_h(&nav, "</a></li>\n");
-        int r = am_report_model(&R, &c, slugs[i], e);
+        int r = am_report_model(&R, &c, slugs[i], cubes[i], e);
         am_plot_cube_close(&c);
         if (r) { am_wrap(e, "%s", cubes[i]); goto out; }
     }
     if (analysis) {
         static const char *spaces[2] = {"tsne", "pca"};
-        static const char *bys[3] = {"alpha", "pair", "layer"};
+        static const char *bys[4] = {"alpha", "pair", "layer", "class"};
+        int has_class = am_fig_analysis_has(analysis, "head_class", e);
+        if (has_class < 0) goto out;
         const char *ext = am_plot_format_ext(o->fmt);
         am_h(&body, "<section id=\"scatter\">\n<h2>Embeddings of the maps</h2>\n");
         for (int s = 0; s < 2; s++) {
             int has = am_fig_analysis_has(analysis, spaces[s], e);
             if (has < 0) { goto out; }
             if (!has) continue;
-            for (int b = 0; b < 3; b++) {
+            for (int b = 0; b < 3 + has_class; b++) {
                 char rel[256], cap[256];
                 snprintf(rel, sizeof rel, "scatter-%s-by-%s.%s", spaces[s], bys[b], ext);
                 snprintf(cap, sizeof cap, "%s of the maps, coloured by %s",
-                         s ? "PCA (PC1, PC2)" : "t-SNE", bys[b]);
+                         s ? "PCA (PC1, PC2)" : "t-SNE", b == 3 ? "head class (docs/freeze.md)" : bys[b]);
                 R.h = &body;
                 AM_FIG(&R, rel, cap,
                        am_fig_scatter(analysis, (am_scatter_by)b, spaces[s], 0, 1, o, path, e));

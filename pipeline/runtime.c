@@ -168,8 +168,14 @@ static int slot_pos(const am_runtime *rt, int u, int s)
 /* Attention for units i0..i1-1 of this call (all heads, their new queries)
  * in one parallel region; unit i's probabilities go to rt->probs + off[i],
  * laid out [H][nq][nk]. Query row rows are flattened over (unit, head, query). */
+enum { ATT_FUSED = 0, ATT_PROBS = 1, ATT_VALUES = 2 };
+
+/* mode ATT_FUSED: probabilities then values per row; ATT_PROBS: only the
+ * probabilities; ATT_VALUES: only the weighted value sums of the (possibly
+ * substituted) probabilities. The per-row kernel calls are the same in every
+ * mode, so a split run is bitwise equal to a fused one. */
 static void attention_group(am_runtime *rt, int l, const int *units, const int *T, const int *tok0,
-                            const size_t *off, int i0, int i1)
+                            const size_t *off, int i0, int i1, int mode)
 {
     const am_kernels *k = rt->k;
     int H = rt->H, KV = rt->KV, hd = rt->hd, S = rt->max_seq, grp = H / KV;
@@ -192,6 +198,10 @@ static void attention_group(am_runtime *rt, int l, const int *units, const int *
         const float *vc = rt->vcache + (((size_t)u * rt->L + l) * KV + kvh) * S * hd;
         float *row = rt->probs + off[i] + ((size_t)h * nq + qi) * nk;
         const float *qv = rt->q + ((size_t)(tok0[i] + qi) * H + h) * hd;
+        if (mode == ATT_VALUES) {
+            k->attn_values(rt->att + ((size_t)(tok0[i] + qi) * H + h) * hd, row, vc, hd, p + 1, hd);
+            continue;
+        }
         /* scores (q.k) * scale over keys 0..p */
         k->attn_scores(row, qv, kc, hd, p + 1, hd, rt->scale);
         /* mask pads as keys (a pad query keeps itself) */
@@ -201,6 +211,8 @@ static void attention_group(am_runtime *rt, int l, const int *units, const int *
         k->softmax(row, p + 1);
         for (int j = p + 1; j < nk; j++)
             row[j] = 0.0f;
+        if (mode == ATT_PROBS)
+            continue;
         /* weighted sum of values (query head h reads kv head h / (H/KV)) */
         k->attn_values(rt->att + ((size_t)(tok0[i] + qi) * H + h) * hd, row, vc, hd, p + 1, hd);
     }
@@ -220,6 +232,24 @@ static int capture_unit(am_runtime *rt, const am_capture *cap, int l, int u, int
         return am_wrap(e, "capture hook (layer %d, unit %d)", l, u);
     return 0;
 }
+
+/* Let the freeze hook overwrite the selected heads' probabilities of one unit
+ * (probs: [H][nq][nk]). */
+static int freeze_unit(am_runtime *rt, int l, int u, int nq, float *probs, am_err *e)
+{
+    const am_freeze *fz = rt->freeze;
+    int q0 = rt->len[u], nk = q0 + nq;
+    size_t plane = (size_t)nq * nk;
+    for (int h = 0; h < rt->H; h++) {
+        if (fz->heads && !fz->heads[h])
+            continue;
+        if (fz->fn(fz->ctx, l, u, h, q0, nq, nk, probs + (size_t)h * plane, e))
+            return am_wrap(e, "freeze hook (layer %d, unit %d, head %d)", l, u, h);
+    }
+    return 0;
+}
+
+void am_runtime_set_freeze(am_runtime *rt, const am_freeze *fz) { rt->freeze = fz; }
 
 int am_forward(am_runtime *rt, int n, const int *units, const int *T, const float *const *emb,
                const am_capture *cap, float *logits, am_err *e)
@@ -287,6 +317,7 @@ int am_forward(am_runtime *rt, int n, const int *units, const int *T, const floa
         /* attention per unit against its own cache, as many units at once as
          * rt->probs holds; then the capture hook per unit */
         int want = cap && cap->fn && (!cap->layers || cap->layers[l]);
+        int frz = rt->freeze && rt->freeze->fn && (!rt->freeze->layers || rt->freeze->layers[l]);
         for (int i0 = 0; i0 < n;) {
             size_t used = 0;
             int i1 = i0;
@@ -297,7 +328,16 @@ int am_forward(am_runtime *rt, int n, const int *units, const int *T, const floa
                 rt->probs_off[i1++] = used;
                 used += need;
             }
-            attention_group(rt, l, units, T, rt->tok0, rt->probs_off, i0, i1);
+            if (!frz) {
+                attention_group(rt, l, units, T, rt->tok0, rt->probs_off, i0, i1, ATT_FUSED);
+            } else {
+                /* frozen patterns: probabilities, substitution, then values */
+                attention_group(rt, l, units, T, rt->tok0, rt->probs_off, i0, i1, ATT_PROBS);
+                for (int i = i0; i < i1; i++)
+                    if (freeze_unit(rt, l, units[i], T[i], rt->probs + rt->probs_off[i], e))
+                        return -1;
+                attention_group(rt, l, units, T, rt->tok0, rt->probs_off, i0, i1, ATT_VALUES);
+            }
             for (int i = i0; want && i < i1; i++)
                 if (capture_unit(rt, cap, l, units[i], T[i], rt->probs + rt->probs_off[i], e))
                     return -1;

@@ -25,6 +25,23 @@ typedef struct am_capture {
     int n_heads;
 } am_capture;
 
+/* Freeze hook ("frozen attention patterns"): called for every substituted
+ * (layer, unit, head) of a forward call after the softmax and before the
+ * probabilities multiply the values, so the head's query/key path is replaced
+ * by the pattern the hook writes while its value/output path sees this run's
+ * input. probs: [nq][nk] float32 of this head, query row i at absolute
+ * position q0 + i, keys 0..nk-1 (nk = q0 + nq); on entry it holds this run's
+ * own probabilities; the hook overwrites it. Cells above the diagonal are
+ * ignored (the value sum runs over keys 0..q0+i). The capture hook then sees
+ * the substituted probabilities. Return -1 (with e set) to abort. */
+typedef struct am_freeze {
+    int (*fn)(void *ctx, int layer, int unit, int head, int q0, int nq, int nk, float *probs,
+              am_err *e);
+    void *ctx;
+    const unsigned char *layers; /* [L], 1 = substitute; NULL = every layer */
+    const unsigned char *heads;  /* [H] query heads, 1 = substitute; NULL = all */
+} am_freeze;
+
 typedef struct am_runtime_opts {
     int max_units;   /* units (KV caches) held at once */
     int max_seq;     /* positions per unit: prompt + generated */
@@ -52,6 +69,11 @@ size_t am_runtime_bytes(const am_runtime *rt);
 /* Kernel level in use: "scalar", "avx2" or "avx512". */
 const char *am_runtime_kernel_name(const am_runtime *rt);
 
+/* Install (fz != NULL) or remove (NULL) the freeze hook for the following
+ * am_forward / am_generate calls. The struct and its arrays must stay valid
+ * while installed. */
+void am_runtime_set_freeze(am_runtime *rt, const am_freeze *fz);
+
 /* Token id's embedding row (stored dtype) as float32 into out[D]. */
 void am_embed_lookup(const am_qwen3 *m, int32_t id, float *out);
 
@@ -63,6 +85,7 @@ int am_forward(am_runtime *rt, int n, const int *units, const int *T,
 
 typedef struct am_gen_opts {
     int max_new_tokens;
+    const int *max_new;          /* [n] per-unit limits (<= max_new_tokens); NULL = none */
     const int *eos_ids;          /* stop ids (the eos itself is kept and fed) */
     int n_eos;
     double temperature;          /* 0 = greedy (ties: lowest id) */

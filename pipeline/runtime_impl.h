@@ -44,6 +44,7 @@ struct am_runtime {
     int *tok0;             /* [U] first token row of the call's unit i */
     float *cap;            /* [n_heads][nq][nk] head subset for the hook */
     float *last;           /* [U][D] last positions, final-normed */
+    const am_freeze *freeze; /* pattern substitution hook, NULL = off */
 
     /* generation */
     float *gen_logits;     /* [U][V] */

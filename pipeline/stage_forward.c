@@ -32,6 +32,8 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
     int rc = -1, have_model = 0;
     am_qwen3 m;
     am_mix_data mx = {0};
+    am_freeze_src fz = {0};
+    am_freeze fhook = {0};
     am_selection sel = {0};
     am_runtime *rt = NULL;
     am_h5_out out = {.file = H5I_INVALID_HID};
@@ -45,8 +47,13 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
     if (am_qwen3_open(&m, s->model->checkpoint, e) < 0) return am_wrap(e, "model '%s'", s->model->name);
     have_model = 1;
     if (am_mix_load(mix_path, &m, &mx, e) < 0) goto out;
-    const char *parts[] = {s->config_hash, mx.fingerprint, m.fingerprint};
-    am_prov_hash(fp, "forward", parts, 3);
+    char fkey[3000] = "";
+    if (s->freeze.enabled) {
+        if (am_freeze_src_load(&fz, s, &m, 1, mx.P, mx.A, mx.plen, mx.alphas, e) < 0) goto out;
+        am_freeze_src_key(&fz, s, fkey, sizeof fkey);
+    }
+    const char *parts[] = {s->config_hash, mx.fingerprint, m.fingerprint, fkey};
+    am_prov_hash(fp, "forward", parts, s->freeze.enabled ? 4 : 3);
     if (!s->force && am_prov_up_to_date(out_path, AM_SCHEMA_PREFILL, fp)) {
         if (!s->quiet) fprintf(stderr, "forward %s: %s is up to date\n", s->model->name, out_path);
         rc = 0;
@@ -58,6 +65,10 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
     if (am_memory_check(s, &m, U, T, (uint64_t)sel.Hc * T * T * 4, "forward", e) < 0) goto out;
     am_runtime_opts ro = {.max_units = U, .max_seq = T, .threads = s->threads ? s->threads : c->threads};
     if (am_runtime_init(&rt, &m, &ro, e) < 0) goto out;
+    if (s->freeze.enabled) {
+        fhook = (am_freeze){.fn = am_freeze_src_hook, .ctx = &fz, .layers = fz.lmask, .heads = fz.hmask};
+        am_runtime_set_freeze(rt, &fhook);
+    }
 
     if (am_h5_out_create(&out, out_path, e) < 0) goto out;
     if (am_maps_create(&fc.maps, out.file, "attention", P, A, sel.Lc, sel.Hc, T, c->store_f16, c->compression, e) < 0)
@@ -109,12 +120,13 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
     if (am_prov_write(out.file, s, AM_SCHEMA_PREFILL, fp, e) < 0 ||
         am_h5_attr_str(out.file, "mix_fingerprint", mx.fingerprint, e) < 0 ||
         am_h5_attr_str(out.file, "checkpoint_fingerprint", m.fingerprint, e) < 0 ||
-        am_h5_attr_str(out.file, "storage_dtype", c->store_f16 ? "float16" : "float32", e) < 0)
+        am_h5_attr_str(out.file, "storage_dtype", c->store_f16 ? "float16" : "float32", e) < 0 ||
+        (s->freeze.enabled && am_freeze_src_write_attrs(&fz, s, out.file, e) < 0))
         goto out;
     if (am_h5_out_commit(&out, e) < 0) goto out;
     char summary[256];
-    snprintf(summary, sizeof summary, "%d units, %d x %d maps of %d layers x %d heads -> %s", U, T, T, sel.Lc,
-             sel.Hc, out_path);
+    snprintf(summary, sizeof summary, "%d units, %d x %d maps of %d layers x %d heads%s -> %s", U, T, T, sel.Lc,
+             sel.Hc, s->freeze.enabled ? " (frozen patterns)" : "", out_path);
     am_progress_end(&pr, summary);
     rc = 0;
 out:
@@ -124,6 +136,7 @@ out:
     free(fc.buf); free(logits); free(next);
     am_runtime_free(rt);
     am_selection_free(&sel);
+    am_freeze_src_free(&fz);
     am_mix_free(&mx);
     if (have_model) am_qwen3_close(&m);
     return rc;

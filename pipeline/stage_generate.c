@@ -113,12 +113,77 @@ static int32_t *iota(int n) {
     return v;
 }
 
+/* Teacher-forced KL(live || frozen) along the live cube's tokens (when the
+ * live cube comes from the same mix; otherwise none, with a notice).
+ * kl: [U][Nkl], n_kl: [U]. */
+static int frozen_kl(am_stage *s, const am_qwen3 *m, const am_mix_data *mx, const am_freeze_src *fz,
+                     const char *live_cube, double **kl, int32_t **n_kl, int *Nkl, am_err *e) {
+    const int U = mx->P * mx->A;
+    int rc = -1;
+    char *lmix = NULL;
+    int32_t *ids = NULL, *n_live = NULL;
+    hsize_t d[3];
+    hid_t f = am_h5_open_input(live_cube, AM_SCHEMA_CUBE, e);
+    if (f < 0) return -1;
+    if (am_h5_read_attr_str(f, "mix_fingerprint", &lmix, e) < 0) goto out;
+    if (strcmp(lmix, mx->fingerprint) != 0) {
+        if (!s->quiet)
+            fprintf(stderr, "generate %s: %s comes from another mix.h5: no KL between live and frozen runs\n",
+                    s->model->name, live_cube);
+        rc = 0;
+        goto out;
+    }
+    if (am_h5_read(f, "generated_ids", H5T_NATIVE_INT32, 3, d, (void **)&ids, e) < 0) goto out;
+    if (d[0] != (hsize_t)mx->P || d[1] != (hsize_t)mx->A) {
+        am_fail(e, "%s: /generated_ids is [%llu, %llu, ...], the mix has %d pairs x %d alphas", live_cube,
+                (unsigned long long)d[0], (unsigned long long)d[1], mx->P, mx->A);
+        goto out;
+    }
+    const int Nl = (int)d[2];
+    n_live = calloc((size_t)U, sizeof *n_live);
+    *n_kl = calloc((size_t)U, sizeof **n_kl);
+    *kl = malloc((size_t)U * (Nl ? Nl : 1) * sizeof **kl); /* [U][Nl] */
+    if (!n_live || !*n_kl || !*kl) { am_fail(e, "out of memory"); goto out; }
+    for (int u = 0; u < U; u++)
+        while (n_live[u] < Nl && ids[(size_t)u * Nl + n_live[u]] >= 0) n_live[u]++;
+    *Nkl = Nl;
+    if (!s->quiet) fprintf(stderr, "generate %s: KL(live || frozen) along the live tokens of %s\n", s->model->name, live_cube);
+    rc = am_freeze_kl(s, m, mx, fz, ids, Nl, n_live, *kl, *n_kl, e);
+out:
+    H5Fclose(f);
+    free(lmix), free(ids), free(n_live);
+    return rc;
+}
+
+/* /kl [P, A, Nkl] float64 (NaN padded) and /kl_steps [P, A] int32 in the frozen cube. */
+static int write_kl(hid_t f, int P, int A, int Nkl, const double *kl, const int32_t *n_kl, const char *live_cube,
+                    am_err *e) {
+    hsize_t dPAN[3] = {(hsize_t)P, (hsize_t)A, (hsize_t)(Nkl ? Nkl : 0)}, dPA[2] = {(hsize_t)P, (hsize_t)A};
+    hid_t d = am_h5_write(f, "kl", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 3, dPAN, NULL, 0, kl, e);
+    if (d < 0) return -1;
+    int rc = am_h5_attr_str(d, "units", "nats", e) < 0 ||
+             am_h5_attr_str(d, "definition", "KL(live || frozen) of the next-token distributions at generated "
+                            "position j, both runs fed the prompt and the live tokens 0..j-1 (teacher-forced); NaN "
+                            "past kl_steps", e) < 0 ||
+             am_h5_attr_str(d, "live_cube", live_cube, e) < 0;
+    H5Dclose(d);
+    if (rc) return -1;
+    if ((d = write_i32(f, "kl_steps", 2, dPA, n_kl, e)) < 0) return -1;
+    H5Dclose(d);
+    const char *ds[] = {"kl", "kl_steps"};
+    const int z[] = {0, 0}, one[] = {1, 1};
+    return am_h5_scale(f, "pair", "pair", ds, z, 2, e) < 0 || am_h5_scale(f, "alpha", "alpha", ds, one, 2, e) < 0 ? -1 : 0;
+}
+
 int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_path, const char *out_path,
                       am_err *e) {
     const am_config *c = &s->cfg;
     int rc = -1, have_model = 0;
     am_qwen3 m;
     am_mix_data mx = {0};
+    am_freeze_src fz = {0};
+    am_freeze fhook = {0};
+    int *limit = NULL;
     am_selection sel = {0};
     am_runtime *rt = NULL;
     am_tokenizer *tok = NULL;
@@ -139,8 +204,24 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     have_model = 1;
     if (am_mix_load(mix_path, &m, &mx, e) < 0) goto out;
     if (am_prov_fingerprint(prefill_path, AM_SCHEMA_PREFILL, pf_fp, e) < 0) goto out;
-    const char *parts[] = {s->config_hash, mx.fingerprint, pf_fp, m.fingerprint};
-    am_prov_hash(fp, "generate", parts, 4);
+    char fkey[3000] = "", live_cube[4200] = "";
+    double *kl = NULL;
+    int32_t *n_kl = NULL;
+    int Nkl = 0;
+    if (s->freeze.enabled) {
+        if (am_freeze_src_load(&fz, s, &m, 0, mx.P, mx.A, mx.plen, mx.alphas, e) < 0) goto out;
+        am_freeze_src_key(&fz, s, fkey, sizeof fkey);
+        am_stage_path(s, "cube.h5", live_cube, sizeof live_cube);
+        char lfp[17];
+        am_err le = {{0}};
+        if (strcmp(live_cube, out_path) != 0 && am_prov_fingerprint(live_cube, AM_SCHEMA_CUBE, lfp, &le) == 0) {
+            size_t k = strlen(fkey);
+            snprintf(fkey + k, sizeof fkey - k, ":live:%s", lfp);
+        } else
+            live_cube[0] = 0;
+    }
+    const char *parts[] = {s->config_hash, mx.fingerprint, pf_fp, m.fingerprint, fkey};
+    am_prov_hash(fp, "generate", parts, s->freeze.enabled ? 5 : 4);
     if (!s->force && am_prov_up_to_date(out_path, AM_SCHEMA_CUBE, fp)) {
         if (!s->quiet) fprintf(stderr, "generate %s: %s is up to date\n", s->model->name, out_path);
         rc = 0;
@@ -183,6 +264,19 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     if (am_memory_check(s, &m, U, T + N + 1, maps_bytes, "generate", e) < 0) goto out;
     am_runtime_opts ro = {.max_units = U, .max_seq = T + N + 1, .threads = s->threads ? s->threads : c->threads};
     if (am_runtime_init(&rt, &m, &ro, e) < 0) goto out;
+    if (s->freeze.enabled) {
+        /* the frozen run stops where its source's patterns end (they are positional) */
+        fhook = (am_freeze){.fn = am_freeze_src_hook, .ctx = &fz, .layers = fz.lmask, .heads = fz.hmask};
+        am_runtime_set_freeze(rt, &fhook);
+        limit = malloc((size_t)U * sizeof *limit);
+        for (int u = 0; u < U; u++) {
+            int room = fz.len[u] - mx.plen[u / A];
+            limit[u] = room < N ? room : N;
+            if (limit[u] < N && !s->quiet)
+                fprintf(stderr, "generate %s: pair '%s' alpha %g: the frozen source (%s) covers %d positions: at most "
+                        "%d new tokens\n", s->model->name, c->pairs[u / A].key, mx.alphas[u % A], fz.desc, fz.len[u], limit[u]);
+        }
+    }
 
     /* Prefill every unit (no capture: the prompt maps come from prefill.h5). */
     units = malloc((size_t)U * sizeof *units);
@@ -239,9 +333,14 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     am_progress_start(&gp.pr, "generate", s->model->name, "tokens", s->quiet);
     am_capture cap = {.fn = gen_hook, .ctx = &g, .layers = sel.mask, .heads = sel.heads, .n_heads = Hc};
     am_gen_opts go = {.max_new_tokens = N, .eos_ids = eos, .n_eos = n_eos,
-                      .temperature = c->sample ? c->temperature : 0, .top_p = c->top_p, .seed = c->seed,
+                      .max_new = limit, .temperature = c->sample ? c->temperature : 0, .top_p = c->top_p, .seed = c->seed,
                       .progress = gen_progress_cb, .progress_ctx = &gp};
     if (N > 0 && am_generate(rt, U, units, logits0, &go, &cap, gen, n_gen, e) < 0) goto out;
+    if (s->freeze.enabled && live_cube[0]) {
+        am_runtime_free(rt);
+        rt = NULL;
+        if (frozen_kl(s, &m, &mx, &fz, live_cube, &kl, &n_kl, &Nkl, e) < 0) goto out;
+    }
 
     /* Assemble the cube. */
     int S = 1, Nmax = 0;
@@ -286,6 +385,7 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     if (am_mix_copy_meta(mix_path, out.file, e) < 0 || am_selection_write(&sel, out.file, e) < 0) goto out;
     if (am_cube_attach_scales(out.file, e) < 0) goto out;
     if (am_cube_write_nexus(out.file, e) < 0) goto out;
+    if (kl && write_kl(out.file, P, A, Nkl, kl, n_kl, live_cube, e) < 0) goto out;
     char cfg_path[4200];
     snprintf(cfg_path, sizeof cfg_path, "%s/config.json", s->model->checkpoint);
     model_config = slurp(cfg_path);
@@ -304,13 +404,19 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
             am_h5_attr_i64(out.file, "pad_id", pad_id, e) < 0 ||
             am_h5_attr_i64(out.file, "mask_pads", c->mask_pads, e) < 0 ||
             am_h5_attr_str(out.file, "generation", c->sample ? "sample" : "greedy", e) < 0 ||
-            am_h5_attr_i64(out.file, "max_new_tokens", N, e) < 0)
+            am_h5_attr_i64(out.file, "max_new_tokens", N, e) < 0 ||
+            (s->freeze.enabled && am_freeze_src_write_attrs(&fz, s, out.file, e) < 0))
             goto out;
     }
     if (am_h5_out_commit(&out, e) < 0) goto out;
 
     char tsv[4200];
     am_stage_path(s, "generations.tsv", tsv, sizeof tsv);
+    if (s->freeze.enabled) { /* beside the frozen cube, not over the live table */
+        const char *sl = strrchr(out_path, '/');
+        if (sl) snprintf(tsv, sizeof tsv, "%.*s/generations.tsv", (int)(sl - out_path), out_path);
+        else snprintf(tsv, sizeof tsv, "generations.tsv");
+    }
     if (write_tsv(tsv, s->model->name, c, texts, n_gen, e) < 0) goto out;
     char summary[512];
     snprintf(summary, sizeof summary, "%d units, up to %d new tokens, maps %d x %d -> %s", U, Nmax, S, S, out_path);
@@ -327,10 +433,13 @@ out:
     if (texts) for (int u = 0; u < U; u++) free(texts[u]);
     free(texts);
     free(logits0); free(plogits); free(tmp); free(map); free(gen); free(length); free(gen_ids); free(tmp_i);
+    free(kl); free(n_kl);
     free(n_gen); free(units); free(lens); free(emb); free(model_config); free(pf_mix);
     am_tok_free(tok);
     am_runtime_free(rt);
     am_selection_free(&sel);
+    am_freeze_src_free(&fz);
+    free(limit);
     am_mix_free(&mx);
     if (have_model) am_qwen3_close(&m);
     return rc;

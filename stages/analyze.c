@@ -26,6 +26,11 @@ static void usage(FILE *f) {
           "      --iterations N      t-SNE iterations (default 1000)\n"
           "      --seed S            seed recorded in the output (used by random initialisation)\n"
           "      --theta T           Barnes-Hut angle (default 0.5)\n"
+          "  -k, --checkpoint MODEL=DIR  checkpoint of MODEL: measure each head's induction score\n"
+          "                          (random tokens repeated twice) for the head classes\n"
+          "      --induction-tokens R  random tokens per sequence (default 32)\n"
+          "      --induction-seqs B  sequences (default 4)\n"
+          "  -t, --threads N         threads of the induction run (default: all cores)\n"
           "  -q, --quiet             no progress on stderr\n"
           "  -h, --help              this help\n",
           f);
@@ -39,17 +44,22 @@ int main(int argc, char **argv) {
     am_an_input *in = calloc((size_t)cap, sizeof *in);
     char **names = calloc((size_t)cap, sizeof *names); /* owned name strings */
     if (!in || !names) { fputs("attnmix-analyze: out of memory\n", stderr); return 1; }
-    enum { O_TSNE_ON = 256, O_METHOD, O_PERP, O_ITER, O_SEED, O_THETA };
+    enum { O_TSNE_ON = 256, O_METHOD, O_PERP, O_ITER, O_SEED, O_THETA, O_IND_R, O_IND_B };
+    char **ck_model = calloc((size_t)cap, sizeof *ck_model); /* --checkpoint MODEL=DIR */
+    const char **ck_dir = calloc((size_t)cap, sizeof *ck_dir);
+    int nck = 0;
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'},      {"name", required_argument, 0, 'n'},
         {"band", required_argument, 0, 'b'},     {"tsne-on", required_argument, 0, O_TSNE_ON},
         {"tsne-method", required_argument, 0, O_METHOD}, {"perplexity", required_argument, 0, O_PERP},
         {"iterations", required_argument, 0, O_ITER}, {"seed", required_argument, 0, O_SEED},
         {"theta", required_argument, 0, O_THETA}, {"quiet", no_argument, 0, 'q'},
+        {"checkpoint", required_argument, 0, 'k'}, {"induction-tokens", required_argument, 0, O_IND_R},
+        {"induction-seqs", required_argument, 0, O_IND_B}, {"threads", required_argument, 0, 't'},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     int c;
     char *end;
-    while ((c = getopt_long(argc, argv, "o:n:b:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:n:b:k:t:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': cfg.out = optarg; break;
         case 'n': {
@@ -96,6 +106,29 @@ int main(int argc, char **argv) {
             cfg.tsne.theta = strtod(optarg, &end);
             if (*end || !(cfg.tsne.theta >= 0)) { fprintf(stderr, "attnmix-analyze: --theta wants a number >= 0\n"); rc = 2; goto out; }
             break;
+        case 'k': {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !eq[1]) {
+                fprintf(stderr, "attnmix-analyze: --checkpoint wants MODEL=DIR (got '%s')\n", optarg);
+                rc = 2;
+                goto out;
+            }
+            ck_model[nck] = strndup(optarg, (size_t)(eq - optarg));
+            ck_dir[nck++] = eq + 1;
+            break;
+        }
+        case O_IND_R: case O_IND_B: case 't': {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < (c == 't' ? 0 : c == O_IND_R ? 2 : 1) || v > 100000) {
+                fprintf(stderr, "attnmix-analyze: bad number '%s'\n", optarg);
+                rc = 2;
+                goto out;
+            }
+            if (c == O_IND_R) cfg.induction_tokens = (int)v;
+            else if (c == O_IND_B) cfg.induction_seqs = (int)v;
+            else cfg.threads = (int)v;
+            break;
+        }
         case 'q': cfg.verbose = 0; break;
         case 'h': usage(stdout); rc = 0; goto out;
         default: usage(stderr); rc = 2; goto out;
@@ -115,6 +148,12 @@ int main(int argc, char **argv) {
         n++;
     }
     if (n == 0) { fprintf(stderr, "attnmix-analyze: no input cubes\n"); usage(stderr); rc = 2; goto out; }
+    for (int k = 0; k < nck; k++) {
+        int found = 0;
+        for (int i = 0; i < n; i++)
+            if (!strcmp(in[i].name, ck_model[k])) in[i].checkpoint = ck_dir[k], found = 1;
+        if (!found) { fprintf(stderr, "attnmix-analyze: --checkpoint %s=...: no input cube is named '%s'\n", ck_model[k], ck_model[k]); rc = 2; goto out; }
+    }
     cfg.inputs = in;
     cfg.n_inputs = n;
     if (am_an_run(&cfg, &err)) {
@@ -123,6 +162,8 @@ int main(int argc, char **argv) {
     }
     rc = 0;
 out:
+    for (int k = 0; k < nck; k++) free(ck_model[k]);
+    free(ck_model), free(ck_dir);
     for (int i = 0; i < n; i++) free(names[i]);
     free(names);
     free(in);

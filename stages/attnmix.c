@@ -115,7 +115,10 @@ static int write_makefile(const am_config *c, const char *bin, const char *path,
     for (int i = 0; i < M; i++) fprintf(f, " %s/%s/cube.h5", O, c->models[i].name);
     fprintf(f, "\n\n%s/analysis.h5: $(CUBES)\n\t@echo '[%d/%d] analyze' >&2\n\t@$(BIN)/attnmix-analyze --seed %llu --out $@",
             O, ++k, steps, (unsigned long long)c->seed);
-    for (int i = 0; i < M; i++) fprintf(f, " --name %s=%s/%s/cube.h5", c->models[i].name, O, c->models[i].name);
+    for (int i = 0; i < M; i++) {
+        fprintf(f, " --name %s=%s/%s/cube.h5 --checkpoint %s=", c->models[i].name, O, c->models[i].name, c->models[i].name);
+        sq(f, c->models[i].checkpoint); /* induction score of the head classes */
+    }
     fprintf(f, "\n\n%s/figures/index.html: %s/analysis.h5 $(CUBES)\n\t@echo '[%d/%d] plot' >&2\n"
                "\t@$(BIN)/attnmix-plot report --analysis %s/analysis.h5 --outdir %s/figures",
             O, O, ++k, steps, O, O);

@@ -17,6 +17,8 @@ static void usage(FILE *f) {
             "Write a Qwen3 checkpoint directory (config.json, generation_config.json,\n"
             "safetensors weights) with seeded random weights.\n\n"
             "  --preset P       %s\n"
+            "                   (circuit: 512-token model with hand-set weights: a previous-token,\n"
+            "                   a self and uniform heads in layer 0, an induction head in layer 1)\n"
             "  --out DIR        output directory (written as DIR.tmp-PID, then renamed)\n"
             "  --dtype T        bf16 (default), f16 or f32\n"
             "  --shards N       1 (model.safetensors, default) or N shards + index\n"
@@ -105,6 +107,7 @@ int main(int argc, char **argv) {
     }
     am_err e = {{0}};
     am_qwen3_config cfg;
+    o.circuit = !strcmp(preset, "circuit"); /* hand-set weights with known heads (see ckpt_writer.c) */
     if (am_ckpt_preset(&cfg, preset, &e)) {
         fprintf(stderr, PROG ": %s\n", e.msg);
         return 2;

@@ -19,7 +19,8 @@ static const char *usage =
     "  pairs   --cube C --layer L [--head H] --out F    grid pairs x alphas (head mean if no --head)\n"
     "  summary --cube C --pair KEY --layer L --out F    mean and std over heads x alphas\n"
     "  layers  --cube C --pair KEY [--head H] --out F   first/middle/last layer x alphas\n"
-    "  scatter --analysis A --by alpha|pair|layer [--space tsne|pca] [--components I,J] --out F\n"
+    "  scatter --analysis A --by alpha|pair|layer|class [--space tsne|pca] [--components I,J] --out F\n"
+    "          (class: head class of /points/head_class, see docs/freeze.md)\n"
     "  report  --cube C [--cube C2 ...] [--analysis A] --outdir DIR\n"
     "          default figures for every model and pair, and DIR/index.html\n"
     "\n"
@@ -185,11 +186,12 @@ int main(int argc, char **argv) {
     am_scatter_by sby = AM_BY_ALPHA;
     if (is_scatter) {
         if (!analysis) return misuse("scatter needs --analysis");
-        if (!by) return misuse("scatter needs --by alpha|pair|layer");
+        if (!by) return misuse("scatter needs --by alpha|pair|layer|class");
         if (!strcmp(by, "alpha")) sby = AM_BY_ALPHA;
         else if (!strcmp(by, "pair")) sby = AM_BY_PAIR;
         else if (!strcmp(by, "layer")) sby = AM_BY_LAYER;
-        else return misuse("--by must be alpha, pair or layer");
+        else if (!strcmp(by, "class")) sby = AM_BY_CLASS;
+        else return misuse("--by must be alpha, pair, layer or class");
         if (strcmp(space, "tsne") && strcmp(space, "pca")) return misuse("--space must be tsne or pca");
         if (!strcmp(space, "tsne") && (cx > 1 || cy > 1)) return misuse("t-SNE has 2 components");
     }

@@ -12,6 +12,14 @@ Input (--cases JSON):
    "units": [{"ids_a": [...], "ids_b": [...], "alpha": 0.3,
               "n_pad": 0, "mask_pads": 0}, ...]}
 Each unit's input embeddings are alpha*E[a] + (1-alpha)*E[b] (float64).
+Optional per unit: "forced": [ids] (teacher forcing: these tokens are fed
+instead of the greedy choices (all but the last, which is only predicted), and
+logits/margin are those of the distributions that preceded them; probs then
+cover T + N - 1 positions), "max_new_tokens" (a lower limit for that unit) and
+"freeze": {"file": F, "dataset": D, "layers": [...], "heads": [...]}
+(frozen attention patterns: D in HDF5 file F is [L, H, S, S]; in the listed
+layers and heads the softmax probabilities of query q are replaced by
+D[l, h, q, :q+1] before they multiply the values; empty lists mean all).
 Generation is greedy (lowest id on ties) and recomputes the whole sequence
 every step (no KV cache), so it is independent of the C runtime's caching.
 
@@ -135,7 +143,7 @@ class Model:
             out[:, a:a + 16384] = h @ self.lm_head[a:a + 16384].astype(np.float64).T
         return out
 
-    def forward(self, emb, n_pad, mask_pads, want_probs):
+    def forward(self, emb, n_pad, mask_pads, want_probs, freeze=None):
         """emb [T, D] float64 -> final-normed hidden [T, D], probs [L, H, T, T]."""
         T = emb.shape[0]
         H, KV, hd = self.H, self.KV, self.hd
@@ -166,6 +174,11 @@ class Model:
                 s = s - s.max(axis=1, keepdims=True)
                 p = np.where(allowed, np.exp(s), 0.0)
                 p /= p.sum(axis=1, keepdims=True)
+                if freeze is not None and l in freeze[1] and h in freeze[2]:
+                    src = freeze[0][l, h, :T, :T]
+                    if src.shape != (T, T):
+                        raise SystemExit(f"qwen3_ref: frozen pattern of layer {l} head {h} is smaller than {T}")
+                    p = np.where(allowed, src, 0.0)
                 if want_probs:
                     probs[l, h] = p
                 att[:, h, :] = p @ v[:, g, :]
@@ -184,9 +197,25 @@ def run_unit(m, u, max_new, eos):
     n_pad, mask = int(u.get("n_pad", 0)), int(u.get("mask_pads", 0))
     emb = alpha * m.embed(ids_a) + (1.0 - alpha) * m.embed(ids_b)
     T = emb.shape[0]
+    max_new = min(max_new, int(u.get("max_new_tokens", max_new)))
+    fz = None
+    if u.get("freeze"):
+        spec = u["freeze"]
+        with h5py.File(spec["file"], "r") as f:
+            src = np.asarray(f[spec["dataset"]], dtype=np.float64)
+        fz = (src, set(spec.get("layers") or range(m.L)), set(spec.get("heads") or range(m.H)))
     gen, margins = [], []
+    if "forced" in u:
+        gen = [int(t) for t in u["forced"]]
+        if len(gen) > 1:  # the last forced token is only predicted, not fed
+            emb = np.concatenate([emb, m.embed(gen[:-1])], axis=0)
+        h, probs = m.forward(emb, n_pad, mask, True, fz)
+        N = len(gen)
+        logits = m.logits(h[T - 1:T - 1 + N]) if N else np.zeros((0, m.lm_head.shape[0]))
+        top2 = np.sort(logits, axis=1)[:, -2:] if N else np.zeros((0, 2))
+        return probs, np.array(gen, np.int32), logits.astype(np.float32), top2[:, 1] - top2[:, 0]
     for s in range(max_new):
-        h, _ = m.forward(emb, n_pad, mask, False)
+        h, _ = m.forward(emb, n_pad, mask, False, fz)
         lg = m.logits(h[-1:])[0]
         tok = int(np.argmax(lg))  # first maximum: lowest id on ties
         top2 = np.partition(lg, -2)[-2:]
@@ -195,7 +224,7 @@ def run_unit(m, u, max_new, eos):
         emb = np.concatenate([emb, m.embed([tok])], axis=0)
         if tok in eos:
             break
-    h, probs = m.forward(emb, n_pad, mask, True)
+    h, probs = m.forward(emb, n_pad, mask, True, fz)
     N = len(gen)
     logits = m.logits(h[T - 1:T - 1 + N]).astype(np.float32) if N else np.zeros((0, m.lm_head.shape[0]), np.float32)
     return probs, np.array(gen, np.int32), logits, np.array(margins)
