@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "runtime.h"
+#include "test_util.h"
 
 #define T0 7
 #define NEW 6
@@ -24,16 +25,6 @@
 #define LOGIT_TOL 1e-3
 #define MARGIN 1e-3
 
-static int failures;
-#define CHECK(cond, ...)                                          \
-    do {                                                          \
-        if (!(cond)) {                                            \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                         \
-            fprintf(stderr, "\n");                                \
-            failures++;                                           \
-        }                                                         \
-    } while (0)
 #define DIE(...) do { fprintf(stderr, "test_freeze: " __VA_ARGS__); fprintf(stderr, "\n"); exit(1); } while (0)
 
 static int L, H, D, V, S;

@@ -8,10 +8,9 @@
 #include <string.h>
 
 #include "analysis_heads.h"
+#include "test_util.h"
 
 #define S 48
-static int failures;
-#define CHECK(c, ...) do { if (!(c)) { fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); fprintf(stderr, "\n"); failures++; } } while (0)
 
 static float A[S * S];
 static void put(int q, int k, float v) { A[q * S + k] = v; }
