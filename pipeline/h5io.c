@@ -415,7 +415,7 @@ int am_h5_scale(hid_t loc, const char *scale, const char *label, const char *con
     rc = 0;
 out:
     if (d >= 0) H5Dclose(d);
-    H5Sclose(s);
+    H5Dclose(s); /* the scale is a dataset */
     return rc;
 }
 

@@ -121,5 +121,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     } else if (!e.msg[0]) {
         abort();
     }
+    /* Every HDF5 file and object opened for this input is closed again (an
+     * open id on a failure path would hold the file and its caches). */
+    const ssize_t open_ids = H5Fget_obj_count((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL);
+    if (open_ids != 0) {
+        hid_t ids[16];
+        const ssize_t k = H5Fget_obj_ids((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL, 16, ids);
+        fprintf(stderr, "fuzz_h5_stage: %zd HDF5 ids left open:", open_ids);
+        for (ssize_t i = 0; i < k; i++) {
+            char name[256] = "";
+            H5Iget_name(ids[i], name, sizeof name);
+            fprintf(stderr, " [type %d '%s']", (int)H5Iget_type(ids[i]), name);
+        }
+        fputc('\n', stderr);
+        abort();
+    }
     return 0;
 }
