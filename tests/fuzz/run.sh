@@ -5,7 +5,7 @@
 #   tests/fuzz/run.sh [HARNESS...]      (default: every tests/fuzz/fuzz_*.c)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-SECONDS_EACH=${FUZZ_SECONDS:-60}
+SECONDS_EACH=${FUZZ_SECONDS:-20}
 B=${BUILD_FUZZ:-build-fuzz}
 JOBS=${JOBS:-$(nproc)}
 

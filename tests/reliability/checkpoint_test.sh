@@ -8,10 +8,11 @@
 source "$(dirname "$0")/common.sh"
 D=$1
 SEED=${ATTNMIX_FAULT_SEED:-4321}
-FLIPS=${ATTNMIX_FAULT_FLIPS:-12}
+FLIPS=${ATTNMIX_FAULT_FLIPS:-8}
 rm -rf "$D"; mkdir -p "$D"
 "$B/attnmix-make-checkpoint" --preset tiny --seed 7 --shards 2 --tokenizer "$ATTNMIX_TOKENIZER_DIR" --out "$D/good" --quiet
 write_config "$D/c.yaml" "$D/out" "$D/ckpt" 4
+one_thread "$D/c.yaml"
 M=$D/out/tiny
 cp -r "$D/good" "$D/ckpt"
 run_stages "$D/c.yaml" tokenize embed-mix

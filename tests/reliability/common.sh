@@ -29,3 +29,7 @@ run_stages() {
   local cfg=$1; shift
   for st in "$@"; do "$B/attnmix-$st" --config "$cfg" --quiet || return 1; done
 }
+
+# one_thread CONFIG : threads: 1 (steady run times on a busy machine; the
+# tests check outcomes, not speed)
+one_thread() { sed -i "s/^threads: .*/threads: 1/" "$1"; }

@@ -10,6 +10,7 @@ D=$1
 rm -rf "$D"; mkdir -p "$D"
 make_model "$D/tiny"
 write_config "$D/f.yaml" "$D/out" "$D/tiny" 6
+one_thread "$D/f.yaml"
 M=$D/out/tiny
 declare -A OUT=([tokenize]=tokens [embed-mix]=mix [forward]=prefill [generate]=cube)
 

@@ -7,6 +7,7 @@ D=$1
 rm -rf "$D"; mkdir -p "$D"
 make_model "$D/tiny"
 write_config "$D/m.yaml" "$D/out" "$D/tiny" 4
+one_thread "$D/m.yaml"
 M=$D/out/tiny
 run_stages "$D/m.yaml" tokenize embed-mix
 LIMIT=1000000   # 1 MB: the mix.h5 inputs fit, the model's weights do not
