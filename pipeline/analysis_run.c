@@ -23,6 +23,7 @@
 
 #include "analysis.h"
 #include "hash.h"
+#include "h5io.h"
 #include "pca.h"
 
 #define AN_SCHEMA "attnmix.analysis/1"
@@ -381,6 +382,7 @@ static int cube_open(an_cube *c, am_err *e) {
     hsize_t dims[8];
     hid_t t = -1;
     c->file = c->att = -1;
+    if (access(c->path, R_OK) == 0 && am_h5_check_heaps(c->path, e)) return -1;
     c->file = H5Fopen(c->path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (c->file < 0) {
         if (access(c->path, R_OK) != 0) return am_fail_errno(e, "%s: cannot open", c->path);
@@ -976,6 +978,7 @@ int am_an_run(const am_an_config *cfg, am_err *e) {
     if (nin < 1) { am_fail(e, "no input cubes"); goto out; }
     for (int i = 0; i < nin; i++) { cubes[i].file = cubes[i].att = -1; }
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", cfg->out, (long)getpid());
+    am_h5_remove_stale_tmp(cfg->out);
 
     /* open inputs, union of pair keys */
     size_t N = 0;
@@ -1250,7 +1253,7 @@ int am_an_run(const am_an_config *cfg, am_err *e) {
     am_an_close(&gp);
     am_an_close(&gpca);
     am_an_close(&gh);
-    if (H5Fclose(out) < 0) { out = -1; am_fail(e, "%s: cannot close", tmp); goto out; }
+    if (H5Fclose(out) < 0) { out = -1; am_fail(e, "%s: writing failed when closing it (disk full?)", tmp); goto out; }
     out = -1;
     if (rename(tmp, cfg->out) != 0) { am_fail_errno(e, "cannot rename %s to %s", tmp, cfg->out); goto out; }
     tmp_made = 0;

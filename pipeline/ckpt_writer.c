@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "half.h"
+
 #define CHUNK_ELEMS ((int64_t)1 << 21) /* elements generated per work item */
 
 /* ---- presets --------------------------------------------------------------- */
@@ -181,12 +183,7 @@ uint16_t am_ckpt_bf16(float x) {
     return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
 }
 
-uint16_t am_ckpt_f16(float x) {
-    _Float16 h = (_Float16)x;
-    uint16_t u;
-    memcpy(&u, &h, 2);
-    return u;
-}
+uint16_t am_ckpt_f16(float x) { return am_f32_to_f16(x); }
 
 /* ---- the circuit checkpoint ------------------------------------------------ */
 

@@ -27,11 +27,17 @@ typedef struct am_h5_out {
     char tmp[4200];
 } am_h5_out;
 
+/* Remove "<path>.tmp-<pid>" files left by killed writers (pid no longer alive). */
+void am_h5_remove_stale_tmp(const char *path);
 int am_h5_out_create(am_h5_out *o, const char *path, am_err *e);
 int am_h5_out_commit(am_h5_out *o, am_err *e);
 void am_h5_out_abort(am_h5_out *o);
 
-/* Open an existing input file read-only and check its "schema" attribute. */
+/* Refuse a file whose global heap (variable-length strings) would make HDF5
+ * 1.10 loop forever when reading it (one pass over the file's bytes). */
+int am_h5_check_heaps(const char *path, am_err *e);
+/* Open an existing input file read-only (after am_h5_check_heaps) and check
+ * its "schema" attribute. */
 hid_t am_h5_open_input(const char *path, const char *schema, am_err *e);
 
 /* Attributes on any object (loc = file, group or dataset). */

