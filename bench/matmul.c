@@ -6,7 +6,8 @@
  *
  * usage: bench-matmul [--in N] [--out N] [--mib M] [--threads T] [--reps R]
  * Weights: M MiB of bf16 matrices [out][in] (default 512 MiB, well above the
- * caches), read once per repetition; the best repetition is reported. */
+ * caches), read once per repetition; the best repetition is reported. The
+ * baseline is the fastest of the streaming reads of stream.h. */
 #include <getopt.h>
 #include <immintrin.h>
 #include <omp.h>
@@ -15,40 +16,7 @@
 #include <time.h>
 
 #include "kernels.h"
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
-/* Bytes per second of a read of buf[n] with four independent accumulators
- * per thread (the roofline: nothing but loads). */
-__attribute__((target("avx2"))) static double stream_read(const uint16_t *buf, size_t n)
-{
-    double t0 = now();
-    float total = 0;
-#pragma omp parallel reduction(+ : total)
-    {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-#pragma omp for schedule(static)
-        for (size_t i = 0; i < n; i += 64) {
-            a0 = _mm256_add_ps(a0, _mm256_loadu_ps((const float *)(buf + i)));
-            a1 = _mm256_add_ps(a1, _mm256_loadu_ps((const float *)(buf + i + 16)));
-            a2 = _mm256_add_ps(a2, _mm256_loadu_ps((const float *)(buf + i + 32)));
-            a3 = _mm256_add_ps(a3, _mm256_loadu_ps((const float *)(buf + i + 48)));
-        }
-        float t[8];
-        _mm256_storeu_ps(t, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-        for (int k = 0; k < 8; k++)
-            total += t[k];
-    }
-    double dt = now() - t0;
-    if (total == 12345.0f)
-        fputc(' ', stderr);
-    return (double)n * sizeof(uint16_t) / dt;
-}
+#include "stream.h"
 
 int main(int argc, char **argv)
 {
@@ -69,8 +37,8 @@ int main(int argc, char **argv)
         default: return 2;
         }
     }
-    if (in < 64 || in % 64 || out < 1 || mib < 1 || threads < 1 || reps < 1) {
-        fprintf(stderr, "bench-matmul: need --in a multiple of 64, positive --out, --mib, --threads, --reps\n");
+    if (in < 256 || in % 256 || out < 1 || mib < 1 || threads < 1 || reps < 1) {
+        fprintf(stderr, "bench-matmul: need --in a multiple of 256, positive --out, --mib, --threads, --reps\n");
         return 2;
     }
     omp_set_num_threads(threads);
@@ -94,7 +62,7 @@ int main(int argc, char **argv)
            in, nmat, n * 2.0 / (1 << 20), threads, reps);
     double best_stream = 0;
     for (int r = 0; r < reps; r++) {
-        double b = stream_read(w, n);
+        double b = bench_stream_read((const float *)w, n / 2);
         best_stream = b > best_stream ? b : best_stream;
     }
     printf("  %-8s %7.2f GB/s  (baseline)\n", "stream", best_stream / 1e9);
@@ -104,12 +72,12 @@ int main(int argc, char **argv)
             continue;
         double best = 0;
         for (int r = 0; r < reps; r++) {
-            double b = stream_read(w, n); /* interleaved, so both see the same machine state */
+            double b = bench_stream_read((const float *)w, n / 2); /* interleaved, so both see the same machine state */
             best_stream = b > best_stream ? b : best_stream;
-            double t0 = now();
+            double t0 = bench_now();
             for (size_t m = 0; m < nmat; m++)
                 k->matmul(y, x, w + m * per, AM_BF16, 1, in, out);
-            double g = n * 2.0 / (now() - t0);
+            double g = n * 2.0 / (bench_now() - t0);
             best = g > best ? g : best;
         }
         printf("  %-8s %7.2f GB/s  %5.1f%% of stream\n", k->name, best / 1e9, 100.0 * best / best_stream);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "runtime.h"
+#include "stream.h"
 
 #define PAIRS 4
 #define ALPHAS 5
@@ -39,32 +40,6 @@ static int hook(void *ctx, int layer, int unit, int q0, int nq, int nk, const fl
             memcpy(c->m + ((((size_t)unit * c->L + layer) * c->H + h) * c->S + q0 + i) * c->S,
                    probs + ((size_t)h * nq + i) * nk, sizeof(float) * nk);
     return 0;
-}
-
-/* Streaming read of n floats, 4 independent AVX2 accumulators per thread. */
-__attribute__((target("avx2"))) static double stream_read(const float *buf, size_t n)
-{
-    double t0 = now();
-    float total = 0;
-#pragma omp parallel reduction(+ : total)
-    {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-#pragma omp for schedule(static)
-        for (size_t i = 0; i < n; i += 32) {
-            a0 = _mm256_add_ps(a0, _mm256_loadu_ps(buf + i));
-            a1 = _mm256_add_ps(a1, _mm256_loadu_ps(buf + i + 8));
-            a2 = _mm256_add_ps(a2, _mm256_loadu_ps(buf + i + 16));
-            a3 = _mm256_add_ps(a3, _mm256_loadu_ps(buf + i + 24));
-        }
-        float t[8];
-        _mm256_storeu_ps(t, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-        for (int k = 0; k < 8; k++)
-            total += t[k];
-    }
-    double dt = now() - t0;
-    if (total == 12345.0f)
-        fprintf(stderr, " ");
-    return (double)n * sizeof(float) / dt;
 }
 
 static size_t weight_bytes(const am_qwen3 *m)
@@ -199,7 +174,7 @@ int main(int argc, char **argv)
         buf[i] = (float)(i & 7);
     double bw = 0;
     for (int r = 0; r < 3; r++) {
-        double b = stream_read(buf, nbuf);
+        double b = bench_stream_read(buf, nbuf);
         if (b > bw)
             bw = b;
     }
