@@ -61,7 +61,7 @@ int am_tsne_method_parse(const char *s, am_tsne_method *m) {
 
 am_tsne_method am_tsne_method_for(am_tsne_method m, int N) {
     if (m != AM_TSNE_AUTO) return m;
-    return N < AM_TSNE_AUTO_EXACT_MAX ? AM_TSNE_EXACT : AM_TSNE_FFT;
+    return N < AM_TSNE_AUTO_EXACT_MAX ? AM_TSNE_EXACT : N < AM_TSNE_AUTO_FFT_MIN ? AM_TSNE_BARNES_HUT : AM_TSNE_FFT;
 }
 
 static double now_s(void) {

@@ -9,7 +9,8 @@
  * nearest neighbours (exact kNN from BLAS distance blocks) with the repulsion
  * from a Barnes-Hut quadtree (angle theta) or from polynomial interpolation on
  * a grid convolved by FFT (tsne_fft.h; O(N) per iteration). Auto picks exact
- * below AM_TSNE_AUTO_EXACT_MAX points and FFT above. Output is 2-D. Results
+ * below AM_TSNE_AUTO_EXACT_MAX points, Barnes-Hut below AM_TSNE_AUTO_FFT_MIN
+ * (the FFT grid has a fixed minimum cost per iteration) and FFT from there. Output is 2-D. Results
  * are identical for a given input, options and thread count. */
 #ifndef AM_TSNE_H
 #define AM_TSNE_H
@@ -22,9 +23,11 @@ typedef enum am_tsne_method {
     AM_TSNE_EXACT = 0,
     AM_TSNE_BARNES_HUT = 1,
     AM_TSNE_FFT = 2,
-    AM_TSNE_AUTO = 3 /* exact for N < AM_TSNE_AUTO_EXACT_MAX, FFT otherwise */
+    AM_TSNE_AUTO = 3 /* exact below AM_TSNE_AUTO_EXACT_MAX points, Barnes-Hut
+                        below AM_TSNE_AUTO_FFT_MIN, FFT from there */
 } am_tsne_method;
 #define AM_TSNE_AUTO_EXACT_MAX 1024
+#define AM_TSNE_AUTO_FFT_MIN 10000
 typedef enum am_tsne_init { AM_TSNE_INIT_PCA = 0, AM_TSNE_INIT_RANDOM = 1 } am_tsne_init;
 
 typedef struct am_tsne_opts {

@@ -176,8 +176,12 @@ int main(void) {
     CHECK(am_tsne_method_parse("fft", &m) == 0 && m == AM_TSNE_FFT, "parse fft");
     CHECK(am_tsne_method_parse("bogus", &m) == -1, "parse bogus");
     CHECK(am_tsne_method_for(AM_TSNE_AUTO, AM_TSNE_AUTO_EXACT_MAX - 1) == AM_TSNE_EXACT &&
-              am_tsne_method_for(AM_TSNE_AUTO, AM_TSNE_AUTO_EXACT_MAX) == AM_TSNE_FFT,
-          "auto picks exact below %d points and FFT from there", AM_TSNE_AUTO_EXACT_MAX);
+              am_tsne_method_for(AM_TSNE_AUTO, AM_TSNE_AUTO_EXACT_MAX) == AM_TSNE_BARNES_HUT &&
+              am_tsne_method_for(AM_TSNE_AUTO, AM_TSNE_AUTO_FFT_MIN - 1) == AM_TSNE_BARNES_HUT &&
+              am_tsne_method_for(AM_TSNE_AUTO, AM_TSNE_AUTO_FFT_MIN) == AM_TSNE_FFT &&
+              am_tsne_method_for(AM_TSNE_EXACT, 1000000) == AM_TSNE_EXACT,
+          "auto: exact below %d points, Barnes-Hut below %d, FFT from there", AM_TSNE_AUTO_EXACT_MAX,
+          AM_TSNE_AUTO_FFT_MIN);
     printf("test_tsne_fft: %d failures\n", failures);
     return failures ? 1 : 0;
 }
