@@ -27,7 +27,7 @@ typedef enum am_tsne_method {
                         below AM_TSNE_AUTO_FFT_MIN, FFT from there */
 } am_tsne_method;
 #define AM_TSNE_AUTO_EXACT_MAX 1024
-#define AM_TSNE_AUTO_FFT_MIN 10000
+#define AM_TSNE_AUTO_FFT_MIN 50000
 typedef enum am_tsne_init { AM_TSNE_INIT_PCA = 0, AM_TSNE_INIT_RANDOM = 1 } am_tsne_init;
 
 typedef struct am_tsne_opts {
