@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "pca.h"
+#include "tsne_fft.h"
 
 #define MACHINE_EPS DBL_EPSILON /* numpy finfo(double).eps, as sklearn clamps P and Q */
 #define KL_TINY FLT_MIN         /* float32 tiny, sklearn's clamp in the BH error */
@@ -32,11 +33,35 @@ void am_tsne_defaults(am_tsne_opts *o) {
     o->exaggeration_iters = 250;
     o->learning_rate = 0; /* auto */
     o->theta = 0.5;
-    o->method = AM_TSNE_EXACT;
+    o->method = AM_TSNE_AUTO;
     o->init = AM_TSNE_INIT_PCA;
     o->seed = 0;
     o->n_iter_without_progress = 300;
     o->min_grad_norm = 1e-7;
+}
+
+const char *am_tsne_method_name(am_tsne_method m) {
+    switch (m) {
+    case AM_TSNE_EXACT: return "exact";
+    case AM_TSNE_BARNES_HUT: return "barnes_hut";
+    case AM_TSNE_FFT: return "fft";
+    case AM_TSNE_AUTO: return "auto";
+    }
+    return "?";
+}
+
+int am_tsne_method_parse(const char *s, am_tsne_method *m) {
+    for (int k = 0; k <= AM_TSNE_AUTO; k++)
+        if (strcmp(s, am_tsne_method_name((am_tsne_method)k)) == 0) {
+            *m = (am_tsne_method)k;
+            return 0;
+        }
+    return -1;
+}
+
+am_tsne_method am_tsne_method_for(am_tsne_method m, int N) {
+    if (m != AM_TSNE_AUTO) return m;
+    return N < AM_TSNE_AUTO_EXACT_MAX ? AM_TSNE_EXACT : N < AM_TSNE_AUTO_FFT_MIN ? AM_TSNE_BARNES_HUT : AM_TSNE_FFT;
 }
 
 static double now_s(void) {
@@ -483,24 +508,12 @@ static void qt_negative(const qtree *t, const double *Y, int i, double theta2, d
     *zi = z;
 }
 
-/* BH gradient [N,2] with sparse P (times ex); returns the KL estimate when
- * want_kl. rowz, rowk [N] scratch. */
-static double bh_grad(const sparse_p *P, double ex, const double *Y, int N, double theta, qtree *t,
-                      double *grad, double *rowz, double *rowk, int want_kl, int *fail) {
-    if (qt_rebuild(t, Y, N)) { *fail = 1; return 0; }
-    double theta2 = theta * theta;
-    /* negative forces in tree order (neighbouring points walk similar paths) */
-#pragma omp parallel for schedule(dynamic, 256) if (N >= AM_TSNE_PAR_MIN_BH)
-    for (int a = 0; a < N; a++) {
-        int i = t->perm[a];
-        double fx, fy, z;
-        qt_negative(t, Y, i, theta2, &fx, &fy, &z);
-        grad[2 * i] = fx;
-        grad[2 * i + 1] = fy;
-        rowz[i] = z;
-    }
-    double Z = 0;
-    for (int i = 0; i < N; i++) Z += rowz[i];
+/* Gradient [N,2] from the sparse P (times ex) given the repulsive sums
+ * sum_j q_ij^2 (y_i - y_j) in grad on entry and the normalisation Z; returns
+ * the KL estimate when want_kl. rowk [N] scratch. */
+static double attract(const sparse_p *P, double ex, const double *Y, int N, double Z, double *grad,
+                      double *rowk, int want_kl) {
+    if (!(Z > DBL_MIN)) Z = DBL_MIN;
     double iZ = 1.0 / Z;
 #pragma omp parallel for schedule(dynamic, 256) if (N >= AM_TSNE_PAR_MIN_BH)
     for (int i = 0; i < N; i++) {
@@ -521,6 +534,38 @@ static double bh_grad(const sparse_p *P, double ex, const double *Y, int N, doub
     if (want_kl)
         for (int i = 0; i < N; i++) kl += rowk[i];
     return kl;
+}
+
+/* FFT-interpolated gradient [N,2]; returns the KL estimate when want_kl.
+ * rowz, rowk [N] scratch. */
+static int fft_grad(const sparse_p *P, double ex, const double *Y, int N, am_tsne_fft *f, double *grad,
+                    double *rowz, double *rowk, int want_kl, double *kl, am_err *e) {
+    if (am_tsne_fft_repulsion(f, Y, grad, rowz, e)) return -1;
+    double Z = 0;
+    for (int i = 0; i < N; i++) Z += rowz[i];
+    *kl = attract(P, ex, Y, N, Z, grad, rowk, want_kl);
+    return 0;
+}
+
+/* BH gradient [N,2] with sparse P (times ex); returns the KL estimate when
+ * want_kl. rowz, rowk [N] scratch. */
+static double bh_grad(const sparse_p *P, double ex, const double *Y, int N, double theta, qtree *t,
+                      double *grad, double *rowz, double *rowk, int want_kl, int *fail) {
+    if (qt_rebuild(t, Y, N)) { *fail = 1; return 0; }
+    double theta2 = theta * theta;
+    /* negative forces in tree order (neighbouring points walk similar paths) */
+#pragma omp parallel for schedule(dynamic, 256) if (N >= AM_TSNE_PAR_MIN_BH)
+    for (int a = 0; a < N; a++) {
+        int i = t->perm[a];
+        double fx, fy, z;
+        qt_negative(t, Y, i, theta2, &fx, &fy, &z);
+        grad[2 * i] = fx;
+        grad[2 * i + 1] = fy;
+        rowz[i] = z;
+    }
+    double Z = 0;
+    for (int i = 0; i < N; i++) Z += rowz[i];
+    return attract(P, ex, Y, N, Z, grad, rowk, want_kl);
 }
 
 /* ---- initialisation -------------------------------------------------------- */
@@ -563,8 +608,10 @@ int am_tsne_run(const double *X, int N, int D, const am_tsne_opts *o, double *Y,
     double *P = NULL, *upd = NULL, *gains = NULL, *grad = NULL, *rowz = NULL, *rowk = NULL;
     sparse_p sp;
     qtree qt;
+    am_tsne_fft ff;
     memset(&sp, 0, sizeof sp);
     memset(&qt, 0, sizeof qt);
+    memset(&ff, 0, sizeof ff);
     memset(res, 0, sizeof *res);
     if (N < 2 || D < 1) return am_fail(e, "t-SNE needs at least 2 points (got %d x %d)", N, D);
     if (!(o->perplexity > 0) || o->perplexity >= N)
@@ -574,12 +621,14 @@ int am_tsne_run(const double *X, int N, int D, const am_tsne_opts *o, double *Y,
         if (!isfinite(X[i])) return am_fail(e, "t-SNE input has a non-finite value at row %zu", i / D);
 
     double t0 = now_s();
-    int bh = o->method == AM_TSNE_BARNES_HUT;
-    if (bh) {
+    const am_tsne_method method = am_tsne_method_for(o->method, N);
+    res->method = method;
+    int bh = method == AM_TSNE_BARNES_HUT, fft = method == AM_TSNE_FFT, sparse = bh || fft;
+    if (sparse) {
         if (sparse_joint_p(X, N, D, o->perplexity, &sp, e)) goto out;
     } else {
         P = malloc((size_t)N * N * sizeof *P); /* [N,N] */
-        if (!P) { am_fail(e, "t-SNE exact: out of memory for %d x %d (use barnes_hut)", N, N); goto out; }
+        if (!P) { am_fail(e, "t-SNE exact: out of memory for %d x %d (use fft or barnes_hut)", N, N); goto out; }
         if (dense_p(X, N, D, o->perplexity, P, e)) goto out;
     }
     if (init_embedding(X, N, D, o, Y, e)) goto out;
@@ -599,7 +648,9 @@ int am_tsne_run(const double *X, int N, int D, const am_tsne_opts *o, double *Y,
         am_fail(e, "t-SNE: out of memory");
         goto out;
     }
-    for (int i = 0; i < 2 * N; i++) gains[i] = 1;
+    if (fft && am_tsne_fft_init(&ff, N, e)) goto out;
+    if (o->fft_nodes > 0) ff.p = o->fft_nodes;
+    if (o->fft_per_unit > 0) ff.per_unit = o->fft_per_unit;
     double lr = o->learning_rate > 0 ? o->learning_rate : fmax(N / o->early_exaggeration / 4, 50);
     res->learning_rate = lr;
 
@@ -610,6 +661,9 @@ int am_tsne_run(const double *X, int N, int D, const am_tsne_opts *o, double *Y,
         double ex = phase == 0 ? o->early_exaggeration : 1, mom = phase == 0 ? 0.5 : 0.8;
         double best_error = DBL_MAX;
         int best_iter = it, i;
+        /* each phase starts from zero velocity and unit gains, as sklearn's
+         * _gradient_descent does on each of its two calls */
+        for (int k = 0; k < 2 * N; k++) { upd[k] = 0; gains[k] = 1; }
         for (i = it; i < stop; i++) {
             int check = (i + 1) % 50 == 0, want = check || i == stop - 1;
             double err;
@@ -617,6 +671,8 @@ int am_tsne_run(const double *X, int N, int D, const am_tsne_opts *o, double *Y,
                 int fail = 0;
                 err = bh_grad(&sp, ex, Y, N, o->theta, &qt, grad, rowz, rowk, want, &fail);
                 if (fail) { am_fail(e, "t-SNE: out of memory for the quadtree"); goto out; }
+            } else if (fft) {
+                if (fft_grad(&sp, ex, Y, N, &ff, grad, rowz, rowk, want, &err, e)) goto out;
             } else {
                 err = exact_grad(P, ex, Y, N, grad, rowz, want);
             }
@@ -631,19 +687,19 @@ int am_tsne_run(const double *X, int N, int D, const am_tsne_opts *o, double *Y,
                 gn += grad[k] * grad[k];
             }
             if (want) kl = err;
-            if (check) {
+            if (check) { /* progress and gradient norm only every 50, as sklearn */
                 if (o->verbose)
                     fprintf(stderr, "t-SNE iteration %d: KL %.6f, gradient norm %.3g\n", i + 1, err, sqrt(gn));
-                int patience = phase == 0 ? 300 : o->n_iter_without_progress;
+                int patience = phase == 0 ? o->exaggeration_iters : o->n_iter_without_progress;
                 if (err < best_error) { best_error = err; best_iter = i; }
                 else if (i - best_iter > patience) { i++; break; }
+                if (sqrt(gn) <= o->min_grad_norm) { i++; break; }
             }
-            if (sqrt(gn) <= o->min_grad_norm) { i++; break; }
         }
         it = i;
     }
     res->iterations = it;
-    if (!bh) { /* exact KL of the returned embedding */
+    if (!sparse) { /* exact KL of the returned embedding */
         kl = exact_grad(P, 1, Y, N, grad, rowz, 1);
     }
     res->kl = kl;
@@ -653,6 +709,7 @@ out:
     free(P); free(upd); free(gains); free(grad); free(rowz); free(rowk);
     sparse_p_free(&sp);
     free(qt.nodes); free(qt.perm); free(qt.tmp);
+    am_tsne_fft_free(&ff);
     return rc;
 }
 
@@ -679,7 +736,13 @@ int am_tsne_kl_grad(const double *X, int N, int D, double perplexity, am_tsne_me
     memset(&sp, 0, sizeof sp);
     memset(&qt, 0, sizeof qt);
     if (!rz || !rk) { am_fail(e, "t-SNE: out of memory"); goto out; }
-    if (method == AM_TSNE_BARNES_HUT) {
+    if (method == AM_TSNE_FFT) {
+        am_tsne_fft ff;
+        if (sparse_joint_p(X, N, D, perplexity, &sp, e) || am_tsne_fft_init(&ff, N, e)) goto out;
+        int r = fft_grad(&sp, 1, Y, N, &ff, grad, rz, rk, 1, kl, e);
+        am_tsne_fft_free(&ff);
+        if (r) goto out;
+    } else if (method == AM_TSNE_BARNES_HUT) {
         int fail = 0;
         qt.perm = malloc((size_t)N * sizeof *qt.perm);
         qt.tmp = malloc((size_t)N * sizeof *qt.tmp);
@@ -699,4 +762,41 @@ out:
     sparse_p_free(&sp);
     free(qt.nodes); free(qt.perm); free(qt.tmp);
     return rc;
+}
+
+int am_tsne_sparse_kl(const double *X, int N, int D, double perplexity, const double *Y, double *kl,
+                      am_err *e) {
+    sparse_p sp;
+    double *rz = malloc((size_t)N * sizeof *rz); /* [N] */
+    if (!rz) return am_fail(e, "t-SNE: out of memory");
+    if (sparse_joint_p(X, N, D, perplexity, &sp, e)) { free(rz); return -1; }
+    /* Z over the upper triangle, one sum per row, rows added serially */
+#pragma omp parallel for schedule(dynamic, 64) if (N >= AM_TSNE_PAR_MIN)
+    for (int i = 0; i < N; i++) {
+        double s = 0, yx = Y[2 * i], yy = Y[2 * i + 1];
+        for (int j = i + 1; j < N; j++) {
+            double dx = yx - Y[2 * j], dy = yy - Y[2 * j + 1];
+            s += 1.0 / (1.0 + dx * dx + dy * dy);
+        }
+        rz[i] = s;
+    }
+    double Z = 0;
+    for (int i = 0; i < N; i++) Z += 2 * rz[i];
+#pragma omp parallel for schedule(static) if (N >= AM_TSNE_PAR_MIN)
+    for (int i = 0; i < N; i++) {
+        double s = 0, yx = Y[2 * i], yy = Y[2 * i + 1];
+        for (size_t t = sp.ptr[i]; t < sp.ptr[i + 1]; t++) {
+            int j = sp.col[t];
+            double dx = yx - Y[2 * j], dy = yy - Y[2 * j + 1];
+            double q = 1.0 / (1.0 + dx * dx + dy * dy) / Z, p = sp.val[t];
+            s += p * log(fmax(p, MACHINE_EPS) / fmax(q, MACHINE_EPS));
+        }
+        rz[i] = s;
+    }
+    double k = 0;
+    for (int i = 0; i < N; i++) k += rz[i];
+    *kl = k;
+    sparse_p_free(&sp);
+    free(rz);
+    return 0;
 }
