@@ -878,7 +878,7 @@ static int write_tsne_attrs(hid_t d, const am_tsne_opts *o, const am_tsne_result
                             am_err *e) {
     return am_an_attr_f64(d, "kl_divergence", r->kl, e) || am_an_attr_f64(d, "perplexity", o->perplexity, e) ||
            am_an_attr_i64(d, "seed", (long long)o->seed, e) || am_an_attr_i64(d, "iterations", r->iterations, e) ||
-           am_an_attr_str(d, "method", o->method == AM_TSNE_EXACT ? "exact" : "barnes_hut", e) ||
+           am_an_attr_str(d, "method", am_tsne_method_name(o->method), e) ||
            am_an_attr_f64(d, "learning_rate", r->learning_rate, e) ||
            am_an_attr_f64(d, "early_exaggeration", o->early_exaggeration, e) ||
            am_an_attr_f64(d, "angle", o->theta, e) || am_an_attr_str(d, "init", "pca", e) ||
@@ -896,12 +896,12 @@ static int tsne_write(const am_an_config *cfg, hid_t loc, const char *name, cons
     am_tsne_result r = {.kl = NAN};
     if (!Y) return am_fail(e, "out of memory");
     if (force_exact || (cfg->tsne_auto && N <= 2000)) o.method = AM_TSNE_EXACT;
-    else if (cfg->tsne_auto) o.method = AM_TSNE_BARNES_HUT;
+    else if (cfg->tsne_auto) o.method = am_tsne_method_for(AM_TSNE_AUTO, N); /* Barnes-Hut, FFT from 50k */
     double pmax = (N - 1) / 3.0;
     if (o.perplexity > pmax) o.perplexity = pmax;
     if (N >= 4) {
         progress(cfg, "t-SNE of %d x %d (%s, perplexity %g, %d iterations)", N, D,
-                 o.method == AM_TSNE_EXACT ? "exact" : "barnes_hut", o.perplexity, o.iterations);
+                 am_tsne_method_name(o.method), o.perplexity, o.iterations);
         if (am_tsne_run(X, N, D, &o, Y, &r, e)) { am_wrap(e, "t-SNE for %s", name); goto out; }
         progress(cfg, "t-SNE done: KL %.6f after %d iterations", r.kl, r.iterations);
     } else {

@@ -20,7 +20,7 @@ typedef struct am_an_config {
     int n_inputs;
     int band;                 /* recent-band width w, default 4 */
     int tsne_on_maps;         /* 0: motif features (z-scored), 1: raw maps flattened */
-    int tsne_auto;            /* 1: exact for N <= 2000, Barnes-Hut above */
+    int tsne_auto;            /* 1: exact for N <= 2000, else am_tsne_method_for(AUTO) */
     am_tsne_opts tsne;        /* perplexity, iterations, seed, method */
     int verbose;              /* progress on stderr */
     int induction_tokens;     /* R: random tokens repeated twice, default 32 */

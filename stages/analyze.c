@@ -21,7 +21,7 @@ static void usage(FILE *f) {
           "  -b, --band W            recent-band width in tokens (default 4)\n"
           "      --tsne-on WHAT      features (z-scored motif features, default) | maps (raw maps,\n"
           "                          flattened; all cubes must share S)\n"
-          "      --tsne-method M     auto (exact for N <= 2000, default) | exact | barnes_hut\n"
+          "      --tsne-method M     auto (exact for N <= 2000, Barnes-Hut, FFT from 50k; default) | exact | barnes_hut | fft\n"
           "      --perplexity P      t-SNE perplexity (default 30; capped at (N-1)/3)\n"
           "      --iterations N      t-SNE iterations (default 1000)\n"
           "      --seed S            seed recorded in the output (used by random initialisation)\n"
@@ -86,9 +86,8 @@ int main(int argc, char **argv) {
             break;
         case O_METHOD:
             if (strcmp(optarg, "auto") == 0) cfg.tsne_auto = 1;
-            else if (strcmp(optarg, "exact") == 0) { cfg.tsne_auto = 0; cfg.tsne.method = AM_TSNE_EXACT; }
-            else if (strcmp(optarg, "barnes_hut") == 0) { cfg.tsne_auto = 0; cfg.tsne.method = AM_TSNE_BARNES_HUT; }
-            else { fprintf(stderr, "attnmix-analyze: --tsne-method wants auto, exact or barnes_hut\n"); rc = 2; goto out; }
+            else if (am_tsne_method_parse(optarg, &cfg.tsne.method) == 0) cfg.tsne_auto = 0;
+            else { fprintf(stderr, "attnmix-analyze: --tsne-method wants auto, exact, barnes_hut or fft\n"); rc = 2; goto out; }
             break;
         case O_PERP:
             cfg.tsne.perplexity = strtod(optarg, &end);
