@@ -10,32 +10,17 @@
 #include <string.h>
 
 #include "tsne.h"
-
-static int failures;
-#define CHECK(cond, ...)                                   \
-    do {                                                   \
-        if (!(cond)) {                                     \
-            failures++;                                    \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);    \
-            printf(__VA_ARGS__);                           \
-            printf("\n");                                  \
-        }                                                  \
-    } while (0)
+#include "test_util.h"
 
 static uint64_t rs = 42;
-static double urand(void) {
-    rs = rs * 6364136223846793005ull + 1442695040888963407ull;
-    return ((rs >> 11) + 0.5) * 0x1.0p-53;
-}
-static double nrand(void) { return sqrt(-2 * log(urand())) * cos(2 * M_PI * urand()); }
 
 /* N points in D dims around 3 centres. */
 static void clustered(double *X, int N, int D) {
     double C[3][16];
     for (int k = 0; k < 3; k++)
-        for (int d = 0; d < D; d++) C[k][d] = 5 * nrand();
+        for (int d = 0; d < D; d++) C[k][d] = 5 * test_nrand(&rs);
     for (int i = 0; i < N; i++)
-        for (int d = 0; d < D; d++) X[i * D + d] = C[i % 3][d] + nrand();
+        for (int d = 0; d < D; d++) X[i * D + d] = C[i % 3][d] + test_nrand(&rs);
 }
 
 static double rel_err(const double *a, const double *b, int n) {
@@ -50,7 +35,7 @@ int main(void) {
     am_err e = {{0}};
     double kl, klb;
     clustered(X, N, D);
-    for (int i = 0; i < 2 * N; i++) Y[i] = 2 * nrand();
+    for (int i = 0; i < 2 * N; i++) Y[i] = 2 * test_nrand(&rs);
 
     /* exact gradient vs finite differences (perplexity 10) */
     if (am_tsne_kl_grad(X, N, D, 10, AM_TSNE_EXACT, 0, Y, G, &kl, &e)) { printf("%s\n", e.msg); return 1; }

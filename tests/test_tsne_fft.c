@@ -13,24 +13,9 @@
 
 #include "tsne.h"
 #include "tsne_fft.h"
-
-static int failures;
-#define CHECK(cond, ...)                                   \
-    do {                                                   \
-        if (!(cond)) {                                     \
-            failures++;                                    \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);    \
-            printf(__VA_ARGS__);                           \
-            printf("\n");                                  \
-        }                                                  \
-    } while (0)
+#include "test_util.h"
 
 static uint64_t rs = 7;
-static double urand(void) {
-    rs = rs * 6364136223846793005ull + 1442695040888963407ull;
-    return ((rs >> 11) + 0.5) * 0x1.0p-53;
-}
-static double nrand(void) { return sqrt(-2 * log(urand())) * cos(2 * M_PI * urand()); }
 
 /* Direct sums: rep [N,2] = sum_j (1+d^2)^-2 (y_i - y_j), zrow [N] = sum_j (1+d^2)^-1. */
 static void direct(const double *Y, int N, double *rep, double *zrow) {
@@ -66,11 +51,11 @@ static double max_rel(const double *a, const double *b, int n) {
  * uniform in [-s, s]^2; 2: one Gaussian blob of sd s. */
 static void layout(double *Y, int N, int kind, double s) {
     double C[10][2];
-    for (int k = 0; k < 10; k++) { C[k][0] = s * (2 * urand() - 1); C[k][1] = s * (2 * urand() - 1); }
+    for (int k = 0; k < 10; k++) { C[k][0] = s * (2 * test_urand(&rs) - 1); C[k][1] = s * (2 * test_urand(&rs) - 1); }
     for (int i = 0; i < N; i++) {
-        if (kind == 0) { Y[2 * i] = s * (2 * urand() - 1); Y[2 * i + 1] = s * (2 * urand() - 1); }
-        else if (kind == 1) { Y[2 * i] = C[i % 10][0] + nrand(); Y[2 * i + 1] = C[i % 10][1] + nrand(); }
-        else { Y[2 * i] = s * nrand(); Y[2 * i + 1] = s * nrand(); }
+        if (kind == 0) { Y[2 * i] = s * (2 * test_urand(&rs) - 1); Y[2 * i + 1] = s * (2 * test_urand(&rs) - 1); }
+        else if (kind == 1) { Y[2 * i] = C[i % 10][0] + test_nrand(&rs); Y[2 * i + 1] = C[i % 10][1] + test_nrand(&rs); }
+        else { Y[2 * i] = s * test_nrand(&rs); Y[2 * i + 1] = s * test_nrand(&rs); }
     }
 }
 
@@ -126,10 +111,10 @@ int main(void) {
     static double X[M * D], Ym[M * 2], G[M * 2], Gf[M * 2], Y1[M * 2], Y2[M * 2];
     double Cc[3][D];
     for (int k = 0; k < 3; k++)
-        for (int d = 0; d < D; d++) Cc[k][d] = 5 * nrand();
+        for (int d = 0; d < D; d++) Cc[k][d] = 5 * test_nrand(&rs);
     for (int i = 0; i < M; i++)
-        for (int d = 0; d < D; d++) X[i * D + d] = Cc[i % 3][d] + nrand();
-    for (int i = 0; i < 2 * M; i++) Ym[i] = 3 * nrand();
+        for (int d = 0; d < D; d++) X[i * D + d] = Cc[i % 3][d] + test_nrand(&rs);
+    for (int i = 0; i < 2 * M; i++) Ym[i] = 3 * test_nrand(&rs);
     double kl, klf;
     if (am_tsne_kl_grad(X, M, D, 20, AM_TSNE_BARNES_HUT, 0, Ym, G, &kl, &e) ||
         am_tsne_kl_grad(X, M, D, 20, AM_TSNE_FFT, 0, Ym, Gf, &klf, &e)) {

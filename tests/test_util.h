@@ -6,6 +6,8 @@
 #ifndef ATTNMIX_TEST_UTIL_H
 #define ATTNMIX_TEST_UTIL_H
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -36,6 +38,19 @@ static inline char *test_read_file(const char *path, size_t *n)
     fclose(f);
     if (b) { b[len] = '\0'; *n = (size_t)len; }
     return b;
+}
+
+/* Seeded test inputs: uniform in (0, 1) from a 64-bit LCG with state *s,
+ * and standard normal by Box-Muller. */
+static inline double test_urand(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return ((*s >> 11) + 0.5) * 0x1.0p-53;
+}
+
+static inline double test_nrand(uint64_t *s)
+{
+    return sqrt(-2 * log(test_urand(s))) * cos(2 * M_PI * test_urand(s));
 }
 
 #endif
