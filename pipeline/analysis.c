@@ -37,7 +37,7 @@ void am_an_work_free(am_an_work *w) {
     memset(w, 0, sizeof *w);
 }
 
-static int cmp_double(const void *a, const void *b) {
+int am_cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
@@ -46,7 +46,7 @@ static int cmp_double(const void *a, const void *b) {
  * i = 1..n over the ascending order. NaN when the sum is 0. */
 static double gini(const double *x, int n, double *scratch) {
     memcpy(scratch, x, (size_t)n * sizeof *x);
-    qsort(scratch, (size_t)n, sizeof *scratch, cmp_double);
+    qsort(scratch, (size_t)n, sizeof *scratch, am_cmp_double);
     double num = 0, sum = 0;
     for (int i = 0; i < n; i++) {
         num += (2.0 * (i + 1) - n - 1) * scratch[i];

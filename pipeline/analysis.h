@@ -79,4 +79,7 @@ double am_an_js_maps(const float *A, int na, const float *B, int nb, int S);
 /* Mean and population variance over H maps X [H, S*S] into mean, var [S*S]. */
 void am_an_head_moments(const float *X, int H, size_t SS, float *mean, float *var);
 
+/* qsort comparator for doubles in ascending order. */
+int am_cmp_double(const void *a, const void *b);
+
 #endif

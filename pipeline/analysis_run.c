@@ -858,10 +858,6 @@ static int cmp_int(const void *a, const void *b) {
     int x = *(const int *)a, y = *(const int *)b;
     return (x > y) - (x < y);
 }
-static int cmp_dbl(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Sorted unique values of v [n] in place; returns the new count. */
 static int uniq_sorted(void *v, int n, size_t sz, int (*cmp)(const void *, const void *)) {
@@ -1030,7 +1026,7 @@ int am_an_run(const am_an_config *cfg, am_err *e) {
         for (int h = 0; h < cubes[i].H; h++) uhead[nh++] = cubes[i].head[h];
         mnames[i] = cubes[i].name;
     }
-    na = uniq_sorted(ualpha, na, sizeof *ualpha, cmp_dbl);
+    na = uniq_sorted(ualpha, na, sizeof *ualpha, am_cmp_double);
     nl = uniq_sorted(ulayer, nl, sizeof *ulayer, cmp_int);
     nh = uniq_sorted(uhead, nh, sizeof *uhead, cmp_int);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis.h"
 #include "analysis_heads.h"
 #include "plot_figures.h"
 
@@ -53,11 +54,6 @@ int am_fig_analysis_has(const char *analysis, const char *space, am_err *e) {
     } H5E_END_TRY;
     H5Fclose(f);
     return r;
-}
-
-static int am_cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, int cx, int cy,
