@@ -8,7 +8,6 @@
  *
  * usage: bench-runtime [--model DIR] [--baseline-units K] [--max-new N] [--threads T] */
 #include <getopt.h>
-#include <immintrin.h>
 #include <libgen.h>
 #include <omp.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analysis.h"
 #include "runtime.h"
 #include "stream.h"
 
@@ -24,8 +24,6 @@
 #define ALPHAS 5
 #define NUNITS (PAIRS * ALPHAS)
 #define PROMPT 10
-
-static double now(void) { return omp_get_wtime(); }
 
 typedef struct capbuf {
     float *m; /* [NUNITS][L][H][S][S] */
@@ -53,13 +51,7 @@ static void on_step(void *ctx, int step, int active)
     (void)step, (void)active;
     step_times *st = ctx;
     if (st->n < 256)
-        st->t[st->n++] = now();
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+        st->t[st->n++] = bench_now();
 }
 
 static size_t weight_bytes(const am_qwen3 *m)
@@ -207,17 +199,17 @@ int main(int argc, char **argv)
     int32_t g1out[64];
     int n1;
     am_runtime_reset(rt, 0, 0, 0);
-    double t0 = now();
+    double t0 = bench_now();
     if (am_forward(rt, 1, units, T, embp, NULL, logits, &e)) {
         fprintf(stderr, "bench-runtime: %s\n", e.msg);
         return 1;
     }
-    double t1 = now();
+    double t1 = bench_now();
     if (am_generate(rt, 1, units, logits, &g1, NULL, g1out, &n1, &e)) {
         fprintf(stderr, "bench-runtime: %s\n", e.msg);
         return 1;
     }
-    double t2 = now();
+    double t2 = bench_now();
     double step = (t2 - t1) / n1;
     size_t wb = weight_bytes(&m);
     double dec_bw = wb / step;
@@ -228,7 +220,7 @@ int main(int argc, char **argv)
     for (int i = 1; i < st.n; i++)
         dt[nd++] = st.t[i] - st.t[i - 1];
     if (nd > 0) {
-        qsort(dt, (size_t)nd, sizeof dt[0], cmp_double);
+        qsort(dt, (size_t)nd, sizeof dt[0], am_cmp_double);
         med = dt[nd / 2];
     }
     double med_bw = wb / med;
@@ -238,17 +230,17 @@ int main(int argc, char **argv)
     am_gen_opts g = { .max_new_tokens = max_new };
     for (int u = 0; u < NUNITS; u++)
         am_runtime_reset(rt, u, 0, 0);
-    double w0 = now();
+    double w0 = bench_now();
     if (am_forward(rt, NUNITS, units, T, embp, &cap, logits, &e)) {
         fprintf(stderr, "bench-runtime: %s\n", e.msg);
         return 1;
     }
-    double w1 = now();
+    double w1 = bench_now();
     if (am_generate(rt, NUNITS, units, logits, &g, &cap, gen, n_gen, &e)) {
         fprintf(stderr, "bench-runtime: %s\n", e.msg);
         return 1;
     }
-    double w2 = now();
+    double w2 = bench_now();
     int total_tokens = 0;
     for (int u = 0; u < NUNITS; u++)
         total_tokens += n_gen[u];
