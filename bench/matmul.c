@@ -9,11 +9,9 @@
  * caches), read once per repetition; the best repetition is reported. The
  * baseline is the fastest of the streaming reads of stream.h. */
 #include <getopt.h>
-#include <immintrin.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "kernels.h"
 #include "stream.h"

@@ -151,8 +151,9 @@ AI T512 void tile_512_nb(float *y, int ldy, const float *x, int in, const void *
  * loop is deliberately not unrolled: one load instruction walking the 8
  * rows keeps the core's stride prefetcher on the weights, where 8 unrolled
  * loads each see a short sequential run; with the linear prefetch of the
- * next 8 rows, bench-matmul measured 74% -> 90% of a streaming read at
- * in = 2048 and 69% -> 72% at in = 1024 on one core. Per output cell the
+ * next 8 rows, bench-matmul measured 76% (in = 1024), 93% (2048) and 96%
+ * (3072) of a streaming read on one core, against about 65% for the 4-row
+ * tiles of tile_512 (docs/runtime.md). Per output cell the
  * arithmetic is that of tile_512, so batched and unbatched results agree
  * bitwise. The tiles are split statically, so each thread streams one
  * contiguous part of W (dynamic chunks of 4 tiles made two threads reach
