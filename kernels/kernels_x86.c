@@ -40,6 +40,28 @@ AI void prefetch_span(const char *p, size_t bytes)
         _mm_prefetch(p + b, _MM_HINT_T0);
 }
 
+/* Single-row decode (gemv) streams W linearly, 8 rows per tile, and
+ * prefetches into L2 (T1) the bytes at least GEMV_PF_MIN ahead of the tile
+ * (the next tile when that is larger), at the rate the tile consumes them.
+ * bench-matmul on a Xeon (Emerald Rapids) core: 1024-wide rows 83 -> 88% of
+ * a streaming read, 2048-wide 81 -> 91%, 3072-wide 77 -> 85%, against
+ * prefetching the next tile only, into L1 (docs/runtime.md). */
+#define GEMV_PF_MIN (32 * 1024)
+
+AI void prefetch_span_l2(const char *p, size_t bytes)
+{
+    for (size_t b = 0; b < bytes; b += 64)
+        _mm_prefetch(p + b, _MM_HINT_T1);
+}
+
+/* Start of the bytes prefetched while the tile at row o (8 rows of in
+ * elements of es bytes) is computed. */
+AI const char *gemv_pf_base(const void *w, size_t es, int in, int o)
+{
+    size_t tile = (size_t)8 * in * es;
+    return (const char *)w + (size_t)o * in * es + (tile > GEMV_PF_MIN ? tile : GEMV_PF_MIN);
+}
+
 static int x_chunk_rows(int in, int nb)
 {
     int r = XCHUNK_BYTES / (4 * in);
@@ -150,10 +172,10 @@ AI T512 void tile_512_nb(float *y, int ldy, const float *x, int in, const void *
 /* One input row (single-sequence decode), rows [o, o + 8) of y. The row
  * loop is deliberately not unrolled: one load instruction walking the 8
  * rows keeps the core's stride prefetcher on the weights, where 8 unrolled
- * loads each see a short sequential run; with the linear prefetch of the
- * next 8 rows, bench-matmul measured 76% (in = 1024), 93% (2048) and 96%
- * (3072) of a streaming read on one core, against about 65% for the 4-row
- * tiles of tile_512 (docs/runtime.md). Per output cell the
+ * loads each see a short sequential run; with the linear prefetch ahead
+ * (gemv_pf_base), bench-matmul measured 76-96% of a streaming read on one
+ * core (AMD Zen 5, Intel Xeon), against about 65% for the 4-row tiles of
+ * tile_512 (docs/runtime.md). Per output cell the
  * arithmetic is that of tile_512, so batched and unbatched results agree
  * bitwise. The tiles are split statically, so each thread streams one
  * contiguous part of W (dynamic chunks of 4 tiles made two threads reach
@@ -164,10 +186,10 @@ AI T512 void gemv_tile_512(float *y, const float *x, int in, const void *w, am_d
     for (int r = 0; r < 8; r++)
         acc[r] = _mm512_setzero_ps();
     const size_t es = dt == AM_F32 ? 4 : 2;
-    const char *next = (const char *)w + (size_t)(o + 8) * in * es;
+    const char *next = gemv_pf_base(w, es, in, o);
     int k = 0;
     for (; k + 16 <= in; k += 16) {
-        prefetch_span(next + (size_t)k * es * 8, 16 * es * 8);
+        prefetch_span_l2(next + (size_t)k * es * 8, 16 * es * 8);
         __m512 xv = _mm512_loadu_ps(x + k);
 #pragma GCC unroll 1
         for (int r = 0; r < 8; r++)
@@ -480,10 +502,10 @@ AI T256 void gemv_tile_256(float *y, const float *x, int in, const void *w, am_d
     for (int r = 0; r < 8; r++)
         acc[r] = _mm256_setzero_ps();
     const size_t es = dt == AM_F32 ? 4 : 2;
-    const char *next = (const char *)w + (size_t)(o + 8) * in * es;
+    const char *next = gemv_pf_base(w, es, in, o);
     int k = 0;
     for (; k + 8 <= in; k += 8) {
-        prefetch_span(next + (size_t)k * es * 8, 8 * es * 8);
+        prefetch_span_l2(next + (size_t)k * es * 8, 8 * es * 8);
         __m256 xv = _mm256_loadu_ps(x + k);
 #pragma GCC unroll 1
         for (int r = 0; r < 8; r++)
