@@ -38,6 +38,11 @@ void am_plot_tokenizer_free(am_tokenizer *t) {
 static char *am_token_label(const am_tokenizer *tok, int32_t id, int max_chars, am_err *e) {
     if (id < 0) return strdup("?");
 #ifdef AM_PLOT_HAVE_TOKENIZER
+    if (!am_tok_token_str(tok, id)) { /* a padded vocabulary row of the model: no token */
+        char buf[24];
+        snprintf(buf, sizeof buf, "#%d", id);
+        return strdup(buf);
+    }
     char *s = NULL, *res;
     size_t len = 0;
     if (am_tok_decode(tok, &id, 1, &s, &len, e)) {

@@ -137,6 +137,7 @@ void am_progress_start(am_progress *p, const char *stage, const char *model, con
     p->what = what;
     p->t0 = p->last = am_now();
     p->quiet = quiet;
+    p->open = 0;
 }
 
 void am_progress_update(am_progress *p, long done, long total) {
@@ -146,10 +147,17 @@ void am_progress_update(am_progress *p, long done, long total) {
     double el = now - p->t0, eta = done > 0 ? el * (double)(total - done) / (double)done : 0;
     fprintf(stderr, "\r%s %s: %ld/%ld %s, %.0fs elapsed, ETA %.0fs   ", p->stage, p->model, done,
             total, p->what, el, eta);
-    if (done >= total) fputc('\n', stderr);
+    p->open = 1;
+    if (done >= total) am_progress_break(p);
+}
+
+void am_progress_break(am_progress *p) {
+    if (p->open) fputc('\n', stderr);
+    p->open = 0;
 }
 
 void am_progress_end(am_progress *p, const char *summary) {
     if (p->quiet) return;
+    am_progress_break(p);
     fprintf(stderr, "%s %s: %s (%.2fs)\n", p->stage, p->model, summary, am_now() - p->t0);
 }

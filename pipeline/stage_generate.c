@@ -39,7 +39,7 @@ typedef struct gen_progress { am_progress pr; int total; } gen_progress;
 static void gen_progress_cb(void *ctx, int step, int active) {
     gen_progress *gp = ctx;
     (void)active;
-    am_progress_update(&gp->pr, step, gp->total);
+    am_progress_update(&gp->pr, step + 1, gp->total); /* step is 0-based */
 }
 
 /* Read the prompt maps of unit (p, a) from prefill.h5 into the unit buffer. */
@@ -336,6 +336,7 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
                       .max_new = limit, .temperature = c->sample ? c->temperature : 0, .top_p = c->top_p, .seed = c->seed,
                       .progress = gen_progress_cb, .progress_ctx = &gp};
     if (N > 0 && am_generate(rt, U, units, logits0, &go, &cap, gen, n_gen, e) < 0) goto out;
+    am_progress_break(&gp.pr); /* every unit may have stopped at eos before N */
     if (s->freeze.enabled && live_cube[0]) {
         am_runtime_free(rt);
         rt = NULL;
@@ -366,8 +367,14 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     texts = calloc((size_t)U, sizeof *texts);
     gen_ids = malloc((size_t)U * (Nmax ? Nmax : 1) * sizeof *gen_ids); /* [U][Nmax], -1 padded */
     for (int u = 0; u < U; u++) {
-        size_t tl;
-        if (am_tok_decode(tok, gen + (size_t)u * N, (size_t)n_gen[u], &texts[u], &tl, e) < 0) goto out;
+        /* ids in the model's padded vocabulary rows have no token: the text
+         * skips them as Hugging Face's decode does; /generated_ids keeps them */
+        size_t tl, unknown;
+        if (am_tok_decode_skip(tok, gen + (size_t)u * N, (size_t)n_gen[u], &texts[u], &tl, &unknown, e) < 0) goto out;
+        if (unknown && !s->quiet)
+            fprintf(stderr, "generate %s: warning: pair '%s' alpha %g: %zu generated id(s) have no token in the "
+                    "tokenizer (ids %d..%d); the text skips them, /generated_ids keeps them\n",
+                    s->model->name, c->pairs[u / A].key, mx.alphas[u % A], unknown, am_tok_vocab_size(tok), V - 1);
         for (int j = 0; j < Nmax; j++) gen_ids[(size_t)u * Nmax + j] = j < n_gen[u] ? gen[(size_t)u * N + j] : -1;
     }
     hsize_t dPA[2] = {(hsize_t)P, (hsize_t)A}, dPAN[3] = {(hsize_t)P, (hsize_t)A, (hsize_t)Nmax};

@@ -182,19 +182,30 @@ out:
 
 /* ---- decoding --------------------------------------------------------------- */
 
-int am_tok_decode(const am_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *len, am_err *e) {
+static int tok_known(const am_tokenizer *t, int32_t id) { return am_tok_token_str(t, id) != NULL; }
+
+/* Decode, failing on unknown ids (n_unknown == NULL) or skipping and counting them. */
+static int tok_decode(const am_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *len,
+                      size_t *n_unknown, am_err *e) {
     *out = NULL;
     *len = 0;
     size_t total = 0;
+    if (n_unknown) *n_unknown = 0;
     for (size_t i = 0; i < n; i++) {
-        if (ids[i] < 0 || ids[i] >= t->n_ids || !t->id_str[ids[i]])
-            return am_fail(e, "decode: id %d at position %zu is not in the vocabulary (0..%d)", ids[i], i, t->n_ids - 1);
+        if (!tok_known(t, ids[i])) {
+            if (!n_unknown)
+                return am_fail(e, "decode: id %d at position %zu is not in the vocabulary (0..%d)", ids[i], i,
+                               t->n_ids - 1);
+            ++*n_unknown;
+            continue;
+        }
         total += t->id_nbytes[ids[i]];
     }
     unsigned char *raw = malloc(total + 1);
     if (!raw) return am_fail(e, "decode: out of memory");
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
+        if (!tok_known(t, ids[i])) continue;
         memcpy(raw + o, t->id_bytes[ids[i]], t->id_nbytes[ids[i]]);
         o += t->id_nbytes[ids[i]];
     }
@@ -210,4 +221,13 @@ int am_tok_decode(const am_tokenizer *t, const int32_t *ids, size_t n, char **ou
     *out = buf;
     *len = blen;
     return 0;
+}
+
+int am_tok_decode(const am_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *len, am_err *e) {
+    return tok_decode(t, ids, n, out, len, NULL, e);
+}
+
+int am_tok_decode_skip(const am_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *len,
+                       size_t *n_unknown, am_err *e) {
+    return tok_decode(t, ids, n, out, len, n_unknown, e);
 }

@@ -207,6 +207,22 @@ static void test_api(const am_tokenizer *t, const char *file, const char *corpus
     CHECK(am_tok_decode(t, ids, n, &s, &sl, &e) == 0 && sl == 4 && memcmp(s, "a\0b\0", 4) == 0, "NUL round trip");
     free(ids);
     free(s);
+
+    /* ids of a model's padded vocabulary rows (151669..151935 for Qwen3):
+     * am_tok_decode refuses them, am_tok_decode_skip leaves them out as HF does */
+    CHECK(am_tok_encode(t, "Hello world", 11, &ids, &n, &e) == 0 && n == 2, "encode Hello world");
+    int32_t mixed[5] = { 151700, ids[0], -3, ids[1], 151935 };
+    free(ids);
+    size_t unknown = 99;
+    CHECK(am_tok_decode(t, mixed, 5, &s, &sl, &e) == -1 && strstr(e.msg, "id 151700 at position 0"), "strict decode: %s",
+          e.msg);
+    CHECK(am_tok_decode_skip(t, mixed, 5, &s, &sl, &unknown, &e) == 0 && unknown == 3 && sl == 11 &&
+              memcmp(s, "Hello world", 11) == 0,
+          "decode_skip: %zu unknown, '%.*s'", unknown, (int)sl, s);
+    free(s);
+    CHECK(am_tok_decode_skip(t, mixed, 1, &s, &sl, &unknown, &e) == 0 && unknown == 1 && sl == 0 && s[0] == 0,
+          "decode_skip of unknown ids only");
+    free(s);
     CHECK(am_tok_encode(t, "abc\xff", 4, &ids, &n, &e) == -1 && strstr(e.msg, "byte offset 3"), "invalid UTF-8: %s", e.msg);
     CHECK(am_tok_encode(t, "", 0, &ids, &n, &e) == 0 && n == 0, "empty text");
     free(ids);
