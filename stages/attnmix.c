@@ -132,6 +132,31 @@ static int write_makefile(const am_config *c, const char *bin, const char *path,
     return 0;
 }
 
+/* Every model's checkpoint and tokenizer exist before any stage runs, so a
+ * config with placeholder paths (config/blog.yaml) stops at once, saying
+ * which key to edit. */
+static int check_models(const am_config *c) {
+    int bad = 0;
+    for (int i = 0; i < c->n_models; i++) {
+        const am_model_cfg *m = &c->models[i];
+        char p[PATH_MAX + 16];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/config.json", m->checkpoint);
+        if (stat(p, &st) != 0) {
+            fprintf(stderr, "attnmix: %s: model '%s': %s: %s; point models[%d].checkpoint at a Hugging Face "
+                    "checkpoint directory (config.json, *.safetensors, tokenizer.json)\n",
+                    c->path, m->name, p, strerror(errno), i);
+            bad = 1;
+        }
+        if (m->tokenizer && strcmp(m->tokenizer, m->checkpoint) && stat(m->tokenizer, &st) != 0) {
+            fprintf(stderr, "attnmix: %s: model '%s': tokenizer %s: %s (models[%d].tokenizer)\n", c->path, m->name,
+                    m->tokenizer, strerror(errno), i);
+            bad = 1;
+        }
+    }
+    return bad ? -1 : 0;
+}
+
 static int cmd_run(int argc, char **argv) {
     static const struct option opts[] = {{"jobs", required_argument, 0, 'j'}, {"force", no_argument, 0, 'f'},
                                          {"dry-run", no_argument, 0, 'n'}, {"help", no_argument, 0, 'h'},
@@ -169,6 +194,7 @@ static int cmd_run(int argc, char **argv) {
                     cfg.path, cfg.models[i].name);
             goto out;
         }
+    if (check_models(&cfg) < 0) goto out;
     if (am_mkdirs(cfg.output_dir, &e) < 0) { fprintf(stderr, "attnmix: %s\n", e.msg); goto out; }
     snprintf(mk, sizeof mk, "%s/Makefile", cfg.output_dir);
     if (write_makefile(&cfg, bin, mk, force, &e) < 0) { fprintf(stderr, "attnmix: %s\n", e.msg); goto out; }

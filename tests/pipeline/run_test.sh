@@ -30,4 +30,11 @@ wait "$pid" 2>/dev/null || true
 printf 'experiment: x\nmodels: []\npairs: []\nalpah: 1\n' > "$D/bad.yaml"
 set +e; msg=$("$B/attnmix" run "$D/bad.yaml" 2>&1); rc=$?; set -e
 [[ $rc == 1 && $msg == *"bad.yaml:"* ]] || fail "bad config: rc=$rc $msg"
+# Placeholder checkpoint paths (as in config/blog.yaml): refused before any
+# stage runs, naming the model and the key to edit; no output directory.
+sed -e "s|$D/tiny|$D/no-such-model|" -e "s|$D/out|$D/out-missing|" "$D/r.yaml" > "$D/missing.yaml"
+set +e; msg=$("$B/attnmix" run "$D/missing.yaml" 2>&1); rc=$?; set -e
+[[ $rc == 1 && $msg == *"model 'tiny'"* && $msg == *"no-such-model/config.json"* && $msg == *"models[0].checkpoint"* ]] ||
+  fail "missing checkpoint: rc=$rc $msg"
+[[ $msg != *"[1/"* && ! -e $D/out-missing ]] || fail "missing checkpoint: a stage ran or output was created: $msg"
 echo "run: ok"
