@@ -15,11 +15,13 @@
 
 #include "safetensors.h" /* am_dtype */
 
-typedef enum am_klevel { AM_K_SCALAR = 0, AM_K_AVX2 = 1, AM_K_AVX512 = 2, AM_K_NLEVELS = 3 } am_klevel;
+/* CPU levels 0 .. AM_K_NLEVELS-1; AM_K_CUDA marks the table of the device
+ * kernels (kernels_cuda.h), which is not a CPU level. */
+typedef enum am_klevel { AM_K_SCALAR = 0, AM_K_AVX2 = 1, AM_K_AVX512 = 2, AM_K_NLEVELS = 3, AM_K_CUDA = 16 } am_klevel;
 
 typedef struct am_kernels {
     am_klevel level;
-    const char *name; /* "scalar", "avx2", "avx512" */
+    const char *name; /* "scalar", "avx2", "avx512", "cuda" */
 
     /* y[n][out] = x[n][in] * W[out][in]^T; W in dtype dt. Each weight row is
      * read once per call for all n rows; OpenMP over output rows. The result

@@ -1,0 +1,94 @@
+/* Shared by the CUDA sources: check macros that record the failed call and
+ * its location in an am_err, and the block-level reductions of the kernels. */
+#ifndef AM_CUDA_COMMON_CUH
+#define AM_CUDA_COMMON_CUH
+
+#include <cublas_v2.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include "kernels_cuda.h"
+
+/* 0, or -1 with "file:line: call: message" in e. */
+static inline int am_cuda_fail(cudaError_t r, am_err *e, const char *file, int line, const char *call)
+{
+    if (r == cudaSuccess)
+        return 0;
+    return am_fail(e, "CUDA: %s:%d: %s: %s (%s)", file, line, call, cudaGetErrorString(r), cudaGetErrorName(r));
+}
+static inline int am_cublas_fail(cublasStatus_t r, am_err *e, const char *file, int line, const char *call)
+{
+    if (r == CUBLAS_STATUS_SUCCESS)
+        return 0;
+    return am_fail(e, "cuBLAS: %s:%d: %s: %s", file, line, call, cublasGetStatusString(r));
+}
+#define AM_CUDA(call, e) am_cuda_fail((call), (e), __FILE__, __LINE__, #call)
+#define AM_CUBLAS(call, e) am_cublas_fail((call), (e), __FILE__, __LINE__, #call)
+/* After kernel launches: a launch error (bad configuration) shows here. */
+#define AM_CUDA_LAUNCHED(e) am_cuda_fail(cudaGetLastError(), (e), __FILE__, __LINE__, "kernel launch")
+
+/* Largest head_dim the attention kernels take (one query in shared memory). */
+#define AM_DK_MAX_HD 512
+/* Threads of the row kernels (rmsnorm, softmax, attention): 4 warps. */
+#define AM_DK_ROW_THREADS 128
+
+__device__ __forceinline__ float dk_warp_sum(float v)
+{
+    for (int o = 16; o > 0; o >>= 1)
+        v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+__device__ __forceinline__ float dk_warp_max(float v)
+{
+    for (int o = 16; o > 0; o >>= 1)
+        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+/* Sum (max) of v over the block, returned to every thread; red: 32 floats of
+ * shared memory. Every thread of the block must call it. */
+__device__ __forceinline__ float dk_block_sum(float v, float *red)
+{
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+    v = dk_warp_sum(v);
+    __syncthreads(); /* red may still be read by a previous reduction */
+    if (lane == 0)
+        red[w] = v;
+    __syncthreads();
+    v = (int)threadIdx.x < nw ? red[threadIdx.x] : 0.0f;
+    if (w == 0)
+        v = dk_warp_sum(v);
+    if (threadIdx.x == 0)
+        red[0] = v;
+    __syncthreads();
+    return red[0];
+}
+
+__device__ __forceinline__ float dk_block_max(float v, float *red)
+{
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+    v = dk_warp_max(v);
+    __syncthreads();
+    if (lane == 0)
+        red[w] = v;
+    __syncthreads();
+    v = (int)threadIdx.x < nw ? red[threadIdx.x] : -INFINITY;
+    if (w == 0)
+        v = dk_warp_max(v);
+    if (threadIdx.x == 0)
+        red[0] = v;
+    __syncthreads();
+    return red[0];
+}
+
+/* Grid size for n elements at `threads` per block, at most 65535 x 32 blocks
+ * (grid-stride loops cover the rest). */
+static inline unsigned dk_blocks(size_t n, int threads)
+{
+    size_t b = (n + (size_t)threads - 1) / (size_t)threads;
+    return (unsigned)(b < 1 ? 1 : b > 2097120 ? 2097120 : b);
+}
+
+#endif
