@@ -542,9 +542,11 @@ static int parse_capture(walk *w, yaml_node_t *n) {
 }
 
 static int parse_root(walk *w, yaml_node_t *root) {
-    static const char *const keys[] = {"experiment", "output_dir", "seed",    "models",  "pairs", "alphas",
-                                       "padding",    "generation", "capture", "backend", "threads", NULL};
+    static const char *const keys[] = {"experiment", "output_dir", "seed",    "models",       "pairs", "alphas",
+                                       "padding",    "generation", "capture", "backend",      "threads",
+                                       "cuda_compute", NULL};
     static const char *const backends[] = {"auto", "cpu", "cuda", NULL}; /* = am_backend order */
+    static const char *const computes[] = {"bf16", "float32", NULL};     /* cuda_f32 = index */
     am_config *c = w->c;
     yaml_node_t *v;
     char qb[64];
@@ -575,6 +577,8 @@ static int parse_root(walk *w, yaml_node_t *root) {
         if (get_enum(w, v, "backend", backends, &b)) return -1;
         c->backend = (am_backend)b;
     }
+    if ((v = lookup(w, root, "cuda_compute", NULL)) && get_enum(w, v, "cuda_compute", computes, &c->cuda_f32))
+        return -1;
     if ((v = lookup(w, root, "threads", NULL))) {
         long long x;
         if (get_int(w, v, "threads", 0, INT_MAX, &x)) return -1;

@@ -53,7 +53,8 @@ typedef struct am_config {
     int store_f16;          /* dtype: float32 (default) | float16 */
     int compression;        /* deflate level 0..9, default 4 */
     /* execution */
-    am_backend backend;     /* default auto */
+    am_backend backend;     /* default auto (the CPU until the CUDA backend is validated on a GPU) */
+    int cuda_f32;           /* cuda_compute: bf16 (default, 0) | float32 (1) */
     int threads;            /* 0 = all cores */
     /* warnings that are not errors (alpha outside [0,1], ...), one per line */
     char warnings[1024];

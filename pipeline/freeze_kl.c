@@ -45,7 +45,7 @@ int am_freeze_kl(const am_stage *s, const am_qwen3 *m, const am_mix_data *mx, co
     if (!maxk) { rc = 0; goto out; }
     if (am_memory_check(s, m, 2 * U, T + maxk, 0, "generate (KL live vs frozen)", e) < 0) goto out;
     am_runtime_opts ro = {.max_units = 2 * U, .max_seq = T + maxk, .threads = s->threads ? s->threads : s->cfg.threads};
-    if (am_runtime_init(&rt, m, &ro, e) < 0) goto out;
+    if (am_stage_backend(s, &ro, e) < 0 || am_runtime_init(&rt, m, &ro, e) < 0) goto out;
     kl_hook kh = {.f = fz, .U = U};
     am_freeze fh = {.fn = hook, .ctx = &kh, .layers = fz->lmask, .heads = fz->hmask};
     am_runtime_set_freeze(rt, &fh);

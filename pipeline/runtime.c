@@ -49,8 +49,10 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
     size_t U = rt->max_units, S = rt->max_seq, N = rt->max_tokens;
     rt->max_q = (int)(N < S ? N : S);
     size_t Q = rt->max_q, tot = 0;
-    rt->kcache = xcalloc(U * L * KV * S * hd, sizeof(float), &tot); /* [U][L][KV][S][hd] */
-    rt->vcache = xcalloc(U * L * KV * S * hd, sizeof(float), &tot); /* [U][L][KV][S][hd] */
+    int on_dev = o->backend == AM_RT_CUDA;
+    size_t cache = on_dev ? 0 : U * L * KV * S * hd; /* the device holds the caches */
+    rt->kcache = xcalloc(cache, sizeof(float), &tot); /* [U][L][KV][S][hd] */
+    rt->vcache = xcalloc(cache, sizeof(float), &tot); /* [U][L][KV][S][hd] */
     rt->len = xcalloc(U, sizeof(int), &tot);                       /* [U] filled positions */
     rt->n_pad = xcalloc(U, sizeof(int), &tot);                     /* [U] */
     rt->mask_pads = xcalloc(U, sizeof(int), &tot);                 /* [U] */
@@ -86,12 +88,19 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
     rt->samp_idx = xcalloc(V, sizeof(int), &tot);                  /* [V] candidate ids */
     rt->samp_bucket = xcalloc(V, sizeof(int), &tot);               /* [V] log-p bucket */
     rt->samp_bucket_mass = xcalloc(AM_SAMP_BUCKETS, sizeof(double), &tot); /* [AM_SAMP_BUCKETS] */
+    rt->group_end = xcalloc(U, sizeof(int), &tot);                 /* [U] */
+    rt->row_unit = xcalloc(N, sizeof(int), &tot);                  /* [N] */
+    rt->call_q0 = xcalloc(U, sizeof(int), &tot);                   /* [U] */
+    rt->call_npad = xcalloc(U, sizeof(int), &tot);                 /* [U] */
+    rt->want = xcalloc(L, 1, &tot);                                /* [L] */
+    rt->modify = xcalloc(L, 1, &tot);                              /* [L] */
     if (!rt->kcache || !rt->vcache || !rt->len || !rt->n_pad || !rt->mask_pads || !rt->cos_tab ||
         !rt->sin_tab || !rt->x || !rt->xn || !rt->q || !rt->kx || !rt->vx || !rt->att || !rt->gate ||
         !rt->up || !rt->tok_pos || !rt->probs || !rt->probs_off || !rt->tok0 || !rt->cap || !rt->last || !rt->gen_logits || !rt->gen_emb ||
         !rt->gen_emb_ptr || !rt->gen_units || !rt->gen_T || !rt->gen_row || !rt->gen_map ||
         !rt->gen_active || !rt->rng || !rt->samp_p || !rt->samp_idx ||
-        !rt->samp_bucket || !rt->samp_bucket_mass) {
+        !rt->samp_bucket || !rt->samp_bucket_mass || !rt->group_end || !rt->row_unit || !rt->call_q0 ||
+        !rt->call_npad || !rt->want || !rt->modify) {
         am_runtime_free(rt);
         return am_fail(e, "runtime for %s: out of memory allocating %.2f GB (max_units %d, max_seq %d, "
                           "max_tokens %d); hint: lower max_units or max_seq",
@@ -111,6 +120,15 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
             rt->sin_tab[p * half + i] = sinf(ang);
         }
     }
+    if (on_dev) {
+        am_dev_opts d = { .max_units = rt->max_units, .max_seq = rt->max_seq, .max_tokens = rt->max_tokens,
+                          .probs_cap = rt->probs_cap, .compute = o->cuda_f32 ? AM_DEV_F32 : AM_DEV_BF16,
+                          .cos_tab = rt->cos_tab, .sin_tab = rt->sin_tab };
+        if (am_dev_init(&rt->dev, m, &d, e)) {
+            am_runtime_free(rt);
+            return -1;
+        }
+    }
     *out = rt;
     return 0;
 }
@@ -126,6 +144,8 @@ void am_runtime_free(am_runtime *rt)
     free(rt->cap), free(rt->last), free(rt->gen_logits), free(rt->gen_emb), free(rt->gen_emb_ptr);
     free(rt->gen_units), free(rt->gen_T), free(rt->gen_row), free(rt->gen_map), free(rt->gen_active);
     free(rt->rng), free(rt->samp_p), free(rt->samp_idx), free(rt->samp_bucket), free(rt->samp_bucket_mass);
+    free(rt->group_end), free(rt->row_unit), free(rt->call_q0), free(rt->call_npad), free(rt->want), free(rt->modify);
+    am_dev_free(rt->dev);
     free(rt);
 }
 
@@ -143,9 +163,9 @@ int am_runtime_len(const am_runtime *rt, int unit)
     return unit >= 0 && unit < rt->max_units ? rt->len[unit] : -1;
 }
 
-const char *am_runtime_kernel_name(const am_runtime *rt) { return rt->k->name; }
+const char *am_runtime_kernel_name(const am_runtime *rt) { return rt->dev ? am_dev_name(rt->dev) : rt->k->name; }
 
-size_t am_runtime_bytes(const am_runtime *rt) { return rt->bytes; }
+size_t am_runtime_bytes(const am_runtime *rt) { return rt->bytes + am_dev_bytes(rt->dev); }
 
 void am_embed_lookup(const am_qwen3 *m, int32_t id, float *out)
 {
@@ -251,6 +271,73 @@ static int freeze_unit(am_runtime *rt, int l, int u, int nq, float *probs, am_er
 
 void am_runtime_set_freeze(am_runtime *rt, const am_freeze *fz) { rt->freeze = fz; }
 
+/* Split the call's units into groups whose probabilities ([H][nq][nk] per
+ * unit, packed at probs_off) fit rt->probs; a unit alone always fits. */
+static void plan_groups(am_runtime *rt, int n, const int *units, const int *T)
+{
+    size_t used = 0;
+    rt->n_groups = 0;
+    for (int i = 0; i < n; i++) {
+        size_t need = (size_t)rt->H * T[i] * (rt->len[units[i]] + T[i]);
+        if (i > 0 && used + need > rt->probs_cap) {
+            rt->group_end[rt->n_groups++] = i;
+            used = 0;
+        }
+        rt->probs_off[i] = used;
+        used += need;
+    }
+    rt->group_end[rt->n_groups++] = n;
+}
+
+static int wants_layer(const am_capture *cap, int l) { return cap && cap->fn && (!cap->layers || cap->layers[l]); }
+static int freezes_layer(const am_freeze *fz, int l) { return fz && fz->fn && (!fz->layers || fz->layers[l]); }
+
+/* The CUDA backend's view of a group's probabilities (host copy): the
+ * freeze hook rewrites them when asked, then the capture hook sees them. */
+typedef struct dev_cb_ctx {
+    am_runtime *rt;
+    const int *units, *T;
+    const am_capture *cap;
+} dev_cb_ctx;
+
+static int dev_layer_cb(void *ctx, int l, int i0, int i1, float *probs, int modify, am_err *e)
+{
+    dev_cb_ctx *c = ctx;
+    for (int i = i0; i < i1; i++) {
+        float *p = probs + c->rt->probs_off[i];
+        if (modify && freeze_unit(c->rt, l, c->units[i], c->T[i], p, e))
+            return -1;
+        if (wants_layer(c->cap, l) && capture_unit(c->rt, c->cap, l, c->units[i], c->T[i], p, e))
+            return -1;
+    }
+    return 0;
+}
+
+/* The layers and logits of one call on the GPU (rt->x, rt->tok_pos, rt->tok0
+ * and the groups are set). */
+static int forward_dev(am_runtime *rt, int n, const int *units, const int *T, int N, const am_capture *cap,
+                       float *logits, am_err *e)
+{
+    for (int i = 0; i < n; i++) {
+        int u = units[i];
+        rt->call_q0[i] = rt->len[u];
+        rt->call_npad[i] = rt->mask_pads[u] ? rt->n_pad[u] : 0;
+        for (int t = 0; t < T[i]; t++)
+            rt->row_unit[rt->tok0[i] + t] = i;
+    }
+    for (int l = 0; l < rt->L; l++) {
+        rt->modify[l] = (unsigned char)freezes_layer(rt->freeze, l);
+        rt->want[l] = (unsigned char)(rt->modify[l] || wants_layer(cap, l));
+    }
+    dev_cb_ctx ctx = { rt, units, T, cap };
+    am_dev_call c = { .n = n, .N = N, .units = units, .T = T, .q0 = rt->call_q0, .npad = rt->call_npad,
+                      .tok0 = rt->tok0, .row_unit = rt->row_unit, .tok_pos = rt->tok_pos, .x = rt->x,
+                      .n_groups = rt->n_groups, .group_end = rt->group_end, .probs_off = rt->probs_off,
+                      .want = rt->want, .modify = rt->modify, .layer_cb = dev_layer_cb, .ctx = &ctx,
+                      .logits = logits };
+    return am_dev_forward(rt->dev, &c, e);
+}
+
 int am_forward(am_runtime *rt, int n, const int *units, const int *T, const float *const *emb,
                const am_capture *cap, float *logits, am_err *e)
 {
@@ -287,6 +374,15 @@ int am_forward(am_runtime *rt, int n, const int *units, const int *T, const floa
             memcpy(rt->x + (size_t)r * D, emb[i] + (size_t)t * D, sizeof(float) * D);
             rt->tok_pos[r] = slot_pos(rt, units[i], rt->len[units[i]] + t);
         }
+    plan_groups(rt, n, units, T);
+
+    if (rt->dev) {
+        if (forward_dev(rt, n, units, T, N, cap, logits, e))
+            return -1;
+        for (int i = 0; i < n; i++)
+            rt->len[units[i]] += T[i];
+        return 0;
+    }
 
     for (int l = 0; l < rt->L; l++) {
         const am_qwen3_layer *w = &m->layers[l];
@@ -314,20 +410,11 @@ int am_forward(am_runtime *rt, int n, const int *units, const int *T, const floa
                     memcpy(vc + dst, rt->vx + src, sizeof(float) * hd);
                 }
         }
-        /* attention per unit against its own cache, as many units at once as
-         * rt->probs holds; then the capture hook per unit */
-        int want = cap && cap->fn && (!cap->layers || cap->layers[l]);
-        int frz = rt->freeze && rt->freeze->fn && (!rt->freeze->layers || rt->freeze->layers[l]);
-        for (int i0 = 0; i0 < n;) {
-            size_t used = 0;
-            int i1 = i0;
-            while (i1 < n) {
-                size_t need = (size_t)H * T[i1] * (rt->len[units[i1]] + T[i1]);
-                if (i1 > i0 && used + need > rt->probs_cap)
-                    break;
-                rt->probs_off[i1++] = used;
-                used += need;
-            }
+        /* attention per unit against its own cache, a group of units at a
+         * time (as many as rt->probs holds); then the capture hook per unit */
+        int want = wants_layer(cap, l), frz = freezes_layer(rt->freeze, l);
+        for (int g = 0; g < rt->n_groups; g++) {
+            int i0 = g ? rt->group_end[g - 1] : 0, i1 = rt->group_end[g];
             if (!frz) {
                 attention_group(rt, l, units, T, rt->tok0, rt->probs_off, i0, i1, ATT_FUSED);
             } else {
@@ -341,7 +428,6 @@ int am_forward(am_runtime *rt, int n, const int *units, const int *T, const floa
             for (int i = i0; want && i < i1; i++)
                 if (capture_unit(rt, cap, l, units[i], T[i], rt->probs + rt->probs_off[i], e))
                     return -1;
-            i0 = i1;
         }
         /* x += o_proj(att) */
         k->matmul(rt->xn, rt->att, w->o_proj->data, w->o_proj->dtype, N, H * hd, D);

@@ -42,12 +42,17 @@ typedef struct am_freeze {
     const unsigned char *heads;  /* [H] query heads, 1 = substitute; NULL = all */
 } am_freeze;
 
+typedef enum am_rt_backend { AM_RT_CPU = 0, AM_RT_CUDA = 1 } am_rt_backend;
+
 typedef struct am_runtime_opts {
     int max_units;   /* units (KV caches) held at once */
     int max_seq;     /* positions per unit: prompt + generated */
     int max_tokens;  /* tokens in one am_forward call over all units; 0 = max_units * max_seq */
     int threads;     /* 0 = OpenMP default */
     int scalar;      /* 1 = plain reference kernels everywhere (tests) */
+    am_rt_backend backend; /* AM_RT_CPU (default) or AM_RT_CUDA: the layers run on the GPU
+                            * (kernels_cuda.h); hooks, sampling and bookkeeping stay here */
+    int cuda_f32;    /* AM_RT_CUDA: 1 = float32 compute, 0 = bf16 GEMMs (default) */
 } am_runtime_opts;
 
 typedef struct am_runtime am_runtime;
@@ -64,9 +69,10 @@ void am_runtime_reset(am_runtime *rt, int unit, int n_pad, int mask_pads);
 
 /* Positions filled in unit's cache (-1 for a bad unit). */
 int am_runtime_len(const am_runtime *rt, int unit);
-/* Bytes allocated by am_runtime_init. */
+/* Bytes allocated by am_runtime_init (host, plus device with AM_RT_CUDA). */
 size_t am_runtime_bytes(const am_runtime *rt);
-/* Kernel level in use: "scalar", "avx2" or "avx512". */
+/* Kernel level in use: "scalar", "avx2", "avx512", or the CUDA device
+ * ("cuda-bf16 (NVIDIA H200)"). */
 const char *am_runtime_kernel_name(const am_runtime *rt);
 
 /* Install (fz != NULL) or remove (NULL) the freeze hook for the following

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "kernels.h"
+#include "kernels_cuda.h"
 #include "runtime.h"
 
 #define AM_SAMP_BUCKETS 4096
@@ -45,6 +46,14 @@ struct am_runtime {
     float *cap;            /* [n_heads][nq][nk] head subset for the hook */
     float *last;           /* [U][D] last positions, final-normed */
     const am_freeze *freeze; /* pattern substitution hook, NULL = off */
+    int *group_end;        /* [U] attention groups of the call: units [group_end[g-1], group_end[g]) */
+    int n_groups;
+
+    /* CUDA backend (NULL: the CPU runs the layers) */
+    am_dev *dev;
+    int *row_unit;         /* [N] call index of each token row */
+    int *call_q0, *call_npad; /* [U] positions cached, masked pads of the call's unit i */
+    unsigned char *want, *modify; /* [L] layers whose probabilities the host sees / rewrites */
 
     /* generation */
     float *gen_logits;     /* [U][V] */

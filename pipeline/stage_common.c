@@ -9,6 +9,8 @@
 
 #include "hash.h"
 #include "h5io.h"
+#include "kernels_cuda.h"
+#include "runtime.h"
 #include "stages.h"
 
 double am_now(void) {
@@ -84,11 +86,30 @@ void am_prov_hash(char out[17], const char *stage, const char *const *parts, int
     am_hash_hex(h, out);
 }
 
+int am_stage_backend(const am_stage *s, am_runtime_opts *o, am_err *e) {
+    o->backend = AM_RT_CPU;
+    o->cuda_f32 = s->cfg.cuda_f32;
+    /* auto stays on the CPU until the CUDA backend has been validated on a GPU (docs/cuda.md) */
+    if (s->cfg.backend != AM_BACKEND_CUDA) return 0;
+    char why[256];
+    if (!am_cuda_available(why, sizeof why))
+        return am_fail(e, "%s: backend: cuda, but %s; hint: backend: cpu (or auto)", s->cfg.path, why);
+    o->backend = AM_RT_CUDA;
+    return 0;
+}
+
+void am_stage_note_backend(am_stage *s, const char *runtime_name) {
+    if (strncmp(runtime_name, "cuda", 4) == 0)
+        snprintf(s->backend_used, sizeof s->backend_used, "%s", runtime_name);
+    else
+        snprintf(s->backend_used, sizeof s->backend_used, "cpu (%s kernels)", runtime_name);
+}
+
 int am_prov_write(hid_t f, const am_stage *s, const char *schema, const char *fingerprint, am_err *e) {
     char created[32];
     time_t t = time(NULL);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-    const char *backend = s->cfg.backend == AM_BACKEND_CUDA ? "cuda" : "cpu";
+    const char *backend = s->backend_used[0] ? s->backend_used : s->cfg.backend == AM_BACKEND_CUDA ? "cuda" : "cpu";
     if (am_h5_attr_str(f, "schema", schema, e) < 0 ||
         am_h5_attr_str(f, "fingerprint", fingerprint, e) < 0 ||
         am_h5_attr_str(f, "attnmix_version", ATTNMIX_VERSION, e) < 0 ||

@@ -64,7 +64,8 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
     /* prefill maps are written per (unit, layer): one [Hc][T][T] buffer */
     if (am_memory_check(s, &m, U, T, (uint64_t)sel.Hc * T * T * 4, "forward", e) < 0) goto out;
     am_runtime_opts ro = {.max_units = U, .max_seq = T, .threads = s->threads ? s->threads : c->threads};
-    if (am_runtime_init(&rt, &m, &ro, e) < 0) goto out;
+    if (am_stage_backend(s, &ro, e) < 0 || am_runtime_init(&rt, &m, &ro, e) < 0) goto out;
+    am_stage_note_backend(s, am_runtime_kernel_name(rt));
     if (s->freeze.enabled) {
         fhook = (am_freeze){.fn = am_freeze_src_hook, .ctx = &fz, .layers = fz.lmask, .heads = fz.hmask};
         am_runtime_set_freeze(rt, &fhook);

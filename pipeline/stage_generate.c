@@ -263,7 +263,8 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     for (int u = 0; u < U; u++) maps_bytes += (uint64_t)Lc * Hc * (mx.plen[u / A] + N) * (mx.plen[u / A] + N) * 4;
     if (am_memory_check(s, &m, U, T + N + 1, maps_bytes, "generate", e) < 0) goto out;
     am_runtime_opts ro = {.max_units = U, .max_seq = T + N + 1, .threads = s->threads ? s->threads : c->threads};
-    if (am_runtime_init(&rt, &m, &ro, e) < 0) goto out;
+    if (am_stage_backend(s, &ro, e) < 0 || am_runtime_init(&rt, &m, &ro, e) < 0) goto out;
+    am_stage_note_backend(s, am_runtime_kernel_name(rt));
     if (s->freeze.enabled) {
         /* the frozen run stops where its source's patterns end (they are positional) */
         fhook = (am_freeze){.fn = am_freeze_src_hook, .ctx = &fz, .layers = fz.lmask, .heads = fz.hmask};

@@ -39,6 +39,7 @@ typedef struct am_stage {
     int threads;                 /* 0 = config's */
     int n_pairs_all;             /* pairs in the config when one is selected, else 0 */
     am_freeze_opts freeze;       /* frozen patterns (forward, generate) */
+    char backend_used[160];      /* the model runtime's backend, recorded as "backend" ("" = from the config) */
 } am_stage;
 
 int am_stage_init(am_stage *s, const char *config_path, const char *model_name, am_err *e);
@@ -63,6 +64,13 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
 int am_stage_main(const char *stage, int argc, char **argv);
 
 /* ---- shared by the stage implementations ---------------------------------- */
+
+/* Backend of the stage's model runtime from the config (backend, cuda_compute)
+ * into o; backend: cuda without a usable GPU is an error naming the reason. */
+struct am_runtime_opts;
+int am_stage_backend(const am_stage *s, struct am_runtime_opts *o, am_err *e);
+/* Record the backend a created runtime uses (am_runtime_kernel_name). */
+void am_stage_note_backend(am_stage *s, const char *runtime_name);
 
 /* Write the provenance attributes every stage file carries. */
 int am_prov_write(hid_t f, const am_stage *s, const char *schema, const char *fingerprint,

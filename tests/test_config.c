@@ -224,6 +224,7 @@ static void test_full(void) {
     CHECK_INT(c.store_f16, 1);
     CHECK_INT(c.compression, 9);
     CHECK_INT(c.backend, AM_BACKEND_CUDA);
+    CHECK_INT(c.cuda_f32, 1);
     CHECK_INT(c.threads, 3);
     /* alphas -0.5 and 2 warn, with their positions */
     char want[4096];
@@ -264,6 +265,7 @@ static void test_defaults(void) {
     CHECK_INT(c.store_f16, 0);
     CHECK_INT(c.compression, 4);
     CHECK_INT(c.backend, AM_BACKEND_AUTO);
+    CHECK_INT(c.cuda_f32, 0);
     CHECK_INT(c.threads, 0);
     CHECK_STR(c.warnings, "");
     CHECK(c.text_len == strlen(text) && !strcmp(c.text, text), "text verbatim");
@@ -325,7 +327,7 @@ static const struct {
 } bad[] = {
     /* unknown keys */
     {BASE "alpah: [0]\n", "t.yaml:6:1: unknown top-level key 'alpah' (expected one of experiment, output_dir, "
-                          "seed, models, pairs, alphas, padding, generation, capture, backend, threads)"},
+                          "seed, models, pairs, alphas, padding, generation, capture, backend, threads, cuda_compute)"},
     {BASE "padding:\n  sid: left\n", "t.yaml:7:3: unknown key 'sid' in 'padding' (expected one of side, pad_id, mask)"},
     {"experiment: t\nmodels:\n  - {name: m, checkpoint: ck, tokeniser: t}\npairs:\n  - {key: k, a: x, b: y}\n",
      "t.yaml:3:31: unknown key 'tokeniser' in 'models[0]' (expected one of name, checkpoint, tokenizer)"},
@@ -360,6 +362,7 @@ static const struct {
     /* enums */
     {BASE "padding: {side: middle}\n", "t.yaml:6:17: 'padding.side' must be one of left, right, got 'middle'"},
     {BASE "backend: gpu\n", "t.yaml:6:10: 'backend' must be one of auto, cpu, cuda, got 'gpu'"},
+    {BASE "cuda_compute: fp16\n", "t.yaml:6:15: 'cuda_compute' must be one of bf16, float32, got 'fp16'"},
     {BASE "generation: {mode: beam}\n", "t.yaml:6:20: 'generation.mode' must be one of greedy, sample, got 'beam'"},
     {BASE "capture: {dtype: bfloat16}\n",
      "t.yaml:6:18: 'capture.dtype' must be one of float32, float16, got 'bfloat16'"},
