@@ -6,7 +6,14 @@
  * Also: single-sequence decode, its weight-read bandwidth against a streaming
  * read of a large buffer measured here (fraction of the memory roofline).
  *
- * usage: bench-runtime [--model DIR] [--baseline-units K] [--max-new N] [--threads T] */
+ * With --backend cuda the model runs on the GPU (bf16 GEMMs, or --compute
+ * float32), the roofline is the device's memory read (am_cuda_read_bandwidth)
+ * and the baseline is bench/runtime_baseline_hf.py: Hugging Face transformers
+ * on the same GPU, bf16, eager attention, generate(output_attentions=True),
+ * one unit at a time.
+ *
+ * usage: bench-runtime [--model DIR] [--baseline-units K] [--max-new N] [--threads T]
+ *                      [--backend cpu|cuda] [--compute bf16|float32] */
 #include <getopt.h>
 #include <libgen.h>
 #include <omp.h>
@@ -17,6 +24,7 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "kernels_cuda.h"
 #include "runtime.h"
 #include "stream.h"
 
@@ -72,11 +80,13 @@ int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *model = NULL;
-    int base_units = 2, max_new = 100, threads = 0;
+    int base_units = 2, max_new = 100, threads = 0, cuda = 0, f32 = 0;
     static const struct option opts[] = { { "model", required_argument, 0, 'm' },
                                           { "baseline-units", required_argument, 0, 'b' },
                                           { "max-new", required_argument, 0, 'n' },
                                           { "threads", required_argument, 0, 't' },
+                                          { "backend", required_argument, 0, 'B' },
+                                          { "compute", required_argument, 0, 'C' },
                                           { "help", no_argument, 0, 'h' },
                                           { 0, 0, 0, 0 } };
     int c;
@@ -86,9 +96,23 @@ int main(int argc, char **argv)
         case 'b': base_units = atoi(optarg); break;
         case 'n': max_new = atoi(optarg); break;
         case 't': threads = atoi(optarg); break;
+        case 'B':
+            if (strcmp(optarg, "cpu") && strcmp(optarg, "cuda")) {
+                fprintf(stderr, "bench-runtime: --backend cpu|cuda\n");
+                return 2;
+            }
+            cuda = !strcmp(optarg, "cuda");
+            break;
+        case 'C':
+            if (strcmp(optarg, "bf16") && strcmp(optarg, "float32")) {
+                fprintf(stderr, "bench-runtime: --compute bf16|float32\n");
+                return 2;
+            }
+            f32 = !strcmp(optarg, "float32");
+            break;
         case 'h':
             printf("usage: bench-runtime [--model DIR] [--baseline-units K (0 = none, default 2)] [--max-new N]\n"
-                   "                     [--threads T]\n"
+                   "                     [--threads T] [--backend cpu|cuda] [--compute bf16|float32]\n"
                    "Default model: a qwen3-0.6b-shaped bf16 checkpoint generated next to the binary.\n");
             return 0;
         default: return 2;
@@ -141,7 +165,7 @@ int main(int argc, char **argv)
             }
     static const double alphas[ALPHAS] = { 0.0, 0.25, 0.5, 0.75, 1.0 };
 
-    am_runtime_opts o = { .max_units = NUNITS, .max_seq = S };
+    am_runtime_opts o = { .max_units = NUNITS, .max_seq = S, .backend = cuda ? AM_RT_CUDA : AM_RT_CPU, .cuda_f32 = f32 };
     am_runtime *rt = NULL;
     if (am_runtime_init(&rt, &m, &o, &e)) {
         fprintf(stderr, "bench-runtime: %s\n", e.msg);
@@ -195,7 +219,13 @@ int main(int argc, char **argv)
     for (int r = 0; r < ROUNDS; r++) {
         double bw = 0;
         for (int k = 0; k < 2; k++) {
-            double b = bench_stream_read(buf, nbuf);
+            double b = 0;
+            if (!cuda)
+                b = bench_stream_read(buf, nbuf);
+            else if (am_cuda_read_bandwidth(&b, (size_t)4 << 30, &e)) {
+                fprintf(stderr, "bench-runtime: %s\n", e.msg);
+                return 1;
+            }
             bw = b > bw ? b : bw;
         }
         step_times st = { .n = 0 };
@@ -262,8 +292,8 @@ int main(int argc, char **argv)
 
     printf("model: %s (D=%d L=%d H=%d V=%d, weights %.2f GB), kernels %s, %d threads\n", model, D, L, H, V,
            wb / 1e9, am_runtime_kernel_name(rt), threads);
-    printf("memory roofline (stream read, 1 GiB, best of 2 per round, %d rounds): median %.2f GB/s (%.2f .. %.2f)\n",
-           ROUNDS, s_bw[ROUNDS / 2] / 1e9, s_bw[0] / 1e9, s_bw[ROUNDS - 1] / 1e9);
+    printf("memory roofline (%s, best of 2 per round, %d rounds): median %.2f GB/s (%.2f .. %.2f)\n",
+           cuda ? "device read of 4 GiB" : "stream read, 1 GiB", ROUNDS, s_bw[ROUNDS / 2] / 1e9, s_bw[0] / 1e9, s_bw[ROUNDS - 1] / 1e9);
     printf("single-sequence decode (%d steps per round, prefill of %d tokens %.3f s): mean step %.1f ms/token, "
            "weights read at %.0f%% of the same round's roofline (median of rounds; %.0f%% .. %.0f%%)\n",
            dec_steps, PROMPT, t_pre, s_mean[ROUNDS / 2] * 1e3, 100.0 * r_fmean[ROUNDS / 2], 100.0 * r_fmean[0],
@@ -277,17 +307,18 @@ int main(int argc, char **argv)
            NUNITS, max_new, w1 - w0, w2 - w1, wall, total_tokens / wall,
            flop_tok * total_tokens / (w2 - w1) / 1e9);
 
-    /* baseline: PyTorch eager, one unit at a time, on the first K units */
+    /* baseline: PyTorch eager (CPU) or transformers (GPU), one unit at a time, on the first K units */
     double base_per_unit = 0;
     int agree = 0, compared = 0;
     if (base_units > 0) {
-        const char *py = getenv("PYTHON") ? getenv("PYTHON") : "/usr/bin/python3";
+        const char *py = getenv("PYTHON") ? getenv("PYTHON") : cuda ? "python3" : "/usr/bin/python3";
+        const char *baseline = cuda ? "runtime_baseline_hf.py" : "runtime_baseline.py";
         const char *srcdir = getenv("ATTNMIX_SRC");
         char script[4400], upath[] = "/tmp/bench-runtime-units-XXXXXX";
         if (srcdir)
-            snprintf(script, sizeof script, "%s/bench/runtime_baseline.py", srcdir);
+            snprintf(script, sizeof script, "%s/bench/%s", srcdir, baseline);
         else
-            snprintf(script, sizeof script, "%s/../../bench/runtime_baseline.py", bindir);
+            snprintf(script, sizeof script, "%s/../../bench/%s", bindir, baseline);
         int fd = mkstemp(upath);
         FILE *f = fdopen(fd, "w");
         fprintf(f, "[");
@@ -340,8 +371,9 @@ int main(int argc, char **argv)
         } else {
             base_per_unit = secs / base_units;
             double base_all = base_per_unit * NUNITS;
-            printf("baseline (PyTorch eager, one unit at a time, output_attentions, float32): %.2f s per unit, "
+            printf("baseline (%s, one unit at a time, output_attentions): %.2f s per unit, "
                    "%d units measured, %.1f tokens/s, %.1f s for all %d units (extrapolated)\n",
+                   cuda ? "transformers generate on the GPU, bf16, eager attention" : "PyTorch eager, float32",
                    base_per_unit, base_units, max_new / base_per_unit, base_all, NUNITS);
             printf("speed-up vs baseline: %.1fx (workload wall time)\n", base_all / wall);
             printf("greedy tokens equal to the baseline's: %d of %d\n", agree, compared);
