@@ -76,6 +76,15 @@ static size_t weight_bytes(const am_qwen3 *m)
     return b;
 }
 
+/* 0 for the first word, 1 for the second, -1 (with a message) otherwise. */
+static int choice(const char *opt, const char *arg, const char *a, const char *b)
+{
+    if (!strcmp(arg, a) || !strcmp(arg, b))
+        return !strcmp(arg, b);
+    fprintf(stderr, "bench-runtime: %s %s|%s, not '%s'\n", opt, a, b, arg);
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -97,18 +106,12 @@ int main(int argc, char **argv)
         case 'n': max_new = atoi(optarg); break;
         case 't': threads = atoi(optarg); break;
         case 'B':
-            if (strcmp(optarg, "cpu") && strcmp(optarg, "cuda")) {
-                fprintf(stderr, "bench-runtime: --backend cpu|cuda\n");
+            if ((cuda = choice("--backend", optarg, "cpu", "cuda")) < 0)
                 return 2;
-            }
-            cuda = !strcmp(optarg, "cuda");
             break;
         case 'C':
-            if (strcmp(optarg, "bf16") && strcmp(optarg, "float32")) {
-                fprintf(stderr, "bench-runtime: --compute bf16|float32\n");
+            if ((f32 = choice("--compute", optarg, "bf16", "float32")) < 0)
                 return 2;
-            }
-            f32 = !strcmp(optarg, "float32");
             break;
         case 'h':
             printf("usage: bench-runtime [--model DIR] [--baseline-units K (0 = none, default 2)] [--max-new N]\n"

@@ -33,55 +33,44 @@ static inline int am_cublas_fail(cublasStatus_t r, am_err *e, const char *file, 
 /* Threads of the row kernels (rmsnorm, softmax, attention): 4 warps. */
 #define AM_DK_ROW_THREADS 128
 
-__device__ __forceinline__ float dk_warp_sum(float v)
+struct dk_sum_op {
+    __device__ float operator()(float a, float b) const { return a + b; }
+    static constexpr float identity = 0.0f;
+};
+struct dk_max_op {
+    __device__ float operator()(float a, float b) const { return fmaxf(a, b); }
+    static constexpr float identity = -INFINITY;
+};
+
+template <class Op> __device__ __forceinline__ float dk_warp_reduce(float v, Op op)
 {
     for (int o = 16; o > 0; o >>= 1)
-        v += __shfl_xor_sync(0xffffffffu, v, o);
+        v = op(v, __shfl_xor_sync(0xffffffffu, v, o));
     return v;
 }
 
-__device__ __forceinline__ float dk_warp_max(float v)
-{
-    for (int o = 16; o > 0; o >>= 1)
-        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-    return v;
-}
-
-/* Sum (max) of v over the block, returned to every thread; red: 32 floats of
+/* op over v of the whole block, returned to every thread; red: 32 floats of
  * shared memory. Every thread of the block must call it. */
-__device__ __forceinline__ float dk_block_sum(float v, float *red)
+template <class Op> __device__ __forceinline__ float dk_block_reduce(float v, float *red, Op op)
 {
     int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
-    v = dk_warp_sum(v);
+    v = dk_warp_reduce(v, op);
     __syncthreads(); /* red may still be read by a previous reduction */
     if (lane == 0)
         red[w] = v;
     __syncthreads();
-    v = (int)threadIdx.x < nw ? red[threadIdx.x] : 0.0f;
+    v = (int)threadIdx.x < nw ? red[threadIdx.x] : Op::identity;
     if (w == 0)
-        v = dk_warp_sum(v);
+        v = dk_warp_reduce(v, op);
     if (threadIdx.x == 0)
         red[0] = v;
     __syncthreads();
     return red[0];
 }
 
-__device__ __forceinline__ float dk_block_max(float v, float *red)
-{
-    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
-    v = dk_warp_max(v);
-    __syncthreads();
-    if (lane == 0)
-        red[w] = v;
-    __syncthreads();
-    v = (int)threadIdx.x < nw ? red[threadIdx.x] : -INFINITY;
-    if (w == 0)
-        v = dk_warp_max(v);
-    if (threadIdx.x == 0)
-        red[0] = v;
-    __syncthreads();
-    return red[0];
-}
+__device__ __forceinline__ float dk_warp_sum(float v) { return dk_warp_reduce(v, dk_sum_op()); }
+__device__ __forceinline__ float dk_block_sum(float v, float *red) { return dk_block_reduce(v, red, dk_sum_op()); }
+__device__ __forceinline__ float dk_block_max(float v, float *red) { return dk_block_reduce(v, red, dk_max_op()); }
 
 /* Grid size for n elements at `threads` per block, at most 65535 x 32 blocks
  * (grid-stride loops cover the rest). */
