@@ -75,6 +75,8 @@ void am_plot_text(cairo_t *cr, double x, double y, const char *s, double size, i
                   double ax, double ay, double angle);
 /* Advance width of s at size. */
 double am_plot_text_width(cairo_t *cr, const char *s, double size, int bold);
+/* Characters of s that no installed font draws (they would show as boxes). */
+int am_plot_text_missing(cairo_t *cr, const char *s);
 /* Printable form of a token string: valid UTF-8 kept, spaces shown as U+2423,
  * control characters as \n \t \r or \xNN, invalid bytes as \xNN; cut to
  * max_chars code points with a trailing ellipsis. malloc'd. */

@@ -1,7 +1,10 @@
 /* Canvas (PNG/SVG/PDF surfaces written under a temporary name, then renamed)
- * and text helpers on cairo's toy text API. */
+ * and text helpers on Pango, whose font fallback (fontconfig) draws the
+ * characters DejaVu Sans lacks (CJK from Droid Sans Fallback, ...) instead of
+ * empty boxes. */
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
+#include <pango/pangocairo.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -52,11 +55,6 @@ int am_canvas_init(am_canvas *c, am_plot_format fmt, const char *path, double w,
     }
     c->cr = cairo_create(c->surface);
     if (fmt == AM_FMT_PNG) cairo_scale(c->cr, c->zoom, c->zoom);
-    cairo_font_options_t *fo = cairo_font_options_create();
-    cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
-    cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
-    cairo_set_font_options(c->cr, fo);
-    cairo_font_options_destroy(fo);
     cairo_set_source_rgb(c->cr, 1, 1, 1);
     cairo_paint(c->cr);
     return 0;
@@ -117,31 +115,54 @@ void am_canvas_free(am_canvas *c) {
 
 /* ---- text ----------------------------------------------------------------- */
 
-static void am_font(cairo_t *cr, double size, int bold) {
-    cairo_select_font_face(cr, AM_PLOT_FONT, CAIRO_FONT_SLANT_NORMAL,
-                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-    cairo_set_font_size(cr, size);
+/* A one-line layout of s at size (user units), unhinted so that text scales
+ * with the zoom exactly; the caller unrefs it. */
+static PangoLayout *am_layout(cairo_t *cr, const char *s, double size, int bold) {
+    PangoLayout *l = pango_cairo_create_layout(cr);
+    PangoContext *ctx = pango_layout_get_context(l);
+    cairo_font_options_t *fo = cairo_font_options_create();
+    cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+    cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
+    pango_cairo_context_set_font_options(ctx, fo);
+    cairo_font_options_destroy(fo);
+    pango_context_set_round_glyph_positions(ctx, FALSE);
+    pango_layout_context_changed(l);
+    PangoFontDescription *fd = pango_font_description_new();
+    pango_font_description_set_family(fd, AM_PLOT_FONT);
+    pango_font_description_set_weight(fd, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+    pango_font_description_set_absolute_size(fd, size * PANGO_SCALE);
+    pango_layout_set_font_description(l, fd);
+    pango_font_description_free(fd);
+    pango_layout_set_text(l, s, -1);
+    return l;
 }
 
 double am_plot_text_width(cairo_t *cr, const char *s, double size, int bold) {
-    cairo_text_extents_t te;
-    am_font(cr, size, bold);
-    cairo_text_extents(cr, s, &te);
-    return te.x_advance;
+    PangoLayout *l = am_layout(cr, s, size, bold);
+    PangoRectangle r;
+    pango_layout_get_extents(l, NULL, &r);
+    g_object_unref(l);
+    return r.width / (double)PANGO_SCALE;
+}
+
+int am_plot_text_missing(cairo_t *cr, const char *s) {
+    PangoLayout *l = am_layout(cr, s, 10, 0);
+    int n = pango_layout_get_unknown_glyphs_count(l);
+    g_object_unref(l);
+    return n;
 }
 
 void am_plot_text(cairo_t *cr, double x, double y, const char *s, double size, int bold,
                   double ax, double ay, double angle) {
-    cairo_font_extents_t fe;
-    cairo_text_extents_t te;
-    am_font(cr, size, bold);
-    cairo_font_extents(cr, &fe);
-    cairo_text_extents(cr, s, &te);
     cairo_save(cr);
     cairo_translate(cr, x, y);
     cairo_rotate(cr, -angle);
-    cairo_move_to(cr, -ax * te.x_advance, fe.ascent - ay * (fe.ascent + fe.descent));
-    cairo_show_text(cr, s);
+    PangoLayout *l = am_layout(cr, s, size, bold);
+    PangoRectangle r;
+    pango_layout_get_extents(l, NULL, &r);
+    cairo_move_to(cr, -ax * r.width / (double)PANGO_SCALE, -ay * r.height / (double)PANGO_SCALE);
+    pango_cairo_show_layout(cr, l);
+    g_object_unref(l);
     cairo_new_path(cr);
     cairo_restore(cr);
 }

@@ -222,6 +222,34 @@ static void test_determinism(void) {
     CHECK(access(tmp, F_OK) != 0, "temporary file left behind");
 }
 
+/* Token labels in the scripts a Qwen3 vocabulary holds are drawn, not shown
+ * as boxes: the fonts the set-up installs cover them through Pango's fallback. */
+static void test_scripts(void) {
+    static const char *const samples[] = {
+        "capital", "caf\xc3\xa9",                          /* Latin */
+        "\xd1\x81\xd1\x82\xd0\xbe\xd0\xbb\xd0\xb8\xd1\x86\xd0\xb0",  /* Cyrillic */
+        "\xce\xb1\xce\xbb\xcf\x86\xce\xb1",                  /* Greek */
+        "\xe9\xa6\x96\xe9\x83\xbd\xe5\x9c\xa8\xe8\xbf\x87\xe6\xb8\xa1",  /* CJK */
+        "\xe3\x81\x8b\xe3\x81\xaa\xe3\x82\xab\xe3\x82\xbf",      /* kana */
+        "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4",                  /* Hangul */
+        "\xe0\xb8\x81\xe0\xb8\xb1\xe0\xb8\x99\xe0\xb8\xa2",      /* Thai */
+        "\xd8\xa7\xd9\x84\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a\xd8\xa9",  /* Arabic */
+        "\xd7\xa2\xd7\x91\xd7\xa8\xd7\x99\xd7\xaa",              /* Hebrew */
+        "\xe0\xa4\xb9\xe0\xa4\xbf\xe0\xa4\xa8\xe0\xa5\x8d\xe0\xa4\xa6\xe0\xa5\x80",  /* Devanagari */
+        "\xe1\x83\xa5\xe1\x83\x90\xe1\x83\xa0\xe1\x83\x97",      /* Georgian */
+        "\xe2\x90\xa3\xe2\x80\xa6\xc2\xb7\xce\xb1",                  /* label marks: open box, ellipsis */
+    };
+    cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 10, 10);
+    cairo_t *cr = cairo_create(sf);
+    for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+        int miss = am_plot_text_missing(cr, samples[i]);
+        CHECK(miss == 0, "sample %zu (%s): %d characters have no font", i, samples[i], miss);
+    }
+    CHECK(am_plot_text_missing(cr, "\xf3\xb0\x80\x80") == 1, "a private-use character should have no font");
+    cairo_destroy(cr);
+    cairo_surface_destroy(sf);
+}
+
 static void test_escape(void) {
     struct { const char *in; size_t len; const char *want; } cases[] = {
         {"a\nb", 3, "a\\nb"},
@@ -351,6 +379,7 @@ int main(void) {
     test_log();
     test_determinism();
     test_escape();
+    test_scripts();
     test_cube(0);
     test_cube(1);
     if (failures) {

@@ -7,11 +7,11 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   build-essential cmake pkg-config git
   libhdf5-dev hdf5-tools libyaml-dev libpcre2-dev libutf8proc-dev libjansson-dev
-  libopenblas-dev liblapacke-dev libcairo2-dev libpng-dev libfftw3-dev
+  libopenblas-dev liblapacke-dev libcairo2-dev libpango1.0-dev libpng-dev libfftw3-dev
   nodejs npm
   slurm-wlm munge
   python3-numpy python3-yaml python3-pil python3-scipy python3-h5py python3-xarray python3-h5netcdf python3-sklearn
-  fonts-dejavu-core chromium
+  fonts-dejavu-core fonts-droid-fallback fonts-baekmuk fonts-freefont-ttf chromium
 )
 # Only for `make bench` (the PyTorch eager baseline of bench-runtime).
 BENCH_PACKAGES=(python3-torch)
