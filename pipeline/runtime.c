@@ -70,7 +70,8 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
     /* probabilities of a group of units: one unit's full prefill, or a decode
      * step of all units at full length */
     rt->probs_cap = (size_t)H * (Q > U ? Q : U) * S;
-    rt->probs = xcalloc(rt->probs_cap, sizeof(float), &tot);       /* per unit [H][nq][nk], packed */
+    rt->probs = xcalloc(on_dev ? 0 : rt->probs_cap, sizeof(float), &tot); /* per unit [H][nq][nk], packed;
+                                                                         * the device has its own */
     rt->probs_off = xcalloc(U, sizeof(size_t), &tot);              /* [U] offset of unit i in probs */
     rt->tok0 = xcalloc(U, sizeof(int), &tot);                      /* [U] first token row of unit i */
     rt->cap = xcalloc((size_t)H * Q * S, sizeof(float), &tot);     /* [n_heads][nq][nk] head subset */
@@ -303,13 +304,13 @@ typedef struct dev_cb_ctx {
 static int dev_layer_cb(void *ctx, int l, int i0, int i1, float *probs, int modify, am_err *e)
 {
     dev_cb_ctx *c = ctx;
-    for (int i = i0; i < i1; i++) {
-        float *p = probs + c->rt->probs_off[i];
-        if (modify && freeze_unit(c->rt, l, c->units[i], c->T[i], p, e))
+    /* the CPU path's order: the whole group is frozen, then captured */
+    for (int i = i0; modify && i < i1; i++)
+        if (freeze_unit(c->rt, l, c->units[i], c->T[i], probs + c->rt->probs_off[i], e))
             return -1;
-        if (wants_layer(c->cap, l) && capture_unit(c->rt, c->cap, l, c->units[i], c->T[i], p, e))
+    for (int i = i0; wants_layer(c->cap, l) && i < i1; i++)
+        if (capture_unit(c->rt, c->cap, l, c->units[i], c->T[i], probs + c->rt->probs_off[i], e))
             return -1;
-    }
     return 0;
 }
 

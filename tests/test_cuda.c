@@ -4,10 +4,14 @@
  *   float32 compute: attention within 1e-4, logits within 1e-4 of the row's
  *   largest |logit|; bf16 compute: attention within 2e-3, logits within
  *   3e-2. Greedy tokens equal while the CPU's top-1/top-2 margin is clear
- *   (1e-3 for float32, 0.25 for bf16); maps are compared over the positions
- *   both runs share.
- * Also on the device: freezing a run with its own patterns reproduces it
- * bit for bit, and a unit alone agrees with the same unit in a batch.
+ *   (above 1e-3, for bf16 6e-2, of the row's largest |logit|); maps are
+ *   compared over the positions both runs share.
+ * The prompt lengths make the prefill's probabilities overflow one buffer,
+ * so the device splits each layer into two groups of units.
+ * Also: two device runs are bitwise equal; a run frozen with other patterns
+ * (uniform rows) agrees with the CPU frozen with the same patterns (the maps
+ * it captures are those patterns, its tokens and logits follow from them);
+ * a unit alone agrees with the same unit in a batch.
  * Without a GPU (or a build without nvcc) it says why and exits 77, which
  * ctest reports as skipped. */
 #include <math.h>
@@ -49,18 +53,13 @@ static int hook(void *ctx, int layer, int unit, int q0, int nq, int nk, const fl
     return 0;
 }
 
-/* Substitutes the maps of an earlier run (the same run: exact replay). */
-typedef struct own_patterns {
-    const run *src;
-} own_patterns;
-
-static int freeze_hook(void *ctx, int layer, int unit, int head, int q0, int nq, int nk, float *probs, am_err *e)
+/* Frozen patterns: every row uniform over the keys it may see. */
+static int uniform_hook(void *ctx, int layer, int unit, int head, int q0, int nq, int nk, float *probs, am_err *e)
 {
-    (void)e;
-    const run *r = ((own_patterns *)ctx)->src;
+    (void)ctx, (void)layer, (void)unit, (void)head, (void)e;
     for (int i = 0; i < nq; i++)
-        memcpy(probs + (size_t)i * nk, r->m[unit] + (((size_t)layer * r->H + head) * r->S + q0 + i) * r->S,
-               sizeof(float) * nk);
+        for (int j = 0; j < nk; j++)
+            probs[(size_t)i * nk + j] = j <= q0 + i ? 1.0f / (float)(q0 + i + 1) : 0.0f;
     return 0;
 }
 
@@ -75,6 +74,8 @@ static int do_run(run *r, am_rt_backend backend, int f32, const am_freeze *fz, i
     for (int u = 0; u < NU; u++)
         r->m[u] = calloc((size_t)r->L * r->H * r->S * r->S, sizeof(float));
     r->logits0 = calloc((size_t)NU * r->V, sizeof(float));
+    memset(r->gen, 0, sizeof r->gen);
+    memset(r->n_gen, 0, sizeof r->n_gen);
     am_runtime_opts o = { .max_units = NU, .max_seq = r->S, .backend = backend, .cuda_f32 = f32 };
     am_runtime *rt = NULL;
     if (am_runtime_init(&rt, model, &o, e))
@@ -110,8 +111,8 @@ static int do_run(run *r, am_rt_backend backend, int f32, const am_freeze *fz, i
 static void free_run(run *r)
 {
     for (int u = 0; u < NU; u++)
-        free(r->m[u]);
-    free(r->logits0);
+        free(r->m[u]), r->m[u] = NULL;
+    free(r->logits0), r->logits0 = NULL;
 }
 
 /* Top-1 minus top-2 logit. */
@@ -126,12 +127,15 @@ static double margin(const float *l, int V)
     return a - b;
 }
 
-/* The device run d against the CPU run ref. */
-static void compare(const char *what, const run *ref, const run *d, double ptol, double ltol, double mtol)
+/* The device run d against the run ref (the CPU, or a batch), on every unit
+ * or only on `only` (>= 0). */
+static void compare(const char *what, const run *ref, const run *d, double ptol, double ltol, double mtol, int only)
 {
     double wp = 0, wl = 0;
-    int compared = 0, total = 0;
+    int compared = 0, total = 0, clear_units = 0;
     for (int u = 0; u < NU; u++) {
+        if (only >= 0 && u != only)
+            continue;
         const float *l0 = ref->logits0 + (size_t)u * ref->V, *l1 = d->logits0 + (size_t)u * d->V;
         double mx = 0, md = 0;
         for (int v = 0; v < ref->V; v++) {
@@ -140,15 +144,17 @@ static void compare(const char *what, const run *ref, const run *d, double ptol,
         }
         CHECK(md <= ltol * mx, "%s unit %d: prefill logits differ by %.3g (max |logit| %.3g)", what, u, md, mx);
         wl = md / mx > wl ? md / mx : wl;
-        /* tokens equal while the first step is clear (later margins are not
-         * known without replaying the CPU run step by step: compare up to the
-         * first difference, which must not come before a clear first step) */
-        int k = 0;
-        if (margin(l0, ref->V) > mtol)
+        /* tokens equal while the first step is clear: its top-1/top-2 margin
+         * above mtol x max |logit| (later margins are not known without
+         * replaying the reference step by step, so compare up to the first
+         * difference, which must not come before a clear first step) */
+        int k = 0, clear = margin(l0, ref->V) > mtol * mx;
+        if (clear)
             while (k < ref->n_gen[u] && k < d->n_gen[u] && ref->gen[u * MAXNEW + k] == d->gen[u * MAXNEW + k])
                 k++;
-        CHECK(margin(l0, ref->V) <= mtol || k >= 1, "%s unit %d: first token %d, CPU %d (margin %.3g)", what, u,
-              d->gen[u * MAXNEW], ref->gen[u * MAXNEW], margin(l0, ref->V));
+        CHECK(!clear || k >= 1, "%s unit %d: first token %d, reference %d (margin %.3g of max |logit| %.3g)", what,
+              u, d->gen[u * MAXNEW], ref->gen[u * MAXNEW], margin(l0, ref->V), mx);
+        clear_units += clear;
         compared += k, total += ref->n_gen[u];
         int rows = cases[u].T + k;
         for (int l = 0; l < ref->L; l++)
@@ -161,8 +167,9 @@ static void compare(const char *what, const run *ref, const run *d, double ptol,
                     }
     }
     CHECK(wp <= ptol, "%s: attention probabilities differ by %.3g (tolerance %g)", what, wp, ptol);
-    printf("  %s: max |dp| %.3e, max logit error %.3e of max |logit|, tokens equal %d/%d\n", what, wp, wl, compared,
-           total);
+    printf("  %s: max |dp| %.3e, max logit error %.3e of max |logit|, tokens equal %d/%d (%d unit(s) with a clear "
+           "first step)\n",
+           what, wp, wl, compared, total, clear_units);
 }
 
 static int bitwise_equal(const run *a, const run *b)
@@ -195,7 +202,9 @@ static void test_preset(const char *bin, const char *preset)
     int D = m.cfg.hidden_size;
     static unit_case uc[NU];
     static const double alphas[NU] = { 0.0, 0.25, 0.5, 0.8, 1.0 };
-    static const int lens[NU] = { 6, 9, 4, 8, 7 };
+    /* sum of T^2 = 634 > 23 x 23, the probability buffer of a 23-position
+     * runtime: the prefill of every layer runs as two groups of units */
+    static const int lens[NU] = { 12, 9, 12, 12, 11 };
     uint64_t s = 12345;
     float *ea = malloc(sizeof(float) * D), *eb = malloc(sizeof(float) * D);
     for (int u = 0; u < NU; u++) {
@@ -214,38 +223,31 @@ static void test_preset(const char *bin, const char *preset)
     }
     cases = uc;
     printf("%s:\n", preset);
-    run cpu, f32, bf16, f32_again, frozen, alone;
+    run cpu = { 0 }, f32 = { 0 }, bf16 = { 0 }, f32_again = { 0 }, cpu_frozen = { 0 }, frozen = { 0 }, alone = { 0 };
+    am_freeze fz = { .fn = uniform_hook };
     if (do_run(&cpu, AM_RT_CPU, 0, NULL, -1, &e) || do_run(&f32, AM_RT_CUDA, 1, NULL, -1, &e) ||
-        do_run(&bf16, AM_RT_CUDA, 0, NULL, -1, &e)) {
+        do_run(&bf16, AM_RT_CUDA, 0, NULL, -1, &e) || do_run(&f32_again, AM_RT_CUDA, 1, NULL, -1, &e) ||
+        do_run(&cpu_frozen, AM_RT_CPU, 0, &fz, -1, &e) || do_run(&frozen, AM_RT_CUDA, 1, &fz, -1, &e) ||
+        do_run(&alone, AM_RT_CUDA, 1, NULL, 3, &e)) {
         CHECK(0, "%s: %s", preset, e.msg);
     } else {
-        compare("float32 compute", &cpu, &f32, 1e-4, 1e-4, 1e-3);
-        compare("bf16 compute", &cpu, &bf16, 2e-3, 3e-2, 0.25);
-        /* the same device run twice, and frozen with its own patterns */
-        own_patterns op = { &f32 };
-        am_freeze fz = { .fn = freeze_hook, .ctx = &op };
-        if (do_run(&f32_again, AM_RT_CUDA, 1, NULL, -1, &e) || do_run(&frozen, AM_RT_CUDA, 1, &fz, -1, &e)) {
-            CHECK(0, "%s: %s", preset, e.msg);
-        } else {
-            CHECK(bitwise_equal(&f32, &f32_again), "%s: two float32 device runs differ", preset);
-            CHECK(bitwise_equal(&f32, &frozen), "%s: frozen with its own patterns differs from the live run", preset);
-            free_run(&f32_again), free_run(&frozen);
-        }
-        /* unit 3 (masked pads) alone against the batch */
-        if (do_run(&alone, AM_RT_CUDA, 1, NULL, 3, &e)) {
-            CHECK(0, "%s: %s", preset, e.msg);
-        } else {
-            size_t cells = (size_t)alone.L * alone.H * alone.S * alone.S;
-            double md = 0;
-            for (size_t i = 0; i < cells; i++)
-                md = fabs(alone.m[3][i] - f32.m[3][i]) > md ? fabs(alone.m[3][i] - f32.m[3][i]) : md;
-            CHECK(md <= 1e-5, "%s: unit 3 alone differs from the batch by %.3g", preset, md);
-            CHECK(!memcmp(alone.gen + 3 * MAXNEW, f32.gen + 3 * MAXNEW, sizeof(int32_t) * MAXNEW),
-                  "%s: unit 3 alone generates other tokens", preset);
-            free_run(&alone);
-        }
-        free_run(&cpu), free_run(&f32), free_run(&bf16);
+        compare("float32 compute", &cpu, &f32, 1e-4, 1e-4, 1e-3, -1);
+        compare("bf16 compute", &cpu, &bf16, 2e-3, 3e-2, 6e-2, -1);
+        CHECK(bitwise_equal(&f32, &f32_again), "%s: two float32 device runs differ", preset);
+        /* frozen: the device's freeze path (copy out, hook, copy back, P.V)
+         * against the CPU's, and the patterns really were substituted */
+        compare("frozen (uniform patterns), float32", &cpu_frozen, &frozen, 1e-4, 1e-4, 1e-3, -1);
+        double moved = 0;
+        size_t cells = (size_t)f32.L * f32.H * f32.S * f32.S;
+        for (size_t i = 0; i < cells; i++)
+            moved = fabs(frozen.m[0][i] - f32.m[0][i]) > moved ? fabs(frozen.m[0][i] - f32.m[0][i]) : moved;
+        CHECK(moved > 0.1, "%s: the frozen run's maps equal the live run's (max change %.3g)", preset, moved);
+        /* unit 3 (masked pads) alone against the batch: cuBLAS may choose
+         * other kernels for other row counts, so rounding-level differences */
+        compare("unit 3 alone vs in the batch", &f32, &alone, 1e-5, 1e-5, 1e-3, 3);
     }
+    free_run(&cpu), free_run(&f32), free_run(&bf16), free_run(&f32_again);
+    free_run(&cpu_frozen), free_run(&frozen), free_run(&alone);
     for (int u = 0; u < NU; u++)
         free(emb[u]);
     free(ea), free(eb);

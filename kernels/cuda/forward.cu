@@ -33,7 +33,7 @@ struct am_dev {
     float eps, scale;
     am_dev_compute mode;
     size_t probs_cap, bytes;
-    char name[160];
+    char name[300];
     cudaStream_t cs, xs;                 /* compute, copy-out */
     cudaEvent_t ev_probs[2], ev_copied[2], ev_stage[2];
     cublasHandle_t blas;
@@ -53,7 +53,7 @@ struct am_dev {
     size_t *offbuf, *hoffbuf;            /* [U] */
     void *stage[2];                      /* pinned upload staging, stage_bytes each */
     void *raw;                           /* device staging of stored weight bytes */
-    size_t stage_bytes;
+    size_t stage_bytes, n_chunks;        /* n_chunks: staged so far (alternates the buffers) */
 };
 
 #define STAGE_BYTES ((size_t)64 << 20)
@@ -105,9 +105,9 @@ static int upload(am_dev *d, void *dst, const am_tensor *t, int as_f32, am_err *
     char *out = *(char **)dst;
     int same = (f32 && t->dtype == AM_F32) || (!f32 && t->dtype == AM_BF16);
     size_t chunk = d->stage_bytes / src_es;
-    for (size_t off = 0, c = 0; off < n; off += chunk, c++) {
+    for (size_t off = 0; off < n; off += chunk) {
         size_t cnt = n - off < chunk ? n - off : chunk, bytes = cnt * src_es;
-        int k = (int)(c & 1);
+        int k = (int)(d->n_chunks++ & 1); /* across tensors, so small ones overlap too */
         if (AM_CUDA(cudaEventSynchronize(d->ev_stage[k]), e))
             return am_wrap(e, "uploading %s", t->name);
         memcpy(d->stage[k], (const char *)t->data + off * src_es, bytes);
@@ -213,7 +213,9 @@ extern "C" int am_dev_init(am_dev **out, const am_qwen3 *m, const am_dev_opts *o
         size_t act = N * ((size_t)2 * D + 2 * (size_t)H * hd + 2 * (size_t)KV * hd + 2 * (size_t)F) * 4 + N * wide * 2 +
                      U * ((size_t)D + V) * 4 + S * hd * 4;
         size_t maps = 2 * d->probs_cap * 4, staging = d->stage_bytes;
-        size_t need = weights + kv + act + maps + staging, fr = 0, total = 0;
+        /* call arrays, cuBLAS workspace and the like: a margin */
+        size_t other = (6 * U + 1 + 2 * N) * sizeof(int) + U * sizeof(size_t) + ((size_t)256 << 20);
+        size_t need = weights + kv + act + maps + staging + other, fr = 0, total = 0;
         if (AM_CUDA(cudaMemGetInfo(&fr, &total), e))
             goto fail;
         if (need > fr) {
@@ -222,8 +224,8 @@ extern "C" int am_dev_init(am_dev **out, const am_qwen3 *m, const am_dev_opts *o
                     "%.2f, probability buffers %.2f) but %.2f of %.2f GiB are free; hint: bf16 compute instead "
                     "of float32, fewer units at once (one pair per run: --pair KEY), or lower "
                     "generation.max_new_tokens",
-                    m->dir, d->name, gib(need), gib(weights), gib(kv), gib(act + staging), gib(maps), gib(fr),
-                    gib(total));
+                    m->dir, d->name, gib(need), gib(weights), gib(kv), gib(act + staging + other), gib(maps),
+                    gib(fr), gib(total));
             goto fail;
         }
     }

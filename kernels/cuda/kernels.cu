@@ -493,6 +493,8 @@ static void t_add(float *y, const float *x, size_t n)
 
 static void t_attn_scores(float *s, const float *q, const float *K, size_t ks, int nk, int hd, float scale)
 {
+    if (nk <= 0)
+        return;
     size_t kb = ((size_t)(nk - 1) * ks + hd) * 4;
     float *dq = (float *)dev_put(q, (size_t)hd * 4), *dK = (float *)dev_put(K, kb);
     float *dsc = (float *)dev_put(NULL, (size_t)nk * 4);
@@ -503,6 +505,10 @@ static void t_attn_scores(float *s, const float *q, const float *K, size_t ks, i
 
 static void t_attn_values(float *o, const float *p, const float *V, size_t vs, int nk, int hd)
 {
+    if (nk <= 0) {
+        memset(o, 0, sizeof(float) * (size_t)hd);
+        return;
+    }
     size_t vb = ((size_t)(nk - 1) * vs + hd) * 4;
     float *dp = (float *)dev_put(p, (size_t)nk * 4), *dV = (float *)dev_put(V, vb);
     float *dout = (float *)dev_put(NULL, (size_t)hd * 4);
