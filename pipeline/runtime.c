@@ -59,13 +59,14 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
     rt->cos_tab = xcalloc(S * (hd / 2), sizeof(float), &tot);      /* [S][hd/2] */
     rt->sin_tab = xcalloc(S * (hd / 2), sizeof(float), &tot);      /* [S][hd/2] */
     rt->x = xcalloc(N * D, sizeof(float), &tot);                   /* [N][D] residual stream */
-    rt->xn = xcalloc(N * D, sizeof(float), &tot);                  /* [N][D] normed / projected */
-    rt->q = xcalloc(N * H * hd, sizeof(float), &tot);              /* [N][H][hd] */
-    rt->kx = xcalloc(N * KV * hd, sizeof(float), &tot);            /* [N][KV][hd] */
-    rt->vx = xcalloc(N * KV * hd, sizeof(float), &tot);            /* [N][KV][hd] */
-    rt->att = xcalloc(N * H * hd, sizeof(float), &tot);            /* [N][H][hd] */
-    rt->gate = xcalloc(N * F, sizeof(float), &tot);                /* [N][F] */
-    rt->up = xcalloc(N * F, sizeof(float), &tot);                  /* [N][F] */
+    size_t Nl = on_dev ? 0 : N; /* rows of the layer activations: the device has its own */
+    rt->xn = xcalloc(Nl * D, sizeof(float), &tot);                 /* [N][D] normed / projected */
+    rt->q = xcalloc(Nl * H * hd, sizeof(float), &tot);             /* [N][H][hd] */
+    rt->kx = xcalloc(Nl * KV * hd, sizeof(float), &tot);           /* [N][KV][hd] */
+    rt->vx = xcalloc(Nl * KV * hd, sizeof(float), &tot);           /* [N][KV][hd] */
+    rt->att = xcalloc(Nl * H * hd, sizeof(float), &tot);           /* [N][H][hd] */
+    rt->gate = xcalloc(Nl * F, sizeof(float), &tot);               /* [N][F] */
+    rt->up = xcalloc(Nl * F, sizeof(float), &tot);                 /* [N][F] */
     rt->tok_pos = xcalloc(N, sizeof(int), &tot);                   /* [N] RoPE position */
     /* probabilities of a group of units: one unit's full prefill, or a decode
      * step of all units at full length */
@@ -75,7 +76,7 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
     rt->probs_off = xcalloc(U, sizeof(size_t), &tot);              /* [U] offset of unit i in probs */
     rt->tok0 = xcalloc(U, sizeof(int), &tot);                      /* [U] first token row of unit i */
     rt->cap = xcalloc((size_t)H * Q * S, sizeof(float), &tot);     /* [n_heads][nq][nk] head subset */
-    rt->last = xcalloc(U * D, sizeof(float), &tot);                /* [U][D] last position, normed */
+    rt->last = xcalloc(on_dev ? 0 : U * D, sizeof(float), &tot);   /* [U][D] last position, normed */
     rt->gen_logits = xcalloc(U * (size_t)V, sizeof(float), &tot);  /* [U][V] */
     rt->gen_emb = xcalloc(U * D, sizeof(float), &tot);             /* [U][D] */
     rt->gen_emb_ptr = xcalloc(U, sizeof(float *), &tot);           /* [U] */
