@@ -11,8 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "h5io.h"
-#include "stages.h"
+#include "h5/h5io.h"
+#include "h5/maps.h"
+#include "base/progress.h"
 
 static double raw_write(const char *path, const float *maps, size_t n_maps, size_t map_bytes, int copies) {
     double t0 = am_now();

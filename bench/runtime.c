@@ -23,9 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "analysis.h"
+#include "base/compare.h"
 #include "kernels_cuda.h"
-#include "runtime.h"
+#include "model/runtime.h"
 #include "stream.h"
 
 #define PAIRS 4
@@ -225,7 +225,7 @@ int main(int argc, char **argv)
             double b = 0;
             if (!cuda)
                 b = bench_stream_read(buf, nbuf);
-            else if (am_cuda_read_bandwidth(&b, (size_t)4 << 30, &e)) {
+            else if (am_cuda_read_bandwidth(&b, (size_t)4 << 30, e.msg, sizeof e.msg)) {
                 fprintf(stderr, "bench-runtime: %s\n", e.msg);
                 return 1;
             }

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "tokenizer.h"
+#include "tokenizer/tokenizer.h"
 
 static double clock_s(clockid_t id) {
     struct timespec ts;

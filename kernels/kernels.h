@@ -13,15 +13,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "safetensors.h" /* am_dtype */
+#include "half.h"
 
-/* CPU levels 0 .. AM_K_NLEVELS-1; AM_K_CUDA marks the table of the device
- * kernels (kernels_cuda.h), which is not a CPU level. */
-typedef enum am_klevel { AM_K_SCALAR = 0, AM_K_AVX2 = 1, AM_K_AVX512 = 2, AM_K_NLEVELS = 3, AM_K_CUDA = 16 } am_klevel;
+/* Stored element types of weights (as in safetensors headers). */
+typedef enum am_dtype { AM_F32 = 0, AM_F16 = 1, AM_BF16 = 2 } am_dtype;
+
+/* CPU instruction-set levels 0 .. AM_K_NLEVELS-1. */
+typedef enum am_klevel { AM_K_SCALAR = 0, AM_K_AVX2 = 1, AM_K_AVX512 = 2, AM_K_NLEVELS = 3 } am_klevel;
 
 typedef struct am_kernels {
-    am_klevel level;
+    am_klevel level;  /* CPU level (AM_K_SCALAR for a device table) */
     const char *name; /* "scalar", "avx2", "avx512", "cuda" */
+    int device;       /* 1: device kernels behind host pointers (kernels_cuda.h), not a CPU level */
 
     /* y[n][out] = x[n][in] * W[out][in]^T; W in dtype dt. Each weight row is
      * read once per call for all n rows; OpenMP over output rows. The result
@@ -78,17 +81,6 @@ int am_argmax_ref(const float *x, int n);
 void am_add_ref(float *y, const float *x, size_t n);
 void am_attn_scores_ref(float *s, const float *q, const float *K, size_t ks, int nk, int hd, float scale);
 void am_attn_values_ref(float *o, const float *p, const float *V, size_t vs, int nk, int hd);
-
-/* Scalar conversions used by every level. */
-static inline float am_bf16_to_f32(uint16_t h)
-{
-    union { uint32_t u; float f; } v = { (uint32_t)h << 16 };
-    return v.f;
-}
-float am_f16_to_f32(uint16_t h);
-/* Round-to-nearest-even float32 -> bf16 / f16 (test data and checkpoints). */
-uint16_t am_f32_to_bf16(float f);
-uint16_t am_f32_to_f16(float f);
 
 /* Load one weight element w[i] of dtype dt as float32. */
 static inline float am_load_w(const void *w, am_dtype dt, size_t i)

@@ -5,47 +5,6 @@
 
 #include "kernels.h"
 
-float am_f16_to_f32(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
-    union { uint32_t u; float f; } v;
-    if (exp == 0) {
-        /* zero or subnormal: man * 2^-24 */
-        float f = ldexpf((float)man, -24);
-        return sign ? -f : f;
-    }
-    if (exp == 31)
-        v.u = sign | 0x7f800000u | (man << 13);
-    else
-        v.u = sign | ((exp + 112) << 23) | (man << 13);
-    return v.f;
-}
-
-uint16_t am_f32_to_bf16(float f)
-{
-    union { float f; uint32_t u; } v = { f };
-    if ((v.u & 0x7fffffffu) > 0x7f800000u)
-        return (uint16_t)((v.u >> 16) | 0x40); /* quiet NaN */
-    uint32_t r = v.u + 0x7fffu + ((v.u >> 16) & 1u);
-    return (uint16_t)(r >> 16);
-}
-
-uint16_t am_f32_to_f16(float f)
-{
-    union { float f; uint32_t u; } v = { f };
-    uint32_t sign = (v.u >> 16) & 0x8000u, a = v.u & 0x7fffffffu;
-    if (a > 0x7f800000u)
-        return (uint16_t)(sign | 0x7e00u);
-    if (a >= 0x477ff000u) /* rounds to >= 65520: inf */
-        return (uint16_t)(sign | 0x7c00u);
-    if (a < 0x38800000u) { /* below 2^-14: subnormal, round to multiple of 2^-24 */
-        float m = fabsf(f) * 16777216.0f; /* exact scaling */
-        return (uint16_t)(sign | (uint32_t)nearbyintf(m));
-    }
-    uint32_t r = a + 0xfffu + ((a >> 13) & 1u);
-    return (uint16_t)(sign | ((r - 0x38000000u) >> 13));
-}
-
 void am_matmul_ref(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out)
 {
 #pragma omp parallel for schedule(static) if ((double)n * in * out > 65536.0)

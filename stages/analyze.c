@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis_run.h"
+#include "analysis/run.h"
 
 static void usage(FILE *f) {
     fputs("usage: attnmix-analyze --out analysis.h5 [options] [--name MODEL=cube.h5 ...] [CUBE...]\n"

@@ -11,11 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "h5io.h"
-#include "merge.h"
-#include "slurm.h"
-#include "stages.h"
+#include "base/config.h"
+#include "h5/h5io.h"
+#include "run/merge.h"
+#include "run/slurm.h"
+#include "base/fs.h"
+#include "base/progress.h"
 
 static const char *PROGRAMS[] = {"tokenize", "embed-mix", "forward", "generate", "analyze", "plot",
                                  "make-checkpoint"};

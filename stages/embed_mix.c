@@ -1,4 +1,4 @@
-/* attnmix-embed-mix: see am_stage_main (pipeline/stage_cli.c) and docs/architecture.md. */
-#include "stages.h"
+/* attnmix-embed-mix: see am_stage_main (pipeline/stage/cli.c) and docs/architecture.md. */
+#include "stage/stage.h"
 
 int main(int argc, char **argv) { return am_stage_main("embed-mix", argc, argv); }

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ckpt_writer.h"
+#include "model/ckpt_writer.h"
 
 #define PROG "attnmix-make-checkpoint"
 

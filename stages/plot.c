@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plot_figures.h"
-#include "report.h"
+#include "plot/figures.h"
+#include "plot/report.h"
 
 #define MAX_CUBES 64
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stages.h"
-#include "tokenizer.h"
+#include "stage/stage.h"
+#include "tokenizer/tokenizer.h"
 
 #define PROG "attnmix-tokenize"
 
@@ -250,7 +250,7 @@ static void parse_options(int argc, char **argv, options *o) {
 }
 
 int main(int argc, char **argv) {
-    for (int i = 1; i < argc; i++) /* the pipeline stage: see pipeline/stage_cli.c */
+    for (int i = 1; i < argc; i++) /* the pipeline stage: see pipeline/stage/cli.c */
         if (strcmp(argv[i], "--config") == 0 || strncmp(argv[i], "--config=", 9) == 0 || strcmp(argv[i], "-c") == 0)
             return am_stage_main("tokenize", argc, argv);
     options o;

@@ -14,7 +14,7 @@ if(NOT ATTNMIX_FUZZ)
     string(REPLACE "_" "-" exe_short ${short})
     add_executable(fuzz-replay-${exe_short} ${src} ${FUZZ_SRC}/replay_main.c)
     set_target_properties(fuzz-replay-${exe_short} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-    target_link_libraries(fuzz-replay-${exe_short} PRIVATE attnmix_core)
+    target_link_libraries(fuzz-replay-${exe_short} PRIVATE ${ATTNMIX_LIBRARIES})
     add_test(NAME fuzz_replay_${short} COMMAND fuzz-replay-${exe_short} ${FUZZ_SRC}/corpus/${name}
              WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
     # HDF5 1.10 leaks inside its object-header loader on corrupt files (see

@@ -2,7 +2,7 @@
  * defaults, and a table of bad inputs with their exact messages (file:line:col).
  * The good files are also cross-checked against an independent YAML parser
  * (Python's yaml.safe_load) when one is available. */
-#include "config.h"
+#include "base/config.h"
 
 #include <jansson.h>
 #include <math.h>

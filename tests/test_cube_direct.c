@@ -7,10 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h5io.h"
-#include "qwen3.h"
-#include "runtime.h"
-#include "stages.h"
+#include "h5/h5io.h"
+#include "model/qwen3.h"
+#include "model/runtime.h"
+#include "stage/mix_data.h"
+#include "h5/schema.h"
 
 #define DIR "pipeline"
 #define CHECK(c, ...) do { if (!(c)) { fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "kernels_cuda.h"
-#include "runtime.h"
+#include "model/runtime.h"
 #include "test_util.h"
 
 #define NU 5

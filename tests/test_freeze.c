@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime.h"
+#include "model/runtime.h"
 #include "test_util.h"
 
 #define T0 7

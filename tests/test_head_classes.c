@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "analysis_heads.h"
+#include "analysis/heads.h"
 #include "test_util.h"
 
 #define S 48

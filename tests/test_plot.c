@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "plot.h"
-#include "plot_cube.h"
-#include "plot_figures.h"
+#include "plot/plot.h"
+#include "plot/plot_cube.h"
+#include "plot/figures.h"
 #include "test_util.h"
 
 static char tmpdir[256];

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ckpt_writer.h"
-#include "qwen3.h"
+#include "model/ckpt_writer.h"
+#include "model/qwen3.h"
 #include "test_util.h"
 
 static char root[256];

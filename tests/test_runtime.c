@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime.h"
+#include "model/runtime.h"
 #include "test_util.h"
 
 #define MAXU 4

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#include "tok_internal.h"
-#include "tok_nfc_compat.h"
-#include "tokenizer.h"
+#include "tokenizer/tok_internal.h"
+#include "tokenizer/tok_nfc_compat.h"
+#include "tokenizer/tokenizer.h"
 #include "test_util.h"
 
 static uint64_t rng_state = 0x243f6a8885a308d3ull;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tsne.h"
+#include "analysis/tsne.h"
 #include "test_util.h"
 
 static uint64_t rs = 42;

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tsne.h"
-#include "tsne_fft.h"
+#include "analysis/tsne.h"
+#include "analysis/tsne_fft.h"
 #include "test_util.h"
 
 static uint64_t rs = 7;

@@ -1,5 +1,5 @@
 /* Shared by the CUDA sources: check macros that record the failed call and
- * its location in an am_err, and the block-level reductions of the kernels. */
+ * its location in a message buffer, and the block-level reductions of the kernels. */
 #ifndef AM_CUDA_COMMON_CUH
 #define AM_CUDA_COMMON_CUH
 
@@ -8,25 +8,33 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <stdio.h>
+
 #include "kernels_cuda.h"
 
-/* 0, or -1 with "file:line: call: message" in e. */
-static inline int am_cuda_fail(cudaError_t r, am_err *e, const char *file, int line, const char *call)
+/* 0, or -1 with "CUDA: file:line: call: message" in msg[cap] (msg may be NULL).
+ * The model runtime passes its am_err's buffer (model/cuda/forward.cu). */
+static inline int am_cuda_check(cudaError_t r, char *msg, size_t cap, const char *file, int line, const char *call)
 {
     if (r == cudaSuccess)
         return 0;
-    return am_fail(e, "CUDA: %s:%d: %s: %s (%s)", file, line, call, cudaGetErrorString(r), cudaGetErrorName(r));
+    if (msg && cap)
+        snprintf(msg, cap, "CUDA: %s:%d: %s: %s (%s)", file, line, call, cudaGetErrorString(r), cudaGetErrorName(r));
+    return -1;
 }
-static inline int am_cublas_fail(cublasStatus_t r, am_err *e, const char *file, int line, const char *call)
+static inline int am_cublas_check(cublasStatus_t r, char *msg, size_t cap, const char *file, int line,
+                                  const char *call)
 {
     if (r == CUBLAS_STATUS_SUCCESS)
         return 0;
-    return am_fail(e, "cuBLAS: %s:%d: %s: %s", file, line, call, cublasGetStatusString(r));
+    if (msg && cap)
+        snprintf(msg, cap, "cuBLAS: %s:%d: %s: %s", file, line, call, cublasGetStatusString(r));
+    return -1;
 }
-#define AM_CUDA(call, e) am_cuda_fail((call), (e), __FILE__, __LINE__, #call)
-#define AM_CUBLAS(call, e) am_cublas_fail((call), (e), __FILE__, __LINE__, #call)
+#define AM_CUDA_MSG(call, msg, cap) am_cuda_check((call), (msg), (cap), __FILE__, __LINE__, #call)
+#define AM_CUBLAS_MSG(call, msg, cap) am_cublas_check((call), (msg), (cap), __FILE__, __LINE__, #call)
 /* After kernel launches: a launch error (bad configuration) shows here. */
-#define AM_CUDA_LAUNCHED(e) am_cuda_fail(cudaGetLastError(), (e), __FILE__, __LINE__, "kernel launch")
+#define AM_CUDA_LAUNCHED_MSG(msg, cap) am_cuda_check(cudaGetLastError(), (msg), (cap), __FILE__, __LINE__, "kernel launch")
 
 /* Largest head_dim the attention kernels take (one query in shared memory). */
 #define AM_DK_MAX_HD 512

@@ -1,5 +1,5 @@
 /* Device kernels of the forward pass (kernels.cu), launched on a stream by
- * the device runtime (forward.cu) and, through am_kernels_cuda(), by the
+ * the device runtime (pipeline/model/cuda/forward.cu) and, through am_kernels_cuda(), by the
  * tests. Pointers are device pointers; everything is float32 except the
  * stored weights and the bf16 GEMM inputs. */
 #ifndef AM_DEV_KERNELS_CUH
@@ -71,6 +71,6 @@ void dk_gather_last(float *y, const float *x, const int *tok0, const int *T, int
  * bf16 into xb ([n][in] scratch), float32 accumulation and output. f32: W
  * float32, plain float32 (no TF32). */
 int dk_gemm(cublasHandle_t h, am_dev_compute mode, float *y, const float *x, __nv_bfloat16 *xb, const void *w,
-            int n, int in, int out, cudaStream_t s, am_err *e);
+            int n, int in, int out, cudaStream_t s, char *msg, size_t cap);
 
 #endif

@@ -338,23 +338,23 @@ void dk_argmax(int *out, const float *x, int n, cudaStream_t s)
 /* ------------------------------------------------------------------ GEMM */
 
 int dk_gemm(cublasHandle_t h, am_dev_compute mode, float *y, const float *x, __nv_bfloat16 *xb, const void *w,
-            int n, int in, int out, cudaStream_t s, am_err *e)
+            int n, int in, int out, cudaStream_t s, char *msg, size_t cap)
 {
     /* column-major view: Y^T [out x n] = W [out x in] (row-major = W^T
      * column-major, hence OP_T) times X^T [in x n] */
     const float one = 1.0f, zero = 0.0f;
-    if (AM_CUBLAS(cublasSetStream(h, s), e))
+    if (AM_CUBLAS_MSG(cublasSetStream(h, s), msg, cap))
         return -1;
     if (mode == AM_DEV_BF16) {
         dk_to_bf16(xb, x, AM_F32, (size_t)n * in, s);
-        return AM_CUBLAS(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, &one, w, CUDA_R_16BF, in, xb,
+        return AM_CUBLAS_MSG(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, &one, w, CUDA_R_16BF, in, xb,
                                       CUDA_R_16BF, in, &zero, y, CUDA_R_32F, out, CUBLAS_COMPUTE_32F,
                                       CUBLAS_GEMM_DEFAULT),
-                         e);
+                         msg, cap);
     }
-    return AM_CUBLAS(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, &one, w, CUDA_R_32F, in, x, CUDA_R_32F,
+    return AM_CUBLAS_MSG(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, &one, w, CUDA_R_32F, in, x, CUDA_R_32F,
                                   in, &zero, y, CUDA_R_32F, out, CUBLAS_COMPUTE_32F_PEDANTIC, CUBLAS_GEMM_DEFAULT),
-                     e);
+                     msg, cap);
 }
 
 /* --------------------------------------------- availability, host table */
@@ -415,9 +415,9 @@ static void t_matmul(float *y, const float *x, const void *w, am_dtype dt, int n
     float *dwf = (float *)dev_put(NULL, (size_t)out * in * 4), *dx = (float *)dev_put(x, (size_t)n * in * 4);
     float *dy = (float *)dev_put(NULL, (size_t)n * out * 4);
     dk_convert(dwf, dw, dt, (size_t)out * in, 0);
-    am_err e;
-    if (dk_gemm(h, AM_DEV_F32, dy, dx, NULL, dwf, n, in, out, 0, &e)) {
-        fprintf(stderr, "am_kernels_cuda: %s\n", e.msg);
+    char msg[512];
+    if (dk_gemm(h, AM_DEV_F32, dy, dx, NULL, dwf, n, in, out, 0, msg, sizeof msg)) {
+        fprintf(stderr, "am_kernels_cuda: %s\n", msg);
         abort();
     }
     dev_get(y, dy, (size_t)n * out * 4);
@@ -518,7 +518,7 @@ static void t_attn_values(float *o, const float *p, const float *V, size_t vs, i
 }
 
 static const am_kernels cuda_table = {
-    AM_K_CUDA, "cuda",     t_matmul, t_rmsnorm, t_rope,          t_softmax,
+    AM_K_SCALAR, "cuda", 1,     t_matmul, t_rmsnorm, t_rope,          t_softmax,
     t_silu_mul, t_convert, t_argmax, t_add,     t_attn_scores, t_attn_values,
 };
 
@@ -543,7 +543,7 @@ __global__ void k_read(const float4 *p, size_t n, float *sink)
         sink[blockIdx.x] = acc;
 }
 
-extern "C" int am_cuda_read_bandwidth(double *bytes_per_s, size_t bytes, am_err *e)
+extern "C" int am_cuda_read_bandwidth(double *bytes_per_s, size_t bytes, char *msg, size_t cap)
 {
     *bytes_per_s = 0;
     cudaDeviceProp prop;
@@ -552,9 +552,9 @@ extern "C" int am_cuda_read_bandwidth(double *bytes_per_s, size_t bytes, am_err 
     cudaEvent_t t0 = NULL, t1 = NULL;
     size_t n = bytes / sizeof(float4);
     int rc = -1;
-    if (AM_CUDA(cudaGetDeviceProperties(&prop, 0), e) || AM_CUDA(cudaMalloc(&buf, n * sizeof(float4)), e) ||
-        AM_CUDA(cudaMalloc(&sink, 65536 * sizeof(float)), e) || AM_CUDA(cudaMemset(buf, 0, n * sizeof(float4)), e) ||
-        AM_CUDA(cudaEventCreate(&t0), e) || AM_CUDA(cudaEventCreate(&t1), e))
+    if (AM_CUDA_MSG(cudaGetDeviceProperties(&prop, 0), msg, cap) || AM_CUDA_MSG(cudaMalloc(&buf, n * sizeof(float4)), msg, cap) ||
+        AM_CUDA_MSG(cudaMalloc(&sink, 65536 * sizeof(float)), msg, cap) || AM_CUDA_MSG(cudaMemset(buf, 0, n * sizeof(float4)), msg, cap) ||
+        AM_CUDA_MSG(cudaEventCreate(&t0), msg, cap) || AM_CUDA_MSG(cudaEventCreate(&t1), msg, cap))
         goto out;
     {
         unsigned blocks = (unsigned)prop.multiProcessorCount * 8;
@@ -564,14 +564,14 @@ extern "C" int am_cuda_read_bandwidth(double *bytes_per_s, size_t bytes, am_err 
             cudaEventRecord(t0);
             k_read<<<blocks, 512>>>(buf, n, sink);
             cudaEventRecord(t1);
-            if (AM_CUDA(cudaEventSynchronize(t1), e) || AM_CUDA(cudaEventElapsedTime(&ms, t0, t1), e))
+            if (AM_CUDA_MSG(cudaEventSynchronize(t1), msg, cap) || AM_CUDA_MSG(cudaEventElapsedTime(&ms, t0, t1), msg, cap))
                 goto out;
             double b = (double)n * sizeof(float4) / (ms * 1e-3);
             if (r > 0 && b > *bytes_per_s)
                 *bytes_per_s = b;
         }
     }
-    rc = AM_CUDA_LAUNCHED(e);
+    rc = AM_CUDA_LAUNCHED_MSG(msg, cap);
 out:
     cudaFree(buf), cudaFree(sink);
     if (t0)

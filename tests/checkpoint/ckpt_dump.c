@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "qwen3.h"
+#include "model/qwen3.h"
 
 static int dump(json_t *slots, FILE *bin, long *off, const am_qwen3 *m, const char *slot,
                 const am_tensor *t) {

@@ -73,7 +73,7 @@ assert (hc.reshape(P, len(alphas), L, H) == label[None, None]).all(), "points/he
 import re  # noqa: E402
 from PIL import Image  # noqa: E402
 pal = [tuple(int(v) for v in t) for t in re.findall(r"\{(\d+), (\d+), (\d+)\}",
-       open(os.path.join(SRC, "pipeline", "plot_color.c")).read().split("am_category[][3] = {")[1].split("};")[0])]
+       open(os.path.join(SRC, "pipeline", "plot", "color.c")).read().split("am_category[][3] = {")[1].split("};")[0])]
 png = os.path.join(D, "scatter-class.png")
 if os.path.exists(png):
     os.remove(png)

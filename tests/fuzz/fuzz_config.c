@@ -1,6 +1,6 @@
 /* The experiment YAML, parsed from memory with am_config_parse. A config that
  * parses must satisfy the documented invariants. */
-#include "config.h"
+#include "base/config.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

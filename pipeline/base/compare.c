@@ -1,0 +1,6 @@
+#include "base/compare.h"
+
+int am_cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}

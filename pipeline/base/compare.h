@@ -1,0 +1,8 @@
+/* qsort comparators. */
+#ifndef AM_COMPARE_H
+#define AM_COMPARE_H
+
+/* Doubles in ascending order. */
+int am_cmp_double(const void *a, const void *b);
+
+#endif

@@ -1,0 +1,50 @@
+/* The parts of a cube's layout shared by the writers of cubes (generate,
+ * merge): dimension scales on every axis and the NeXus view for h5web. */
+#include <stdio.h>
+
+#include "h5/h5io.h"
+#include "h5/cube.h"
+
+/* Attach /pair, /alpha, /layer, /head, /query, /key, /step and /token as
+ * dimension scales of the cube's datasets (docs/schema.md). */
+int am_cube_attach_scales(hid_t f, am_err *e) {
+    const char *by_pair[] = {"attention", "length", "generated_ids", "text", "prompt_length", "ids_a", "ids_b",
+                             "prompt_a", "prompt_b"};
+    const char *by_alpha[] = {"attention", "length", "generated_ids", "text"};
+    const char *att[] = {"attention"}, *ids[] = {"ids_a", "ids_b"}, *gid[] = {"generated_ids"};
+    const int z[] = {0, 0, 0, 0, 0, 0, 0, 0, 0}, one[] = {1, 1, 1, 1}, two[] = {2}, three[] = {3}, four[] = {4},
+              five[] = {5}, two2[] = {1, 1};
+    if (am_h5_scale(f, "pair", "pair", by_pair, z, 9, e) < 0 || am_h5_scale(f, "alpha", "alpha", by_alpha, one, 4, e) < 0 ||
+        am_h5_scale(f, "layer", "layer", att, two, 1, e) < 0 || am_h5_scale(f, "head", "head", att, three, 1, e) < 0 ||
+        am_h5_scale(f, "query", "query", att, four, 1, e) < 0 || am_h5_scale(f, "key", "key", att, five, 1, e) < 0 ||
+        am_h5_scale(f, "step", "step", gid, two, 1, e) < 0 || am_h5_scale(f, "token", "token", ids, two2, 2, e) < 0)
+        return -1;
+    return 0;
+}
+
+/* NeXus view for h5web: /entry/maps (NXdata) with soft links to the cube. */
+int am_cube_write_nexus(hid_t f, am_err *e) {
+    static const char *axes[] = {"pair", "alpha", "layer", "head", "query", "key"};
+    static const char *links[] = {"attention", "pair", "alpha", "layer", "head", "query", "key"};
+    int rc = -1;
+    hid_t entry = H5Gcreate2(f, "entry", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), maps = H5I_INVALID_HID;
+    if (AM_H5ID(entry, e, "/entry")) return -1;
+    maps = H5Gcreate2(entry, "maps", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (AM_H5ID(maps, e, "/entry/maps")) goto out;
+    if (am_h5_attr_str(f, "NX_class", "NXroot", e) < 0 || am_h5_attr_str(f, "default", "entry", e) < 0 ||
+        am_h5_attr_str(entry, "NX_class", "NXentry", e) < 0 || am_h5_attr_str(entry, "default", "maps", e) < 0 ||
+        am_h5_attr_str(maps, "NX_class", "NXdata", e) < 0 || am_h5_attr_str(maps, "signal", "attention", e) < 0 ||
+        am_h5_attr_strs(maps, "axes", axes, 6, e) < 0)
+        goto out;
+    for (int i = 0; i < 7; i++) {
+        char target[64];
+        snprintf(target, sizeof target, "/%s", links[i]);
+        if (AM_H5(H5Lcreate_soft(target, maps, links[i], H5P_DEFAULT, H5P_DEFAULT), e, links[i])) goto out;
+    }
+    rc = 0;
+out:
+    if (maps >= 0) H5Gclose(maps);
+    H5Gclose(entry);
+    return rc;
+}
+

@@ -1,0 +1,504 @@
+#include "h5/h5io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <signal.h>
+#include <hdf5_hl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "stage/stage.h" /* am_memory_available */
+#include "base/memory.h"
+
+/* ---- errors --------------------------------------------------------------- */
+
+typedef struct { char desc[512]; char func[128]; } h5_last;
+
+static herr_t walk_innermost(unsigned n, const H5E_error2_t *err, void *ctx) {
+    h5_last *last = ctx;
+    if (n == 0) { /* innermost: closest to the cause */
+        snprintf(last->desc, sizeof last->desc, "%s", err->desc ? err->desc : "");
+        snprintf(last->func, sizeof last->func, "%s", err->func_name ? err->func_name : "");
+    }
+    return 0;
+}
+
+int am_h5_fail(am_err *e, const char *file, int line, const char *call, const char *what) {
+    h5_last last = {{0}, {0}};
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_innermost, &last);
+    H5Eclear2(H5E_DEFAULT);
+    return am_fail(e, "%s: HDF5 error in %s (%s:%d): %s%s%s", what, call, file, line,
+                   last.desc[0] ? last.desc : "unknown error", last.func[0] ? " in " : "",
+                   last.func);
+}
+
+void am_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+/* HDF5 1.10's exit-time library shutdown dereferences a file whose H5Fclose
+ * failed on a write error (disk full) and crashes. Every file here is closed
+ * explicitly, so the shutdown is not needed: turn it off before the library
+ * initialises (H5dont_atexit must precede every other HDF5 call). */
+__attribute__((constructor)) static void h5_no_atexit(void) { H5dont_atexit(); }
+
+const char *am_h5_name(hid_t id) {
+    static _Thread_local char buf[4096];
+    if (H5Fget_name(id, buf, sizeof buf) < 0) snprintf(buf, sizeof buf, "(unknown file)");
+    return buf;
+}
+
+/* ---- atomic output files -------------------------------------------------- */
+
+/* Remove "<path>.tmp-<pid>" files left by killed writers (pid no longer alive). */
+void am_h5_remove_stale_tmp(const char *path) {
+    char pattern[4200];
+    snprintf(pattern, sizeof pattern, "%s.tmp-*", path);
+    glob_t g;
+    if (glob(pattern, 0, NULL, &g) != 0) return;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        const char *dash = strrchr(g.gl_pathv[i], '-');
+        long pid = dash ? strtol(dash + 1, NULL, 10) : 0;
+        if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) unlink(g.gl_pathv[i]);
+    }
+    globfree(&g);
+}
+
+int am_h5_out_create(am_h5_out *o, const char *path, am_err *e) {
+    memset(o, 0, sizeof *o);
+    o->file = H5I_INVALID_HID;
+    if (strlen(path) >= sizeof o->path) return am_fail(e, "%s: path too long", path);
+    snprintf(o->path, sizeof o->path, "%s", path);
+    snprintf(o->tmp, sizeof o->tmp, "%s.tmp-%ld", path, (long)getpid());
+    am_h5_remove_stale_tmp(path);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    o->file = H5Fcreate(o->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (o->file < 0) {
+        am_h5_fail(e, __FILE__, __LINE__, "H5Fcreate", o->tmp);
+        return am_wrap(e, "cannot create %s (is the directory writable?)", path);
+    }
+    return 0;
+}
+
+int am_h5_out_commit(am_h5_out *o, am_err *e) {
+    if (H5Fflush(o->file, H5F_SCOPE_GLOBAL) < 0 || H5Fclose(o->file) < 0) {
+        o->file = H5I_INVALID_HID;
+        am_h5_fail(e, __FILE__, __LINE__, "H5Fclose", o->tmp);
+        am_wrap(e, "writing %s failed (disk full?)", o->path);
+        unlink(o->tmp);
+        return -1;
+    }
+    o->file = H5I_INVALID_HID;
+    /* Make the bytes durable before the name says the file is complete. */
+    int fd = open(o->tmp, O_RDONLY);
+    if (fd >= 0) { fsync(fd); close(fd); }
+    if (rename(o->tmp, o->path) != 0) {
+        int saved = errno;
+        unlink(o->tmp);
+        errno = saved;
+        return am_fail_errno(e, "cannot rename %s to %s", o->tmp, o->path);
+    }
+    return 0;
+}
+
+void am_h5_out_abort(am_h5_out *o) {
+    if (o->file >= 0) H5Fclose(o->file);
+    o->file = H5I_INVALID_HID;
+    if (o->tmp[0]) unlink(o->tmp);
+}
+
+/* HDF5 1.10 decodes a global heap collection ("GCOL", where variable-length
+ * strings live) object by object and advances by each object's stored size:
+ * a free-space object (index 0) of size 0 makes that loop spin forever, and a
+ * size that wraps the pointer sends it backwards. Walk every collection the
+ * way the library does, bounded, before the library sees the file. */
+static uint64_t le64(const unsigned char *b) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = v << 8 | b[i];
+    return v;
+}
+
+/* 1: the collection of `size` bytes at file offset `at` decodes; 0: it would
+ * not (*bad_at = the object's offset); -1: read error. */
+static int gcol_ok(int fd, uint64_t at, uint64_t size, uint64_t *bad_at) {
+    uint64_t off = 16; /* "GCOL", version, 3 reserved, u64 collection size */
+    unsigned char h[16]; /* object header: u16 index, u16 refcount, 4 reserved, u64 size */
+    while (off < size) {
+        if (size - off < 16) return 1; /* tail too small for an object header: free space */
+        if (pread(fd, h, 16, (off_t)(at + off)) != 16) return -1;
+        const unsigned idx = (unsigned)h[0] | (unsigned)h[1] << 8;
+        const uint64_t osz = le64(h + 8);
+        uint64_t need = osz;
+        if (idx > 0) need = osz > UINT64_MAX - 32 ? UINT64_MAX : 16 + ((osz + 7) & ~(uint64_t)7);
+        if (need == 0 || need > size - off) { *bad_at = at + off; return 0; }
+        off += need;
+    }
+    return 1;
+}
+
+int am_h5_check_heaps(const char *path, am_err *e) {
+    enum { CHUNK = 1 << 20, KEEP = 15 };
+    int rc = -1;
+    unsigned char *buf = NULL; /* [CHUNK]: file bytes [pos, pos + got) */
+    const int fd = open(path, O_RDONLY);
+    if (fd < 0) return am_fail_errno(e, "%s", path);
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) { am_fail_errno(e, "%s", path); goto out; }
+    const uint64_t n = (uint64_t)sb.st_size;
+    buf = malloc(CHUNK);
+    if (!buf) { am_fail(e, "%s: out of memory", path); goto out; }
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    /* Chunks overlap by KEEP bytes so a 16-byte collection header is always
+     * whole in one of them. */
+    for (uint64_t pos = 0; pos + 16 <= n; pos += CHUNK - KEEP) {
+        const ssize_t got = pread(fd, buf, CHUNK, (off_t)pos);
+        if (got < 16) { am_fail_errno(e, "%s: read failed", path); goto out; }
+        const unsigned char *end = buf + got - 15; /* candidates with 16 bytes after them */
+        for (const unsigned char *p = buf; p < end && (p = memchr(p, 'G', (size_t)(end - p))) != NULL; p++) {
+            if (p[1] != 'C' || p[2] != 'O' || p[3] != 'L' || p[4] != 1) continue; /* only version 1 exists */
+            const uint64_t at = pos + (uint64_t)(p - buf), size = le64(p + 8);
+            if (size < 16 || size > n - at) continue; /* the library's read of it fails cleanly */
+            uint64_t bad = 0;
+            const int ok = gcol_ok(fd, at, size, &bad);
+            if (ok < 0) { am_fail_errno(e, "%s: read failed", path); goto out; }
+            if (!ok) {
+                am_fail(e, "%s: corrupt global heap (variable-length strings) at byte %llu: the object at byte "
+                        "%llu has an impossible size (damaged file? re-run the stage that wrote it)",
+                        path, (unsigned long long)at, (unsigned long long)bad);
+                goto out;
+            }
+        }
+        if ((uint64_t)got < CHUNK) break;
+    }
+    rc = 0;
+out:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+hid_t am_h5_open_input(const char *path, const char *schema, am_err *e) {
+    if (access(path, R_OK) != 0) {
+        am_fail_errno(e, "%s", path);
+        return H5I_INVALID_HID;
+    }
+    if (am_h5_check_heaps(path, e) < 0) return H5I_INVALID_HID;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        am_h5_fail(e, __FILE__, __LINE__, "H5Fopen", path);
+        am_wrap(e, "%s is not a readable HDF5 file", path);
+        return H5I_INVALID_HID;
+    }
+    if (schema) {
+        char *got = NULL;
+        if (am_h5_read_attr_str(f, "schema", &got, e) < 0) {
+            H5Fclose(f);
+            am_fail(e, "%s: no 'schema' attribute; expected a file of schema %s", path, schema);
+            return H5I_INVALID_HID;
+        }
+        int ok = strcmp(got, schema) == 0;
+        if (!ok) am_fail(e, "%s: schema is '%s', expected '%s' (written by another version? re-run the stage)",
+                         path, got, schema);
+        free(got);
+        if (!ok) { H5Fclose(f); return H5I_INVALID_HID; }
+    }
+    return f;
+}
+
+/* ---- attributes ----------------------------------------------------------- */
+
+static hid_t utf8_type(void) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}
+
+static int attr_write(hid_t loc, const char *name, hid_t type, hid_t space, const void *v, am_err *e) {
+    if (H5Aexists(loc, name) > 0) H5Adelete(loc, name);
+    hid_t a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = a < 0 ? am_h5_fail(e, __FILE__, __LINE__, "H5Acreate2", name)
+                   : AM_H5(H5Awrite(a, type, v), e, name);
+    if (a >= 0) H5Aclose(a);
+    return rc;
+}
+
+int am_h5_attr_str(hid_t loc, const char *name, const char *value, am_err *e) {
+    hid_t t = utf8_type(), s = H5Screate(H5S_SCALAR);
+    int rc = attr_write(loc, name, t, s, &value, e);
+    H5Sclose(s); H5Tclose(t);
+    return rc;
+}
+
+int am_h5_attr_strs(hid_t loc, const char *name, const char *const *values, int n, am_err *e) {
+    hsize_t d = (hsize_t)n;
+    hid_t t = utf8_type(), s = H5Screate_simple(1, &d, NULL);
+    int rc = attr_write(loc, name, t, s, values, e);
+    H5Sclose(s); H5Tclose(t);
+    return rc;
+}
+
+int am_h5_attr_i64(hid_t loc, const char *name, int64_t value, am_err *e) {
+    hid_t s = H5Screate(H5S_SCALAR);
+    int rc = attr_write(loc, name, H5T_NATIVE_INT64, s, &value, e);
+    H5Sclose(s);
+    return rc;
+}
+
+int am_h5_attr_f64(hid_t loc, const char *name, double value, am_err *e) {
+    hid_t s = H5Screate(H5S_SCALAR);
+    int rc = attr_write(loc, name, H5T_NATIVE_DOUBLE, s, &value, e);
+    H5Sclose(s);
+    return rc;
+}
+
+int am_h5_read_attr_str(hid_t loc, const char *name, char **value, am_err *e) {
+    *value = NULL;
+    if (H5Aexists(loc, name) <= 0) return am_fail(e, "%s: attribute '%s' missing", am_h5_name(loc), name);
+    int rc = -1;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT), ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    if (AM_H5ID(a, e, name)) goto out;
+    ft = H5Aget_type(a);
+    if (H5Tget_class(ft) != H5T_STRING) { am_fail(e, "%s: attribute '%s' is not a string", am_h5_name(loc), name); goto out; }
+    if (H5Tis_variable_str(ft) > 0) {
+        char *s = NULL;
+        mt = utf8_type();
+        if (AM_H5(H5Aread(a, mt, &s), e, name)) goto out;
+        *value = strdup(s ? s : "");
+        H5free_memory(s);
+    } else {
+        size_t n = H5Tget_size(ft);
+        mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, n + 1);
+        *value = calloc(n + 2, 1);
+        if (AM_H5(H5Aread(a, mt, *value), e, name)) { free(*value); *value = NULL; goto out; }
+    }
+    rc = 0;
+out:
+    if (mt >= 0) H5Tclose(mt);
+    if (ft >= 0) H5Tclose(ft);
+    if (a >= 0) H5Aclose(a);
+    return rc;
+}
+
+int am_h5_read_attr_i64(hid_t loc, const char *name, int64_t *value, am_err *e) {
+    if (H5Aexists(loc, name) <= 0) return am_fail(e, "%s: attribute '%s' missing", am_h5_name(loc), name);
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (AM_H5ID(a, e, name)) return -1;
+    int rc = AM_H5(H5Aread(a, H5T_NATIVE_INT64, value), e, name);
+    H5Aclose(a);
+    return rc;
+}
+
+/* ---- datasets ------------------------------------------------------------- */
+
+hid_t am_h5_write(hid_t loc, const char *name, hid_t mem_type, hid_t file_type, int rank,
+                  const hsize_t *dims, const hsize_t *chunk, int level, const void *data,
+                  am_err *e) {
+    hid_t space = H5Screate_simple(rank, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t d = H5I_INVALID_HID;
+    hsize_t total = 1;
+    for (int i = 0; i < rank; i++) total *= dims[i];
+    if (chunk && total > 0) {
+        H5Pset_chunk(dcpl, rank, chunk);
+        if (level > 0) { H5Pset_shuffle(dcpl); H5Pset_deflate(dcpl, (unsigned)level); }
+    }
+    d = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (d < 0) { am_h5_fail(e, __FILE__, __LINE__, "H5Dcreate2", name); goto out; }
+    if (data && total > 0 && H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+        am_h5_fail(e, __FILE__, __LINE__, "H5Dwrite", name);
+        H5Dclose(d);
+        d = H5I_INVALID_HID;
+    }
+out:
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    return d;
+}
+
+hid_t am_h5_write_strs(hid_t loc, const char *name, int rank, const hsize_t *dims,
+                       const char *const *values, am_err *e) {
+    hid_t t = utf8_type();
+    hid_t d = am_h5_write(loc, name, t, t, rank, dims, NULL, 0, values, e);
+    H5Tclose(t);
+    return d;
+}
+
+int am_h5_read(hid_t loc, const char *name, hid_t mem_type, int rank, hsize_t *dims,
+               void **out, am_err *e) {
+    *out = NULL;
+    int rc = -1;
+    hid_t d = H5I_INVALID_HID, s = H5I_INVALID_HID;
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) {
+        am_fail(e, "%s: dataset '%s' missing", am_h5_name(loc), name);
+        goto out;
+    }
+    d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (AM_H5ID(d, e, name)) goto out;
+    s = H5Dget_space(d);
+    int r = H5Sget_simple_extent_ndims(s);
+    if (r != rank) {
+        am_fail(e, "%s: dataset '%s' has rank %d, expected %d", am_h5_name(loc), name, r, rank);
+        goto out;
+    }
+    H5Sget_simple_extent_dims(s, dims, NULL);
+    /* A corrupt or hostile file may claim any extent (compressed or unallocated
+     * chunks read as fill values): refuse before allocating. */
+    const size_t esize = H5Tget_size(mem_type);
+    const uint64_t avail = am_memory_available();
+    size_t n = 1;
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] && n > SIZE_MAX / esize / dims[i]) n = SIZE_MAX / esize;
+        else n *= dims[i];
+    }
+    if ((uint64_t)n * esize > avail) {
+        am_fail(e, "%s: dataset '%s' claims %zu elements (%.3g bytes), more than the %.3g bytes of memory "
+                "available (corrupt file?)", am_h5_name(loc), name, n, (double)n * esize, (double)avail);
+        goto out;
+    }
+    *out = malloc(n * esize + 1);
+    if (!*out) { am_fail(e, "%s: out of memory reading '%s'", am_h5_name(loc), name); goto out; }
+    if (n && H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0) {
+        am_h5_fail(e, __FILE__, __LINE__, "H5Dread", name);
+        free(*out);
+        *out = NULL;
+        goto out;
+    }
+    rc = 0;
+out:
+    if (s >= 0) H5Sclose(s);
+    if (d >= 0) H5Dclose(d);
+    return rc;
+}
+
+int am_h5_read_strs(hid_t loc, const char *name, int rank, hsize_t *dims, char ***out, am_err *e) {
+    hid_t t = utf8_type();
+    char **raw = NULL;
+    int rc = am_h5_read(loc, name, t, rank, dims, (void **)&raw, e);
+    H5Tclose(t);
+    if (rc < 0) return -1;
+    size_t n = 1;
+    for (int i = 0; i < rank; i++) n *= dims[i];
+    *out = calloc(n ? n : 1, sizeof **out);
+    for (size_t i = 0; i < n; i++) {
+        (*out)[i] = strdup(raw[i] ? raw[i] : "");
+        H5free_memory(raw[i]);
+    }
+    free(raw);
+    return 0;
+}
+
+void am_h5_free_strs(char **s, size_t n) {
+    if (!s) return;
+    for (size_t i = 0; i < n; i++) free(s[i]);
+    free(s);
+}
+
+int am_h5_scale(hid_t loc, const char *scale, const char *label, const char *const *dsets,
+                const int *dims, int n, am_err *e) {
+    int rc = -1;
+    hid_t s = H5Dopen2(loc, scale, H5P_DEFAULT), d = H5I_INVALID_HID;
+    if (AM_H5ID(s, e, scale)) return -1;
+    if (AM_H5(H5DSset_scale(s, label), e, scale)) goto out;
+    for (int i = 0; i < n; i++) {
+        d = H5Dopen2(loc, dsets[i], H5P_DEFAULT);
+        if (AM_H5ID(d, e, dsets[i])) goto out;
+        if (AM_H5(H5DSattach_scale(d, s, (unsigned)dims[i]), e, dsets[i])) goto out;
+        H5DSset_label(d, (unsigned)dims[i], label);
+        H5Dclose(d);
+        d = H5I_INVALID_HID;
+    }
+    rc = 0;
+out:
+    if (d >= 0) H5Dclose(d);
+    H5Dclose(s); /* the scale is a dataset */
+    return rc;
+}
+
+hid_t am_h5_f16_type(void) {
+    hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+    H5Tset_fields(t, 15, 10, 5, 0, 10);
+    H5Tset_precision(t, 16);
+    H5Tset_size(t, 2);
+    H5Tset_ebias(t, 15);
+    return t;
+}
+
+static int cls_is_vlen(hid_t mt) { return mt >= 0 && H5Tis_variable_str(mt) > 0; }
+
+int am_h5_copy_plain(hid_t from, hid_t to, const char *name, am_err *e) {
+    int rc = -1;
+    void *buf = NULL;
+    hssize_t n = 0;
+    hid_t d = H5I_INVALID_HID, t = H5I_INVALID_HID, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID,
+          s = H5I_INVALID_HID, os = H5I_INVALID_HID, o = H5I_INVALID_HID;
+    hsize_t dims[H5S_MAX_RANK];
+    d = H5Dopen2(from, name, H5P_DEFAULT);
+    if (AM_H5ID(d, e, name)) goto out;
+    t = H5Dget_type(d);
+    s = H5Dget_space(d);
+    if (AM_H5ID(t, e, name) || AM_H5ID(s, e, name)) goto out;
+    /* The copy gets a canonical type and a fresh dataspace, never the source's
+     * own (possibly corrupt) descriptions: variable-length UTF-8 strings,
+     * little-endian integers or floats of the source's width. */
+    const H5T_class_t cls = H5Tget_class(t);
+    const size_t size = H5Tget_size(t);
+    if (cls == H5T_STRING && H5Tis_variable_str(t) > 0) {
+        ft = utf8_type();
+        mt = utf8_type();
+    } else if (cls == H5T_INTEGER && (size == 4 || size == 8)) {
+        ft = H5Tcopy(size == 4 ? H5T_STD_I32LE : H5T_STD_I64LE);
+        mt = H5Tcopy(size == 4 ? H5T_NATIVE_INT32 : H5T_NATIVE_INT64);
+    } else if (cls == H5T_FLOAT && (size == 4 || size == 8)) {
+        ft = H5Tcopy(size == 4 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE);
+        mt = H5Tcopy(size == 4 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE);
+    } else {
+        am_fail(e, "%s: dataset '%s' has an unexpected type (class %d, %zu bytes); expected variable-length "
+                "strings or 32/64-bit numbers (corrupt file?)", am_h5_name(from), name, (int)cls, size);
+        goto out;
+    }
+    const int rank = H5Sget_simple_extent_ndims(s);
+    if (rank < 0 || rank > H5S_MAX_RANK || H5Sget_simple_extent_dims(s, dims, NULL) < 0) {
+        am_h5_fail(e, __FILE__, __LINE__, "H5Sget_simple_extent_dims", name);
+        goto out;
+    }
+    n = H5Sget_simple_extent_npoints(s);
+    const uint64_t avail = am_memory_available();
+    if (n < 0 || (uint64_t)n > avail / H5Tget_size(mt)) {
+        am_fail(e, "%s: dataset '%s' claims %lld elements, more than the memory available (corrupt file?)",
+                am_h5_name(from), name, (long long)n);
+        n = 0;
+        goto out;
+    }
+    buf = calloc((size_t)(n > 0 ? n : 1), H5Tget_size(mt));
+    if (!buf) { am_fail(e, "%s: out of memory copying '%s'", am_h5_name(from), name); n = 0; goto out; }
+    if (n > 0 && AM_H5(H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), e, name)) goto out;
+    os = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, dims, NULL);
+    if (AM_H5ID(os, e, name)) goto out;
+    o = H5Dcreate2(to, name, ft, os, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (AM_H5ID(o, e, name)) goto out;
+    if (n > 0 && AM_H5(H5Dwrite(o, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), e, name)) goto out;
+    rc = 0;
+out:
+    if (buf && n > 0 && cls_is_vlen(mt)) {
+#if H5_VERSION_GE(1, 12, 0)
+        H5Treclaim(mt, s, H5P_DEFAULT, buf);
+#else
+        H5Dvlen_reclaim(mt, s, H5P_DEFAULT, buf);
+#endif
+    }
+    free(buf);
+    if (o >= 0) H5Dclose(o);
+    if (os >= 0) H5Sclose(os);
+    if (s >= 0) H5Sclose(s);
+    if (mt >= 0) H5Tclose(mt);
+    if (ft >= 0) H5Tclose(ft);
+    if (t >= 0) H5Tclose(t);
+    if (d >= 0) H5Dclose(d);
+    return rc;
+}

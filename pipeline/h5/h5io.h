@@ -1,0 +1,83 @@
+/* Small HDF5 helpers shared by the stages: atomic files (temp + rename),
+ * attributes, whole datasets, UTF-8 string arrays, dimension scales, and
+ * error messages that carry HDF5's own error stack. */
+#ifndef AM_H5IO_H
+#define AM_H5IO_H
+
+#include <hdf5.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+/* Record a failed HDF5 call with its location and HDF5's innermost message. */
+int am_h5_fail(am_err *e, const char *file, int line, const char *call, const char *what);
+#define AM_H5(call, e, what) \
+    ((call) < 0 ? am_h5_fail((e), __FILE__, __LINE__, #call, (what)) : 0)
+#define AM_H5ID(id, e, what) \
+    ((id) < 0 ? am_h5_fail((e), __FILE__, __LINE__, "open/create", (what)) : 0)
+
+/* Silence HDF5's automatic error printing (errors come back as am_err). */
+void am_h5_quiet(void);
+
+/* An output file being written: created as "<path>.tmp-<pid>", renamed onto
+ * path by am_h5_out_commit, removed by am_h5_out_abort. */
+typedef struct am_h5_out {
+    hid_t file;
+    char path[4096];
+    char tmp[4200];
+} am_h5_out;
+
+/* Remove "<path>.tmp-<pid>" files left by killed writers (pid no longer alive). */
+void am_h5_remove_stale_tmp(const char *path);
+int am_h5_out_create(am_h5_out *o, const char *path, am_err *e);
+int am_h5_out_commit(am_h5_out *o, am_err *e);
+void am_h5_out_abort(am_h5_out *o);
+
+/* Refuse a file whose global heap (variable-length strings) would make HDF5
+ * 1.10 loop forever when reading it (one pass over the file's bytes). */
+int am_h5_check_heaps(const char *path, am_err *e);
+/* Open an existing input file read-only (after am_h5_check_heaps) and check
+ * its "schema" attribute. */
+hid_t am_h5_open_input(const char *path, const char *schema, am_err *e);
+
+/* Attributes on any object (loc = file, group or dataset). */
+int am_h5_attr_str(hid_t loc, const char *name, const char *value, am_err *e);
+int am_h5_attr_i64(hid_t loc, const char *name, int64_t value, am_err *e);
+int am_h5_attr_f64(hid_t loc, const char *name, double value, am_err *e);
+int am_h5_attr_strs(hid_t loc, const char *name, const char *const *values, int n, am_err *e);
+/* Read a string attribute (malloc'd). */
+int am_h5_read_attr_str(hid_t loc, const char *name, char **value, am_err *e);
+int am_h5_read_attr_i64(hid_t loc, const char *name, int64_t *value, am_err *e);
+
+/* Write a whole contiguous dataset; chunk may be NULL (contiguous). level:
+ * deflate level (0 = none; shuffle is added with deflate). Returns the open
+ * dataset id (caller closes) or -1. */
+hid_t am_h5_write(hid_t loc, const char *name, hid_t mem_type, hid_t file_type, int rank,
+                  const hsize_t *dims, const hsize_t *chunk, int level, const void *data,
+                  am_err *e);
+/* Write an array of UTF-8 strings as a 1-D or 2-D (dims) variable-length string dataset. */
+hid_t am_h5_write_strs(hid_t loc, const char *name, int rank, const hsize_t *dims,
+                       const char *const *values, am_err *e);
+
+/* Read a whole dataset into *out (malloc'd) as mem_type; dims (<= 8) returned.
+ * Fails with a message naming file and dataset if the rank differs. */
+int am_h5_read(hid_t loc, const char *name, hid_t mem_type, int rank, hsize_t *dims,
+               void **out, am_err *e);
+/* Read a 1-D or 2-D string dataset (each malloc'd; free with am_h5_free_strs). */
+int am_h5_read_strs(hid_t loc, const char *name, int rank, hsize_t *dims, char ***out, am_err *e);
+void am_h5_free_strs(char **s, size_t n);
+
+/* Turn dataset `scale` into a dimension scale and attach it to dimension
+ * `dim` of each dataset in dsets. */
+int am_h5_scale(hid_t loc, const char *scale, const char *label, const char *const *dsets,
+                const int *dims, int n, am_err *e);
+
+/* Copy a dataset's values (not its attributes or scales) into another file. */
+int am_h5_copy_plain(hid_t from, hid_t to, const char *name, am_err *e);
+
+/* Name of the open file of an object (for messages). */
+const char *am_h5_name(hid_t id);
+
+/* The IEEE binary16 file type (little-endian), for float16 storage. Caller closes. */
+hid_t am_h5_f16_type(void);
+#endif

@@ -1,0 +1,88 @@
+/* Token labels of a cube unit, decoded one id at a time. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plot/plot.h"
+#include "plot/plot_cube.h"
+#include "tokenizer/tokenizer.h"
+
+#define AM_LABEL_CHARS 12
+
+int am_plot_tokenizer_load(am_tokenizer **t, const char *path, am_err *e) {
+    *t = NULL;
+    if (am_tok_load(t, path, e)) return am_wrap(e, "loading tokenizer %s", path);
+    return 0;
+}
+
+void am_plot_tokenizer_free(am_tokenizer *t) {
+    if (t) am_tok_free(t);
+}
+
+static char *am_token_label(const am_tokenizer *tok, int32_t id, int max_chars, am_err *e) {
+    if (id < 0) return strdup("?");
+    if (!am_tok_token_str(tok, id)) { /* a padded vocabulary row of the model: no token */
+        char buf[24];
+        snprintf(buf, sizeof buf, "#%d", id);
+        return strdup(buf);
+    }
+    char *s = NULL, *res;
+    size_t len = 0;
+    if (am_tok_decode(tok, &id, 1, &s, &len, e)) {
+        am_wrap(e, "decoding token id %d", id);
+        return NULL;
+    }
+    res = am_plot_escape_label(s, len, max_chars);
+    free(s);
+    return res;
+}
+
+static int am_unit_prompt_len(const am_plot_cube *c, int p) {
+    if (c->prompt_length) return c->prompt_length[p];
+    int t = 0;
+    while (t < c->T && c->ids_a[p * c->T + t] >= 0) t++;
+    return t;
+}
+
+int am_plot_cube_labels(const am_plot_cube *c, int p, int a, const am_tokenizer *tok,
+                        char ***labels, am_err *e) {
+    int n = am_plot_cube_n(c, p, a), tp;
+    char **l = NULL;
+    *labels = NULL;
+    if (!tok || !c->ids_a) return 0;
+    tp = am_unit_prompt_len(c, p);
+    l = calloc((size_t)n, sizeof *l);
+    if (!l) return am_fail(e, "out of memory");
+    for (int i = 0; i < n; i++) {
+        if (i < tp && i < c->T) {
+            int32_t ia = c->ids_a[p * c->T + i], ib = c->ids_b[p * c->T + i];
+            double al = c->alpha[a];
+            if (al >= 1.0 || ia == ib) {
+                l[i] = am_token_label(tok, ia, AM_LABEL_CHARS, e);
+            } else if (al <= 0.0) {
+                l[i] = am_token_label(tok, ib, AM_LABEL_CHARS, e);
+            } else {
+                char *sa = am_token_label(tok, ia, AM_LABEL_CHARS / 2, e);
+                char *sb = sa ? am_token_label(tok, ib, AM_LABEL_CHARS / 2, e) : NULL;
+                if (sa && sb) {
+                    size_t k = strlen(sa) + strlen(sb) + 2;
+                    l[i] = malloc(k);
+                    if (l[i]) snprintf(l[i], k, "%s|%s", sa, sb);
+                }
+                free(sa);
+                free(sb);
+            }
+        } else {
+            int g = i - tp;
+            int32_t id = c->gen && g < c->N ? c->gen[(p * c->A + a) * c->N + g] : -1;
+            l[i] = am_token_label(tok, id, AM_LABEL_CHARS, e);
+        }
+        if (!l[i]) {
+            am_plot_labels_free(l, n);
+            return am_wrap(e, "%s: token labels of pair %s, alpha %g, position %d", c->path,
+                           c->pair[p], c->alpha[a], i);
+        }
+    }
+    *labels = l;
+    return 0;
+}

@@ -1,0 +1,259 @@
+/* Slurm array and merge scripts, and their submission with sbatch. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "run/merge.h"
+#include "run/slurm.h"
+#include "base/fs.h"
+
+/* Single-quote for bash. */
+static void sq(FILE *f, const char *s) {
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'') fputs("'\\''", f);
+        else fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+/* #SBATCH values cannot be quoted: refuse whitespace and newlines. */
+static int directive_ok(const char *v) {
+    for (; *v; v++)
+        if (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r') return 0;
+    return 1;
+}
+
+void am_slurm_shard(const am_config *c, const am_slurm_opts *o, int i, int *model, int *pair) {
+    if (o->shard_model) { *model = i; *pair = -1; }
+    else { *model = i / c->n_pairs; *pair = i % c->n_pairs; }
+}
+
+void am_slurm_ranges(const int *idx, int n, char *out, size_t cap) {
+    size_t k = 0;
+    out[0] = 0;
+    for (int i = 0; i < n && k < cap; ) {
+        int j = i;
+        while (j + 1 < n && idx[j + 1] == idx[j] + 1) j++;
+        if (j == i) k += (size_t)snprintf(out + k, cap - k, "%s%d", i ? "," : "", idx[i]);
+        else k += (size_t)snprintf(out + k, cap - k, "%s%d-%d", i ? "," : "", idx[i], idx[j]);
+        i = j + 1;
+    }
+}
+
+static void directives(FILE *f, const am_slurm_opts *o, int gres) {
+    if (o->partition) fprintf(f, "#SBATCH --partition=%s\n", o->partition);
+    if (o->account) fprintf(f, "#SBATCH --account=%s\n", o->account);
+    if (o->time) fprintf(f, "#SBATCH --time=%s\n", o->time);
+    if (o->cpus > 0) fprintf(f, "#SBATCH --cpus-per-task=%d\n", o->cpus);
+    if (o->mem) fprintf(f, "#SBATCH --mem=%s\n", o->mem);
+    if (gres && o->gres) fprintf(f, "#SBATCH --gres=%s\n", o->gres);
+}
+
+static int finish(FILE *f, const char *tmp, const char *path, am_err *e) {
+    if (fflush(f) != 0 || ferror(f) || fclose(f) != 0) { unlink(tmp); return am_fail_errno(e, "writing %s", tmp); }
+    if (rename(tmp, path) != 0) { unlink(tmp); return am_fail_errno(e, "cannot rename %s", tmp); }
+    return 0;
+}
+
+static int write_array(const am_config *c, const char *bin, const char *cwd, const char *cfg, const am_slurm_opts *o,
+                       const am_slurm_plan *plan, am_err *e) {
+    char tmp[4400];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", plan->array_path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return am_fail_errno(e, "cannot write %s", tmp);
+    char *ranges = malloc((size_t)plan->n_tasks * 24 + 64);
+    if (plan->n_todo) am_slurm_ranges(plan->todo, plan->n_todo, ranges, (size_t)plan->n_tasks * 24 + 64);
+    else snprintf(ranges, 64, "0-%d", plan->n_tasks - 1);
+    fprintf(f, "#!/bin/bash\n# Written by `attnmix slurm %s`; rerun that command rather than editing.\n"
+               "# Task i runs tokenize, embed-mix, forward and generate for shard i (%s).\n",
+            c->path, o->shard_model ? "a model" : "a model x pair");
+    fprintf(f, "#SBATCH --job-name=attnmix-%s\n#SBATCH --array=%s", c->experiment, ranges);
+    if (o->max_parallel > 0) fprintf(f, "%%%d", o->max_parallel);
+    fprintf(f, "\n#SBATCH --output=%s/logs/%%A_%%a.out\n#SBATCH --chdir=%s\n", plan->dir, cwd);
+    directives(f, o, 1);
+    fprintf(f, "set -euo pipefail\nBIN=");
+    sq(f, bin);
+    fprintf(f, "\nCONFIG=");
+    sq(f, cfg);
+    fprintf(f, "\nMODELS=(");
+    for (int i = 0; i < plan->n_tasks; i++) {
+        int m, p;
+        am_slurm_shard(c, o, i, &m, &p);
+        fputs(i ? " " : "", f);
+        sq(f, c->models[m].name);
+    }
+    fprintf(f, ")\n");
+    if (!o->shard_model) {
+        fprintf(f, "PAIRS=(");
+        for (int i = 0; i < plan->n_tasks; i++) {
+            int m, p;
+            am_slurm_shard(c, o, i, &m, &p);
+            fputs(i ? " " : "", f);
+            sq(f, c->pairs[p].key);
+        }
+        fprintf(f, ")\n");
+    }
+    fprintf(f, "i=${SLURM_ARRAY_TASK_ID:?run this script with sbatch}\n"
+               "sel=(--model \"${MODELS[$i]}\"%s)\n"
+               "threads=()\n"
+               "[[ -n ${SLURM_CPUS_PER_TASK:-} ]] && threads=(--threads \"$SLURM_CPUS_PER_TASK\")\n"
+               "echo \"attnmix: task $i (${sel[*]}) on $(hostname)\" >&2\n"
+               "for stage in tokenize embed-mix forward generate; do\n"
+               "  \"$BIN/attnmix-$stage\" --config \"$CONFIG\" \"${sel[@]}\" \"${threads[@]}\"\n"
+               "done\n",
+            o->shard_model ? "" : " --pair \"${PAIRS[$i]}\"");
+    free(ranges);
+    return finish(f, tmp, plan->array_path, e);
+}
+
+/* The merge job: merge the shards (pair mode), then analyze and plot as the
+ * Makefile of `attnmix run` does. */
+static int write_merge(const am_config *c, const char *bin, const char *cwd, const char *cfg, const am_slurm_opts *o,
+                       const am_slurm_plan *plan, am_err *e) {
+    char tmp[4400];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", plan->merge_path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return am_fail_errno(e, "cannot write %s", tmp);
+    const char *O = c->output_dir;
+    fprintf(f, "#!/bin/bash\n# Written by `attnmix slurm %s`; rerun that command rather than editing.\n"
+               "# Runs after the array job: %sanalyze, plot.\n",
+            c->path, o->shard_model ? "" : "merge the shards into the per-model cubes, ");
+    fprintf(f, "#SBATCH --job-name=attnmix-%s-merge\n#SBATCH --output=%s/logs/merge_%%j.out\n#SBATCH --chdir=%s\n",
+            c->experiment, plan->dir, cwd);
+    directives(f, o, 0);
+    fprintf(f, "set -euo pipefail\nBIN=");
+    sq(f, bin);
+    fprintf(f, "\nCONFIG=");
+    sq(f, cfg);
+    fprintf(f, "\n");
+    if (!o->shard_model) fprintf(f, "\"$BIN/attnmix\" merge \"$CONFIG\"\n");
+    fprintf(f, "\"$BIN/attnmix-analyze\" --seed %llu --out ", (unsigned long long)c->seed);
+    char p[8400];
+    snprintf(p, sizeof p, "%s/analysis.h5", O);
+    sq(f, p);
+    for (int i = 0; i < c->n_models; i++) {
+        snprintf(p, sizeof p, "%s=%s/%s/cube.h5", c->models[i].name, O, c->models[i].name);
+        fprintf(f, " --name ");
+        sq(f, p);
+    }
+    fprintf(f, "\n\"$BIN/attnmix-plot\" report --analysis ");
+    snprintf(p, sizeof p, "%s/analysis.h5", O);
+    sq(f, p);
+    fprintf(f, " --outdir ");
+    snprintf(p, sizeof p, "%s/figures", O);
+    sq(f, p);
+    for (int i = 0; i < c->n_models; i++) {
+        snprintf(p, sizeof p, "%s/%s/cube.h5", O, c->models[i].name);
+        fprintf(f, " --cube ");
+        sq(f, p);
+    }
+    /* Token labels: the Qwen3 models share one tokenizer; the first model's. */
+    fprintf(f, " --tokenizer ");
+    sq(f, c->models[0].tokenizer ? c->models[0].tokenizer : c->models[0].checkpoint);
+    fprintf(f, "\necho \"attnmix: done: %s/figures/index.html\" >&2\n", O);
+    return finish(f, tmp, plan->merge_path, e);
+}
+
+int am_slurm_write(const am_config *c, const char *bin, const am_slurm_opts *o, am_slurm_plan *plan, am_err *e) {
+    memset(plan, 0, sizeof *plan);
+    const char *vals[] = {o->partition, o->time, o->mem, o->gres, o->account};
+    for (int i = 0; i < 5; i++)
+        if (vals[i] && (!vals[i][0] || !directive_ok(vals[i])))
+            return am_fail(e, "Slurm option value '%s' must be non-empty and contain no spaces", vals[i]);
+    if (!directive_ok(c->experiment))
+        return am_fail(e, "%s: the experiment name '%s' must contain no spaces to be a job name", c->path, c->experiment);
+    char cwd[PATH_MAX], cfg[PATH_MAX], logs[4300];
+    if (!getcwd(cwd, sizeof cwd)) return am_fail_errno(e, "cannot get the current directory");
+    if (!realpath(c->path, cfg)) return am_fail_errno(e, "%s", c->path);
+    snprintf(logs, sizeof logs, "%s/slurm/logs", c->output_dir);
+    if (am_mkdirs(logs, e) < 0) return -1;
+    char abs_out[PATH_MAX];
+    if (!realpath(c->output_dir, abs_out)) return am_fail_errno(e, "%s", c->output_dir);
+    if (!directive_ok(abs_out) || !directive_ok(cwd))
+        return am_fail(e, "%s: the output directory %s and the current directory %s must contain no spaces "
+                          "(they appear in #SBATCH lines)", c->path, abs_out, cwd);
+    snprintf(plan->dir, sizeof plan->dir, "%s/slurm", abs_out);
+    snprintf(plan->array_path, sizeof plan->array_path, "%s/array.sbatch", plan->dir);
+    snprintf(plan->merge_path, sizeof plan->merge_path, "%s/merge.sbatch", plan->dir);
+
+    plan->n_tasks = o->shard_model ? c->n_models : c->n_models * c->n_pairs;
+    plan->todo = malloc((size_t)plan->n_tasks * sizeof *plan->todo);
+    for (int i = 0; i < plan->n_tasks; i++) {
+        int m, p;
+        char why[2048];
+        am_slurm_shard(c, o, i, &m, &p);
+        int ok = p < 0 ? am_model_cube_complete(c, c->models[m].name, why, sizeof why)
+                       : am_shard_complete(c, c->models[m].name, c->pairs[p].key, why, sizeof why);
+        if (!ok) plan->todo[plan->n_todo++] = i;
+    }
+    if (write_array(c, bin, cwd, cfg, o, plan, e) < 0 || write_merge(c, bin, cwd, cfg, o, plan, e) < 0) {
+        am_slurm_plan_free(plan);
+        return -1;
+    }
+    return 0;
+}
+
+void am_slurm_plan_free(am_slurm_plan *plan) {
+    free(plan->todo);
+    plan->todo = NULL;
+    plan->n_todo = 0;
+}
+
+/* Run sbatch --parsable ARGS... and read the job id it prints ("id" or "id;cluster"). */
+static int sbatch(const char *prog, char *const *args, int n, char id[64], am_err *e) {
+    int fd[2];
+    if (pipe(fd) != 0) return am_fail_errno(e, "pipe");
+    char *argv[16];
+    int k = 0;
+    argv[k++] = (char *)prog;
+    argv[k++] = "--parsable";
+    for (int i = 0; i < n && k < 15; i++) argv[k++] = args[i];
+    argv[k] = NULL;
+    pid_t pid = fork();
+    if (pid < 0) { close(fd[0]); close(fd[1]); return am_fail_errno(e, "fork"); }
+    if (pid == 0) {
+        dup2(fd[1], 1);
+        close(fd[0]);
+        close(fd[1]);
+        execvp(prog, argv);
+        fprintf(stderr, "cannot run %s: %s\n", prog, strerror(errno));
+        _exit(127);
+    }
+    close(fd[1]);
+    char buf[256] = {0};
+    size_t got = 0;
+    ssize_t r;
+    while (got < sizeof buf - 1 && (r = read(fd[0], buf + got, sizeof buf - 1 - got)) > 0) got += (size_t)r;
+    close(fd[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return am_fail(e, "%s %s failed (exit %d); its message is above", prog, args[n - 1],
+                       WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    size_t j = 0;
+    while (j < 63 && buf[j] >= '0' && buf[j] <= '9') { id[j] = buf[j]; j++; }
+    id[j] = 0;
+    if (j == 0) return am_fail(e, "%s %s printed no job id ('%s')", prog, args[n - 1], buf);
+    return 0;
+}
+
+int am_slurm_submit(const am_slurm_opts *o, const am_slurm_plan *plan, char array_id[64], char merge_id[64],
+                    am_err *e) {
+    const char *prog = o->sbatch ? o->sbatch : "sbatch";
+    array_id[0] = merge_id[0] = 0;
+    if (plan->n_todo > 0) {
+        char *args[] = {(char *)plan->array_path};
+        if (sbatch(prog, args, 1, array_id, e) < 0) return -1;
+        char dep[128];
+        snprintf(dep, sizeof dep, "--dependency=afterok:%s", array_id);
+        char *margs[] = {dep, (char *)plan->merge_path};
+        return sbatch(prog, margs, 2, merge_id, e);
+    }
+    char *margs[] = {(char *)plan->merge_path};
+    return sbatch(prog, margs, 1, merge_id, e);
+}

@@ -1,0 +1,177 @@
+/* embed-mix: padded ids of each pair -> mixed input embeddings per alpha:
+ * mix = alpha * E[a] + (1 - alpha) * E[b] (mix.h5). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "h5/h5io.h"
+#include "model/qwen3.h"
+#include "model/runtime.h"
+#include "stage/stage.h"
+#include "stage/provenance.h"
+#include "h5/schema.h"
+
+int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_path, am_err *e) {
+    const am_config *c = &s->cfg;
+    const int A = c->n_alphas;
+    int rc = -1;
+    am_qwen3 m;
+    int have_model = 0;
+    hid_t tf = H5I_INVALID_HID, d = H5I_INVALID_HID, space = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+    am_h5_out out = {.file = H5I_INVALID_HID};
+    int32_t *ids_a = NULL, *ids_b = NULL, *plen = NULL, *pads = NULL;
+    float *ea = NULL, *eb = NULL, *unit = NULL;
+    int32_t *n_pad = NULL;
+    char tok_fp[17], fp[17];
+    hsize_t dims[2];
+
+    if (am_prov_fingerprint(tokens_path, AM_SCHEMA_TOKENS, tok_fp, e) < 0) return -1;
+    if (am_qwen3_open(&m, s->model->checkpoint, e) < 0) return am_wrap(e, "model '%s'", s->model->name);
+    have_model = 1;
+    const char *parts[] = {s->config_hash, tok_fp, m.fingerprint};
+    am_prov_hash(fp, "embed-mix", parts, 3);
+    if (!s->force && am_prov_up_to_date(out_path, AM_SCHEMA_MIX, fp)) {
+        if (!s->quiet) fprintf(stderr, "embed-mix %s: %s is up to date\n", s->model->name, out_path);
+        rc = 0;
+        goto out;
+    }
+
+    tf = am_h5_open_input(tokens_path, AM_SCHEMA_TOKENS, e);
+    if (tf < 0) goto out;
+    hsize_t dims_b[2], d1[1], dpads[2];
+    if (am_h5_read(tf, "ids_a", H5T_NATIVE_INT32, 2, dims, (void **)&ids_a, e) < 0 ||
+        am_h5_read(tf, "ids_b", H5T_NATIVE_INT32, 2, dims_b, (void **)&ids_b, e) < 0)
+        goto out;
+    if (am_h5_read(tf, "prompt_length", H5T_NATIVE_INT32, 1, d1, (void **)&plen, e) < 0 ||
+        am_h5_read(tf, "pads", H5T_NATIVE_INT32, 2, dpads, (void **)&pads, e) < 0)
+        goto out;
+    if (dims[0] != (hsize_t)c->n_pairs) {
+        am_fail(e, "%s has %llu pairs but the config has %d: re-run tokenize", tokens_path,
+                (unsigned long long)dims[0], c->n_pairs);
+        goto out;
+    }
+    if (dims[1] < 1 || dims[1] > INT32_MAX || dims_b[0] != dims[0] || dims_b[1] != dims[1] || d1[0] != dims[0] ||
+        dpads[0] != dims[0] || dpads[1] != 2) {
+        am_fail(e, "%s: datasets disagree on the shape: ids_a [%llu, %llu], ids_b [%llu, %llu], prompt_length "
+                "[%llu], pads [%llu, %llu] (corrupt file? re-run tokenize)", tokens_path,
+                (unsigned long long)dims[0], (unsigned long long)dims[1], (unsigned long long)dims_b[0],
+                (unsigned long long)dims_b[1], (unsigned long long)d1[0], (unsigned long long)dpads[0],
+                (unsigned long long)dpads[1]);
+        goto out;
+    }
+    const int P = (int)dims[0], T_max = (int)dims[1], D = m.cfg.hidden_size;
+    int longest = 0;
+    for (int p = 0; p < P; p++) longest = plen[p] > longest ? plen[p] : longest;
+    if (longest != T_max) {
+        am_fail(e, "%s: ids_a/ids_b are %d wide but the longest prompt_length is %d (corrupt file? re-run tokenize)",
+                tokens_path, T_max, longest);
+        goto out;
+    }
+    for (int p = 0; p < P; p++) {
+        if (plen[p] < 1 || plen[p] > T_max || pads[2 * p] < 0 || pads[2 * p] >= plen[p] || pads[2 * p + 1] < 0 ||
+            pads[2 * p + 1] >= plen[p]) {
+            am_fail(e, "%s: pair '%s' has prompt_length %d and pads %d, %d; expected 1 <= length <= %d and pads "
+                    "below the length (corrupt file? re-run tokenize)", tokens_path, c->pairs[p].key, plen[p],
+                    pads[2 * p], pads[2 * p + 1], T_max);
+            goto out;
+        }
+        if (plen[p] + c->max_new_tokens > m.cfg.max_position_embeddings) {
+            am_fail(e, "%s: pair '%s' has %d prompt tokens + %d generated (generation.max_new_tokens) = %d "
+                    "positions, more than max_position_embeddings %d of model '%s' (%s/config.json): shorten the "
+                    "prompts or lower generation.max_new_tokens in %s", tokens_path, c->pairs[p].key, plen[p],
+                    c->max_new_tokens, plen[p] + c->max_new_tokens, m.cfg.max_position_embeddings,
+                    s->model->name, s->model->checkpoint, c->path);
+            goto out;
+        }
+    }
+    for (int p = 0; p < P; p++)
+        for (int t = 0; t < plen[p]; t++)
+            for (int k = 0; k < 2; k++) {
+                int32_t id = (k ? ids_b : ids_a)[(size_t)p * T_max + t];
+                if (id < 0 || id >= m.cfg.vocab_size) {
+                    am_fail(e, "%s: pair '%s' prompt %s token %d has id %d outside the vocabulary of model '%s' "
+                            "(vocab_size %d): tokenizer and checkpoint do not match",
+                            tokens_path, c->pairs[p].key, k ? "b" : "a", t, id, s->model->name, m.cfg.vocab_size);
+                    goto out;
+                }
+            }
+
+    if (am_h5_out_create(&out, out_path, e) < 0) goto out;
+    /* /embeddings [P, A, T_max, D] float32, one unit per chunk */
+    hsize_t edims[4] = {(hsize_t)P, (hsize_t)A, (hsize_t)T_max, (hsize_t)D};
+    hsize_t chunk[4] = {1, 1, (hsize_t)T_max, (hsize_t)D};
+    d = am_h5_write(out.file, "embeddings", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 4, edims, chunk, 4, NULL, e);
+    if (d < 0) goto out;
+    space = H5Dget_space(d);
+    hsize_t udims[4] = {1, 1, (hsize_t)T_max, (hsize_t)D};
+    mspace = H5Screate_simple(4, udims, NULL);
+    ea = malloc((size_t)D * sizeof *ea);                  /* [D] */
+    eb = malloc((size_t)D * sizeof *eb);                  /* [D] */
+    unit = calloc((size_t)T_max * D, sizeof *unit);       /* [T_max][D] */
+    n_pad = calloc((size_t)P * A, sizeof *n_pad);         /* [P][A] */
+    for (int p = 0; p < P; p++)
+        for (int a = 0; a < A; a++) {
+            const float al = (float)c->alphas[a], bl = (float)(1.0 - c->alphas[a]);
+            memset(unit, 0, (size_t)T_max * D * sizeof *unit);
+            for (int t = 0; t < plen[p]; t++) {
+                am_embed_lookup(&m, ids_a[(size_t)p * T_max + t], ea);
+                am_embed_lookup(&m, ids_b[(size_t)p * T_max + t], eb);
+                float *x = unit + (size_t)t * D;
+                for (int i = 0; i < D; i++) x[i] = al * ea[i] + bl * eb[i];
+            }
+            /* Pads that carry weight in this mix: a's if alpha != 0, b's if alpha != 1. */
+            int pa = c->alphas[a] != 0.0 ? pads[2 * p] : 0, pb = c->alphas[a] != 1.0 ? pads[2 * p + 1] : 0;
+            n_pad[p * A + a] = c->pad_left ? (pa > pb ? pa : pb) : 0;
+            hsize_t start[4] = {(hsize_t)p, (hsize_t)a, 0, 0};
+            H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, udims, NULL);
+            if (AM_H5(H5Dwrite(d, H5T_NATIVE_FLOAT, mspace, space, H5P_DEFAULT, unit), e, "embeddings"))
+                goto out;
+        }
+    H5Dclose(d);
+    d = H5I_INVALID_HID;
+
+    hsize_t dA[1] = {(hsize_t)A}, dPA[2] = {(hsize_t)P, (hsize_t)A};
+    if ((d = am_h5_write(out.file, "alpha", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, dA, NULL, 0, c->alphas, e)) < 0) goto out;
+    H5Dclose(d);
+    if ((d = am_h5_write(out.file, "n_pad", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dPA, NULL, 0, n_pad, e)) < 0) goto out;
+    H5Dclose(d);
+    d = H5I_INVALID_HID;
+    const char *copies[] = {"pair", "prompt_a", "prompt_b", "ids_a", "ids_b", "prompt_length", "pads"};
+    for (int i = 0; i < 7; i++)
+        if (am_h5_copy_plain(tf, out.file, copies[i], e) < 0) goto out;
+    const char *by_pair[] = {"embeddings", "n_pad", "ids_a", "ids_b", "prompt_length", "pads", "prompt_a", "prompt_b"};
+    const char *by_alpha[] = {"embeddings", "n_pad"};
+    const int dim0[] = {0, 0, 0, 0, 0, 0, 0, 0}, dim1[] = {1, 1};
+    if (am_h5_scale(out.file, "pair", "pair", by_pair, dim0, 8, e) < 0 ||
+        am_h5_scale(out.file, "alpha", "alpha", by_alpha, dim1, 2, e) < 0)
+        goto out;
+    char *pad_side = NULL;
+    int64_t pad_id = -1;
+    if (am_h5_read_attr_i64(tf, "pad_id", &pad_id, e) < 0) goto out;
+    if (am_prov_write(out.file, s, AM_SCHEMA_MIX, fp, e) < 0 ||
+        am_h5_attr_str(out.file, "tokens_fingerprint", tok_fp, e) < 0 ||
+        am_h5_attr_str(out.file, "checkpoint_fingerprint", m.fingerprint, e) < 0 ||
+        am_h5_attr_i64(out.file, "pad_id", pad_id, e) < 0 ||
+        am_h5_attr_i64(out.file, "mask_pads", c->mask_pads, e) < 0 ||
+        am_h5_read_attr_str(tf, "pad_side", &pad_side, e) < 0 ||
+        am_h5_attr_str(out.file, "pad_side", pad_side, e) < 0) {
+        free(pad_side);
+        goto out;
+    }
+    free(pad_side);
+    if (am_h5_out_commit(&out, e) < 0) goto out;
+    if (!s->quiet)
+        fprintf(stderr, "embed-mix %s: %d pairs x %d alphas, T <= %d, D = %d -> %s\n", s->model->name, P, A,
+                T_max, D, out_path);
+    rc = 0;
+out:
+    if (d >= 0) H5Dclose(d);
+    if (space >= 0) H5Sclose(space);
+    if (mspace >= 0) H5Sclose(mspace);
+    if (tf >= 0) H5Fclose(tf);
+    if (rc < 0) am_h5_out_abort(&out);
+    if (have_model) am_qwen3_close(&m);
+    free(ids_a); free(ids_b); free(plen); free(pads); free(ea); free(eb); free(unit); free(n_pad);
+    return rc;
+}

@@ -1,0 +1,463 @@
+/* generate: batched generation from the mixed prompts with capture of every
+ * generated row; assembles the per-model cube (cube.h5) from the prompt maps
+ * of prefill.h5 and the captured rows, plus generations.tsv. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <unistd.h>
+
+#include "h5/h5io.h"
+#include "model/qwen3.h"
+#include "model/runtime.h"
+#include "stage/stage.h"
+#include "tokenizer/tokenizer.h"
+#include "stage/freeze.h"
+#include "h5/cube.h"
+#include "stage/memory_check.h"
+#include "stage/mix_data.h"
+#include "stage/selection.h"
+#include "h5/maps.h"
+#include "base/progress.h"
+#include "stage/provenance.h"
+#include "h5/schema.h"
+
+/* Per-unit map buffers: unit u holds [Lc][Hc][Sb][Sb], Sb = T_p + N. */
+typedef struct gen_maps {
+    const am_selection *sel;
+    float **unit;    /* [U] -> [Lc][Hc][Sb[u]][Sb[u]] */
+    int *Sb;         /* [U] */
+} gen_maps;
+
+static float *cell(const gen_maps *g, int u, int li, int h, int q) {
+    size_t S = (size_t)g->Sb[u];
+    return g->unit[u] + (((size_t)li * g->sel->Hc + h) * S + q) * S;
+}
+
+static int gen_hook(void *ctx, int layer, int unit, int q0, int nq, int nk, const float *probs, am_err *e) {
+    gen_maps *g = ctx;
+    const int li = g->sel->index[layer];
+    if (q0 + nq > g->Sb[unit]) return am_fail(e, "internal: row %d beyond map size %d", q0 + nq - 1, g->Sb[unit]);
+    for (int h = 0; h < g->sel->Hc; h++)
+        for (int i = 0; i < nq; i++)
+            memcpy(cell(g, unit, li, h, q0 + i), probs + ((size_t)h * nq + i) * nk, (size_t)nk * sizeof(float));
+    return 0;
+}
+
+typedef struct gen_progress { am_progress pr; int total; } gen_progress;
+static void gen_progress_cb(void *ctx, int step, int active) {
+    gen_progress *gp = ctx;
+    (void)active;
+    am_progress_update(&gp->pr, step + 1, gp->total); /* step is 0-based */
+}
+
+/* Read the prompt maps of unit (p, a) from prefill.h5 into the unit buffer. */
+static int load_prompt_maps(hid_t att, const gen_maps *g, int u, int p, int a, int Tp, int T, float *tmp, am_err *e) {
+    const int Lc = g->sel->Lc, Hc = g->sel->Hc;
+    hid_t fs = H5Dget_space(att);
+    hsize_t start[6] = {(hsize_t)p, (hsize_t)a, 0, 0, 0, 0}, count[6] = {1, 1, (hsize_t)Lc, (hsize_t)Hc, (hsize_t)T, (hsize_t)T};
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+    hid_t ms = H5Screate_simple(6, count, NULL);
+    int rc = AM_H5(H5Dread(att, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, tmp), e, "prefill attention");
+    H5Sclose(ms);
+    H5Sclose(fs);
+    if (rc < 0) return -1;
+    for (int li = 0; li < Lc; li++)
+        for (int h = 0; h < Hc; h++)
+            for (int q = 0; q < Tp; q++)
+                memcpy(cell(g, u, li, h, q), tmp + (((size_t)li * Hc + h) * T + q) * T, (size_t)Tp * sizeof(float));
+    return 0;
+}
+
+/* Tab-separated table of generated texts, one row per unit (atomic write). */
+static int write_tsv(const char *path, const char *model, const am_config *c, char **texts, const int *n_gen,
+                     am_err *e) {
+    char tmp[4400];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return am_fail_errno(e, "cannot write %s", tmp);
+    fprintf(f, "model\tpair\talpha\tgenerated_tokens\ttext\n");
+    for (int p = 0; p < c->n_pairs; p++)
+        for (int a = 0; a < c->n_alphas; a++) {
+            int u = p * c->n_alphas + a;
+            fprintf(f, "%s\t%s\t%g\t%d\t", model, c->pairs[p].key, c->alphas[a], n_gen[u]);
+            for (const char *s = texts[u]; *s; s++) { /* escape as in TSV/CSV readers' \t \n \\ */
+                if (*s == '\t') fputs("\\t", f);
+                else if (*s == '\n') fputs("\\n", f);
+                else if (*s == '\r') fputs("\\r", f);
+                else if (*s == '\\') fputs("\\\\", f);
+                else fputc(*s, f);
+            }
+            fputc('\n', f);
+        }
+    if (fflush(f) != 0 || ferror(f) || fclose(f) != 0) {
+        unlink(tmp);
+        return am_fail_errno(e, "writing %s failed", tmp);
+    }
+    if (rename(tmp, path) != 0) { unlink(tmp); return am_fail_errno(e, "cannot rename %s", tmp); }
+    return 0;
+}
+
+/* Read a whole small text file (config.json) for provenance. */
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return strdup("");
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    size_t got = fread(b, 1, (size_t)n, f);
+    b[got] = 0;
+    fclose(f);
+    return b;
+}
+
+static hid_t write_i32(hid_t f, const char *name, int rank, const hsize_t *dims, const int32_t *v, am_err *e) {
+    return am_h5_write(f, name, H5T_NATIVE_INT32, H5T_STD_I32LE, rank, dims, NULL, 0, v, e);
+}
+
+static int32_t *iota(int n) {
+    int32_t *v = malloc((size_t)(n ? n : 1) * sizeof *v);
+    for (int i = 0; i < n; i++) v[i] = i;
+    return v;
+}
+
+/* Teacher-forced KL(live || frozen) along the live cube's tokens (when the
+ * live cube comes from the same mix; otherwise none, with a notice).
+ * kl: [U][Nkl], n_kl: [U]. */
+static int frozen_kl(am_stage *s, const am_qwen3 *m, const am_mix_data *mx, const am_freeze_src *fz,
+                     const char *live_cube, double **kl, int32_t **n_kl, int *Nkl, am_err *e) {
+    const int U = mx->P * mx->A;
+    int rc = -1;
+    char *lmix = NULL;
+    int32_t *ids = NULL, *n_live = NULL;
+    hsize_t d[3];
+    hid_t f = am_h5_open_input(live_cube, AM_SCHEMA_CUBE, e);
+    if (f < 0) return -1;
+    if (am_h5_read_attr_str(f, "mix_fingerprint", &lmix, e) < 0) goto out;
+    if (strcmp(lmix, mx->fingerprint) != 0) {
+        if (!s->quiet)
+            fprintf(stderr, "generate %s: %s comes from another mix.h5: no KL between live and frozen runs\n",
+                    s->model->name, live_cube);
+        rc = 0;
+        goto out;
+    }
+    if (am_h5_read(f, "generated_ids", H5T_NATIVE_INT32, 3, d, (void **)&ids, e) < 0) goto out;
+    if (d[0] != (hsize_t)mx->P || d[1] != (hsize_t)mx->A) {
+        am_fail(e, "%s: /generated_ids is [%llu, %llu, ...], the mix has %d pairs x %d alphas", live_cube,
+                (unsigned long long)d[0], (unsigned long long)d[1], mx->P, mx->A);
+        goto out;
+    }
+    const int Nl = (int)d[2];
+    n_live = calloc((size_t)U, sizeof *n_live);
+    *n_kl = calloc((size_t)U, sizeof **n_kl);
+    *kl = malloc((size_t)U * (Nl ? Nl : 1) * sizeof **kl); /* [U][Nl] */
+    if (!n_live || !*n_kl || !*kl) { am_fail(e, "out of memory"); goto out; }
+    for (int u = 0; u < U; u++)
+        while (n_live[u] < Nl && ids[(size_t)u * Nl + n_live[u]] >= 0) n_live[u]++;
+    *Nkl = Nl;
+    if (!s->quiet) fprintf(stderr, "generate %s: KL(live || frozen) along the live tokens of %s\n", s->model->name, live_cube);
+    rc = am_freeze_kl(s, m, mx, fz, ids, Nl, n_live, *kl, *n_kl, e);
+out:
+    H5Fclose(f);
+    free(lmix), free(ids), free(n_live);
+    return rc;
+}
+
+/* /kl [P, A, Nkl] float64 (NaN padded) and /kl_steps [P, A] int32 in the frozen cube. */
+static int write_kl(hid_t f, int P, int A, int Nkl, const double *kl, const int32_t *n_kl, const char *live_cube,
+                    am_err *e) {
+    hsize_t dPAN[3] = {(hsize_t)P, (hsize_t)A, (hsize_t)(Nkl ? Nkl : 0)}, dPA[2] = {(hsize_t)P, (hsize_t)A};
+    hid_t d = am_h5_write(f, "kl", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 3, dPAN, NULL, 0, kl, e);
+    if (d < 0) return -1;
+    int rc = am_h5_attr_str(d, "units", "nats", e) < 0 ||
+             am_h5_attr_str(d, "definition", "KL(live || frozen) of the next-token distributions at generated "
+                            "position j, both runs fed the prompt and the live tokens 0..j-1 (teacher-forced); NaN "
+                            "past kl_steps", e) < 0 ||
+             am_h5_attr_str(d, "live_cube", live_cube, e) < 0;
+    H5Dclose(d);
+    if (rc) return -1;
+    if ((d = write_i32(f, "kl_steps", 2, dPA, n_kl, e)) < 0) return -1;
+    H5Dclose(d);
+    const char *ds[] = {"kl", "kl_steps"};
+    const int z[] = {0, 0}, one[] = {1, 1};
+    return am_h5_scale(f, "pair", "pair", ds, z, 2, e) < 0 || am_h5_scale(f, "alpha", "alpha", ds, one, 2, e) < 0 ? -1 : 0;
+}
+
+int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_path, const char *out_path,
+                      am_err *e) {
+    const am_config *c = &s->cfg;
+    int rc = -1, have_model = 0;
+    am_qwen3 m;
+    am_mix_data mx = {0};
+    am_freeze_src fz = {0};
+    am_freeze fhook = {0};
+    int *limit = NULL;
+    am_selection sel = {0};
+    am_runtime *rt = NULL;
+    am_tokenizer *tok = NULL;
+    am_h5_out out = {.file = H5I_INVALID_HID};
+    am_maps cube = {.dset = H5I_INVALID_HID, .fspace = H5I_INVALID_HID, .mspace = H5I_INVALID_HID, .ftype = H5I_INVALID_HID};
+    gen_maps g = {0};
+    hid_t pf = H5I_INVALID_HID, patt = H5I_INVALID_HID, d = H5I_INVALID_HID;
+    float *logits0 = NULL, *plogits = NULL, *tmp = NULL, *map = NULL;
+    int32_t *gen = NULL, *length = NULL, *gen_ids = NULL, *tmp_i = NULL;
+    int *n_gen = NULL, *units = NULL, *lens = NULL;
+    const float **emb = NULL;
+    char **texts = NULL;
+    char *model_config = NULL, *pf_mix = NULL;
+    char fp[17], pf_fp[17];
+    int U = 0;
+
+    if (am_qwen3_open(&m, s->model->checkpoint, e) < 0) return am_wrap(e, "model '%s'", s->model->name);
+    have_model = 1;
+    if (am_mix_load(mix_path, &m, &mx, e) < 0) goto out;
+    if (am_prov_fingerprint(prefill_path, AM_SCHEMA_PREFILL, pf_fp, e) < 0) goto out;
+    char fkey[3000] = "", live_cube[4200] = "";
+    double *kl = NULL;
+    int32_t *n_kl = NULL;
+    int Nkl = 0;
+    if (s->freeze.enabled) {
+        if (am_freeze_src_load(&fz, s, &m, 0, mx.P, mx.A, mx.plen, mx.alphas, e) < 0) goto out;
+        am_freeze_src_key(&fz, s, fkey, sizeof fkey);
+        am_stage_path(s, "cube.h5", live_cube, sizeof live_cube);
+        char lfp[17];
+        am_err le = {{0}};
+        if (strcmp(live_cube, out_path) != 0 && am_prov_fingerprint(live_cube, AM_SCHEMA_CUBE, lfp, &le) == 0) {
+            size_t k = strlen(fkey);
+            snprintf(fkey + k, sizeof fkey - k, ":live:%s", lfp);
+        } else
+            live_cube[0] = 0;
+    }
+    const char *parts[] = {s->config_hash, mx.fingerprint, pf_fp, m.fingerprint, fkey};
+    am_prov_hash(fp, "generate", parts, s->freeze.enabled ? 5 : 4);
+    if (!s->force && am_prov_up_to_date(out_path, AM_SCHEMA_CUBE, fp)) {
+        if (!s->quiet) fprintf(stderr, "generate %s: %s is up to date\n", s->model->name, out_path);
+        rc = 0;
+        goto out;
+    }
+    pf = am_h5_open_input(prefill_path, AM_SCHEMA_PREFILL, e);
+    if (pf < 0) goto out;
+    if (am_h5_read_attr_str(pf, "mix_fingerprint", &pf_mix, e) < 0) goto out;
+    if (strcmp(pf_mix, mx.fingerprint) != 0) {
+        am_fail(e, "%s was computed from another mix.h5 (fingerprint %s, %s has %s): re-run forward",
+                prefill_path, pf_mix, mix_path, mx.fingerprint);
+        goto out;
+    }
+    if (am_selection_init(&sel, c, &m, e) < 0) goto out;
+    const int P = mx.P, A = mx.A, T = mx.T, V = m.cfg.vocab_size, N = c->max_new_tokens;
+    const int Lc = sel.Lc, Hc = sel.Hc;
+    U = P * A;
+    {
+        hsize_t dims[6];
+        patt = H5Dopen2(pf, "attention", H5P_DEFAULT);
+        if (AM_H5ID(patt, e, "prefill /attention")) goto out;
+        hid_t sp = H5Dget_space(patt);
+        int r = H5Sget_simple_extent_dims(sp, dims, NULL);
+        H5Sclose(sp);
+        if (r != 6 || dims[0] != (hsize_t)P || dims[1] != (hsize_t)A || dims[2] != (hsize_t)Lc ||
+            dims[3] != (hsize_t)Hc || dims[4] != (hsize_t)T) {
+            am_fail(e, "%s: /attention does not have shape [%d, %d, %d, %d, %d, %d] (capture selection changed?): "
+                    "re-run forward", prefill_path, P, A, Lc, Hc, T, T);
+            goto out;
+        }
+    }
+
+    const char *tp = s->model->tokenizer ? s->model->tokenizer : s->model->checkpoint;
+    if (am_tok_load(&tok, tp, e) < 0) goto out;
+    const int *eos = c->eos_ids ? c->eos_ids : m.cfg.eos_ids;
+    int n_eos = c->eos_ids ? c->n_eos : m.cfg.n_eos;
+
+    uint64_t maps_bytes = 0; /* every unit's [Lc][Hc][T_p+N][T_p+N] float32 until the cube is written */
+    for (int u = 0; u < U; u++) maps_bytes += (uint64_t)Lc * Hc * (mx.plen[u / A] + N) * (mx.plen[u / A] + N) * 4;
+    if (am_memory_check(s, &m, U, T + N + 1, maps_bytes, "generate", e) < 0) goto out;
+    am_runtime_opts ro = {.max_units = U, .max_seq = T + N + 1, .threads = s->threads ? s->threads : c->threads};
+    if (am_stage_backend(s, &ro, e) < 0 || am_runtime_init(&rt, &m, &ro, e) < 0) goto out;
+    am_stage_note_backend(s, am_runtime_kernel_name(rt));
+    if (s->freeze.enabled) {
+        /* the frozen run stops where its source's patterns end (they are positional) */
+        fhook = (am_freeze){.fn = am_freeze_src_hook, .ctx = &fz, .layers = fz.lmask, .heads = fz.hmask};
+        am_runtime_set_freeze(rt, &fhook);
+        limit = malloc((size_t)U * sizeof *limit);
+        for (int u = 0; u < U; u++) {
+            int room = fz.len[u] - mx.plen[u / A];
+            limit[u] = room < N ? room : N;
+            if (limit[u] < N && !s->quiet)
+                fprintf(stderr, "generate %s: pair '%s' alpha %g: the frozen source (%s) covers %d positions: at most "
+                        "%d new tokens\n", s->model->name, c->pairs[u / A].key, mx.alphas[u % A], fz.desc, fz.len[u], limit[u]);
+        }
+    }
+
+    /* Prefill every unit (no capture: the prompt maps come from prefill.h5). */
+    units = malloc((size_t)U * sizeof *units);
+    lens = malloc((size_t)U * sizeof *lens);
+    emb = malloc((size_t)U * sizeof *emb);
+    logits0 = malloc((size_t)U * V * sizeof *logits0); /* [U][V] */
+    for (int u = 0; u < U; u++) {
+        units[u] = u;
+        lens[u] = mx.plen[u / A];
+        emb[u] = mx.emb + (size_t)u * T * mx.D;
+        am_runtime_reset(rt, u, mx.n_pad[u], c->mask_pads);
+    }
+    am_progress pr0;
+    am_progress_start(&pr0, "generate", s->model->name, "prefill", s->quiet);
+    if (am_forward(rt, U, units, lens, emb, NULL, logits0, e) < 0) goto out;
+
+    /* The prefill must agree with what forward recorded. */
+    hsize_t ld[3];
+    if (am_h5_read(pf, "logits", H5T_NATIVE_FLOAT, 3, ld, (void **)&plogits, e) < 0) goto out;
+    for (int u = 0; u < U; u++) {
+        double maxabs = 0, maxdiff = 0;
+        for (int v = 0; v < V; v++) {
+            double a = logits0[(size_t)u * V + v], b = plogits[(size_t)u * V + v];
+            if (fabs(b) > maxabs) maxabs = fabs(b);
+            if (fabs(a - b) > maxdiff) maxdiff = fabs(a - b);
+        }
+        if (!(maxdiff <= 1e-3 * (maxabs > 1 ? maxabs : 1))) {
+            am_fail(e, "%s: logits of pair '%s' alpha %g differ from this run's prefill by %.3g (checkpoint "
+                    "or backend changed?): re-run forward", prefill_path, c->pairs[u / A].key, mx.alphas[u % A], maxdiff);
+            goto out;
+        }
+    }
+
+    /* Map buffers, with the prompt rows from prefill.h5. */
+    g.sel = &sel;
+    g.unit = calloc((size_t)U, sizeof *g.unit);
+    g.Sb = malloc((size_t)U * sizeof *g.Sb);
+    tmp = malloc((size_t)Lc * Hc * T * T * sizeof *tmp); /* [Lc][Hc][T][T] */
+    for (int u = 0; u < U; u++) {
+        g.Sb[u] = mx.plen[u / A] + N;
+        g.unit[u] = calloc((size_t)Lc * Hc * g.Sb[u] * g.Sb[u], sizeof(float));
+        if (!g.unit[u]) {
+            am_fail(e, "out of memory for the maps of %d units (%d layers x %d heads x %d^2 floats each): capture "
+                    "fewer layers or heads, or fewer new tokens", U, Lc, Hc, g.Sb[u]);
+            goto out;
+        }
+        if (load_prompt_maps(patt, &g, u, u / A, u % A, mx.plen[u / A], T, tmp, e) < 0) goto out;
+    }
+
+    /* Generation: all units advance together. */
+    gen = malloc((size_t)U * (N ? N : 1) * sizeof *gen); /* [U][N] */
+    n_gen = calloc((size_t)U, sizeof *n_gen);
+    gen_progress gp = {.total = N};
+    am_progress_start(&gp.pr, "generate", s->model->name, "tokens", s->quiet);
+    am_capture cap = {.fn = gen_hook, .ctx = &g, .layers = sel.mask, .heads = sel.heads, .n_heads = Hc};
+    am_gen_opts go = {.max_new_tokens = N, .eos_ids = eos, .n_eos = n_eos,
+                      .max_new = limit, .temperature = c->sample ? c->temperature : 0, .top_p = c->top_p, .seed = c->seed,
+                      .progress = gen_progress_cb, .progress_ctx = &gp};
+    if (N > 0 && am_generate(rt, U, units, logits0, &go, &cap, gen, n_gen, e) < 0) goto out;
+    am_progress_break(&gp.pr); /* every unit may have stopped at eos before N */
+    if (s->freeze.enabled && live_cube[0]) {
+        am_runtime_free(rt);
+        rt = NULL;
+        if (frozen_kl(s, &m, &mx, &fz, live_cube, &kl, &n_kl, &Nkl, e) < 0) goto out;
+    }
+
+    /* Assemble the cube. */
+    int S = 1, Nmax = 0;
+    length = malloc((size_t)U * sizeof *length);
+    for (int u = 0; u < U; u++) {
+        length[u] = mx.plen[u / A] + n_gen[u];
+        if (length[u] > S) S = length[u];
+        if (n_gen[u] > Nmax) Nmax = n_gen[u];
+    }
+    if (am_h5_out_create(&out, out_path, e) < 0) goto out;
+    if (am_maps_create(&cube, out.file, "attention", P, A, Lc, Hc, S, c->store_f16, c->compression, e) < 0) goto out;
+    map = malloc((size_t)Hc * S * S * sizeof *map); /* [Hc][S][S] */
+    for (int u = 0; u < U; u++)
+        for (int li = 0; li < Lc; li++) {
+            memset(map, 0, (size_t)Hc * S * S * sizeof *map);
+            for (int h = 0; h < Hc; h++)
+                for (int q = 0; q < length[u]; q++)
+                    memcpy(map + ((size_t)h * S + q) * S, cell(&g, u, li, h, q), (size_t)(q + 1) * sizeof(float));
+            if (am_maps_write(&cube, u / A, u % A, li, map, e) < 0) goto out;
+        }
+    am_maps_close(&cube);
+
+    texts = calloc((size_t)U, sizeof *texts);
+    gen_ids = malloc((size_t)U * (Nmax ? Nmax : 1) * sizeof *gen_ids); /* [U][Nmax], -1 padded */
+    for (int u = 0; u < U; u++) {
+        /* ids in the model's padded vocabulary rows have no token: the text
+         * skips them as Hugging Face's decode does; /generated_ids keeps them */
+        size_t tl, unknown;
+        if (am_tok_decode_skip(tok, gen + (size_t)u * N, (size_t)n_gen[u], &texts[u], &tl, &unknown, e) < 0) goto out;
+        if (unknown && !s->quiet)
+            fprintf(stderr, "generate %s: warning: pair '%s' alpha %g: %zu generated id(s) have no token in the "
+                    "tokenizer (ids %d..%d); the text skips them, /generated_ids keeps them\n",
+                    s->model->name, c->pairs[u / A].key, mx.alphas[u % A], unknown, am_tok_vocab_size(tok), V - 1);
+        for (int j = 0; j < Nmax; j++) gen_ids[(size_t)u * Nmax + j] = j < n_gen[u] ? gen[(size_t)u * N + j] : -1;
+    }
+    hsize_t dPA[2] = {(hsize_t)P, (hsize_t)A}, dPAN[3] = {(hsize_t)P, (hsize_t)A, (hsize_t)Nmax};
+    hsize_t dS[1] = {(hsize_t)S}, dN[1] = {(hsize_t)Nmax}, dT[1] = {(hsize_t)T};
+#define W(call) do { if ((d = (call)) < 0) goto out; H5Dclose(d); d = H5I_INVALID_HID; } while (0)
+    W(write_i32(out.file, "length", 2, dPA, length, e));
+    W(write_i32(out.file, "generated_ids", 3, dPAN, gen_ids, e));
+    W(am_h5_write_strs(out.file, "text", 2, dPA, (const char *const *)texts, e));
+    tmp_i = iota(S); /* S >= T_max and S >= Nmax */
+    W(write_i32(out.file, "query", 1, dS, tmp_i, e));
+    W(write_i32(out.file, "key", 1, dS, tmp_i, e));
+    W(write_i32(out.file, "step", 1, dN, tmp_i, e));
+    W(write_i32(out.file, "token", 1, dT, tmp_i, e));
+#undef W
+    if (am_mix_copy_meta(mix_path, out.file, e) < 0 || am_selection_write(&sel, out.file, e) < 0) goto out;
+    if (am_cube_attach_scales(out.file, e) < 0) goto out;
+    if (am_cube_write_nexus(out.file, e) < 0) goto out;
+    if (kl && write_kl(out.file, P, A, Nkl, kl, n_kl, live_cube, e) < 0) goto out;
+    char cfg_path[4200];
+    snprintf(cfg_path, sizeof cfg_path, "%s/config.json", s->model->checkpoint);
+    model_config = slurp(cfg_path);
+    {
+        hid_t mf = am_h5_open_input(mix_path, AM_SCHEMA_MIX, e);
+        int64_t pad_id = -1;
+        int prc = mf < 0 ? -1 : am_h5_read_attr_i64(mf, "pad_id", &pad_id, e);
+        if (mf >= 0) H5Fclose(mf);
+        if (prc < 0) goto out;
+        if (am_prov_write(out.file, s, AM_SCHEMA_CUBE, fp, e) < 0 ||
+            am_h5_attr_str(out.file, "model_config", model_config, e) < 0 ||
+            am_h5_attr_str(out.file, "checkpoint_fingerprint", m.fingerprint, e) < 0 ||
+            am_h5_attr_str(out.file, "mix_fingerprint", mx.fingerprint, e) < 0 ||
+            am_h5_attr_str(out.file, "prefill_fingerprint", pf_fp, e) < 0 ||
+            am_h5_attr_str(out.file, "storage_dtype", c->store_f16 ? "float16" : "float32", e) < 0 ||
+            am_h5_attr_i64(out.file, "pad_id", pad_id, e) < 0 ||
+            am_h5_attr_i64(out.file, "mask_pads", c->mask_pads, e) < 0 ||
+            am_h5_attr_str(out.file, "generation", c->sample ? "sample" : "greedy", e) < 0 ||
+            am_h5_attr_i64(out.file, "max_new_tokens", N, e) < 0 ||
+            (s->freeze.enabled && am_freeze_src_write_attrs(&fz, s, out.file, e) < 0))
+            goto out;
+    }
+    if (am_h5_out_commit(&out, e) < 0) goto out;
+
+    char tsv[4200];
+    am_stage_path(s, "generations.tsv", tsv, sizeof tsv);
+    if (s->freeze.enabled) { /* beside the frozen cube, not over the live table */
+        const char *sl = strrchr(out_path, '/');
+        if (sl) snprintf(tsv, sizeof tsv, "%.*s/generations.tsv", (int)(sl - out_path), out_path);
+        else snprintf(tsv, sizeof tsv, "generations.tsv");
+    }
+    if (write_tsv(tsv, s->model->name, c, texts, n_gen, e) < 0) goto out;
+    char summary[512];
+    snprintf(summary, sizeof summary, "%d units, up to %d new tokens, maps %d x %d -> %s", U, Nmax, S, S, out_path);
+    am_progress_end(&gp.pr, summary);
+    rc = 0;
+out:
+    if (d >= 0) H5Dclose(d);
+    am_maps_close(&cube);
+    if (rc < 0) am_h5_out_abort(&out);
+    if (patt >= 0) H5Dclose(patt);
+    if (pf >= 0) H5Fclose(pf);
+    if (g.unit) for (int u = 0; u < U; u++) free(g.unit[u]);
+    free(g.unit); free(g.Sb);
+    if (texts) for (int u = 0; u < U; u++) free(texts[u]);
+    free(texts);
+    free(logits0); free(plogits); free(tmp); free(map); free(gen); free(length); free(gen_ids); free(tmp_i);
+    free(kl); free(n_kl);
+    free(n_gen); free(units); free(lens); free(emb); free(model_config); free(pf_mix);
+    am_tok_free(tok);
+    am_runtime_free(rt);
+    am_selection_free(&sel);
+    am_freeze_src_free(&fz);
+    free(limit);
+    am_mix_free(&mx);
+    if (have_model) am_qwen3_close(&m);
+    return rc;
+}

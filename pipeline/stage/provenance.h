@@ -1,0 +1,19 @@
+/* Provenance of stage files: attributes and the fingerprint that decides what is up to date. */
+#ifndef AM_PROVENANCE_H
+#define AM_PROVENANCE_H
+
+#include <hdf5.h>
+#include "stage/stage.h"
+
+/* Write the provenance attributes every stage file carries. */
+int am_prov_write(hid_t f, const am_stage *s, const char *schema, const char *fingerprint,
+                  am_err *e);
+/* Returns 1 if path exists, has `schema` and its fingerprint attribute equals
+ * fingerprint (and then refreshes its mtime for make); 0 otherwise. */
+int am_prov_up_to_date(const char *path, const char *schema, const char *fingerprint);
+/* Read a file's fingerprint attribute (schema checked). */
+int am_prov_fingerprint(const char *path, const char *schema, char out[17], am_err *e);
+/* fingerprint = hash of the stage name and the given strings. */
+void am_prov_hash(char out[17], const char *stage, const char *const *parts, int n);
+
+#endif
