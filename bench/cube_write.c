@@ -39,7 +39,7 @@ int main(int argc, char **argv) {
         else { printf("usage: bench-cube-write [--maps FILE.h5] [--copies N] [--dir DIR]\n"); return c == 'h' ? 0 : 2; }
     }
     am_h5_quiet();
-    am_err e = {{0}};
+    am_err e = {0};
     float *maps = NULL;
     hsize_t dims[6] = {2, 5, 3, 16, 106, 106};
     if (maps_path) {

@@ -66,7 +66,7 @@ static double *read_matrix(const char *path, const char *name, int cols, int *N_
 
 /* Prints kl_exact_z (and kl_dense for N <= 5000) of Y [N,2]. */
 static int print_eval(const double *X, int N, int D, double perplexity, const double *Y) {
-    am_err e = {{0}};
+    am_err e = {0};
     double k, kd = NAN;
     if (am_tsne_sparse_kl(X, N, D, perplexity, Y, &k, &e) ||
         (N <= 5000 && am_tsne_exact_kl(X, N, D, perplexity, Y, &kd, &e))) {
@@ -176,7 +176,7 @@ int main(int argc, char **argv) {
     double *Y = malloc((size_t)N * 2 * sizeof *Y);
     if (!Y) return 1;
     am_tsne_result r;
-    am_err e = {{0}};
+    am_err e = {0};
     double t0 = omp_get_wtime(), c0 = cpu_s();
     if (am_tsne_run(X, N, D, &o, Y, &r, &e)) { fprintf(stderr, "bench-tsne: %s\n", e.msg); return 1; }
     double t = omp_get_wtime() - t0, ct = cpu_s() - c0;

@@ -39,7 +39,7 @@ static void usage(FILE *f) {
 int main(int argc, char **argv) {
     am_an_config cfg;
     am_an_config_defaults(&cfg);
-    am_err err = {{0}};
+    am_err err = {0};
     int cap = argc + 1, n = 0, rc = 1;
     am_an_input *in = calloc((size_t)cap, sizeof *in);
     char **names = calloc((size_t)cap, sizeof *names); /* owned name strings */

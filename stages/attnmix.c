@@ -175,7 +175,7 @@ static int cmd_run(int argc, char **argv) {
     }
     if (optind != argc - 1) { usage(stderr); return 2; }
     am_config cfg;
-    am_err e = {{0}};
+    am_err e = {0};
     if (am_config_load(&cfg, argv[optind], &e) < 0) {
         fprintf(stderr, "attnmix: %s\n", e.msg);
         return 1;
@@ -276,7 +276,7 @@ static int cmd_slurm(int argc, char **argv) {
     if (optind != argc - 1) { usage(stderr); return 2; }
     am_h5_quiet();
     am_config cfg;
-    am_err e = {{0}};
+    am_err e = {0};
     if (am_config_load(&cfg, argv[optind], &e) < 0) { fprintf(stderr, "attnmix: %s\n", e.msg); return 1; }
     int rc = 1;
     char bin[PATH_MAX];
@@ -324,7 +324,7 @@ static int cmd_merge(int argc, char **argv) {
     if (optind != argc - 1) { usage(stderr); return 2; }
     am_h5_quiet();
     am_config cfg;
-    am_err e = {{0}};
+    am_err e = {0};
     if (am_config_load(&cfg, argv[optind], &e) < 0) { fprintf(stderr, "attnmix: %s\n", e.msg); return 1; }
     int rc = 0;
     for (int i = 0; i < cfg.n_models && rc == 0; i++) {
@@ -357,7 +357,7 @@ static int cmd_consolidate(int argc, char **argv) {
     }
     if (optind != argc - 2) { usage(stderr); return 2; }
     am_h5_quiet();
-    am_err e = {{0}};
+    am_err e = {0};
     double t0 = am_now();
     if (am_consolidate(argv[optind], argv[optind + 1], level, &e) < 0) {
         fprintf(stderr, "attnmix: consolidate: %s\n", e.msg);

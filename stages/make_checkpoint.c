@@ -105,7 +105,7 @@ int main(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    am_err e = {{0}};
+    am_err e = {0};
     am_qwen3_config cfg;
     o.circuit = !strcmp(preset, "circuit"); /* hand-set weights with known heads (see ckpt_writer.c) */
     if (am_ckpt_preset(&cfg, preset, &e)) {

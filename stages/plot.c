@@ -77,7 +77,7 @@ int main(int argc, char **argv) {
     const char *by = NULL, *space = "tsne", *tokpath = NULL, *format = NULL, *cmd;
     int ncubes = 0, layer = 0, have_layer = 0, head = -1, have_head = 0, cx = 0, cy = 1, rc = 1;
     am_fig_opts o;
-    am_err e = {{0}};
+    am_err e = {0};
     am_tokenizer *tok = NULL;
     am_plot_cube cube;
     int cube_open = 0;

@@ -114,7 +114,7 @@ static void check_pairs_of_original(const am_config *c) {
 static void test_blog(void) {
     char path[1200];
     am_config c;
-    am_err e = {{0}};
+    am_err e = {0};
     src_path("config/blog.yaml", path, sizeof path);
     if (am_config_load(&c, path, &e)) {
         CHECK(0, "%s", e.msg);
@@ -156,7 +156,7 @@ static void test_blog(void) {
 static void test_demo(void) {
     char path[1200];
     am_config c;
-    am_err e = {{0}};
+    am_err e = {0};
     src_path("config/demo.yaml", path, sizeof path);
     if (am_config_load(&c, path, &e)) {
         CHECK(0, "%s", e.msg);
@@ -184,7 +184,7 @@ static void test_demo(void) {
 static void test_full(void) {
     char path[1200];
     am_config c;
-    am_err e = {{0}};
+    am_err e = {0};
     src_path("tests/config/full.yaml", path, sizeof path);
     if (am_config_load(&c, path, &e)) {
         CHECK(0, "%s", e.msg);
@@ -242,7 +242,7 @@ static void test_full(void) {
 
 static void test_defaults(void) {
     am_config c;
-    am_err e = {{0}};
+    am_err e = {0};
     const char *text = BASE;
     if (am_config_parse(&c, text, strlen(text), "t.yaml", &e)) {
         CHECK(0, "%s", e.msg);
@@ -292,7 +292,7 @@ static void test_warnings(void) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         am_config c;
-        am_err e = {{0}};
+        am_err e = {0};
         if (am_config_parse(&c, cases[i].text, strlen(cases[i].text), "t.yaml", &e)) {
             CHECK(0, "case %zu: %s", i, e.msg);
             continue;
@@ -306,7 +306,7 @@ static void test_warnings(void) {
     }
     /* alphas [0, 1.5] keeps both values */
     am_config c;
-    am_err e = {{0}};
+    am_err e = {0};
     const char *t = cases[0].text;
     if (!am_config_parse(&c, t, strlen(t), "t.yaml", &e)) {
         CHECK(c.n_alphas == 2 && c.alphas[0] == 0.0 && c.alphas[1] == 1.5, "alphas [0, 1.5]");
@@ -429,7 +429,7 @@ static const struct {
 static void test_bad_strings(void) {
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         am_config c;
-        am_err e = {{0}};
+        am_err e = {0};
         int rc = am_config_parse(&c, bad[i].text, strlen(bad[i].text), "t.yaml", &e);
         CHECK(rc == -1, "case %zu should fail: %s", i, bad[i].want);
         if (rc == 0) {
@@ -463,7 +463,7 @@ static void test_bad_files(void) {
         snprintf(rel, sizeof rel, "tests/config/%s", cases[i].file);
         src_path(rel, path, sizeof path);
         am_config c;
-        am_err e = {{0}};
+        am_err e = {0};
         int rc = am_config_load(&c, path, &e);
         CHECK(rc == -1, "%s should fail", cases[i].file);
         if (rc == 0) {
@@ -506,7 +506,7 @@ static void test_free(void) {
 
     /* a load that fails late (after models and pairs were filled) */
     const char *t = BASE "threads: x\n";
-    am_err e = {{0}};
+    am_err e = {0};
     CHECK(am_config_parse(&c, t, strlen(t), "t.yaml", &e) == -1, "late failure expected");
     am_config_free(&c);
 }

@@ -33,7 +33,7 @@ static int hook(void *ctx, int layer, int unit, int q0, int nq, int nk, const fl
 }
 
 int main(void) {
-    am_err e = {{0}};
+    am_err e = {0};
     am_qwen3 m;
     am_mix_data mx;
     am_h5_quiet();

@@ -192,7 +192,7 @@ static void test_preset(const char *bin, const char *preset)
         CHECK(0, "failed: %s", cmd);
         return;
     }
-    am_err e = { { 0 } };
+    am_err e = {0};
     am_qwen3 m;
     if (am_qwen3_open(&m, dir, &e)) {
         CHECK(0, "%s", e.msg);

@@ -62,7 +62,7 @@ static int freeze_fn(void *ctx, int layer, int unit, int head, int q0, int nq, i
 static void run(am_runtime *rt, float *const emb[2], const am_gen_opts *g, float *cap, float *logits0, int32_t *gen,
                 int *n_gen)
 {
-    am_err e = { { 0 } };
+    am_err e = {0};
     int units[2] = { 0, 1 }, T[2] = { T0, T0 };
     memset(cap, 0, sizeof(float) * 2 * L * H * S * S);
     am_capture c = { .fn = cap_fn, .ctx = cap };
@@ -86,7 +86,7 @@ int main(void)
              bin, dir);
     if (system(cmd))
         DIE("failed: %s", cmd);
-    am_err e = { { 0 } };
+    am_err e = {0};
     am_qwen3 m;
     if (am_qwen3_open(&m, dir, &e))
         DIE("%s", e.msg);

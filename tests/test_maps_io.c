@@ -22,7 +22,7 @@ static int roundtrip(int f16, int level) {
         x = x * 1664525u + 1013904223u;
         maps[i] = (i % 7 == 0) ? 0.0f : (float)(x >> 8) / 16777216.0f;
     }
-    am_err e = {{0}};
+    am_err e = {0};
     am_h5_out out;
     am_maps w;
     CHECK(am_h5_out_create(&out, "maps_io.h5", &e) == 0, "%s", e.msg);

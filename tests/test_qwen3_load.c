@@ -116,7 +116,7 @@ static void expect_open_fail(const char *name, const char *want1, const char *wa
     char dir[512];
     path_of(dir, sizeof dir, name);
     am_qwen3 m;
-    am_err e = {{0}};
+    am_err e = {0};
     int rc = am_qwen3_open(&m, dir, &e);
     CHECK(rc == -1, "%s: expected failure", name);
     if (rc == 0) { am_qwen3_close(&m); return; }
@@ -135,7 +135,7 @@ static void expect_config_fail(const char *name, json_t *cfg, const char *want) 
 static void test_config(void) {
     char dir[512];
     am_qwen3_config c;
-    am_err e = {{0}};
+    am_err e = {0};
     spec s[64];
     int n = base_specs(s, 1);
 
@@ -241,7 +241,7 @@ static void test_binding(void) {
     spec s[64];
     char dir[512];
     am_qwen3 m;
-    am_err e = {{0}};
+    am_err e = {0};
     json_t *cfg = base_config();
 
     /* complete untied model, mixed dtypes, plus a rotary buffer that is ignored */
@@ -386,7 +386,7 @@ static void check_values(const am_qwen3 *m, uint64_t seed, double qk) {
 }
 
 static void test_writer(void) {
-    am_err e = {{0}};
+    am_err e = {0};
     am_qwen3 m;
     char dir[512], a[700], b[700];
 

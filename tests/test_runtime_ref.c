@@ -98,7 +98,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    am_err e = { { 0 } };
+    am_err e = {0};
     am_qwen3 m;
     if (am_qwen3_open(&m, dir, &e)) {
         fprintf(stderr, "test_runtime_ref: %s\n", e.msg);

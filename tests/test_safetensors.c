@@ -42,7 +42,7 @@ static void expect_fail(const char *name, const char *want) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     am_safetensors st;
-    am_err e = {{0}};
+    am_err e = {0};
     int rc = am_st_open(&st, path, &e);
     CHECK(rc == -1, "%s: expected failure (%s), got success", name, want);
     if (rc == 0) { am_st_close(&st); return; }
@@ -61,7 +61,7 @@ static void test_valid(void) {
     char path[512];
     snprintf(path, sizeof path, "%s/valid.safetensors", dir);
     am_safetensors st;
-    am_err e = {{0}};
+    am_err e = {0};
     int rc = am_st_open(&st, path, &e);
     CHECK(rc == 0, "valid: %s", e.msg);
     if (rc) return;
@@ -176,7 +176,7 @@ static void test_sharded(void) {
         "\"c\":\"model-00001-of-00002.safetensors\"}}";
     write_text("sh/model.safetensors.index.json", good);
     am_safetensors st;
-    am_err e = {{0}};
+    am_err e = {0};
     int rc = am_st_open(&st, sub, &e);
     CHECK(rc == 0, "sharded: %s", e.msg);
     if (!rc) {

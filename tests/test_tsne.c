@@ -32,7 +32,7 @@ static double rel_err(const double *a, const double *b, int n) {
 int main(void) {
     enum { N = 120, D = 6 };
     static double X[N * D], Y[N * 2], G[N * 2], Gb[N * 2], Gn[N * 2], Y1[N * 2], Y2[N * 2];
-    am_err e = {{0}};
+    am_err e = {0};
     double kl, klb;
     clustered(X, N, D);
     for (int i = 0; i < 2 * N; i++) Y[i] = 2 * test_nrand(&rs);

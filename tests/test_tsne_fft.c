@@ -62,7 +62,7 @@ static void layout(double *Y, int N, int kind, double s) {
 int main(void) {
     enum { N = 2000 };
     static double Y[N * 2], rep[N * 2], z[N], rep0[N * 2], z0[N];
-    am_err e = {{0}};
+    am_err e = {0};
     am_tsne_fft f;
     if (am_tsne_fft_init(&f, N, &e)) { printf("%s\n", e.msg); return 1; }
     const int p0 = f.p;

@@ -7,6 +7,7 @@
  *      the schema below.
  * Every error names "FILE:LINE:COL:" (1-based, columns counted in characters). */
 #include "base/config.h"
+#include "base/fs.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -715,34 +716,11 @@ out:
 }
 
 int am_config_load(am_config *c, const char *path, am_err *e) {
-    char *buf = NULL; /* [len + 1] */
-    size_t len = 0, cap = 0;
-    int rc = -1;
+    char *buf = NULL;
+    size_t len = 0;
     set_defaults(c);
-    FILE *f = fopen(path, "rb");
-    if (!f) return am_fail_errno(e, "%s: cannot open the configuration", path);
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            size_t ncap = cap ? cap * 2 : 8192;
-            char *nb = realloc(buf, ncap);
-            if (!nb) {
-                am_fail(e, "%s: out of memory reading the configuration", path);
-                goto out;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0) break;
-    }
-    if (ferror(f)) {
-        am_fail_errno(e, "%s: cannot read the configuration", path);
-        goto out;
-    }
-    rc = am_config_parse(c, buf ? buf : "", len, path, e);
-out:
-    fclose(f);
+    if (am_read_file(path, "the configuration", &buf, &len, e)) return -1;
+    int rc = am_config_parse(c, buf, len, path, e);
     free(buf);
     return rc;
 }

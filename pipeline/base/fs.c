@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/fs.h"
 
@@ -21,3 +23,109 @@ int am_mkdirs(const char *path, am_err *e) {
     return 0;
 }
 
+
+int am_read_stream(FILE *f, const char *name, char **buf, size_t *len, am_err *e) {
+    char *b = NULL;
+    size_t n = 0, cap = 0;
+    *buf = NULL;
+    *len = 0;
+    for (;;) {
+        if (cap - n < 65536) {
+            cap = cap ? 2 * cap : 65536;
+            char *nb = realloc(b, cap + 1);
+            if (!nb) {
+                free(b);
+                return am_fail_code(e, AM_E_NOMEM, "%s: out of memory (%zu bytes)", name, cap + 1);
+            }
+            b = nb;
+        }
+        size_t got = fread(b + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    if (ferror(f)) {
+        free(b);
+        return am_fail_code(e, AM_E_IO, "%s: read error", name);
+    }
+    b[n] = 0;
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+int am_read_file(const char *path, const char *what, char **buf, size_t *len, am_err *e) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int code = errno == ENOENT ? AM_E_NOTFOUND : AM_E_IO;
+        am_fail_errno(e, "%s: cannot open %s", path, what);
+        return am_err_set_code(e, code);
+    }
+    int rc = am_read_stream(f, path, buf, len, e);
+    fclose(f);
+    return rc;
+}
+
+int am_tmp_name(const char *path, char *tmp, size_t n, am_err *e) {
+    if ((size_t)snprintf(tmp, n, "%s.tmp-%ld", path, (long)getpid()) >= n)
+        return am_fail_code(e, AM_E_USAGE, "%s: path too long", path);
+    return 0;
+}
+
+int am_commit_file(const char *tmp, const char *path, am_err *e) {
+    int fd = open(tmp, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    if (rename(tmp, path) != 0) {
+        am_fail_errno(e, "cannot rename %s to %s", tmp, path);
+        unlink(tmp);
+        return am_err_set_code(e, AM_E_IO);
+    }
+    return 0;
+}
+
+int am_file_out_create(am_file_out *o, const char *path, am_err *e) {
+    memset(o, 0, sizeof *o);
+    if (strlen(path) >= sizeof o->path) return am_fail_code(e, AM_E_USAGE, "%s: path too long", path);
+    snprintf(o->path, sizeof o->path, "%s", path);
+    if (am_tmp_name(path, o->tmp, sizeof o->tmp, e)) return -1;
+    o->f = fopen(o->tmp, "wb");
+    if (!o->f) {
+        am_fail_errno(e, "cannot create %s", o->tmp);
+        return am_err_set_code(e, AM_E_IO);
+    }
+    return 0;
+}
+
+int am_file_out_commit(am_file_out *o, am_err *e) {
+    FILE *f = o->f;
+    o->f = NULL;
+    if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
+        int saved = errno;
+        fclose(f);
+        unlink(o->tmp);
+        errno = saved;
+        am_fail_errno(e, "writing %s failed", o->path);
+        return am_err_set_code(e, AM_E_IO);
+    }
+    if (fclose(f) != 0) {
+        unlink(o->tmp);
+        am_fail_errno(e, "writing %s failed", o->path);
+        return am_err_set_code(e, AM_E_IO);
+    }
+    if (rename(o->tmp, o->path) != 0) {
+        am_fail_errno(e, "cannot rename %s to %s", o->tmp, o->path);
+        unlink(o->tmp);
+        return am_err_set_code(e, AM_E_IO);
+    }
+    return 0;
+}
+
+void am_file_out_abort(am_file_out *o) {
+    if (o->f) {
+        fclose(o->f);
+        o->f = NULL;
+    }
+    if (o->tmp[0]) unlink(o->tmp);
+}

@@ -1,10 +1,37 @@
-/* Files and directories. */
+/* Files and directories: mkdir -p, reading a whole file, and text outputs
+ * written atomically (temporary name, fsync, rename), as every output of
+ * attnmix is. HDF5 outputs have the same protocol in h5/h5io.h. */
 #ifndef AM_FS_H
 #define AM_FS_H
+
+#include <stddef.h>
+#include <stdio.h>
 
 #include "base/error.h"
 
 /* mkdir -p: create path and its missing parents. */
 int am_mkdirs(const char *path, am_err *e);
+
+/* Read all of path into *buf (malloc'd, NUL-terminated; *len bytes before
+ * the NUL). what names the file in messages ("the configuration"). */
+int am_read_file(const char *path, const char *what, char **buf, size_t *len, am_err *e);
+/* Read all of an open stream (stdin) the same way; name is for messages. */
+int am_read_stream(FILE *f, const char *name, char **buf, size_t *len, am_err *e);
+
+/* Temporary name of an output being written: "<path>.tmp-<pid>". */
+int am_tmp_name(const char *path, char *tmp, size_t n, am_err *e);
+/* Make a written file's bytes durable (fsync) and give it its name. */
+int am_commit_file(const char *tmp, const char *path, am_err *e);
+
+/* A text output being written: f writes "<path>.tmp-<pid>"; commit flushes,
+ * fsyncs and renames it onto path; abort removes it. */
+typedef struct am_file_out {
+    FILE *f;
+    char path[4096];
+    char tmp[4200];
+} am_file_out;
+int am_file_out_create(am_file_out *o, const char *path, am_err *e);
+int am_file_out_commit(am_file_out *o, am_err *e);
+void am_file_out_abort(am_file_out *o);
 
 #endif

@@ -9,35 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fs.h"
 #include "base/hash.h"
-
-/* ---- small file helpers --------------------------------------------------- */
-
-/* Read a whole file; *buf is malloc'd and NUL-terminated. */
-static int read_file(const char *path, char **buf, size_t *len, am_err *e) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return am_fail_errno(e, "cannot open %s", path);
-    char *b = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (cap - n < 65536) {
-            cap = cap ? 2 * cap : 65536;
-            char *nb = realloc(b, cap + 1);
-            if (!nb) { free(b); fclose(f); return am_fail(e, "%s: out of memory", path); }
-            b = nb;
-        }
-        size_t got = fread(b + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (err) { free(b); return am_fail(e, "%s: read error", path); }
-    b[n] = 0;
-    *buf = b;
-    *len = n;
-    return 0;
-}
 
 /* ---- config.json ---------------------------------------------------------- */
 
@@ -275,7 +248,7 @@ static int fingerprint(am_qwen3 *m, am_err *e) {
     char path[4200], *buf = NULL;
     size_t len = 0;
     snprintf(path, sizeof path, "%s/config.json", m->dir);
-    if (read_file(path, &buf, &len, e)) return -1;
+    if (am_read_file(path, "a checkpoint file", &buf, &len, e)) return -1;
     uint64_t h = am_fnv1a(AM_FNV_INIT, buf, len);
     free(buf);
     for (int i = 0; i < m->st.nfiles; i++) {

@@ -122,7 +122,7 @@ static int shard_open(shard *s, const am_config *c, const char *model, const cha
     if (access(s->path, F_OK) != 0)
         return am_fail(e, "shard %s is missing (its task did not finish: resubmit with `attnmix slurm %s --submit`)",
                        s->path, c->path);
-    am_err sub = {{0}};
+    am_err sub = {0};
     s->f = am_h5_open_input(s->path, AM_SCHEMA_CUBE, &sub);
     if (s->f < 0) return am_fail(e, "shard %s is unusable: %s", s->path, sub.msg);
     char *got = NULL;
@@ -168,7 +168,7 @@ static int dims_of(hid_t f, const char *name, int rank, hsize_t *dims, am_err *e
 
 /* Read what the merge compares and lays out. */
 static int shard_load(shard *s, am_err *e) {
-    am_err sub = {{0}};
+    am_err sub = {0};
     hsize_t d[1];
     if (am_h5_read_attr_str(s->f, "fingerprint", &s->fingerprint, &sub) < 0 ||
         am_h5_read_attr_str(s->f, "checkpoint_fingerprint", &s->ckpt_fp, &sub) < 0 ||
@@ -222,7 +222,7 @@ static int shard_compare(const shard *s, const shard *r, const am_config *c, am_
 
 int am_shard_complete(const am_config *c, const char *model, const char *key, char *why, size_t n) {
     shard s;
-    am_err e = {{0}};
+    am_err e = {0};
     int ok = shard_open(&s, c, model, key, &e) == 0;
     shard_close(&s);
     snprintf(why, n, "%s", ok ? "" : e.msg);
@@ -231,7 +231,7 @@ int am_shard_complete(const am_config *c, const char *model, const char *key, ch
 
 int am_model_cube_complete(const am_config *c, const char *model, char *why, size_t n) {
     char path[4400], want[17];
-    am_err e = {{0}};
+    am_err e = {0};
     snprintf(path, sizeof path, "%s/%s/cube.h5", c->output_dir, model);
     cube_config_hash(c, want);
     hid_t f = access(path, F_OK) == 0 ? am_h5_open_input(path, AM_SCHEMA_CUBE, &e) : H5I_INVALID_HID;

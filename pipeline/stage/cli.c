@@ -102,7 +102,7 @@ int am_stage_main(const char *stage, int argc, char **argv) {
         return 2;
     }
     am_h5_quiet();
-    am_err e = {{0}};
+    am_err e = {0};
     am_stage s;
     if (am_stage_init(&s, config, model, &e) < 0) {
         fprintf(stderr, "attnmix-%s: %s\n", d->name, e.msg);

@@ -222,7 +222,7 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
         am_freeze_src_key(&fz, s, fkey, sizeof fkey);
         am_stage_path(s, "cube.h5", live_cube, sizeof live_cube);
         char lfp[17];
-        am_err le = {{0}};
+        am_err le = {0};
         if (strcmp(live_cube, out_path) != 0 && am_prov_fingerprint(live_cube, AM_SCHEMA_CUBE, lfp, &le) == 0) {
             size_t k = strlen(fkey);
             snprintf(fkey + k, sizeof fkey - k, ":live:%s", lfp);

@@ -31,7 +31,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     am_qwen3 m;
-    am_err e = {{0}};
+    am_err e = {0};
     if (am_qwen3_open(&m, argv[1], &e)) {
         fprintf(stderr, "checkpoint-dump: %s\n", e.msg);
         return 1;

@@ -5,7 +5,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     am_config c;
-    am_err e = {{0}};
+    am_err e = {0};
     int rc = am_config_parse(&c, (const char *)data, size, "fuzz.yaml", &e);
     if (rc == 0) {
         if (!c.experiment || !c.output_dir || c.n_models < 1 || c.n_pairs < 1 || c.n_alphas < 1 ||

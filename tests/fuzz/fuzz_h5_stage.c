@@ -104,7 +104,7 @@ static void check_mix(const am_mix_data *mx) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    am_err e = {{0}};
+    am_err e = {0};
     fuzz_write("in.h5", data, size);
     am_mix_data mx;
     if (am_mix_load(in_path, &model, &mx, &e) == 0) {

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (nul) fuzz_write("generation_config.json", nul + 1, size - n1 - 1);
     else fuzz_unlink("generation_config.json");
     am_qwen3_config c;
-    am_err e = {{0}};
+    am_err e = {0};
     if (am_qwen3_config_load(&c, fuzz_dir, &e) == 0) {
         if (c.hidden_size <= 0 || c.intermediate_size <= 0 || c.num_hidden_layers <= 0 ||
             c.num_attention_heads <= 0 || c.num_key_value_heads <= 0 || c.head_dim <= 0 ||

@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_write("x.safetensors", data, size);
     fuzz_path(path, sizeof path, "x.safetensors");
     am_safetensors st;
-    am_err e = {{0}};
+    am_err e = {0};
     if (am_st_open(&st, path, &e) == 0) {
         for (int i = 0; i < st.ntensors; i++) {
             const am_tensor *t = &st.tensors[i];

@@ -26,7 +26,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_write("model.safetensors.index.json", data, size);
     am_safetensors st;
-    am_err e = {{0}};
+    am_err e = {0};
     if (am_st_open(&st, fuzz_dir, &e) == 0) {
         for (int i = 0; i < st.ntensors; i++) fuzz_touch(st.tensors[i].data, st.tensors[i].nbytes);
         if (st.ntensors != 3) abort(); /* accepted: it must hold exactly the shards' tensors */

@@ -25,7 +25,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int32_t *ids = NULL;
     size_t n = 0;
-    am_err e = {{0}};
+    am_err e = {0};
     size_t bad = tok_utf8_check(data, size);
     int rc = am_tok_encode(tok, (const char *)data, size, &ids, &n, &e);
     if (bad < size) {

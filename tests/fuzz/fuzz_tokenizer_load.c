@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_write("tokenizer.json", data, size);
     fuzz_path(path, sizeof path, "tokenizer.json");
     am_tokenizer *t = NULL;
-    am_err e = {{0}};
+    am_err e = {0};
     if (am_tok_load(&t, path, &e) != 0) {
         if (!e.msg[0] || t) abort();
         return 0;
