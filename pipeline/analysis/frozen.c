@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "h5/h5io.h"
-#include "model/logits.h"
+#include "logits.h"
 
 void am_frozen_cmp_free(am_frozen_cmp *c, int n) {
     for (int i = 0; c && i < n; i++) {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/logits.h"
+#include "logits.h"
 #include "model/qwen3.h"
 #include "model/runtime.h"
 #include "stage/stage.h"

@@ -1,4 +1,4 @@
-/* Next-token distributions given as logits. */
+/* Reductions over logit vectors (next-token distributions), in float64. */
 #ifndef AM_LOGITS_H
 #define AM_LOGITS_H
 

@@ -1,6 +1,6 @@
 #include <math.h>
 
-#include "model/logits.h"
+#include "logits.h"
 
 double am_kl_logits(const float *a, const float *b, int V) {
     double ma = -INFINITY, mb = -INFINITY, za = 0, zb = 0, kl = 0;
