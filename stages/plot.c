@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h5/h5io.h"
 #include "plot/figures.h"
 #include "plot/report.h"
 
@@ -79,11 +80,11 @@ int main(int argc, char **argv) {
     am_fig_opts o;
     am_err e = {0};
     am_tokenizer *tok = NULL;
-    am_plot_cube cube;
+    am_cube cube;
     int cube_open = 0;
 
     am_fig_opts_default(&o);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported with context instead */
+    am_h5_quiet(); /* errors are reported with context instead */
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         fputs(usage, stdout);
         return 0;
@@ -206,7 +207,7 @@ int main(int argc, char **argv) {
         if (am_fig_scatter(analysis, sby, space, cx, cy, &o, out, &e)) goto fail;
         progress(out, NULL);
     } else {
-        if (am_plot_cube_open(&cube, cubes[0], &e)) goto fail;
+        if (am_cube_open(&cube, cubes[0], &e)) goto fail;
         cube_open = 1;
         int p = pair ? am_plot_cube_pair(&cube, pair, &e) : 0;
         int l = have_layer ? am_plot_cube_layer(&cube, layer, &e) : 0;
@@ -226,7 +227,7 @@ fail:
     fprintf(stderr, "attnmix-plot: %s\n", e.msg);
     rc = 1;
 done:
-    if (cube_open) am_plot_cube_close(&cube);
+    if (cube_open) am_cube_close(&cube);
     am_plot_tokenizer_free(tok);
     return rc;
 }

@@ -277,7 +277,7 @@ static void test_escape(void) {
 static void test_cube(int f16) {
     const char *py = getenv("PYTHON"), *src = getenv("ATTNMIX_SRC");
     char dir[512], cmd[2048], path[600], out[600];
-    am_plot_cube c;
+    am_cube c;
     am_err e;
     if (!py || !src) {
         fprintf(stderr, "NOTICE: PYTHON/ATTNMIX_SRC not set, cube fixture tests skipped\n");
@@ -289,7 +289,7 @@ static void test_cube(int f16) {
              f16 ? "--float16" : "");
     CHECK(system(cmd) == 0, "fixture generation failed: %s", cmd);
     snprintf(path, sizeof path, "%s/cube.h5", dir);
-    CHECK(am_plot_cube_open(&c, path, &e) == 0, "%s", e.msg);
+    CHECK(am_cube_open(&c, path, &e) == 0, "%s", e.msg);
     if (failures) return;
     CHECK(c.P == 2 && c.A == 3 && c.L == 3 && c.H == 2 && c.S == 9, "dims %d %d %d %d %d", c.P, c.A,
           c.L, c.H, c.S);
@@ -301,10 +301,10 @@ static void test_cube(int f16) {
     CHECK(am_plot_cube_pair(&c, "nope", &e) == -1 && strstr(e.msg, "greeting"), "bad pair: %s", e.msg);
     CHECK(c.text && !strcmp(c.text[1], "line1\nline2"), "text");
     float m[81];
-    CHECK(am_plot_cube_read(&c, 1, 2, 1, 1, m, &e) == 0, "%s", e.msg);
+    CHECK(am_cube_read_map(&c, 1, 2, 1, 1, m, &e) == 0, "%s", e.msg);
     CHECK(m[6 * 9 + 3] == 1.0f && m[6 * 9 + 2] == 0.0f, "probe cell");
     /* a random map against the fixture's expected values; rows sum to 1 */
-    CHECK(am_plot_cube_read(&c, 0, 1, 2, 0, m, &e) == 0, "%s", e.msg);
+    CHECK(am_cube_read_map(&c, 0, 1, 2, 0, m, &e) == 0, "%s", e.msg);
     for (int q = 0; q < 8; q++) {
         double s = 0;
         for (int k = 0; k < 8; k++) s += m[q * 8 + k];
@@ -339,7 +339,7 @@ static void test_cube(int f16) {
 
     am_fig_opts o;
     am_fig_opts_default(&o);
-    int (*figs[4])(const am_plot_cube *, int, int, const am_fig_opts *, const char *, am_err *) = {
+    int (*figs[4])(const am_cube *, int, int, const am_fig_opts *, const char *, am_err *) = {
         am_fig_heads, am_fig_pairs, am_fig_summary, am_fig_layers};
     int a1[4] = {0, 1, 1, 0}, a2[4] = {1, 0, 2, -1};
     for (int i = 0; i < 4; i++) {
@@ -360,12 +360,89 @@ static void test_cube(int f16) {
     CHECK(am_fig_scatter(path, AM_BY_ALPHA, "pca", 0, 7, &o, out, &e) == -1 &&
           strstr(e.msg, "4 components") && access(out, F_OK) != 0,
           "asking for a missing component: %s", e.msg);
-    am_plot_cube_close(&c);
+    am_cube_close(&c);
 
     /* a cube without /attention names file and dataset */
     snprintf(path, sizeof path, "%s/analysis.h5", dir);
-    CHECK(am_plot_cube_open(&c, path, &e) == -1 && strstr(e.msg, "analysis.h5") &&
+    CHECK(am_cube_open(&c, path, &e) == -1 && strstr(e.msg, "analysis.h5") &&
           strstr(e.msg, "/attention"), "bad cube message: %s", e.msg);
+}
+
+/* The cube reader (h5/cube_read.h) on files written with h5py: fixed-length
+ * strings, float64 and float16 maps, optional datasets absent, the model name
+ * from the path, and a message naming file and dataset for each defect. */
+static void test_cube_reader(void) {
+    const char *py = getenv("PYTHON"), *src = getenv("ATTNMIX_SRC");
+    char dir[512], cmd[2048], path[700];
+    am_cube c;
+    am_err e;
+    float m[25];
+    if (!py || !src) {
+        fprintf(stderr, "NOTICE: PYTHON/ATTNMIX_SRC not set, cube reader tests skipped\n");
+        return;
+    }
+    snprintf(dir, sizeof dir, "%s/reader", tmpdir);
+    mkdir(dir, 0755);
+    snprintf(cmd, sizeof cmd, "%s %s/tests/plot/make_reader_fixtures.py %s", py, src, dir);
+    CHECK(system(cmd) == 0, "fixture generation failed: %s", cmd);
+
+    snprintf(path, sizeof path, "%s/fixed.h5", dir);
+    CHECK(am_cube_open(&c, path, &e) == 0, "fixed-length strings: %s", e.msg);
+    if (c.file >= 0) {
+        CHECK(c.P == 2 && c.A == 2 && c.L == 3 && c.H == 2 && c.S == 5 && !strcmp(c.dtype, "float64"), "fixed: dims/dtype");
+        CHECK(!strcmp(c.pair[1], "key-one") && !strcmp(c.text[3], "a longer text") && !strcmp(c.prompt_b[1], "pb1"),
+              "fixed-length strings read back");
+        CHECK(c.model && !strcmp(c.model, "fixed-model") && !strcmp(c.name, "fixed-model"), "fixed-length model attribute");
+        CHECK(c.layer[2] == 7 && c.head[1] == 3 && c.length[2] == 3 && c.prompt_length[1] == 3, "index datasets");
+        CHECK(c.T == 3 && c.ids_b[1] == 9 && c.N == 2 && c.generated[2] == 9 && c.has_length, "ids and generated ids");
+        CHECK(!strcmp(c.checkpoint_fingerprint, "0123456789abcdef") && !c.config_yaml && !c.caveat, "root attributes");
+        CHECK(am_cube_read_map(&c, 1, 0, 2, 1, m, &e) == 0, "read_map: %s", e.msg);
+        CHECK(m[0] == 1.0f && m[3 + 1] == 0.5f && m[2 * 3 + 2] == 1.0f / 3, "map of n = 3 packed [n][n]");
+        CHECK(am_cube_read_map(&c, 2, 0, 0, 0, m, &e) == -1 && strstr(e.msg, "fixed.h5"), "map outside the cube: %s", e.msg);
+        float *blk = malloc(sizeof *blk * 2 * 2 * 5 * 5); /* [A][H][S][S] */
+        CHECK(blk && am_cube_read_block(&c, 0, 1, blk, &e) == 0, "read_block: %s", blk ? e.msg : "out of memory");
+        if (blk) CHECK(blk[3 * 25 + 4 * 5 + 4] == 0.2f, "block cell (alpha 1, head 1, q 4, k 4)");
+        free(blk);
+    }
+    am_cube_close(&c);
+    am_cube_close(&c); /* closing twice is safe */
+
+    snprintf(path, sizeof path, "%s/minimal.h5", dir);
+    CHECK(am_cube_open(&c, path, &e) == 0, "minimal cube: %s", e.msg);
+    if (c.file >= 0) {
+        CHECK(!strcmp(c.dtype, "float16") && !c.has_length && c.length[3] == 5 && c.head[1] == 1 && c.layer[2] == 2,
+              "defaults of the optional datasets");
+        CHECK(!c.prompt_length && !c.ids_a && !c.ids_b && !c.generated && !c.text && !c.prompt_a && !c.T && !c.N,
+              "absent datasets read as NULL");
+        CHECK(am_cube_read_map(&c, 0, 1, 0, 0, m, &e) == 0 && fabsf(m[24] - 0.2f) < 1e-3f, "float16 map: %s", e.msg);
+    }
+    am_cube_close(&c);
+    snprintf(path, sizeof path, "%s/m1/cube.h5", dir);
+    CHECK(am_cube_open(&c, path, &e) == 0 && !c.model && !strcmp(c.name, "m1"), "model name from NAME/cube.h5");
+    am_cube_close(&c);
+    snprintf(path, sizeof path, "%s/minimal.h5", dir);
+    CHECK(am_cube_open_schema(&c, path, "attnmix.cube/1", &e) == -1 && strstr(e.msg, "schema"), "schema required: %s",
+          e.msg);
+
+    static const struct { const char *file, *want; } bad[] = {
+        {"missing.h5", "cannot open"},
+        {"not_hdf5.h5", "not an HDF5 file"},
+        {"bad_noattn.h5", "/attention"},
+        {"bad_nopair.h5", "/pair"},
+        {"bad_length.h5", "/length[1, 0] = 9 is outside [0, 5]"},
+        {"bad_layer.h5", "/layer has shape [2]"},
+        {"bad_text.h5", "/text must be [2, 2] strings"},
+        {"bad_rank.h5", "rank 5"},
+        {"bad_type.h5", "non-float"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, bad[i].file);
+        memset(&e, 0, sizeof e);
+        CHECK(am_cube_open(&c, path, &e) == -1 && strstr(e.msg, bad[i].file) && strstr(e.msg, bad[i].want) &&
+                  c.file == H5I_INVALID_HID,
+              "%s: message '%s' lacks '%s'", bad[i].file, e.msg, bad[i].want);
+        am_cube_close(&c);
+    }
 }
 
 int main(void) {
@@ -382,6 +459,7 @@ int main(void) {
     test_scripts();
     test_cube(0);
     test_cube(1);
+    test_cube_reader();
     if (failures) {
         fprintf(stderr, "%d check(s) failed; files in %s\n", failures, tmpdir);
         return 1;

@@ -3,8 +3,9 @@
  * /pair [P] strings and /alpha [A] float64. Every other dataset is optional
  * and reads as its default: /layer and /head 0..n-1, /length S, and NULL for
  * /prompt_length, /ids_a, /ids_b, /generated_ids, /text, /prompt_a,
- * /prompt_b and absent root attributes. Sizes are checked against
- * /attention, with messages naming the file and the dataset. */
+ * /prompt_b and absent root attributes. Strings may be stored variable- or
+ * fixed-length. Sizes are checked against /attention, with messages naming
+ * the file and the dataset. */
 #ifndef AM_CUBE_READ_H
 #define AM_CUBE_READ_H
 
@@ -32,9 +33,15 @@ typedef struct am_cube {
     char **prompt_a, **prompt_b;  /* [P] or NULL */
     /* root attributes (NULL when absent) */
     char *schema, *model, *fingerprint, *checkpoint_fingerprint, *caveat, *config_yaml, *config_hash;
+    char *storage_dtype;
+    char *name;                   /* the model attribute when set, else from the path: NAME for
+                                   * .../NAME/cube.h5, the file's stem otherwise (never NULL) */
 } am_cube;
 
 int am_cube_open(am_cube *c, const char *path, am_err *e);
+/* am_cube_open that first requires the root attribute schema == `schema`. */
+int am_cube_open_schema(am_cube *c, const char *path, const char *schema, am_err *e);
+/* Close the file and free everything; safe on a closed or failed cube. */
 void am_cube_close(am_cube *c);
 
 /* Map (p, a, l, h): its valid n x n block (n = length[p*A + a]) into out [n][n], float32. */

@@ -377,20 +377,50 @@ out:
 }
 
 int am_h5_read_strs(hid_t loc, const char *name, int rank, hsize_t *dims, char ***out, am_err *e) {
-    hid_t t = utf8_type();
-    char **raw = NULL;
-    int rc = am_h5_read(loc, name, t, rank, dims, (void **)&raw, e);
-    H5Tclose(t);
-    if (rc < 0) return -1;
-    size_t n = 1;
-    for (int i = 0; i < rank; i++) n *= dims[i];
-    *out = calloc(n ? n : 1, sizeof **out);
-    for (size_t i = 0; i < n; i++) {
-        (*out)[i] = strdup(raw[i] ? raw[i] : "");
-        H5free_memory(raw[i]);
+    int rc = -1, vlen = 0;
+    size_t n = 1, fsize = 0;
+    char *raw = NULL; /* [n] char * (variable length) or [n][fsize + 1] chars (fixed length) */
+    char **res = NULL;
+    hid_t d = H5I_INVALID_HID, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    *out = NULL;
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) return am_fail(e, "%s: dataset '%s' missing", am_h5_name(loc), name);
+    d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (AM_H5ID(d, e, name)) goto out;
+    ft = H5Dget_type(d);
+    if (AM_H5ID(ft, e, name)) goto out;
+    if (H5Tget_class(ft) != H5T_STRING) {
+        am_fail(e, "%s: dataset '%s' is not a string dataset", am_h5_name(loc), name);
+        goto out;
     }
+    /* Variable-length strings come back as pointers; fixed-length ones as
+     * NUL-terminated slots one byte longer than the stored size. */
+    vlen = H5Tis_variable_str(ft) > 0;
+    fsize = vlen ? 0 : H5Tget_size(ft);
+    mt = H5Tcopy(H5T_C_S1);
+    if (AM_H5ID(mt, e, name) || AM_H5(H5Tset_size(mt, vlen ? H5T_VARIABLE : fsize + 1), e, name) ||
+        AM_H5(H5Tset_cset(mt, H5Tget_cset(ft)), e, name) || (!vlen && AM_H5(H5Tset_strpad(mt, H5T_STR_NULLTERM), e, name)))
+        goto out;
+    if (am_h5_read(loc, name, mt, rank, dims, (void **)&raw, e) < 0) goto out;
+    for (int i = 0; i < rank; i++) n *= dims[i];
+    res = calloc(n ? n : 1, sizeof *res);
+    if (!res) { am_fail_code(e, AM_E_NOMEM, "%s: out of memory reading '%s'", am_h5_name(loc), name); goto out; }
+    for (size_t i = 0; i < n; i++) {
+        const char *v = vlen ? ((char **)raw)[i] : raw + i * (fsize + 1);
+        res[i] = strdup(v ? v : "");
+        if (!res[i]) { am_fail_code(e, AM_E_NOMEM, "%s: out of memory reading '%s'", am_h5_name(loc), name); goto out; }
+    }
+    *out = res;
+    res = NULL;
+    rc = 0;
+out:
+    if (raw && vlen)
+        for (size_t i = 0; i < n; i++) H5free_memory(((char **)raw)[i]);
     free(raw);
-    return 0;
+    am_h5_free_strs(res, n);
+    if (mt >= 0) H5Tclose(mt);
+    if (ft >= 0) H5Tclose(ft);
+    if (d >= 0) H5Dclose(d);
+    return rc;
 }
 
 void am_h5_free_strs(char **s, size_t n) {
@@ -501,4 +531,186 @@ out:
     if (t >= 0) H5Tclose(t);
     if (d >= 0) H5Dclose(d);
     return rc;
+}
+
+/* ---- existence, shapes, datasets written piecewise, scales by name -------- */
+
+int am_h5_exists(hid_t loc, const char *name) {
+    /* H5Lexists checks one link: walk the path so that "a/b" with a missing "a" is 0, not an error */
+    char buf[1024];
+    if (snprintf(buf, sizeof buf, "%s", name) >= (int)sizeof buf) return 0;
+    for (char *p = buf[0] == '/' ? buf + 1 : buf; (p = strchr(p, '/')) != NULL; p++) {
+        *p = 0;
+        int ok = H5Lexists(loc, buf, H5P_DEFAULT) > 0;
+        *p = '/';
+        if (!ok) return 0;
+    }
+    return H5Lexists(loc, buf, H5P_DEFAULT) > 0;
+}
+
+int am_h5_attr_exists(hid_t loc, const char *name) { return H5Aexists(loc, name) > 0; }
+
+int am_h5_read_attr_f64(hid_t loc, const char *name, double *value, am_err *e) {
+    if (H5Aexists(loc, name) <= 0) return am_fail(e, "%s: attribute '%s' missing", am_h5_name(loc), name);
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (AM_H5ID(a, e, name)) return -1;
+    int rc = AM_H5(H5Aread(a, H5T_NATIVE_DOUBLE, value), e, name);
+    H5Aclose(a);
+    return rc;
+}
+
+int am_h5_shape(hid_t loc, const char *name, int *rank, hsize_t *dims, am_err *e) {
+    int rc = -1, r = -1;
+    hid_t d = H5I_INVALID_HID, s = H5I_INVALID_HID;
+    if (!am_h5_exists(loc, name)) return am_fail(e, "%s: dataset '%s' missing", am_h5_name(loc), name);
+    d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (AM_H5ID(d, e, name)) goto out;
+    s = H5Dget_space(d);
+    if (AM_H5ID(s, e, name)) goto out;
+    r = H5Sget_simple_extent_ndims(s);
+    if (r < 0 || r > H5S_MAX_RANK || H5Sget_simple_extent_dims(s, dims, NULL) < 0) {
+        am_h5_fail(e, __FILE__, __LINE__, "H5Sget_simple_extent_dims", name);
+        goto out;
+    }
+    *rank = r;
+    rc = 0;
+out:
+    if (s >= 0) H5Sclose(s);
+    if (d >= 0) H5Dclose(d);
+    return rc;
+}
+
+hid_t am_h5_create(hid_t loc, const char *name, hid_t file_type, int rank, const hsize_t *dims,
+                   const hsize_t *chunk, int level, const double *fill, am_err *e) {
+    hid_t d = H5I_INVALID_HID;
+    hid_t space = H5Screate_simple(rank, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (AM_H5ID(space, e, name) || AM_H5ID(dcpl, e, name)) goto out;
+    if (chunk) {
+        if (AM_H5(H5Pset_chunk(dcpl, rank, chunk), e, name)) goto out;
+        if (level > 0 && (AM_H5(H5Pset_shuffle(dcpl), e, name) || AM_H5(H5Pset_deflate(dcpl, (unsigned)level), e, name)))
+            goto out;
+    }
+    if (fill && AM_H5(H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, fill), e, name)) goto out;
+    d = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (d < 0) am_h5_fail(e, __FILE__, __LINE__, "H5Dcreate2", name);
+out:
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (space >= 0) H5Sclose(space);
+    return d;
+}
+
+int am_h5_write_slab(hid_t d, hid_t mem_type, int rank, const hsize_t *start, const hsize_t *count,
+                     const void *buf, am_err *e) {
+    int rc = -1;
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(rank, count, NULL);
+    if (AM_H5ID(fs, e, "hyperslab") || AM_H5ID(ms, e, "hyperslab") ||
+        AM_H5(H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL), e, "hyperslab") ||
+        AM_H5(H5Dwrite(d, mem_type, ms, fs, H5P_DEFAULT, buf), e, "hyperslab"))
+        goto out;
+    rc = 0;
+out:
+    if (ms >= 0) H5Sclose(ms);
+    if (fs >= 0) H5Sclose(fs);
+    return rc;
+}
+
+int am_h5_attach(hid_t loc, const char *dset, const char *const *scales, int rank, am_err *e) {
+    int rc = -1;
+    hid_t d = H5Dopen2(loc, dset, H5P_DEFAULT), s = H5I_INVALID_HID;
+    if (AM_H5ID(d, e, dset)) return -1;
+    for (int i = 0; i < rank; i++) {
+        if (!scales[i]) continue;
+        s = H5Dopen2(loc, scales[i], H5P_DEFAULT);
+        if (AM_H5ID(s, e, scales[i])) goto out;
+        const char *label = strrchr(scales[i], '/') ? strrchr(scales[i], '/') + 1 : scales[i];
+        if (H5DSis_scale(s) <= 0 && AM_H5(H5DSset_scale(s, label), e, scales[i])) goto out;
+        if (AM_H5(H5DSattach_scale(d, s, (unsigned)i), e, dset)) goto out;
+        H5Dclose(s);
+        s = H5I_INVALID_HID;
+    }
+    rc = 0;
+out:
+    if (s >= 0) H5Dclose(s);
+    H5Dclose(d);
+    return rc;
+}
+
+hid_t am_h5_group(hid_t loc, const char *name, am_err *e) {
+    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) am_h5_fail(e, __FILE__, __LINE__, "H5Gcreate2", name);
+    return g;
+}
+
+void am_h5_close(hid_t *id) {
+    if (*id < 0) return;
+    switch (H5Iget_type(*id)) {
+    case H5I_FILE: H5Fclose(*id); break;
+    case H5I_GROUP: H5Gclose(*id); break;
+    case H5I_DATASET: H5Dclose(*id); break;
+    case H5I_DATASPACE: H5Sclose(*id); break;
+    case H5I_DATATYPE: H5Tclose(*id); break;
+    case H5I_ATTR: H5Aclose(*id); break;
+    case H5I_GENPROP_LST: H5Pclose(*id); break;
+    default: break;
+    }
+    *id = H5I_INVALID_HID;
+}
+
+/* ---- int32 datasets, attribute copies -------------------------------------- */
+
+hid_t am_h5_write_i32(hid_t loc, const char *name, int rank, const hsize_t *dims, const int32_t *v, am_err *e) {
+    return am_h5_write(loc, name, H5T_NATIVE_INT32, H5T_STD_I32LE, rank, dims, NULL, 0, v, e);
+}
+
+typedef struct attr_copy { hid_t to; const char *const *skip; am_err *e; int rc; } attr_copy;
+
+static herr_t copy_attr(hid_t loc, const char *name, const H5A_info_t *info, void *ctx) {
+    attr_copy *ac = ctx;
+    hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, mt = H5I_INVALID_HID, sp = H5I_INVALID_HID, o = H5I_INVALID_HID;
+    hssize_t n = 0;
+    void *buf = NULL;
+    (void)info;
+    for (const char *const *s = ac->skip; s && *s; s++)
+        if (strcmp(*s, name) == 0) return 0;
+    ac->rc = -1;
+    a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (AM_H5ID(a, ac->e, name)) goto out;
+    t = H5Aget_type(a);
+    if (AM_H5ID(t, ac->e, name)) goto out;
+    mt = H5Tget_native_type(t, H5T_DIR_ASCEND);
+    sp = H5Aget_space(a);
+    if (AM_H5ID(mt, ac->e, name) || AM_H5ID(sp, ac->e, name)) goto out;
+    n = H5Sget_simple_extent_npoints(sp);
+    buf = calloc((size_t)(n > 0 ? n : 1), H5Tget_size(mt));
+    if (!buf) { am_fail_code(ac->e, AM_E_NOMEM, "%s: out of memory copying attribute '%s'", am_h5_name(loc), name); goto out; }
+    if (AM_H5(H5Aread(a, mt, buf), ac->e, name)) { n = 0; goto out; }
+    if (H5Aexists(ac->to, name) > 0) H5Adelete(ac->to, name);
+    o = H5Acreate2(ac->to, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    if (AM_H5ID(o, ac->e, name) || AM_H5(H5Awrite(o, mt, buf), ac->e, name)) goto out;
+    ac->rc = 0;
+out:
+    if (buf && n > 0 && (H5Tis_variable_str(mt) > 0 || H5Tdetect_class(mt, H5T_VLEN) > 0)) {
+#if H5_VERSION_GE(1, 12, 0)
+        H5Treclaim(mt, sp, H5P_DEFAULT, buf);
+#else
+        H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, buf);
+#endif
+    }
+    free(buf);
+    if (o >= 0) H5Aclose(o);
+    if (sp >= 0) H5Sclose(sp);
+    if (mt >= 0) H5Tclose(mt);
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    return ac->rc < 0 ? -1 : 0;
+}
+
+int am_h5_copy_attrs(hid_t from, hid_t to, const char *const *skip, am_err *e) {
+    attr_copy ac = {to, skip, e, 0};
+    hsize_t idx = 0;
+    if (H5Aiterate2(from, H5_INDEX_NAME, H5_ITER_INC, &idx, copy_attr, &ac) < 0 || ac.rc < 0) {
+        if (ac.rc == 0) am_fail(e, "%s: cannot read the attributes", am_h5_name(from));
+        return -1;
+    }
+    return 0;
 }

@@ -80,4 +80,38 @@ const char *am_h5_name(hid_t id);
 
 /* The IEEE binary16 file type (little-endian), for float16 storage. Caller closes. */
 hid_t am_h5_f16_type(void);
+/* ---- existence, shapes, datasets written piecewise, scales by name -------- */
+
+/* 1 if the link `name` (a path relative to loc) exists, else 0. */
+int am_h5_exists(hid_t loc, const char *name);
+/* 1 if loc has an attribute `name`, else 0. */
+int am_h5_attr_exists(hid_t loc, const char *name);
+int am_h5_read_attr_f64(hid_t loc, const char *name, double *value, am_err *e);
+/* Rank (<= H5S_MAX_RANK) and dims of dataset `name`; a missing dataset is an
+ * error naming the file and the dataset. */
+int am_h5_shape(hid_t loc, const char *name, int *rank, hsize_t *dims, am_err *e);
+/* Create a dataset without data: chunked when chunk is given (deflate level
+ * > 0 adds shuffle + deflate), unwritten elements read as *fill (converted
+ * from double; NULL: the library's default). Returns the open dataset (caller
+ * closes) or -1. Fill it with am_h5_write_slab. */
+hid_t am_h5_create(hid_t loc, const char *name, hid_t file_type, int rank, const hsize_t *dims,
+                   const hsize_t *chunk, int level, const double *fill, am_err *e);
+/* Write buf [count] of mem_type into the hyperslab start/count of dataset d. */
+int am_h5_write_slab(hid_t d, hid_t mem_type, int rank, const hsize_t *start, const hsize_t *count,
+                     const void *buf, am_err *e);
+/* Attach dataset scales[i] to dimension i of dataset dset (paths relative to
+ * loc; a NULL entry skips that dimension). A scale that is not one yet becomes
+ * a dimension scale named after the last component of its path. */
+int am_h5_attach(hid_t loc, const char *dset, const char *const *scales, int rank, am_err *e);
+/* Create group `name` in loc; returns it (caller closes) or -1. */
+hid_t am_h5_group(hid_t loc, const char *name, am_err *e);
+/* Close any handle (file, group, dataset, dataspace, type, attribute) and set
+ * *id to H5I_INVALID_HID; an invalid handle is left alone. */
+void am_h5_close(hid_t *id);
+
+/* am_h5_write of an int32 array (little-endian in the file); returns the open dataset or -1. */
+hid_t am_h5_write_i32(hid_t loc, const char *name, int rank, const hsize_t *dims, const int32_t *v, am_err *e);
+/* Copy every attribute of object `from` onto `to` (replacing those of the same
+ * name), except the names in skip (NULL-terminated list, or NULL). */
+int am_h5_copy_attrs(hid_t from, hid_t to, const char *const *skip, am_err *e);
 #endif

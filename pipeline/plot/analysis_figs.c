@@ -1,7 +1,6 @@
 /* Scatter figures from an analysis file: group /points with model (strings
  * [N]), pair (int32 [N], index into /pair), alpha (f64 [N]), layer, head
  * (int32 [N]), pca (f64 [N, K]), tsne (f64 [N, 2]). */
-#include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,50 +8,41 @@
 
 #include "analysis/analysis.h"
 #include "analysis/heads.h"
+#include "h5/h5io.h"
 #include "plot/figures.h"
 
 /* Read /points/<name> as a numeric array of N rows x *cols (1-D: cols = 1). */
-static int am_read_points(hid_t f, const char *name, hid_t mt, size_t el, void **out, int *rows,
-                          int *cols, const char *path, am_err *e) {
-    hid_t ds = H5I_INVALID_HID, sp = H5I_INVALID_HID;
-    hsize_t d[2] = {0, 1};
-    int rc = -1;
+static int am_read_points(hid_t f, const char *name, hid_t mt, void **out, int *rows, int *cols,
+                          const char *path, am_err *e) {
+    int rank = 0;
+    hsize_t d[H5S_MAX_RANK];
     *out = NULL;
-    H5E_BEGIN_TRY { ds = H5Dopen2(f, name, H5P_DEFAULT); } H5E_END_TRY;
-    if (ds < 0) return am_fail(e, "%s: dataset %s missing (see docs/figures.md)", path, name);
-    sp = H5Dget_space(ds);
-    int rank = H5Sget_simple_extent_ndims(sp);
-    if (rank < 1 || rank > 2) {
-        am_fail(e, "%s: %s must be 1-D or 2-D", path, name);
-        goto out;
-    }
-    H5Sget_simple_extent_dims(sp, d, NULL);
+    if (!am_h5_exists(f, name)) return am_fail(e, "%s: dataset %s missing (see docs/figures.md)", path, name);
+    if (am_h5_shape(f, name, &rank, d, e)) return -1;
+    if (rank < 1 || rank > 2 || d[0] > 1u << 30 || (rank == 2 && d[1] > 1u << 20))
+        return am_fail(e, "%s: %s must be 1-D or 2-D", path, name);
+    if (am_h5_read(f, name, mt, rank, d, out, e)) return am_wrap(e, "%s: reading %s", path, name);
     *rows = (int)d[0];
     *cols = rank == 2 ? (int)d[1] : 1;
-    *out = malloc(((size_t)*rows * (size_t)*cols + 1) * el);
-    if (!*out || H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0) {
-        am_fail(e, "%s: reading %s failed", path, name);
-        goto out;
-    }
-    rc = 0;
-out:
-    if (rc) { free(*out); *out = NULL; }
-    if (sp >= 0) H5Sclose(sp);
-    H5Dclose(ds);
-    return rc;
+    return 0;
+}
+
+/* A 1-D string dataset: *out [*n] (free with am_h5_free_strs). */
+static int am_read_strings(hid_t f, const char *name, char ***out, int *n, am_err *e) {
+    hsize_t d[1] = {0};
+    *n = 0;
+    if (am_h5_read_strs(f, name, 1, d, out, e)) return -1;
+    *n = (int)d[0];
+    return 0;
 }
 
 int am_fig_analysis_has(const char *analysis, const char *space, am_err *e) {
-    hid_t f = H5I_INVALID_HID;
     char name[64];
-    int r;
-    H5E_BEGIN_TRY { f = H5Fopen(analysis, H5F_ACC_RDONLY, H5P_DEFAULT); } H5E_END_TRY;
-    if (f < 0) return am_fail(e, "%s: cannot open as HDF5", analysis);
+    hid_t f = am_h5_open_input(analysis, NULL, e);
+    if (f < 0) return -1;
     snprintf(name, sizeof name, "points/%s", space);
-    H5E_BEGIN_TRY {
-        r = H5Lexists(f, "points", H5P_DEFAULT) > 0 && H5Lexists(f, name, H5P_DEFAULT) > 0;
-    } H5E_END_TRY;
-    H5Fclose(f);
+    const int r = am_h5_exists(f, name);
+    am_h5_close(&f);
     return r;
 }
 
@@ -67,18 +57,27 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
     unsigned char (*rgb)[3] = NULL;
     char title[256], sub[512], xl[32], yl[32], name[64];
     int32_t *hclass = NULL;
+    am_scatter sc;
     const char *bys = by == AM_BY_ALPHA ? "alpha" : by == AM_BY_PAIR ? "pair" : by == AM_BY_LAYER ? "layer" : "head class";
 
-    H5E_BEGIN_TRY { f = H5Fopen(analysis, H5F_ACC_RDONLY, H5P_DEFAULT); } H5E_END_TRY;
-    if (f < 0) return am_fail(e, "%s: cannot open as HDF5 (missing file?)", analysis);
-    if (am_plot_h5_strings(f, "points/model", &model, &nmodel, e)) { am_wrap(e, "%s", analysis); goto out; }
+    f = am_h5_open_input(analysis, NULL, e);
+    if (f < 0) return -1;
+    if (am_read_strings(f, "points/model", &model, &nmodel, e)) goto out;
     n = nmodel;
-    if (am_read_points(f, "points/pair", H5T_NATIVE_INT32, 4, (void **)&pair, &r, &c, analysis, e) ||
-        am_read_points(f, "points/alpha", H5T_NATIVE_DOUBLE, 8, (void **)&alpha, &r, &c, analysis, e) ||
-        am_read_points(f, "points/layer", H5T_NATIVE_INT32, 4, (void **)&layer, &r, &c, analysis, e))
-        goto out;
+    {
+        static const char *const cols[3] = {"points/pair", "points/alpha", "points/layer"};
+        void **dst[3] = {(void **)&pair, (void **)&alpha, (void **)&layer};
+        for (int k = 0; k < 3; k++) {
+            if (am_read_points(f, cols[k], k == 1 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT32, dst[k], &r, &c, analysis, e))
+                goto out;
+            if (r != n || c != 1) {
+                am_fail(e, "%s: /%s has %d x %d entries, /points/model has %d", analysis, cols[k], r, c, n);
+                goto out;
+            }
+        }
+    }
     snprintf(name, sizeof name, "points/%s", space);
-    if (am_read_points(f, name, H5T_NATIVE_DOUBLE, 8, (void **)&coord, &r, &ncoord, analysis, e))
+    if (am_read_points(f, name, H5T_NATIVE_DOUBLE, (void **)&coord, &r, &ncoord, analysis, e))
         goto out;
     if (r != n) {
         am_fail(e, "%s: /%s has %d rows, /points/model has %d", analysis, name, r, n);
@@ -89,7 +88,7 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
                 cx + 1, cy + 1);
         goto out;
     }
-    if (am_plot_h5_strings(f, "pair", &pairs, &npair, e)) { am_wrap(e, "%s", analysis); goto out; }
+    if (am_read_strings(f, "pair", &pairs, &npair, e)) goto out;
 
     x = malloc(sizeof *x * (n ? n : 1));
     y = malloc(sizeof *y * (n ? n : 1));
@@ -112,7 +111,7 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
         marker[i] = m;
     }
     if (by == AM_BY_CLASS) {
-        if (am_read_points(f, "points/head_class", H5T_NATIVE_INT32, 4, (void **)&hclass, &r, &c, analysis, e)) goto out;
+        if (am_read_points(f, "points/head_class", H5T_NATIVE_INT32, (void **)&hclass, &r, &c, analysis, e)) goto out;
         if (r != n) { am_fail(e, "%s: /points/head_class has %d rows, /points/model has %d", analysis, r, n); goto out; }
         int present[AM_HC_N + 1] = {0}, slot[AM_HC_N + 1]; /* index AM_HC_N: mixed */
         for (int i = 0; i < n; i++) {
@@ -185,20 +184,20 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
     kc = snprintf(sub, sizeof sub, "%d maps (one point per model, pair, \xce\xb1, layer, head)", n);
     if (nm > 1 && kc > 0 && (size_t)kc < sizeof sub)
         snprintf(sub + kc, sizeof sub - (size_t)kc, "; marker shape: model");
-    am_scatter sc = {
+    for (int g = 0; g < ngroups; g++)
+        if (!gnames[g]) { am_fail(e, "out of memory"); goto out; }
+    sc = (am_scatter){
         .n = n, .x = x, .y = y, .group = group, .marker = marker, .ngroups = ngroups,
         .group_names = (const char **)gnames, .group_rgb = (const unsigned char (*)[3])rgb,
         .group_title = bys, .nmarkers = nm, .marker_names = (const char **)mnames,
         .marker_title = "model", .title = title, .subtitle = sub, .xlabel = xl, .ylabel = yl,
     };
-    for (int g = 0; g < ngroups; g++)
-        if (!gnames[g]) { am_fail(e, "out of memory"); goto out; }
     rc = am_plot_scatter_render(&sc, &o->style, o->fmt, path, e);
 out:
-    if (f >= 0) H5Fclose(f);
-    am_plot_strings_free(model, nmodel);
-    am_plot_strings_free(pairs, npair);
-    am_plot_strings_free(gnames, ngroups);
+    am_h5_close(&f);
+    am_h5_free_strs(model, (size_t)nmodel);
+    am_h5_free_strs(pairs, (size_t)npair);
+    am_h5_free_strs(gnames, (size_t)ngroups);
     free(mnames); /* entries borrowed from model */
     free(hclass);
     free(pair); free(layer); free(alpha); free(coord); free(x); free(y); free(vals);

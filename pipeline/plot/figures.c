@@ -48,23 +48,24 @@ static void am_panels_free(am_panels *ps) {
 
 /* Load unit (p, a), layer l, head h (-1: mean over heads; `stat` 1: std over
  * heads instead of the mean) into panel i. */
-static int am_panel_load(am_panels *ps, int i, const am_plot_cube *c, int p, int a, int l, int h,
+static int am_panel_load(am_panels *ps, int i, const am_cube *c, int p, int a, int l, int h,
                          int stat, const am_fig_opts *o, const char *title, am_err *e) {
     int n = am_plot_cube_n(c, p, a);
     size_t nn = (size_t)n * n;
     am_heatmap *hm = &ps->hm[i];
+    if (n < 1) return am_fail(e, "%s: unit (pair %s, alpha %g) is empty (/length is 0)", c->path, c->pair[p], c->alpha[a]);
     float *out = malloc(nn * sizeof *out);      /* [n, n] */
     if (!out) return am_fail(e, "out of memory (map %d x %d)", n, n);
     ps->buf[i] = out;
     if (h >= 0) {
-        if (am_plot_cube_read(c, p, a, l, h, out, e)) return -1;
+        if (am_cube_read_map(c, p, a, l, h, out, e)) return -1;
     } else {
         float *tmp = malloc(nn * sizeof *tmp);  /* [n, n] one head */
         double *s1 = calloc(nn, sizeof *s1), *s2 = calloc(nn, sizeof *s2); /* [n, n] sums */
         int rc = 0;
         if (!tmp || !s1 || !s2) rc = am_fail(e, "out of memory (map %d x %d)", n, n);
         for (int k = 0; !rc && k < c->H; k++) {
-            rc = am_plot_cube_read(c, p, a, l, k, tmp, e);
+            rc = am_cube_read_map(c, p, a, l, k, tmp, e);
             for (size_t j = 0; !rc && j < nn; j++) {
                 s1[j] += tmp[j];
                 s2[j] += (double)tmp[j] * tmp[j];
@@ -90,6 +91,7 @@ static int am_panel_load(am_panels *ps, int i, const am_plot_cube *c, int p, int
     hm->boundary = am_plot_cube_prompt_len(c, p);
     hm->scale = 0;
     ps->titles[i] = strdup(title);
+    if (!ps->titles[i]) return am_fail(e, "out of memory (panel title)");
     hm->title = ps->titles[i];
     if (o->tok && n <= o->style.tokens_max &&
         am_plot_cube_labels(c, p, a, o->tok, &hm->labels, e))
@@ -124,7 +126,7 @@ static void am_alpha_str(double a, char *buf, size_t n) {
     snprintf(buf, n, "\xce\xb1 = %s", num); /* U+03B1 */
 }
 
-static const char *am_head_str(const am_plot_cube *c, int h, char *buf, size_t n) {
+static const char *am_head_str(const am_cube *c, int h, char *buf, size_t n) {
     if (h < 0) snprintf(buf, n, "mean over %d heads", c->H);
     else snprintf(buf, n, "head %d", c->head[h]);
     return buf;
@@ -145,7 +147,7 @@ static const char *am_scale_label(const am_fig_opts *o) {
     return o->log ? "attention (log scale)" : "attention";
 }
 
-int am_fig_heads(const am_plot_cube *c, int p, int l, const am_fig_opts *o, const char *path,
+int am_fig_heads(const am_cube *c, int p, int l, const am_fig_opts *o, const char *path,
                  am_err *e) {
     am_panels ps = {0};
     am_plot_cscale cs;
@@ -159,7 +161,7 @@ int am_fig_heads(const am_plot_cube *c, int p, int l, const am_fig_opts *o, cons
             if (am_panel_load(&ps, h * c->A + a, c, p, a, l, h, 0, o, t, e)) goto out;
         }
     am_fit_scale(&ps, 0, o, &cs, am_scale_label(o));
-    snprintf(title, sizeof title, "%s \xc2\xb7 pair %s \xc2\xb7 layer %d", c->model, c->pair[p],
+    snprintf(title, sizeof title, "%s \xc2\xb7 pair %s \xc2\xb7 layer %d", c->name, c->pair[p],
              c->layer[l]);
     rc = am_render(&ps, &cs, 1, AM_BARS_FIGURE, title,
                    "attention per query head (rows) and mixing weight (columns); " SUBTITLE_MIX,
@@ -169,7 +171,7 @@ out:
     return rc;
 }
 
-int am_fig_pairs(const am_plot_cube *c, int l, int h, const am_fig_opts *o, const char *path,
+int am_fig_pairs(const am_cube *c, int l, int h, const am_fig_opts *o, const char *path,
                  am_err *e) {
     am_panels ps = {0};
     am_plot_cscale cs;
@@ -183,7 +185,7 @@ int am_fig_pairs(const am_plot_cube *c, int l, int h, const am_fig_opts *o, cons
             if (am_panel_load(&ps, p * c->A + a, c, p, a, l, h, 0, o, t, e)) goto out;
         }
     am_fit_scale(&ps, 0, o, &cs, am_scale_label(o));
-    snprintf(title, sizeof title, "%s \xc2\xb7 layer %d \xc2\xb7 %s", c->model, c->layer[l],
+    snprintf(title, sizeof title, "%s \xc2\xb7 layer %d \xc2\xb7 %s", c->name, c->layer[l],
              am_head_str(c, h, h_s, sizeof h_s));
     rc = am_render(&ps, &cs, 1, AM_BARS_FIGURE, title,
                    "attention per prompt pair (rows) and mixing weight (columns); " SUBTITLE_MIX,
@@ -193,7 +195,7 @@ out:
     return rc;
 }
 
-int am_fig_summary(const am_plot_cube *c, int p, int l, const am_fig_opts *o, const char *path,
+int am_fig_summary(const am_cube *c, int p, int l, const am_fig_opts *o, const char *path,
                    am_err *e) {
     am_panels ps = {0};
     am_plot_cscale cs[2];
@@ -209,7 +211,7 @@ int am_fig_summary(const am_plot_cube *c, int p, int l, const am_fig_opts *o, co
         }
     am_fit_scale(&ps, 0, o, &cs[0], o->log ? "mean (log scale)" : "mean over heads");
     am_fit_scale(&ps, 1, o, &cs[1], o->log ? "std (log scale)" : "std over heads");
-    snprintf(title, sizeof title, "%s \xc2\xb7 pair %s \xc2\xb7 layer %d", c->model, c->pair[p],
+    snprintf(title, sizeof title, "%s \xc2\xb7 pair %s \xc2\xb7 layer %d", c->name, c->pair[p],
              c->layer[l]);
     snprintf(sub, sizeof sub, "mean (top) and standard deviation (bottom) of attention over %d "
              "heads, per mixing weight", c->H);
@@ -219,14 +221,14 @@ out:
     return rc;
 }
 
-int am_fig_layer_picks(const am_plot_cube *c, int picks[3]) {
+int am_fig_layer_picks(const am_cube *c, int picks[3]) {
     int cand[3] = {0, (c->L - 1) / 2, c->L - 1}, n = 0;
     for (int i = 0; i < 3; i++)
         if (n == 0 || cand[i] != picks[n - 1]) picks[n++] = cand[i];
     return n;
 }
 
-int am_fig_layers(const am_plot_cube *c, int p, int h, const am_fig_opts *o, const char *path,
+int am_fig_layers(const am_cube *c, int p, int h, const am_fig_opts *o, const char *path,
                   am_err *e) {
     am_panels ps = {0};
     am_plot_cscale cs;
@@ -240,7 +242,7 @@ int am_fig_layers(const am_plot_cube *c, int p, int h, const am_fig_opts *o, con
             if (am_panel_load(&ps, r * c->A + a, c, p, a, picks[r], h, 0, o, t, e)) goto out;
         }
     am_fit_scale(&ps, 0, o, &cs, am_scale_label(o));
-    snprintf(title, sizeof title, "%s \xc2\xb7 pair %s \xc2\xb7 %s", c->model, c->pair[p],
+    snprintf(title, sizeof title, "%s \xc2\xb7 pair %s \xc2\xb7 %s", c->name, c->pair[p],
              am_head_str(c, h, h_s, sizeof h_s));
     rc = am_render(&ps, &cs, 1, AM_BARS_FIGURE, title,
                    "first, middle and last captured layer (rows) per mixing weight (columns); "

@@ -25,16 +25,16 @@ void am_fig_opts_default(am_fig_opts *o);
 
 /* p, l, h are indices into the cube's axes (see am_plot_cube_pair/layer/head);
  * h = -1 averages over heads. */
-int am_fig_heads(const am_plot_cube *c, int p, int l, const am_fig_opts *o, const char *path,
+int am_fig_heads(const am_cube *c, int p, int l, const am_fig_opts *o, const char *path,
                  am_err *e);
-int am_fig_pairs(const am_plot_cube *c, int l, int h, const am_fig_opts *o, const char *path,
+int am_fig_pairs(const am_cube *c, int l, int h, const am_fig_opts *o, const char *path,
                  am_err *e);
-int am_fig_summary(const am_plot_cube *c, int p, int l, const am_fig_opts *o, const char *path,
+int am_fig_summary(const am_cube *c, int p, int l, const am_fig_opts *o, const char *path,
                    am_err *e);
-int am_fig_layers(const am_plot_cube *c, int p, int h, const am_fig_opts *o, const char *path,
+int am_fig_layers(const am_cube *c, int p, int h, const am_fig_opts *o, const char *path,
                   am_err *e);
 /* Captured-layer indices of the layers figure: first, middle, last (deduplicated). */
-int am_fig_layer_picks(const am_plot_cube *c, int picks[3]);
+int am_fig_layer_picks(const am_cube *c, int picks[3]);
 
 /* AM_BY_CLASS: the head class of /points/head_class (docs/freeze.md), class k
  * in categorical colour k, "mixed" (-1) in light grey; legend lists the

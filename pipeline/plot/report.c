@@ -132,7 +132,7 @@ typedef struct am_rctx {
 
 /* Live and frozen-pattern texts side by side with KL(live || frozen) of the
  * next-token distributions (frozen runs beside the cube, docs/freeze.md). */
-static void am_report_frozen(am_html *h, const am_plot_cube *c, int p, const am_frozen_cmp *fc, int nf) {
+static void am_report_frozen(am_html *h, const am_cube *c, int p, const am_frozen_cmp *fc, int nf) {
     if (!nf || !c->text) return;
     am_h(h, "<table class=\"texts frozen\">\n<tr><th>&alpha;</th><th>live</th>");
     for (int i = 0; i < nf; i++) {
@@ -168,7 +168,7 @@ static void am_report_frozen(am_html *h, const am_plot_cube *c, int p, const am_
     am_h(h, "</table>\n");
 }
 
-static int am_report_model(am_rctx *R, const am_plot_cube *c, const char *mslug, const char *cube_path,
+static int am_report_model(am_rctx *R, const am_cube *c, const char *mslug, const char *cube_path,
                            am_err *e) {
     const am_fig_opts *o = R->o;
     const char *ext = am_plot_format_ext(o->fmt);
@@ -189,7 +189,7 @@ static int am_report_model(am_rctx *R, const am_plot_cube *c, const char *mslug,
     snprintf(dir, sizeof dir, "%s/%s", R->outdir, mslug);
     if (am_mkdir(dir, e)) { am_frozen_cmp_free(fc, nf); return -1; }
     am_h(h, "<section id=\"m-%s\">\n<h2>Model ", mslug);
-    am_h_text(h, c->model);
+    am_h_text(h, c->name);
     am_h(h, "</h2>\n<p>%d pairs, %d mixing weights, %d captured layers, %d heads, up to %d "
             "positions.</p>\n", c->P, c->A, c->L, c->H, c->S);
 
@@ -277,9 +277,9 @@ int am_report_write(const char *const *cubes, int ncubes, const char *analysis,
              "positions; the red line separates prompt and generated tokens.</p>\n");
     R.h = &body;
     for (int i = 0; i < ncubes; i++) {
-        am_plot_cube c;
-        if (am_plot_cube_open(&c, cubes[i], e)) goto out;
-        am_report_slug(c.model, slugs[i], sizeof slugs[i]);
+        am_cube c;
+        if (am_cube_open(&c, cubes[i], e)) goto out;
+        am_report_slug(c.name, slugs[i], sizeof slugs[i]);
         for (int j = 0; j < i; j++)
             if (!strcmp(slugs[i], slugs[j])) {
                 char s2[64];
@@ -288,10 +288,10 @@ int am_report_write(const char *const *cubes, int ncubes, const char *analysis,
                 j = -1;
             }
         am_h(&nav, "<li><a href=\"#m-%s\">", slugs[i]);
-        am_h_text(&nav, c.model);
+        am_h_text(&nav, c.name);
         am_h(&nav, "</a></li>\n");
         int r = am_report_model(&R, &c, slugs[i], cubes[i], e);
-        am_plot_cube_close(&c);
+        am_cube_close(&c);
         if (r) { am_wrap(e, "%s", cubes[i]); goto out; }
     }
     if (analysis) {

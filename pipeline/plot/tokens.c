@@ -20,31 +20,32 @@ void am_plot_tokenizer_free(am_tokenizer *t) {
 }
 
 static char *am_token_label(const am_tokenizer *tok, int32_t id, int max_chars, am_err *e) {
-    if (id < 0) return strdup("?");
-    if (!am_tok_token_str(tok, id)) { /* a padded vocabulary row of the model: no token */
-        char buf[24];
-        snprintf(buf, sizeof buf, "#%d", id);
-        return strdup(buf);
-    }
-    char *s = NULL, *res;
+    char buf[24], *s = NULL, *res = NULL;
     size_t len = 0;
-    if (am_tok_decode(tok, &id, 1, &s, &len, e)) {
-        am_wrap(e, "decoding token id %d", id);
-        return NULL;
+    if (id < 0 || !am_tok_token_str(tok, id)) { /* no id, or a padded vocabulary row of the model: no token */
+        if (id < 0) snprintf(buf, sizeof buf, "?");
+        else snprintf(buf, sizeof buf, "#%d", id);
+        res = strdup(buf);
+    } else {
+        if (am_tok_decode(tok, &id, 1, &s, &len, e)) {
+            am_wrap(e, "decoding token id %d", id);
+            return NULL;
+        }
+        res = am_plot_escape_label(s, len, max_chars);
+        free(s);
     }
-    res = am_plot_escape_label(s, len, max_chars);
-    free(s);
+    if (!res) am_fail(e, "out of memory (token label)");
     return res;
 }
 
-static int am_unit_prompt_len(const am_plot_cube *c, int p) {
+static int am_unit_prompt_len(const am_cube *c, int p) {
     if (c->prompt_length) return c->prompt_length[p];
     int t = 0;
     while (t < c->T && c->ids_a[p * c->T + t] >= 0) t++;
     return t;
 }
 
-int am_plot_cube_labels(const am_plot_cube *c, int p, int a, const am_tokenizer *tok,
+int am_plot_cube_labels(const am_cube *c, int p, int a, const am_tokenizer *tok,
                         char ***labels, am_err *e) {
     int n = am_plot_cube_n(c, p, a), tp;
     char **l = NULL;
@@ -68,13 +69,14 @@ int am_plot_cube_labels(const am_plot_cube *c, int p, int a, const am_tokenizer 
                     size_t k = strlen(sa) + strlen(sb) + 2;
                     l[i] = malloc(k);
                     if (l[i]) snprintf(l[i], k, "%s|%s", sa, sb);
+                    else am_fail(e, "out of memory (token label)");
                 }
                 free(sa);
                 free(sb);
             }
         } else {
             int g = i - tp;
-            int32_t id = c->gen && g < c->N ? c->gen[(p * c->A + a) * c->N + g] : -1;
+            int32_t id = c->generated && g < c->N ? c->generated[(p * c->A + a) * c->N + g] : -1;
             l[i] = am_token_label(tok, id, AM_LABEL_CHARS, e);
         }
         if (!l[i]) {
