@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "h5/h5io.h"
+#include "plot/analysis_figs.h"
 #include "plot/figures.h"
 #include "plot/report.h"
 

@@ -8,8 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "plot/plot.h"
-#include "plot/plot_cube.h"
+#include "plot/canvas.h"
+#include "plot/color.h"
+#include "plot/grid.h"
+#include "plot/scatter.h"
+#include "plot/cube_view.h"
+#include "plot/analysis_figs.h"
 #include "plot/figures.h"
 #include "test_util.h"
 

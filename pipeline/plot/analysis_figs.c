@@ -9,6 +9,7 @@
 #include "analysis/analysis.h"
 #include "analysis/heads.h"
 #include "h5/h5io.h"
+#include "plot/analysis_figs.h"
 #include "plot/figures.h"
 
 /* Read /points/<name> as a numeric array of N rows x *cols (1-D: cols = 1). */

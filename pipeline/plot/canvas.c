@@ -13,13 +13,25 @@
 #include <unistd.h>
 #include <utf8proc.h>
 
-#include "plot/plot.h"
+#include "plot/canvas.h"
 
 static char *am_strdup_fmt(const char *a, const char *b, long pid) {
     size_t n = strlen(a) + strlen(b) + 32;
     char *s = malloc(n);
     if (s) snprintf(s, n, "%s%s%ld", a, b, pid);
     return s;
+}
+
+int am_plot_format_parse(const char *s) {
+    if (!s) return -1;
+    if (!strcmp(s, "png")) return AM_FMT_PNG;
+    if (!strcmp(s, "svg")) return AM_FMT_SVG;
+    if (!strcmp(s, "pdf")) return AM_FMT_PDF;
+    return -1;
+}
+
+const char *am_plot_format_ext(am_plot_format f) {
+    return f == AM_FMT_SVG ? "svg" : f == AM_FMT_PDF ? "pdf" : "png";
 }
 
 int am_canvas_init(am_canvas *c, am_plot_format fmt, const char *path, double w, double h,

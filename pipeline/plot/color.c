@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "plot/colormap_data.h"
-#include "plot/plot.h"
+#include "plot/color.h"
 
 int am_cmap_index(double t) {
     if (!(t > 0.0)) return 0; /* also NaN */
@@ -58,16 +58,4 @@ void am_plot_category_rgb(int k, unsigned char rgb[3]) {
     int n = (int)(sizeof am_category / sizeof am_category[0]);
     if (k < 0) k = -k;
     memcpy(rgb, am_category[k % n], 3);
-}
-
-int am_plot_format_parse(const char *s) {
-    if (!s) return -1;
-    if (!strcmp(s, "png")) return AM_FMT_PNG;
-    if (!strcmp(s, "svg")) return AM_FMT_SVG;
-    if (!strcmp(s, "pdf")) return AM_FMT_PDF;
-    return -1;
-}
-
-const char *am_plot_format_ext(am_plot_format f) {
-    return f == AM_FMT_SVG ? "svg" : f == AM_FMT_PDF ? "pdf" : "png";
 }

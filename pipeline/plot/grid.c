@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plot/plot.h"
+#include "plot/grid.h"
 
 #define M_FIG 16.0      /* figure border */
 #define S_TITLE 15.0    /* font sizes */

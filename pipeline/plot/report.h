@@ -4,6 +4,7 @@
 #ifndef AM_REPORT_H
 #define AM_REPORT_H
 
+#include "plot/analysis_figs.h"
 #include "plot/figures.h"
 
 typedef void (*am_report_progress)(const char *msg, void *ctx);

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "plot/plot.h"
+#include "plot/scatter.h"
 
 #define M_FIG 16.0
 #define S_TITLE 15.0

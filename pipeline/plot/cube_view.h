@@ -3,8 +3,8 @@
  * holds, the unit sizes and prompt boundaries, and token labels. Optional
  * datasets may be missing; then the full S is used, no boundary is drawn,
  * heads are numbered 0..H-1 and tokens are labelled by their ids. */
-#ifndef AM_PLOT_CUBE_H
-#define AM_PLOT_CUBE_H
+#ifndef AM_PLOT_CUBE_VIEW_H
+#define AM_PLOT_CUBE_VIEW_H
 
 #include <stdint.h>
 
