@@ -1,5 +1,6 @@
 /* attnmix: the driver. `attnmix run CONFIG` runs the whole experiment through
- * a generated Makefile (parallel with -j, incremental, resumable);
+ * a generated Makefile (parallel with -j, incremental, resumable; run/makefile.h);
+ * `attnmix slurm|merge|consolidate` scale it out (run/slurm.h, run/merge.h);
  * `attnmix <stage> ...` runs one stage program. */
 #include <errno.h>
 #include <getopt.h>
@@ -7,18 +8,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/config.h"
-#include "h5/h5io.h"
-#include "run/merge.h"
-#include "run/slurm.h"
 #include "base/fs.h"
 #include "base/progress.h"
+#include "h5/h5io.h"
+#include "run/bin_dir.h"
+#include "run/makefile.h"
+#include "run/merge.h"
+#include "run/slurm.h"
 
-static const char *PROGRAMS[] = {"tokenize", "embed-mix", "forward", "generate", "analyze", "plot",
+static const char *PROGRAMS[] = {"tokenize", "embed-mix", "forward", "generate", "induction", "analyze", "plot",
                                  "make-checkpoint"};
 
 static void usage(FILE *f) {
@@ -30,16 +31,17 @@ static void usage(FILE *f) {
             "Mixes prompt pairs in embedding space, runs Qwen3 models on the mixes with\n"
             "greedy generation and captures every attention map into HDF5 cubes.\n\n"
             "run CONFIG.yaml     run every stage of the experiment: tokenize, embed-mix,\n"
-            "                    forward, generate (per model), analyze, plot; writes\n"
-            "                    OUT/Makefile and runs it, so a second run only redoes what\n"
-            "                    changed and a killed run resumes\n"
+            "                    forward, generate, induction (per model), analyze, plot;\n"
+            "                    writes OUT/Makefile and runs it, so a second run only\n"
+            "                    redoes what changed and a killed run resumes; the analysis\n"
+            "                    includes the frozen-pattern runs OUT/<model>/frozen*\n"
             "  -j, --jobs N      stages run in parallel (default 1)\n"
             "  -f, --force       recompute everything\n"
             "  -n, --dry-run     write OUT/Makefile and show the commands only\n\n"
             "slurm CONFIG.yaml   write OUT/slurm/array.sbatch (task i runs the stages of\n"
-            "                    shard i) and OUT/slurm/merge.sbatch (merge, analyze, plot,\n"
-            "                    after the array); only shards whose cube is missing or\n"
-            "                    stale are listed, so rerunning resubmits what failed\n"
+            "                    shard i) and OUT/slurm/merge.sbatch (merge, induction,\n"
+            "                    analyze, plot, after the array); only shards whose cube is\n"
+            "                    missing or stale are listed, so rerunning resubmits what failed\n"
             "  --partition P, --account A, --time T, --cpus N, --mem M, --gres G\n"
             "                    #SBATCH settings of the jobs (--gres: array job only)\n"
             "  --max-parallel K  at most K tasks at once (--array=...%%K)\n"
@@ -51,118 +53,29 @@ static void usage(FILE *f) {
             "                    refuses if a shard is missing or differs  [--force]\n"
             "consolidate CUBE OUT.h5  copy a (virtual) cube into one self-contained file\n"
             "                    [--level N: deflate level, default that of the source]\n\n"
-            "stages: tokenize, embed-mix, forward, generate, analyze, plot, make-checkpoint\n");
+            "stages: tokenize, embed-mix, forward, generate, induction, analyze, plot, make-checkpoint\n");
 }
 
-/* Directory of this executable (the stage programs live beside it). */
-static int bin_dir(char *out, size_t n) {
-    char buf[PATH_MAX];
-    ssize_t k = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (k <= 0) return -1;
-    buf[k] = 0;
-    char *slash = strrchr(buf, '/');
-    if (!slash) return -1;
-    *slash = 0;
-    snprintf(out, n, "%s", buf);
-    return 0;
-}
-
-/* Quote a path for make recipes run by /bin/sh. */
-static void sq(FILE *f, const char *s) {
-    fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '\'') fputs("'\\''", f);
-        else fputc(*s, f);
-    }
-    fputc('\'', f);
-}
-
-/* Make targets cannot contain spaces or colons; model names and output dirs are checked. */
-static int make_safe(const char *s) {
-    for (; *s; s++)
-        if (*s == ' ' || *s == ':' || *s == '#' || *s == '$' || *s == '%' || *s == '\t' || *s == '\n') return 0;
-    return 1;
-}
-
-static int write_makefile(const am_config *c, const char *bin, const char *path, int force, am_err *e) {
-    char tmp[PATH_MAX + 32];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) return am_fail_errno(e, "cannot write %s", tmp);
-    const char *O = c->output_dir;
-    const int M = c->n_models, steps = 4 * M + 2;
-    fprintf(f, "# Written by `attnmix run %s`; rerun that command rather than editing.\n", c->path);
-    fprintf(f, ".DELETE_ON_ERROR:\n.SUFFIXES:\nBIN := %s\nCONFIG := %s\nFLAGS :=%s\n\n", bin, c->path,
-            force ? " --force" : "");
-    fprintf(f, "all: %s/figures/index.html\n\n", O);
-    int k = 0;
-    for (int i = 0; i < M; i++) {
-        const char *m = c->models[i].name, *ck = c->models[i].checkpoint;
-        fprintf(f, "%s/%s/tokens.h5: $(CONFIG)\n\t@echo '[%d/%d] tokenize %s' >&2\n"
-                   "\t@$(BIN)/attnmix-tokenize --config $(CONFIG) --model %s --out $@ $(FLAGS)\n\n",
-                O, m, ++k, steps, m, m);
-        fprintf(f, "%s/%s/mix.h5: %s/%s/tokens.h5 %s/config.json\n\t@echo '[%d/%d] embed-mix %s' >&2\n"
-                   "\t@$(BIN)/attnmix-embed-mix --config $(CONFIG) --model %s --in1 $< --out $@ $(FLAGS)\n\n",
-                O, m, O, m, ck, ++k, steps, m, m);
-        fprintf(f, "%s/%s/prefill.h5: %s/%s/mix.h5\n\t@echo '[%d/%d] forward %s' >&2\n"
-                   "\t@$(BIN)/attnmix-forward --config $(CONFIG) --model %s --in1 $< --out $@ $(FLAGS)\n\n",
-                O, m, O, m, ++k, steps, m, m);
-        fprintf(f, "%s/%s/cube.h5: %s/%s/mix.h5 %s/%s/prefill.h5\n\t@echo '[%d/%d] generate %s' >&2\n"
-                   "\t@$(BIN)/attnmix-generate --config $(CONFIG) --model %s --in1 %s/%s/mix.h5 --in2 %s/%s/prefill.h5 "
-                   "--out $@ $(FLAGS)\n\n",
-                O, m, O, m, O, m, ++k, steps, m, m, O, m, O, m);
-    }
-    fprintf(f, "CUBES :=");
-    for (int i = 0; i < M; i++) fprintf(f, " %s/%s/cube.h5", O, c->models[i].name);
-    fprintf(f, "\n\n%s/analysis.h5: $(CUBES)\n\t@echo '[%d/%d] analyze' >&2\n\t@$(BIN)/attnmix-analyze --seed %llu --out $@",
-            O, ++k, steps, (unsigned long long)c->seed);
-    for (int i = 0; i < M; i++) {
-        fprintf(f, " --name %s=%s/%s/cube.h5 --checkpoint %s=", c->models[i].name, O, c->models[i].name, c->models[i].name);
-        sq(f, c->models[i].checkpoint); /* induction score of the head classes */
-    }
-    fprintf(f, "\n\n%s/figures/index.html: %s/analysis.h5 $(CUBES)\n\t@echo '[%d/%d] plot' >&2\n"
-               "\t@$(BIN)/attnmix-plot report --analysis %s/analysis.h5 --outdir %s/figures",
-            O, O, ++k, steps, O, O);
-    for (int i = 0; i < M; i++) fprintf(f, " --cube %s/%s/cube.h5", O, c->models[i].name);
-    /* Token labels: the Qwen3 models share one tokenizer; use the first model's. */
-    fprintf(f, " --tokenizer ");
-    sq(f, c->models[0].tokenizer ? c->models[0].tokenizer : c->models[0].checkpoint);
-    fprintf(f, "\n");
-    if (fflush(f) != 0 || ferror(f) || fclose(f) != 0) { unlink(tmp); return am_fail_errno(e, "writing %s", tmp); }
-    if (rename(tmp, path) != 0) { unlink(tmp); return am_fail_errno(e, "cannot rename %s", tmp); }
-    return 0;
-}
-
-/* Every model's checkpoint and tokenizer exist before any stage runs, so a
- * config with placeholder paths (config/blog.yaml) stops at once, saying
- * which key to edit. */
-static int check_models(const am_config *c) {
-    int bad = 0;
-    for (int i = 0; i < c->n_models; i++) {
-        const am_model_cfg *m = &c->models[i];
-        char p[PATH_MAX + 16];
-        struct stat st;
-        snprintf(p, sizeof p, "%s/config.json", m->checkpoint);
-        if (stat(p, &st) != 0) {
-            fprintf(stderr, "attnmix: %s: model '%s': %s: %s; point models[%d].checkpoint at a Hugging Face "
-                    "checkpoint directory (config.json, *.safetensors, tokenizer.json)\n",
-                    c->path, m->name, p, strerror(errno), i);
-            bad = 1;
-        }
-        if (m->tokenizer && strcmp(m->tokenizer, m->checkpoint) && stat(m->tokenizer, &st) != 0) {
-            fprintf(stderr, "attnmix: %s: model '%s': tokenizer %s: %s (models[%d].tokenizer)\n", c->path, m->name,
-                    m->tokenizer, strerror(errno), i);
-            bad = 1;
-        }
-    }
-    return bad ? -1 : 0;
+/* Print a failure, each line of its message prefixed, and give main's exit status for it. */
+static int failed(const am_err *e) {
+    const char *s = e->msg;
+    do {
+        const char *nl = strchr(s, '\n');
+        int len = nl ? (int)(nl - s) : (int)strlen(s);
+        fprintf(stderr, "attnmix: %.*s\n", len, s);
+        s = nl ? nl + 1 : NULL;
+    } while (s);
+    return am_exit_status(e);
 }
 
 static int cmd_run(int argc, char **argv) {
     static const struct option opts[] = {{"jobs", required_argument, 0, 'j'}, {"force", no_argument, 0, 'f'},
                                          {"dry-run", no_argument, 0, 'n'}, {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    int jobs = 1, force = 0, dry = 0, c;
+    int jobs = 1, force = 0, dry = 0, c, rc;
+    am_config cfg;
+    am_err e = {0};
+    char bin[PATH_MAX], mk[PATH_MAX + 16];
     optind = 1;
     while ((c = getopt_long(argc, argv, "j:fnh", opts, NULL)) != -1) {
         switch (c) {
@@ -174,45 +87,18 @@ static int cmd_run(int argc, char **argv) {
         }
     }
     if (optind != argc - 1) { usage(stderr); return 2; }
-    am_config cfg;
-    am_err e = {0};
-    if (am_config_load(&cfg, argv[optind], &e) < 0) {
-        fprintf(stderr, "attnmix: %s\n", e.msg);
-        return 1;
-    }
-    int rc = 1;
-    char bin[PATH_MAX], mk[PATH_MAX + 16];
+    if (am_config_load(&cfg, argv[optind], &e) < 0) return failed(&e);
     if (cfg.warnings[0]) fprintf(stderr, "attnmix: warning: %s\n", cfg.warnings);
-    if (bin_dir(bin, sizeof bin) < 0) { fprintf(stderr, "attnmix: cannot find own directory\n"); goto out; }
-    if (!make_safe(cfg.output_dir) || !make_safe(cfg.path)) {
-        fprintf(stderr, "attnmix: %s: output_dir and the config path must not contain spaces, ':', '#', '$' or '%%'\n",
-                cfg.path);
+    snprintf(mk, sizeof mk, "%s/Makefile", cfg.output_dir);
+    if (am_bin_dir(bin, sizeof bin, &e) < 0 || am_run_check(&cfg, &e) < 0 || am_mkdirs(cfg.output_dir, &e) < 0 ||
+        am_makefile_write(&cfg, bin, mk, force, &e) < 0) {
+        rc = failed(&e);
         goto out;
     }
-    for (int i = 0; i < cfg.n_models; i++)
-        if (!make_safe(cfg.models[i].checkpoint)) {
-            fprintf(stderr, "attnmix: %s: checkpoint path of model '%s' must not contain spaces, ':', '#', '$' or '%%'\n",
-                    cfg.path, cfg.models[i].name);
-            goto out;
-        }
-    if (check_models(&cfg) < 0) goto out;
-    if (am_mkdirs(cfg.output_dir, &e) < 0) { fprintf(stderr, "attnmix: %s\n", e.msg); goto out; }
-    snprintf(mk, sizeof mk, "%s/Makefile", cfg.output_dir);
-    if (write_makefile(&cfg, bin, mk, force, &e) < 0) { fprintf(stderr, "attnmix: %s\n", e.msg); goto out; }
     fprintf(stderr, "attnmix: experiment '%s': %d model(s) x %d pairs x %d alphas -> %s\n", cfg.experiment,
             cfg.n_models, cfg.n_pairs, cfg.n_alphas, cfg.output_dir);
-    char jobs_s[32];
-    snprintf(jobs_s, sizeof jobs_s, "-j%d", jobs > 0 ? jobs : 1);
-    pid_t pid = fork();
-    if (pid == 0) {
-        char *args[] = {"make", "--no-print-directory", "-f", mk, jobs_s, dry ? "-n" : NULL, NULL};
-        execvp("make", args);
-        fprintf(stderr, "attnmix: cannot run make: %s\n", strerror(errno));
-        _exit(127);
-    }
-    int st = 0;
-    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        fprintf(stderr, "attnmix: the run stopped early; fix the error above and rerun: finished stages are kept\n");
+    if (am_makefile_run(mk, jobs, dry, &e) < 0) {
+        rc = failed(&e);
         goto out;
     }
     if (!dry) {
@@ -221,7 +107,7 @@ static int cmd_run(int argc, char **argv) {
             fprintf(stderr, "  %s/%s/cube.h5            attention cube (h5py, xarray, HDFView, h5web)\n"
                             "  %s/%s/generations.tsv    generated texts\n",
                     cfg.output_dir, cfg.models[i].name, cfg.output_dir, cfg.models[i].name);
-        fprintf(stderr, "  %s/analysis.h5                   head statistics, PCA, t-SNE\n"
+        fprintf(stderr, "  %s/analysis.h5                   head statistics, PCA, t-SNE, frozen-run comparisons\n"
                         "  %s/figures/index.html            figures (open in a browser)\n",
                 cfg.output_dir, cfg.output_dir);
     }
@@ -241,8 +127,11 @@ static int cmd_slurm(int argc, char **argv) {
         {"submit", no_argument, 0, O_SUBMIT},         {"sbatch", required_argument, 0, O_SBATCH},
         {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
     am_slurm_opts so = {0};
-    int submit = 0, c;
-    char *end;
+    am_slurm_plan plan = {0};
+    am_config cfg;
+    am_err e = {0};
+    int submit = 0, c, rc;
+    char *end, bin[PATH_MAX];
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -275,15 +164,10 @@ static int cmd_slurm(int argc, char **argv) {
     }
     if (optind != argc - 1) { usage(stderr); return 2; }
     am_h5_quiet();
-    am_config cfg;
-    am_err e = {0};
-    if (am_config_load(&cfg, argv[optind], &e) < 0) { fprintf(stderr, "attnmix: %s\n", e.msg); return 1; }
-    int rc = 1;
-    char bin[PATH_MAX];
-    am_slurm_plan plan = {0};
-    if (bin_dir(bin, sizeof bin) < 0) { fprintf(stderr, "attnmix: cannot find own directory\n"); goto out; }
-    if (am_mkdirs(cfg.output_dir, &e) < 0 || am_slurm_write(&cfg, bin, &so, &plan, &e) < 0) {
-        fprintf(stderr, "attnmix: %s\n", e.msg);
+    if (am_config_load(&cfg, argv[optind], &e) < 0) return failed(&e);
+    if (am_bin_dir(bin, sizeof bin, &e) < 0 || am_mkdirs(cfg.output_dir, &e) < 0 ||
+        am_slurm_write(&cfg, bin, &so, &plan, &e) < 0) {
+        rc = failed(&e);
         goto out;
     }
     fprintf(stderr, "attnmix: %d of %d %s to run; wrote %s and %s\n", plan.n_todo, plan.n_tasks,
@@ -297,7 +181,10 @@ static int cmd_slurm(int argc, char **argv) {
     if (plan.n_todo > 20) fprintf(stderr, "  ... and %d more\n", plan.n_todo - 20);
     if (submit) {
         char aid[64], mid[64];
-        if (am_slurm_submit(&so, &plan, aid, mid, &e) < 0) { fprintf(stderr, "attnmix: %s\n", e.msg); goto out; }
+        if (am_slurm_submit(&so, &plan, aid, mid, &e) < 0) {
+            rc = failed(&e);
+            goto out;
+        }
         if (aid[0]) printf("array %s\n", aid);
         else fprintf(stderr, "attnmix: every shard is complete; submitting the merge only\n");
         printf("merge %s\n", mid);
@@ -314,7 +201,9 @@ out:
 
 static int cmd_merge(int argc, char **argv) {
     static const struct option opts[] = {{"force", no_argument, 0, 'f'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int force = 0, c;
+    int force = 0, c, rc = 0;
+    am_config cfg;
+    am_err e = {0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
         if (c == 'f') force = 1;
@@ -323,16 +212,13 @@ static int cmd_merge(int argc, char **argv) {
     }
     if (optind != argc - 1) { usage(stderr); return 2; }
     am_h5_quiet();
-    am_config cfg;
-    am_err e = {0};
-    if (am_config_load(&cfg, argv[optind], &e) < 0) { fprintf(stderr, "attnmix: %s\n", e.msg); return 1; }
-    int rc = 0;
+    if (am_config_load(&cfg, argv[optind], &e) < 0) return failed(&e);
     for (int i = 0; i < cfg.n_models && rc == 0; i++) {
         int skipped = 0;
         double t0 = am_now();
         if (am_merge_model(&cfg, cfg.models[i].name, force, &skipped, &e) < 0) {
             fprintf(stderr, "attnmix: merge %s: %s\n", cfg.models[i].name, e.msg);
-            rc = 1;
+            rc = am_exit_status(&e);
         } else {
             fprintf(stderr, "attnmix: merge %s: %s/%s/cube.h5 %s (%d shards, %.2fs)\n", cfg.models[i].name,
                     cfg.output_dir, cfg.models[i].name, skipped ? "is up to date" : "written", cfg.n_pairs,
@@ -347,6 +233,8 @@ static int cmd_consolidate(int argc, char **argv) {
     static const struct option opts[] = {{"level", required_argument, 0, 'l'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int level = -1, c;
     char *end;
+    am_err e = {0};
+    double t0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
         if (c == 'l') {
@@ -357,14 +245,25 @@ static int cmd_consolidate(int argc, char **argv) {
     }
     if (optind != argc - 2) { usage(stderr); return 2; }
     am_h5_quiet();
-    am_err e = {0};
-    double t0 = am_now();
+    t0 = am_now();
     if (am_consolidate(argv[optind], argv[optind + 1], level, &e) < 0) {
         fprintf(stderr, "attnmix: consolidate: %s\n", e.msg);
-        return 1;
+        return am_exit_status(&e);
     }
     fprintf(stderr, "attnmix: consolidate: %s -> %s (%.2fs)\n", argv[optind], argv[optind + 1], am_now() - t0);
     return 0;
+}
+
+/* attnmix <stage> ARGS: exec attnmix-<stage> from this program's directory. */
+static int run_program(const char *name, char **argv) {
+    char bin[PATH_MAX], exe[PATH_MAX + 64];
+    am_err e = {0};
+    if (am_bin_dir(bin, sizeof bin, &e) < 0) return failed(&e);
+    snprintf(exe, sizeof exe, "%s/attnmix-%s", bin, name);
+    argv[0] = exe;
+    execv(exe, argv);
+    fprintf(stderr, "attnmix: cannot run %s: %s\n", exe, strerror(errno));
+    return 1;
 }
 
 int main(int argc, char **argv) {
@@ -376,16 +275,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "slurm")) return cmd_slurm(argc - 1, argv + 1);
     if (!strcmp(cmd, "merge")) return cmd_merge(argc - 1, argv + 1);
     if (!strcmp(cmd, "consolidate")) return cmd_consolidate(argc - 1, argv + 1);
-    for (size_t i = 0; i < sizeof PROGRAMS / sizeof *PROGRAMS; i++) {
-        if (strcmp(cmd, PROGRAMS[i]) != 0) continue;
-        char bin[PATH_MAX], exe[PATH_MAX + 64];
-        if (bin_dir(bin, sizeof bin) < 0) { fprintf(stderr, "attnmix: cannot find own directory\n"); return 1; }
-        snprintf(exe, sizeof exe, "%s/attnmix-%s", bin, cmd);
-        argv[1] = exe;
-        execv(exe, argv + 1);
-        fprintf(stderr, "attnmix: cannot run %s: %s\n", exe, strerror(errno));
-        return 1;
-    }
+    for (size_t i = 0; i < sizeof PROGRAMS / sizeof *PROGRAMS; i++)
+        if (!strcmp(cmd, PROGRAMS[i])) return run_program(cmd, argv + 1);
     fprintf(stderr, "attnmix: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -14,3 +14,4 @@ set_tests_properties(pipeline_golden_headers PROPERTIES FIXTURES_REQUIRED pipeli
 
 attnmix_script_test(pipeline_kill bash ${PIPE_SRC}/kill_test.sh ${PIPE_DIR}/kill)
 attnmix_script_test(pipeline_run bash ${PIPE_SRC}/run_test.sh ${PIPE_DIR}/run)
+attnmix_script_test(pipeline_makefile bash ${PIPE_SRC}/makefile_test.sh ${PIPE_DIR}/makefile)

@@ -7,19 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "run/merge.h"
-#include "run/slurm.h"
 #include "base/fs.h"
-
-/* Single-quote for bash. */
-static void sq(FILE *f, const char *s) {
-    fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '\'') fputs("'\\''", f);
-        else fputc(*s, f);
-    }
-    fputc('\'', f);
-}
+#include "run/inputs.h"
+#include "run/merge.h"
+#include "run/quote.h"
+#include "run/slurm.h"
 
 /* #SBATCH values cannot be quoted: refuse whitespace and newlines. */
 static int directive_ok(const char *v) {
@@ -54,21 +46,20 @@ static void directives(FILE *f, const am_slurm_opts *o, int gres) {
     if (gres && o->gres) fprintf(f, "#SBATCH --gres=%s\n", o->gres);
 }
 
-static int finish(FILE *f, const char *tmp, const char *path, am_err *e) {
-    if (fflush(f) != 0 || ferror(f) || fclose(f) != 0) { unlink(tmp); return am_fail_errno(e, "writing %s", tmp); }
-    if (rename(tmp, path) != 0) { unlink(tmp); return am_fail_errno(e, "cannot rename %s", tmp); }
-    return 0;
-}
-
 static int write_array(const am_config *c, const char *bin, const char *cwd, const char *cfg, const am_slurm_opts *o,
                        const am_slurm_plan *plan, am_err *e) {
-    char tmp[4400];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", plan->array_path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) return am_fail_errno(e, "cannot write %s", tmp);
-    char *ranges = malloc((size_t)plan->n_tasks * 24 + 64);
-    if (plan->n_todo) am_slurm_ranges(plan->todo, plan->n_todo, ranges, (size_t)plan->n_tasks * 24 + 64);
-    else snprintf(ranges, 64, "0-%d", plan->n_tasks - 1);
+    const size_t cap = (size_t)plan->n_tasks * 24 + 64;
+    am_file_out out;
+    FILE *f = NULL;
+    char *ranges = NULL;
+    int rc = -1;
+    memset(&out, 0, sizeof out);
+    ranges = am_malloc(cap, 1, "the array ranges", e);
+    if (!ranges) goto out;
+    if (plan->n_todo) am_slurm_ranges(plan->todo, plan->n_todo, ranges, cap);
+    else snprintf(ranges, cap, "0-%d", plan->n_tasks - 1);
+    if (am_file_out_create(&out, plan->array_path, e) < 0) goto out;
+    f = out.f;
     fprintf(f, "#!/bin/bash\n# Written by `attnmix slurm %s`; rerun that command rather than editing.\n"
                "# Task i runs tokenize, embed-mix, forward and generate for shard i (%s).\n",
             c->path, o->shard_model ? "a model" : "a model x pair");
@@ -77,15 +68,15 @@ static int write_array(const am_config *c, const char *bin, const char *cwd, con
     fprintf(f, "\n#SBATCH --output=%s/logs/%%A_%%a.out\n#SBATCH --chdir=%s\n", plan->dir, cwd);
     directives(f, o, 1);
     fprintf(f, "set -euo pipefail\nBIN=");
-    sq(f, bin);
+    am_sh_quote(f, bin);
     fprintf(f, "\nCONFIG=");
-    sq(f, cfg);
+    am_sh_quote(f, cfg);
     fprintf(f, "\nMODELS=(");
     for (int i = 0; i < plan->n_tasks; i++) {
         int m, p;
         am_slurm_shard(c, o, i, &m, &p);
         fputs(i ? " " : "", f);
-        sq(f, c->models[m].name);
+        am_sh_quote(f, c->models[m].name);
     }
     fprintf(f, ")\n");
     if (!o->shard_model) {
@@ -94,7 +85,7 @@ static int write_array(const am_config *c, const char *bin, const char *cwd, con
             int m, p;
             am_slurm_shard(c, o, i, &m, &p);
             fputs(i ? " " : "", f);
-            sq(f, c->pairs[p].key);
+            am_sh_quote(f, c->pairs[p].key);
         }
         fprintf(f, ")\n");
     }
@@ -107,56 +98,82 @@ static int write_array(const am_config *c, const char *bin, const char *cwd, con
                "  \"$BIN/attnmix-$stage\" --config \"$CONFIG\" \"${sel[@]}\" \"${threads[@]}\"\n"
                "done\n",
             o->shard_model ? "" : " --pair \"${PAIRS[$i]}\"");
+    if (am_file_out_commit(&out, e) < 0) goto out;
+    rc = 0;
+out:
+    if (rc < 0) am_file_out_abort(&out);
     free(ranges);
-    return finish(f, tmp, plan->array_path, e);
+    return rc;
 }
 
-/* The merge job: merge the shards (pair mode), then analyze and plot as the
- * Makefile of `attnmix run` does. */
+/* " OPT 'VALUE'" with VALUE = "[MODEL=]OUT/<model>/REST". */
+static void out_arg(FILE *f, const char *opt, const am_config *c, int m, int named, const char *rest) {
+    char p[8800];
+    snprintf(p, sizeof p, "%s%s%s/%s/%s", named ? c->models[m].name : "", named ? "=" : "", c->output_dir,
+             c->models[m].name, rest);
+    fprintf(f, " %s ", opt);
+    am_sh_quote(f, p);
+}
+
+/* The merge job: merge the shards (pair mode), then the induction scores,
+ * analyze and plot as the Makefile of `attnmix run` does (the same analysis
+ * inputs, frozen-pattern runs included: run/inputs.h). */
 static int write_merge(const am_config *c, const char *bin, const char *cwd, const char *cfg, const am_slurm_opts *o,
                        const am_slurm_plan *plan, am_err *e) {
-    char tmp[4400];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", plan->merge_path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) return am_fail_errno(e, "cannot write %s", tmp);
     const char *O = c->output_dir;
+    am_file_out out;
+    am_frozen_run *fr = NULL;
+    FILE *f = NULL;
+    char p[8400];
+    int nfr = 0, rc = -1;
+    memset(&out, 0, sizeof out);
+    if (am_frozen_runs_find(c, &fr, &nfr, e) < 0) goto out;
+    if (am_file_out_create(&out, plan->merge_path, e) < 0) goto out;
+    f = out.f;
     fprintf(f, "#!/bin/bash\n# Written by `attnmix slurm %s`; rerun that command rather than editing.\n"
-               "# Runs after the array job: %sanalyze, plot.\n",
+               "# Runs after the array job: %sinduction scores, analyze, plot.\n",
             c->path, o->shard_model ? "" : "merge the shards into the per-model cubes, ");
     fprintf(f, "#SBATCH --job-name=attnmix-%s-merge\n#SBATCH --output=%s/logs/merge_%%j.out\n#SBATCH --chdir=%s\n",
             c->experiment, plan->dir, cwd);
     directives(f, o, 0);
     fprintf(f, "set -euo pipefail\nBIN=");
-    sq(f, bin);
+    am_sh_quote(f, bin);
     fprintf(f, "\nCONFIG=");
-    sq(f, cfg);
+    am_sh_quote(f, cfg);
     fprintf(f, "\n");
     if (!o->shard_model) fprintf(f, "\"$BIN/attnmix\" merge \"$CONFIG\"\n");
-    fprintf(f, "\"$BIN/attnmix-analyze\" --seed %llu --out ", (unsigned long long)c->seed);
-    char p[8400];
-    snprintf(p, sizeof p, "%s/analysis.h5", O);
-    sq(f, p);
     for (int i = 0; i < c->n_models; i++) {
-        snprintf(p, sizeof p, "%s=%s/%s/cube.h5", c->models[i].name, O, c->models[i].name);
-        fprintf(f, " --name ");
-        sq(f, p);
+        fprintf(f, "\"$BIN/attnmix-induction\" --config \"$CONFIG\" --model ");
+        am_sh_quote(f, c->models[i].name);
+        out_arg(f, "--out", c, i, 0, "induction.h5");
+        fprintf(f, "\n");
+    }
+    fprintf(f, "\"$BIN/attnmix-analyze\" --seed %llu --out ", (unsigned long long)c->seed);
+    snprintf(p, sizeof p, "%s/analysis.h5", O);
+    am_sh_quote(f, p);
+    for (int i = 0; i < c->n_models; i++) {
+        out_arg(f, "--name", c, i, 1, "cube.h5");
+        out_arg(f, "--induction", c, i, 1, "induction.h5");
+        for (int j = 0; j < nfr; j++)
+            if (fr[j].model == i) out_arg(f, "--frozen", c, i, 1, fr[j].name);
     }
     fprintf(f, "\n\"$BIN/attnmix-plot\" report --analysis ");
     snprintf(p, sizeof p, "%s/analysis.h5", O);
-    sq(f, p);
+    am_sh_quote(f, p);
     fprintf(f, " --outdir ");
     snprintf(p, sizeof p, "%s/figures", O);
-    sq(f, p);
-    for (int i = 0; i < c->n_models; i++) {
-        snprintf(p, sizeof p, "%s/%s/cube.h5", O, c->models[i].name);
-        fprintf(f, " --cube ");
-        sq(f, p);
-    }
+    am_sh_quote(f, p);
+    for (int i = 0; i < c->n_models; i++) out_arg(f, "--cube", c, i, 0, "cube.h5");
     /* Token labels: the Qwen3 models share one tokenizer; the first model's. */
     fprintf(f, " --tokenizer ");
-    sq(f, c->models[0].tokenizer ? c->models[0].tokenizer : c->models[0].checkpoint);
+    am_sh_quote(f, c->models[0].tokenizer ? c->models[0].tokenizer : c->models[0].checkpoint);
     fprintf(f, "\necho \"attnmix: done: %s/figures/index.html\" >&2\n", O);
-    return finish(f, tmp, plan->merge_path, e);
+    if (am_file_out_commit(&out, e) < 0) goto out;
+    rc = 0;
+out:
+    if (rc < 0) am_file_out_abort(&out);
+    free(fr);
+    return rc;
 }
 
 int am_slurm_write(const am_config *c, const char *bin, const am_slurm_opts *o, am_slurm_plan *plan, am_err *e) {
@@ -182,7 +199,8 @@ int am_slurm_write(const am_config *c, const char *bin, const am_slurm_opts *o, 
     snprintf(plan->merge_path, sizeof plan->merge_path, "%s/merge.sbatch", plan->dir);
 
     plan->n_tasks = o->shard_model ? c->n_models : c->n_models * c->n_pairs;
-    plan->todo = malloc((size_t)plan->n_tasks * sizeof *plan->todo);
+    plan->todo = am_malloc((size_t)plan->n_tasks, sizeof *plan->todo, "the list of shards", e);
+    if (!plan->todo) return -1;
     for (int i = 0; i < plan->n_tasks; i++) {
         int m, p;
         char why[2048];

@@ -16,13 +16,13 @@ make_model "$D/tiny"
 write_config "$D/ref.yaml" "$D/ref" "$D/tiny" 6
 write_config "$D/s.yaml" "$D/out" "$D/tiny" 6
 have_report=0
-[[ -x $B/attnmix-analyze && -x $B/attnmix-plot ]] && have_report=1
+[[ -x $B/attnmix-induction && -x $B/attnmix-analyze && -x $B/attnmix-plot ]] && have_report=1
 
 # The single-machine reference.
 if ((have_report)); then
   "$B/attnmix" run "$D/ref.yaml" 2> "$D/ref.log" || { cat "$D/ref.log"; fail "attnmix run failed"; }
 else
-  echo "NOTE: attnmix-analyze/attnmix-plot not built: the merge job is checked up to its merge step" >&2
+  echo "NOTE: attnmix-induction/-analyze/-plot not built: the merge job is checked up to its merge step" >&2
   for st in tokenize embed-mix forward generate; do
     "$B/attnmix-$st" --config "$D/ref.yaml" --quiet || fail "reference $st failed"
   done
@@ -63,7 +63,8 @@ check_merge_job() {
   local st; st=$(job_states "$MID")
   if ((have_report)); then
     [[ $st == "-=COMPLETED" ]] || fail "merge job $MID: $st: $(cat "$D"/out/slurm/logs/merge_"$MID".out)"
-    [[ -s $D/out/analysis.h5 && -s $D/out/figures/index.html ]] || fail "merge job wrote no analysis/figures"
+    [[ -s $D/out/tiny/induction.h5 && -s $D/out/analysis.h5 && -s $D/out/figures/index.html ]] ||
+      fail "merge job wrote no induction scores/analysis/figures"
   else
     grep -q "merge tiny: .*cube.h5 written\|merge tiny: .*up to date" "$D/out/slurm/logs/merge_$MID.out" ||
       fail "merge step of job $MID: $(cat "$D/out/slurm/logs/merge_$MID.out")"
@@ -167,6 +168,9 @@ done
 grep -q -- "--gres" "$M" && fail "merge.sbatch asks for the array's gres"
 grep -q "PAIRS=\|--pair" "$A" && fail "--shard model script selects pairs"
 grep -q '"$BIN/attnmix" merge' "$M" && fail "--shard model merge script merges shards"
+grep -qx "\"\$BIN/attnmix-induction\" --config \"\$CONFIG\" --model 'tiny' --out '$D/out/tiny/induction.h5'" "$M" ||
+  fail "merge.sbatch has no induction step: $(cat "$M")"
+grep -q "attnmix-analyze.* --induction 'tiny=$D/out/tiny/induction.h5'" "$M" || fail "merge.sbatch: analyze without --induction"
 bash -n "$A" && bash -n "$M" || fail "generated scripts are not valid bash"
 set +e; msg=$("$B/attnmix" slurm "$D/s.yaml" --shard models 2>&1); rc=$?; set -e
 [[ $rc == 2 && $msg == *"--shard"* ]] || fail "bad --shard: rc=$rc $msg"
