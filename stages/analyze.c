@@ -1,15 +1,16 @@
 /* attnmix-analyze: head statistics, motif features, PCA and t-SNE of attention
  * cubes into analysis.h5 (schema attnmix.analysis/1, docs/schema.md). */
 #include <getopt.h>
-#include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analysis/run.h"
+#include "h5/h5io.h"
 
 static void usage(FILE *f) {
     fputs("usage: attnmix-analyze --out analysis.h5 [options] [--name MODEL=cube.h5 ...] [CUBE...]\n"
+          "         [--induction MODEL=induction.h5 ...] [--frozen MODEL=DIR ...]\n"
           "\n"
           "Reads attention cubes ([pair, alpha, layer, head, query, key], /length optional)\n"
           "and writes per-map statistics, motif features, PCA, head distances and t-SNE.\n"
@@ -26,55 +27,66 @@ static void usage(FILE *f) {
           "      --iterations N      t-SNE iterations (default 1000)\n"
           "      --seed S            seed recorded in the output (used by random initialisation)\n"
           "      --theta T           Barnes-Hut angle (default 0.5)\n"
-          "  -k, --checkpoint MODEL=DIR  checkpoint of MODEL: measure each head's induction score\n"
-          "                          (random tokens repeated twice) for the head classes\n"
-          "      --induction-tokens R  random tokens per sequence (default 32)\n"
-          "      --induction-seqs B  sequences (default 4)\n"
-          "  -t, --threads N         threads of the induction run (default: all cores)\n"
+          "  -i, --induction MODEL=FILE  induction scores of MODEL's heads (attnmix-induction's\n"
+          "                          induction.h5) for the head classes (repeatable; a model\n"
+          "                          without one gets no induction score)\n"
+          "  -f, --frozen MODEL=DIR  a frozen-pattern run of MODEL (DIR holds its prefill.h5 and\n"
+          "                          optionally cube.h5), compared with the prefill.h5 beside\n"
+          "                          MODEL's cube (repeatable)\n"
           "  -q, --quiet             no progress on stderr\n"
           "  -h, --help              this help\n",
           f);
+}
+
+/* MODEL=VALUE into a (model, path) pair; 0, or -1 with a message. */
+static int model_path(const char *opt, const char *what, char *arg, am_an_model_path *mp) {
+    char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || !eq[1]) {
+        fprintf(stderr, "attnmix-analyze: --%s wants MODEL=%s (got '%s')\n", opt, what, arg);
+        return -1;
+    }
+    *eq = 0;
+    mp->model = arg;
+    mp->path = eq + 1;
+    return 0;
 }
 
 int main(int argc, char **argv) {
     am_an_config cfg;
     am_an_config_defaults(&cfg);
     am_err err = {0};
-    int cap = argc + 1, n = 0, rc = 1;
+    int cap = argc + 1, n = 0, nind = 0, nfz = 0, rc = 1;
     am_an_input *in = calloc((size_t)cap, sizeof *in);
-    char **names = calloc((size_t)cap, sizeof *names); /* owned name strings */
-    if (!in || !names) { fputs("attnmix-analyze: out of memory\n", stderr); return 1; }
-    enum { O_TSNE_ON = 256, O_METHOD, O_PERP, O_ITER, O_SEED, O_THETA, O_IND_R, O_IND_B };
-    char **ck_model = calloc((size_t)cap, sizeof *ck_model); /* --checkpoint MODEL=DIR */
-    const char **ck_dir = calloc((size_t)cap, sizeof *ck_dir);
-    int nck = 0;
+    am_an_model_path *ind = calloc((size_t)cap, sizeof *ind), *fz = calloc((size_t)cap, sizeof *fz);
+    if (!in || !ind || !fz) { fputs("attnmix-analyze: out of memory\n", stderr); goto out; }
+    enum { O_TSNE_ON = 256, O_METHOD, O_PERP, O_ITER, O_SEED, O_THETA };
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'},      {"name", required_argument, 0, 'n'},
         {"band", required_argument, 0, 'b'},     {"tsne-on", required_argument, 0, O_TSNE_ON},
         {"tsne-method", required_argument, 0, O_METHOD}, {"perplexity", required_argument, 0, O_PERP},
         {"iterations", required_argument, 0, O_ITER}, {"seed", required_argument, 0, O_SEED},
         {"theta", required_argument, 0, O_THETA}, {"quiet", no_argument, 0, 'q'},
-        {"checkpoint", required_argument, 0, 'k'}, {"induction-tokens", required_argument, 0, O_IND_R},
-        {"induction-seqs", required_argument, 0, O_IND_B}, {"threads", required_argument, 0, 't'},
+        {"induction", required_argument, 0, 'i'}, {"frozen", required_argument, 0, 'f'},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     int c;
     char *end;
-    while ((c = getopt_long(argc, argv, "o:n:b:k:t:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:n:b:i:f:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': cfg.out = optarg; break;
         case 'n': {
-            char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg || !eq[1]) {
-                fprintf(stderr, "attnmix-analyze: --name wants MODEL=PATH (got '%s')\n", optarg);
-                rc = 2;
-                goto out;
-            }
-            names[n] = strndup(optarg, (size_t)(eq - optarg));
-            in[n].name = names[n];
-            in[n].path = eq + 1;
+            am_an_model_path mp;
+            if (model_path("name", "PATH", optarg, &mp)) { rc = 2; goto out; }
+            in[n].name = mp.model;
+            in[n].path = mp.path;
             n++;
             break;
         }
+        case 'i':
+            if (model_path("induction", "FILE", optarg, &ind[nind++])) { rc = 2; goto out; }
+            break;
+        case 'f':
+            if (model_path("frozen", "DIR", optarg, &fz[nfz++])) { rc = 2; goto out; }
+            break;
         case 'b':
             cfg.band = (int)strtol(optarg, &end, 10);
             if (*end || cfg.band < 1) { fprintf(stderr, "attnmix-analyze: --band wants an integer >= 1\n"); rc = 2; goto out; }
@@ -105,66 +117,31 @@ int main(int argc, char **argv) {
             cfg.tsne.theta = strtod(optarg, &end);
             if (*end || !(cfg.tsne.theta >= 0)) { fprintf(stderr, "attnmix-analyze: --theta wants a number >= 0\n"); rc = 2; goto out; }
             break;
-        case 'k': {
-            char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg || !eq[1]) {
-                fprintf(stderr, "attnmix-analyze: --checkpoint wants MODEL=DIR (got '%s')\n", optarg);
-                rc = 2;
-                goto out;
-            }
-            ck_model[nck] = strndup(optarg, (size_t)(eq - optarg));
-            ck_dir[nck++] = eq + 1;
-            break;
-        }
-        case O_IND_R: case O_IND_B: case 't': {
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < (c == 't' ? 0 : c == O_IND_R ? 2 : 1) || v > 100000) {
-                fprintf(stderr, "attnmix-analyze: bad number '%s'\n", optarg);
-                rc = 2;
-                goto out;
-            }
-            if (c == O_IND_R) cfg.induction_tokens = (int)v;
-            else if (c == O_IND_B) cfg.induction_seqs = (int)v;
-            else cfg.threads = (int)v;
-            break;
-        }
         case 'q': cfg.verbose = 0; break;
         case 'h': usage(stdout); rc = 0; goto out;
         default: usage(stderr); rc = 2; goto out;
         }
     }
     if (!cfg.out) { fprintf(stderr, "attnmix-analyze: --out is required\n"); usage(stderr); rc = 2; goto out; }
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    for (int i = optind; i < argc; i++) {
-        char buf[256];
-        if (am_an_default_name(argv[i], buf, sizeof buf, &err)) {
-            fprintf(stderr, "attnmix-analyze: %s\n", err.msg);
-            goto out;
-        }
-        names[n] = strdup(buf);
-        in[n].name = names[n];
+    am_h5_quiet();
+    for (int i = optind; i < argc; i++) { /* named by the cube (am_an_input.name NULL) */
         in[n].path = argv[i];
         n++;
     }
     if (n == 0) { fprintf(stderr, "attnmix-analyze: no input cubes\n"); usage(stderr); rc = 2; goto out; }
-    for (int k = 0; k < nck; k++) {
-        int found = 0;
-        for (int i = 0; i < n; i++)
-            if (!strcmp(in[i].name, ck_model[k])) in[i].checkpoint = ck_dir[k], found = 1;
-        if (!found) { fprintf(stderr, "attnmix-analyze: --checkpoint %s=...: no input cube is named '%s'\n", ck_model[k], ck_model[k]); rc = 2; goto out; }
-    }
     cfg.inputs = in;
     cfg.n_inputs = n;
+    cfg.induction = ind;
+    cfg.n_induction = nind;
+    cfg.frozen = fz;
+    cfg.n_frozen = nfz;
     if (am_an_run(&cfg, &err)) {
         fprintf(stderr, "attnmix-analyze: %s\n", err.msg);
+        rc = am_exit_status(&err);
         goto out;
     }
     rc = 0;
 out:
-    for (int k = 0; k < nck; k++) free(ck_model[k]);
-    free(ck_model), free(ck_dir);
-    for (int i = 0; i < n; i++) free(names[i]);
-    free(names);
-    free(in);
+    free(in), free(ind), free(fz);
     return rc;
 }

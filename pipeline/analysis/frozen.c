@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "h5/h5io.h"
+#include "h5/schema.h"
 #include "logits.h"
 
 void am_frozen_cmp_free(am_frozen_cmp *c, int n) {
@@ -30,11 +31,11 @@ static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const 
 
 /* The frozen cube's /kl and /kl_steps (absent in cubes of runs without a live cube). */
 static int read_kl(const char *path, am_frozen_cmp *c, am_err *e) {
-    hid_t f = am_h5_open_input(path, "attnmix.cube/1", e);
-    if (f < 0) return -1;
     int rc = -1, U = c->P * c->A;
     hsize_t d[3], d2[2];
-    if (H5Lexists(f, "kl", H5P_DEFAULT) <= 0) { rc = 0; goto out; }
+    hid_t f = am_h5_open_input(path, AM_SCHEMA_CUBE, e);
+    if (f < 0) return -1;
+    if (!am_h5_exists(f, "kl")) { rc = 0; goto out; }
     if (am_h5_read(f, "kl", H5T_NATIVE_DOUBLE, 3, d, (void **)&c->kl_step, e) < 0 ||
         am_h5_read(f, "kl_steps", H5T_NATIVE_INT32, 2, d2, (void **)&c->kl_steps, e) < 0)
         goto out;
@@ -44,8 +45,9 @@ static int read_kl(const char *path, am_frozen_cmp *c, am_err *e) {
         goto out;
     }
     c->N = (int)d[2];
-    c->kl_mean = malloc((size_t)U * sizeof *c->kl_mean), c->kl_max = malloc((size_t)U * sizeof *c->kl_max);
-    if (!c->kl_mean || !c->kl_max) { am_fail(e, "out of memory"); goto out; }
+    if (!(c->kl_mean = am_malloc((size_t)U, sizeof *c->kl_mean, "KL means", e)) ||
+        !(c->kl_max = am_malloc((size_t)U, sizeof *c->kl_max, "KL maxima", e)))
+        goto out;
     for (int u = 0; u < U; u++) {
         int n = c->kl_steps[u] < c->N ? c->kl_steps[u] : c->N;
         double s = 0, mx = n ? -INFINITY : NAN;
@@ -57,20 +59,21 @@ static int read_kl(const char *path, am_frozen_cmp *c, am_err *e) {
     }
     rc = 0;
 out:
-    H5Fclose(f);
+    am_h5_close(&f);
     return rc;
 }
 
-static int compare_one(const char *live, const float *ll, const hsize_t *ld, const char *dir, const char *name,
-                       am_frozen_cmp *c, am_err *e) {
+/* Compare the frozen run in dir (named c->name) with the live logits ll [ld]. */
+static int compare_one(const char *live, const float *ll, const hsize_t *ld, const char *dir, am_frozen_cmp *c,
+                       am_err *e) {
     char path[4400];
     float *fl = NULL;
-    hsize_t fd[3];
-    int rc = -1;
-    snprintf(path, sizeof path, "%s/%s/prefill.h5", dir, name);
-    hid_t f = am_h5_open_input(path, "attnmix.prefill/1", e);
-    if (f < 0) return -1;
-    snprintf(c->name, sizeof c->name, "%s", name);
+    hsize_t fd[3], td[2];
+    int rc = -1, U = 0, V = 0;
+    hid_t cf = H5I_INVALID_HID, f = H5I_INVALID_HID;
+    snprintf(path, sizeof path, "%s/prefill.h5", dir);
+    f = am_h5_open_input(path, AM_SCHEMA_PREFILL, e);
+    if (f < 0) goto out;
     if (am_h5_read(f, "logits", H5T_NATIVE_FLOAT, 3, fd, (void **)&fl, e) < 0) goto out;
     if (fd[0] != ld[0] || fd[1] != ld[1] || fd[2] != ld[2]) {
         am_fail(e, "%s: logits [%llu, %llu, %llu] do not match %s", path, (unsigned long long)fd[0],
@@ -78,39 +81,90 @@ static int compare_one(const char *live, const float *ll, const hsize_t *ld, con
         goto out;
     }
     c->P = (int)fd[0], c->A = (int)fd[1];
-    int U = c->P * c->A, V = (int)fd[2];
-    c->kl = malloc((size_t)U * sizeof *c->kl);
-    c->next_live = malloc((size_t)U * sizeof *c->next_live), c->next_frozen = malloc((size_t)U * sizeof *c->next_frozen);
-    if (!c->kl || !c->next_live || !c->next_frozen) { am_fail(e, "out of memory"); goto out; }
+    U = c->P * c->A, V = (int)fd[2];
+    if (!(c->kl = am_malloc((size_t)U, sizeof *c->kl, "KL values", e)) ||
+        !(c->next_live = am_malloc((size_t)U, sizeof *c->next_live, "next tokens", e)) ||
+        !(c->next_frozen = am_malloc((size_t)U, sizeof *c->next_frozen, "next tokens", e)))
+        goto out;
     for (int u = 0; u < U; u++) {
         c->kl[u] = am_kl_logits(ll + (size_t)u * V, fl + (size_t)u * V, V);
         c->next_live[u] = argmax(ll + (size_t)u * V, V);
         c->next_frozen[u] = argmax(fl + (size_t)u * V, V);
     }
-    if (H5Aexists(f, "freeze_alpha") > 0) {
-        hid_t a = H5Aopen(f, "freeze_alpha", H5P_DEFAULT);
-        c->alpha = NAN;
-        if (a >= 0) { H5Aread(a, H5T_NATIVE_DOUBLE, &c->alpha); H5Aclose(a); }
-    }
+    c->alpha = NAN;
+    if (am_h5_attr_exists(f, "freeze_alpha") && am_h5_read_attr_f64(f, "freeze_alpha", &c->alpha, e) < 0) goto out;
     if (am_h5_read_attr_str(f, "freeze_source", &c->source, e) < 0 ||
         am_h5_read_attr_str(f, "freeze_layers", &c->layers, e) < 0 ||
         am_h5_read_attr_str(f, "freeze_heads", &c->heads, e) < 0)
         goto out;
-    snprintf(path, sizeof path, "%s/%s/cube.h5", dir, name);
+    snprintf(path, sizeof path, "%s/cube.h5", dir);
     if (access(path, F_OK) == 0) {
-        hid_t cf = am_h5_open_input(path, "attnmix.cube/1", e);
-        if (cf < 0) goto out;
-        hsize_t td[2];
-        int r = am_h5_read_strs(cf, "text", 2, td, &c->text, e);
-        H5Fclose(cf);
-        if (r < 0) goto out;
+        cf = am_h5_open_input(path, AM_SCHEMA_CUBE, e);
+        if (cf < 0 || am_h5_read_strs(cf, "text", 2, td, &c->text, e) < 0) goto out;
         if ((int)td[0] != c->P || (int)td[1] != c->A) { am_fail(e, "%s: /text shape differs from the prefill", path); goto out; }
         if (read_kl(path, c, e) < 0) goto out;
     }
     rc = 0;
 out:
-    H5Fclose(f);
+    am_h5_close(&cf);
+    am_h5_close(&f);
     free(fl);
+    return rc;
+}
+
+/* The name of a run: the last component of its directory. */
+static int run_name(const char *dir, char *name, size_t cap, am_err *e) {
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') n--;
+    size_t b = n;
+    while (b > 0 && dir[b - 1] != '/') b--;
+    if (n == b || n - b >= cap || (n - b == 1 && dir[b] == '.') || (n - b == 2 && !strncmp(dir + b, "..", 2)))
+        return am_fail_code(e, AM_E_USAGE, "frozen run '%s': name the run's own directory (e.g. OUT/<model>/frozen-a1)",
+                            dir);
+    memcpy(name, dir + b, n - b);
+    name[n - b] = 0;
+    return 0;
+}
+
+typedef struct named_dir { char name[256]; const char *dir; } named_dir;
+static int cmp_named(const void *a, const void *b) { return strcmp(((const named_dir *)a)->name, ((const named_dir *)b)->name); }
+
+int am_frozen_compare(const char *live_prefill, const char *const *dirs, int n, am_frozen_cmp **out,
+                      am_err *e) {
+    int rc = -1;
+    float *ll = NULL;
+    hsize_t ld[3];
+    am_frozen_cmp *c = NULL;
+    named_dir *nd = NULL;
+    hid_t f = H5I_INVALID_HID;
+    *out = NULL;
+    if (n <= 0) return 0;
+    if (!(nd = am_calloc((size_t)n, sizeof *nd, "frozen runs", e))) return -1;
+    for (int i = 0; i < n; i++) {
+        nd[i].dir = dirs[i];
+        if (run_name(dirs[i], nd[i].name, sizeof nd[i].name, e)) goto out;
+    }
+    qsort(nd, (size_t)n, sizeof *nd, cmp_named);
+    for (int i = 1; i < n; i++)
+        if (!strcmp(nd[i].name, nd[i - 1].name)) {
+            am_fail_code(e, AM_E_USAGE, "frozen runs %s and %s have the same name '%s'", nd[i - 1].dir, nd[i].dir,
+                         nd[i].name);
+            goto out;
+        }
+    if (!(c = am_calloc((size_t)n, sizeof *c, "frozen comparisons", e))) goto out;
+    f = am_h5_open_input(live_prefill, AM_SCHEMA_PREFILL, e);
+    if (f < 0 || am_h5_read(f, "logits", H5T_NATIVE_FLOAT, 3, ld, (void **)&ll, e) < 0) goto out;
+    for (int i = 0; i < n; i++) {
+        snprintf(c[i].name, sizeof c[i].name, "%s", nd[i].name);
+        if (compare_one(live_prefill, ll, ld, nd[i].dir, &c[i], e) < 0) goto out;
+    }
+    *out = c;
+    c = NULL;
+    rc = 0;
+out:
+    am_h5_close(&f);
+    am_frozen_cmp_free(c, n);
+    free(nd), free(ll);
     return rc;
 }
 
@@ -118,7 +172,7 @@ int am_frozen_compare_dir(const char *model_dir, am_frozen_cmp **out, int *n, am
     *out = NULL, *n = 0;
     DIR *d = opendir(model_dir);
     if (!d) return 0;
-    char **names = NULL;
+    char **dirs = NULL, live[4400];
     int nn = 0, rc = -1;
     struct dirent *de;
     while ((de = readdir(d))) {
@@ -126,32 +180,21 @@ int am_frozen_compare_dir(const char *model_dir, am_frozen_cmp **out, int *n, am
         if (strncmp(de->d_name, "frozen", 6)) continue;
         snprintf(p, sizeof p, "%s/%s/prefill.h5", model_dir, de->d_name);
         if (access(p, F_OK)) continue;
-        char **nn2 = realloc(names, (size_t)(nn + 1) * sizeof *names);
-        if (!nn2) break;
-        names = nn2;
-        names[nn++] = strdup(de->d_name);
+        char **grown = realloc(dirs, (size_t)(nn + 1) * sizeof *dirs);
+        if (!grown) { am_fail_code(e, AM_E_NOMEM, "out of memory listing %s", model_dir); goto out; }
+        dirs = grown;
+        snprintf(p, sizeof p, "%s/%s", model_dir, de->d_name);
+        if (!(dirs[nn] = strdup(p))) { am_fail_code(e, AM_E_NOMEM, "out of memory listing %s", model_dir); goto out; }
+        nn++;
     }
-    closedir(d);
-    if (!nn) { free(names); return 0; }
-    qsort(names, (size_t)nn, sizeof *names, cmp_name);
-    char live[4400];
+    if (nn) qsort(dirs, (size_t)nn, sizeof *dirs, cmp_name);
     snprintf(live, sizeof live, "%s/prefill.h5", model_dir);
-    float *ll = NULL;
-    hsize_t ld[3];
-    am_frozen_cmp *c = calloc((size_t)nn, sizeof *c);
-    hid_t f = am_h5_open_input(live, "attnmix.prefill/1", e);
-    if (f < 0 || !c) goto out;
-    int r = am_h5_read(f, "logits", H5T_NATIVE_FLOAT, 3, ld, (void **)&ll, e);
-    H5Fclose(f);
-    if (r < 0) goto out;
-    for (int i = 0; i < nn; i++)
-        if (compare_one(live, ll, ld, model_dir, names[i], &c[i], e) < 0) { am_frozen_cmp_free(c, nn); c = NULL; goto out; }
-    *out = c, *n = nn;
-    c = NULL;
+    if (nn && am_frozen_compare(live, (const char *const *)dirs, nn, out, e)) goto out;
+    *n = nn;
     rc = 0;
 out:
-    am_frozen_cmp_free(c, nn);
-    for (int i = 0; i < nn; i++) free(names[i]);
-    free(names), free(ll);
+    closedir(d);
+    for (int i = 0; i < nn; i++) free(dirs[i]);
+    free(dirs);
     return rc;
 }

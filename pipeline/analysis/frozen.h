@@ -1,5 +1,7 @@
-/* Live vs frozen-pattern runs of one model (docs/freeze.md): the frozen runs
- * live in OUT/<model>/frozen[-a<A>]/ beside the live prefill.h5 and cube.h5. */
+/* Live vs frozen-pattern runs of one model (docs/freeze.md): a frozen run is a
+ * directory (OUT/<model>/frozen[-a<A>]/ when written by the stages) holding a
+ * frozen prefill.h5 and optionally its cube.h5; it is compared with the live
+ * prefill.h5 of the model. */
 #ifndef AM_FROZEN_H
 #define AM_FROZEN_H
 
@@ -23,9 +25,14 @@ typedef struct am_frozen_cmp {
     char *source, *layers, *heads; /* freeze_* attributes */
 } am_frozen_cmp;
 
-/* Frozen runs under model_dir (subdirectories frozen* holding prefill.h5),
- * sorted by name, compared with model_dir/prefill.h5. *out: [*n], malloc'd;
- * none found is not an error (*n = 0). */
+/* Compare the frozen runs in the directories dirs [n] with the live prefill
+ * file live_prefill. Each run is named by its directory's last component
+ * (two runs of one name are an error); *out [n] (malloc'd) is sorted by name. */
+int am_frozen_compare(const char *live_prefill, const char *const *dirs, int n, am_frozen_cmp **out,
+                      am_err *e);
+/* The frozen runs beside a model's live files: the subdirectories frozen* of
+ * model_dir that hold a prefill.h5, compared with model_dir/prefill.h5 as
+ * above; none found is not an error (*n = 0). */
 int am_frozen_compare_dir(const char *model_dir, am_frozen_cmp **out, int *n, am_err *e);
 void am_frozen_cmp_free(am_frozen_cmp *c, int n);
 

@@ -1,11 +1,12 @@
-/* Head classes (see analysis_heads.h). */
+/* Head classes (see heads.h). */
 #include "analysis/heads.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/runtime.h"
+#include "h5/h5io.h"
+#include "h5/schema.h"
 
 const char *const am_hc_names[AM_HC_N] = {"previous_token", "first_token_sink", "diagonal",
                                           "fixed_offset",   "broad",            "induction"};
@@ -50,73 +51,38 @@ int am_hc_label(const double *score) {
     return best;
 }
 
-/* Capture hook: accumulate A[R+i, i+1] of the second copy per (layer, head). */
-typedef struct ind_ctx {
-    int H, R;
-    double *sum; /* [L][H] */
-} ind_ctx;
-
-static int ind_hook(void *ctx, int layer, int unit, int q0, int nq, int nk, const float *probs, am_err *e) {
-    (void)unit, (void)e;
-    ind_ctx *c = ctx;
-    for (int h = 0; h < c->H; h++)
-        for (int i = 0; i < c->R; i++) {
-            int q = c->R + i - q0;
-            if (q >= 0 && q < nq) c->sum[layer * c->H + h] += probs[((size_t)h * nq + q) * nk + i + 1];
-        }
-    return 0;
-}
-
-static uint64_t splitmix(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-int am_hc_induction(const char *dir, int R, int B, uint64_t seed, int threads, double *score, am_err *e) {
-    int rc = -1, have = 0;
-    am_qwen3 m;
-    am_runtime *rt = NULL;
-    float *emb = NULL;
-    int *units = NULL, *T = NULL;
-    const float **ep = NULL;
-    ind_ctx ic = {0};
-    if (am_qwen3_open(&m, dir, e) < 0) return am_wrap(e, "induction score");
-    have = 1;
-    int L = m.cfg.num_hidden_layers, H = m.cfg.num_attention_heads, D = m.cfg.hidden_size;
-    int V = m.cfg.vocab_size < 151643 ? m.cfg.vocab_size : 151643; /* ordinary tokens only */
-    if (R < 2 || B < 1 || R > V) { am_fail(e, "induction: %d tokens x %d sequences: need 2 <= R <= %d", R, B, V); goto out; }
-    am_runtime_opts o = {.max_units = B, .max_seq = 2 * R, .threads = threads};
-    if (am_runtime_init(&rt, &m, &o, e) < 0) goto out;
-    emb = malloc((size_t)B * 2 * R * D * sizeof *emb); /* [B][2R][D] */
-    units = malloc((size_t)B * sizeof *units), T = malloc((size_t)B * sizeof *T);
-    ep = malloc((size_t)B * sizeof *ep);
-    ic.H = H, ic.R = R, ic.sum = calloc((size_t)L * H, sizeof *ic.sum);
-    int32_t *ids = malloc((size_t)R * sizeof *ids);
-    if (!emb || !units || !T || !ep || !ic.sum || !ids) { free(ids); am_fail(e, "induction: out of memory"); goto out; }
-    uint64_t s = seed ^ 0x1d0c7105ull;
-    for (int b = 0; b < B; b++) {
-        for (int i = 0; i < R; i++) { /* distinct tokens, so the first occurrence is unique */
-            int dup;
-            do {
-                ids[i] = (int32_t)(splitmix(&s) % (uint64_t)V);
-                dup = 0;
-                for (int j = 0; j < i; j++) dup |= ids[j] == ids[i];
-            } while (dup);
-        }
-        for (int t = 0; t < 2 * R; t++) am_embed_lookup(&m, ids[t % R], emb + ((size_t)b * 2 * R + t) * D);
-        units[b] = b, T[b] = 2 * R, ep[b] = emb + (size_t)b * 2 * R * D;
-        am_runtime_reset(rt, b, 0, 0);
+int am_hc_induction_read(const char *path, am_hc_induction *ind, am_err *e) {
+    int rc = -1, rank = 0;
+    hsize_t d[H5S_MAX_RANK];
+    memset(ind, 0, sizeof *ind);
+    hid_t f = am_h5_open_input(path, AM_SCHEMA_INDUCTION, e);
+    if (f < 0) return -1;
+    if (am_h5_shape(f, "score", &rank, d, e)) goto out;
+    if (rank != 2 || d[0] == 0 || d[1] == 0 || d[0] > 1u << 16 || d[1] > 1u << 16) {
+        am_fail_code(e, AM_E_CORRUPT, "%s: /score must be float64 [layers, heads] (rank %d found)", path, rank);
+        goto out;
     }
-    free(ids);
-    am_capture cap = {.fn = ind_hook, .ctx = &ic};
-    if (am_forward(rt, B, units, T, ep, &cap, NULL, e) < 0) { am_wrap(e, "induction run on %s", dir); goto out; }
-    for (int i = 0; i < L * H; i++) score[i] = ic.sum[i] / ((double)R * B);
+    if (am_h5_read(f, "score", H5T_NATIVE_DOUBLE, 2, d, (void **)&ind->score, e)) goto out;
+    ind->L = (int)d[0], ind->H = (int)d[1];
+    if (am_h5_read_attr_str(f, "model", &ind->model, e) ||
+        am_h5_read_attr_str(f, "checkpoint_fingerprint", &ind->checkpoint_fingerprint, e) ||
+        am_h5_read_attr_str(f, "fingerprint", &ind->fingerprint, e) ||
+        am_h5_read_attr_i64(f, "induction_tokens", &ind->tokens, e) ||
+        am_h5_read_attr_i64(f, "induction_seqs", &ind->seqs, e) ||
+        am_h5_read_attr_i64(f, "seed", &ind->seed, e))
+        goto out;
+    if (am_h5_attr_exists(f, "checkpoint") ? am_h5_read_attr_str(f, "checkpoint", &ind->checkpoint, e)
+                                           : !(ind->checkpoint = am_calloc(1, 1, "a string", e)))
+        goto out;
     rc = 0;
 out:
-    am_runtime_free(rt);
-    free(emb), free(units), free(T), free(ep), free(ic.sum);
-    if (have) am_qwen3_close(&m);
+    am_h5_close(&f);
+    if (rc) am_hc_induction_free(ind);
     return rc;
+}
+
+void am_hc_induction_free(am_hc_induction *ind) {
+    free(ind->score), free(ind->model), free(ind->checkpoint_fingerprint), free(ind->fingerprint);
+    free(ind->checkpoint);
+    memset(ind, 0, sizeof *ind);
 }

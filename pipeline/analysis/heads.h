@@ -1,7 +1,7 @@
 /* Head classes from the shape of attention patterns (docs/analysis.md,
  * "Head classes"): previous-token, first-token sink, diagonal (self),
- * fixed-offset, broad/uniform, and induction measured on a repeated random
- * token sequence. */
+ * fixed-offset, broad/uniform, and induction (measured on repeated random
+ * tokens by attnmix-induction, read from its file). */
 #ifndef AM_ANALYSIS_HEADS_H
 #define AM_ANALYSIS_HEADS_H
 
@@ -37,11 +37,23 @@ int am_hc_label(const double *score);
 /* Name of a label (-1: "mixed"). */
 const char *am_hc_label_name(int label);
 
-/* Induction score of every head [L][H] of the checkpoint in dir: B sequences
- * of R distinct random tokens (ids 0 .. min(V, 151643) - 1, seeded) are each
- * repeated twice and run once; the score is the mean, over the second copy's
- * queries R + i (i = 0..R-1) and the sequences, of the attention to key i + 1
- * (the token after the first occurrence of the query's token). */
-int am_hc_induction(const char *dir, int R, int B, uint64_t seed, int threads, double *score, am_err *e);
+/* An induction file (attnmix-induction, schema attnmix.induction/1): the
+ * induction score of every head of a model, measured on B sequences of R
+ * distinct random tokens each repeated twice (the mean, over the second
+ * copy's queries R + i and the sequences, of the attention to key i + 1, the
+ * token after the first occurrence of the query's token). */
+typedef struct am_hc_induction {
+    int L, H;                         /* model layers x query heads */
+    double *score;                    /* [L][H], NaN allowed */
+    char *model, *checkpoint_fingerprint, *fingerprint;
+    char *checkpoint;                 /* checkpoint directory, "" when not recorded */
+    int64_t tokens, seqs, seed;       /* R, B and the seed of the random tokens */
+} am_hc_induction;
+
+/* Read and check an induction file (schema, /score float64 [L, H], root
+ * attributes model, checkpoint_fingerprint, induction_tokens,
+ * induction_seqs, seed, fingerprint). */
+int am_hc_induction_read(const char *path, am_hc_induction *ind, am_err *e);
+void am_hc_induction_free(am_hc_induction *ind);
 
 #endif

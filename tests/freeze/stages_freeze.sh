@@ -56,8 +56,9 @@ print("frozen-a1: substituted heads equal the alpha-1 patterns; provenance recor
 PY
 [[ $(wc -l < "$M/frozen-a1/generations.tsv") == 7 ]] || fail "frozen generations.tsv"
 
-# analysis: KL(live || frozen) of the next-token distributions per (pair, alpha), texts
-"$B/attnmix-analyze" --out "$D/an.h5" --name "tiny=$M/cube.h5" --iterations 250 --perplexity 5 --quiet
+# analysis of the frozen runs it is given: KL(live || frozen) of the next-token distributions per (pair, alpha), texts
+"$B/attnmix-analyze" --out "$D/an.h5" --name "tiny=$M/cube.h5" --frozen "tiny=$M/frozen-a1" --frozen "tiny=$M/frozen" \
+  --iterations 250 --perplexity 5 --quiet
 "$PYTHON" - "$M" "$D/an.h5" <<'PY'
 import sys, h5py, numpy as np
 from scipy.special import log_softmax
@@ -80,6 +81,11 @@ np.set_printoptions(precision=4)
 print("KL(live || frozen-a1) per pair x alpha:", kl.tolist())
 assert (g["frozen/kl_step"][:] == 0).all() and (g["frozen/kl_steps"][:] == 5).all()
 PY
+# frozen runs are inputs only when given: none without --frozen; a directory without a prefill is refused
+"$B/attnmix-analyze" --out "$D/an0.h5" --name "tiny=$M/cube.h5" --iterations 250 --perplexity 5 --quiet
+"$PYTHON" -c 'import sys, h5py; g = h5py.File(sys.argv[1])["models/tiny"]; assert "frozen" not in g, list(g)' "$D/an0.h5"
+set +e; msg=$("$B/attnmix-analyze" --out "$D/an1.h5" --name "tiny=$M/cube.h5" --frozen "tiny=$D/tiny" --quiet 2>&1); rc=$?; set -e
+[[ $rc == 1 && $msg == *"$D/tiny/prefill.h5"* && ! -e $D/an1.h5 ]] || fail "--frozen without a prefill: rc $rc: $msg"
 # per-position KL (teacher-forced along the live tokens) against the float64 reference
 "$PYTHON" "$(dirname "$0")/kl_ref_check.py" "$M" frozen-a1 "$D/an.h5" "$D/tiny" "$D" 0,2 1,3
 

@@ -1,0 +1,256 @@
+/* The global part of the analysis stage (run_internal.h): root scales and
+ * attributes, the points table, PCA of the z-scored features, head distances
+ * and the t-SNE embeddings of heads and points. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analysis/analysis.h"
+#include "analysis/pca.h"
+#include "analysis/run_internal.h"
+#include "h5/h5io.h"
+
+/* Root scales (pair, alpha, layer, head, feature) and root attributes. */
+static int write_root(const am_an_config *cfg, const an_inputs *in, hid_t out, am_err *e) {
+    const int n = in->n, F = AM_AN_NFEAT;
+    hsize_t d;
+    char created[32];
+    time_t now = time(NULL);
+    struct tm tmv;
+    int bad = 0;
+    const char **ip = NULL; /* [4n]: paths, file fingerprints, checkpoint fingerprints, model names */
+    d = (hsize_t)in->nalpha;
+    if (an_put_strs(out, "pair", in->npair, in->pair, e) ||
+        an_put(out, "alpha", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &d, in->alpha, e))
+        return -1;
+    d = (hsize_t)in->nlayer;
+    if (an_put(out, "layer", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &d, in->layer, e)) return -1;
+    d = (hsize_t)in->nhead;
+    if (an_put(out, "head", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &d, in->head, e) ||
+        an_put_strs(out, "feature", F, am_an_feature_names, e))
+        return -1;
+    static const char *const scales[] = {"pair", "alpha", "layer", "head", "feature"};
+    for (int s = 0; s < 5; s++)
+        if (am_h5_scale(out, scales[s], scales[s], NULL, NULL, 0, e)) return -1;
+    if (!(ip = am_malloc((size_t)n * 4, sizeof *ip, "input names", e))) return -1;
+    for (int i = 0; i < n; i++) {
+        const an_cube *c = &in->cubes[i];
+        ip[i] = c->c.path;
+        ip[n + i] = c->file_fp;
+        ip[2 * n + i] = c->c.checkpoint_fingerprint ? c->c.checkpoint_fingerprint : "";
+        ip[3 * n + i] = c->name;
+    }
+    gmtime_r(&now, &tmv);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    bad = am_h5_attr_str(out, "schema", AN_SCHEMA, e) || am_h5_attr_str(out, "attnmix_version", ATTNMIX_VERSION, e) ||
+          am_h5_attr_str(out, "git_commit", ATTNMIX_GIT_COMMIT, e) || am_h5_attr_str(out, "created", created, e) ||
+          am_h5_attr_i64(out, "seed", (int64_t)cfg->tsne.seed, e) ||
+          am_h5_attr_strs(out, "models", ip + 3 * n, n, e) || am_h5_attr_strs(out, "inputs", ip, n, e) ||
+          am_h5_attr_strs(out, "input_fingerprints", ip + n, n, e) ||
+          am_h5_attr_strs(out, "checkpoint_fingerprints", ip + 2 * n, n, e) ||
+          am_h5_attr_i64(out, "band", cfg->band, e) ||
+          am_h5_attr_str(out, "tsne_on", cfg->tsne_on_maps ? "maps" : "features", e);
+    free(ip);
+    if (bad) return -1;
+    for (int i = 0; i < n; i++) { /* the first cube that carries its config */
+        const am_cube *c = &in->cubes[i].c;
+        if (!c->config_yaml) continue;
+        if (am_h5_attr_str(out, "config_yaml", c->config_yaml, e)) return -1;
+        if (c->config_hash && am_h5_attr_str(out, "config_hash", c->config_hash, e)) return -1;
+        break;
+    }
+    return 0;
+}
+
+/* /points: labels, statistics, raw features and head classes of every map. */
+static int write_points(const an_inputs *in, hid_t gp, const an_points *pts, am_err *e) {
+    const size_t N = pts->N;
+    const int F = AM_AN_NFEAT;
+    hsize_t dN = N, dNF[2] = {N, (hsize_t)F};
+    hid_t df = H5I_INVALID_HID;
+    const char **mn = am_malloc(N ? N : 1, sizeof *mn, "model names", e); /* [N] */
+    if (!mn) return -1;
+    for (size_t i = 0; i < N; i++) mn[i] = in->cubes[pts->model[i]].name;
+    int bad = an_put_strs(gp, "model", (int)N, mn, e);
+    free(mn);
+    if (bad || an_put(gp, "pair", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dN, pts->pair, e) ||
+        an_put(gp, "alpha", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dN, pts->alpha, e) ||
+        an_put(gp, "layer", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dN, pts->layer, e) ||
+        an_put(gp, "head", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dN, pts->head, e) ||
+        an_put(gp, "offset", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dN, pts->offset, e) ||
+        an_put(gp, "rows", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dN, pts->rows, e))
+        return -1;
+    if ((df = am_h5_write(gp, "features", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, dNF, NULL, 0, pts->feat, e)) < 0)
+        return -1;
+    bad = am_h5_attr_strs(df, "names", am_an_feature_names, F, e);
+    am_h5_close(&df);
+    if (bad || an_put(gp, "head_class", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dN, pts->hclass, e)) return -1;
+    for (int s = 0; s < ST_N; s++)
+        if (an_put(gp, an_stat_names[s], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dN, pts->st + s * N, e)) return -1;
+    return 0;
+}
+
+/* PCA of the z-scored features Z [N,F] into /pca and /points/pca. */
+static int write_pca(const double *Z, size_t N, hid_t out, hid_t gp, const double *fmean, const double *fstd,
+                     am_err *e) {
+    const int F = AM_AN_NFEAT, K = N >= 2 ? (F < (int)N ? F : (int)N) : 0;
+    int rc = -1;
+    hid_t gpca = H5I_INVALID_HID, dc = H5I_INVALID_HID;
+    hsize_t dF = F, dK = K, dKF[2] = {(hsize_t)K, (hsize_t)F}, dNK[2] = {N, (hsize_t)K};
+    static const char *const feature_dim1[2] = {NULL, "/feature"};
+    double *comp = am_malloc((size_t)F * F, sizeof *comp, "PCA components", e);
+    double *var = comp ? am_malloc((size_t)F, sizeof *var, "PCA variances", e) : NULL;
+    double *ratio = var ? am_malloc((size_t)F, sizeof *ratio, "PCA variance ratios", e) : NULL;
+    double *scores = ratio ? am_malloc(N * F + 1, sizeof *scores, "PCA scores", e) : NULL; /* [N,K] */
+    if (!scores) goto out;
+    if (K > 0 && am_pca_fit(Z, (int)N, F, K, comp, var, ratio, scores, e)) goto out;
+    if ((gpca = am_h5_group(out, "pca", e)) < 0 ||
+        (dc = am_h5_write(gpca, "components", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, dKF, NULL, 0, comp, e)) < 0 ||
+        am_h5_attr_strs(dc, "feature_names", am_an_feature_names, F, e) ||
+        an_put(gpca, "explained_variance", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dK, var, e) ||
+        an_put(gpca, "explained_variance_ratio", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dK, ratio, e) ||
+        an_put(gpca, "feature_mean", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dF, fmean, e) ||
+        an_put(gpca, "feature_std", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dF, fstd, e) ||
+        an_put(gp, "pca", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dNK, scores, e))
+        goto out;
+    am_h5_close(&dc);
+    if (am_h5_attach(gpca, "components", feature_dim1, 2, e) || am_h5_attach(gp, "features", feature_dim1, 2, e) ||
+        am_h5_attr_str(gpca, "input", "z-scored /points/features (NaN -> 0)", e))
+        goto out;
+    rc = 0;
+out:
+    am_h5_close(&dc);
+    am_h5_close(&gpca);
+    free(comp), free(var), free(ratio), free(scores);
+    return rc;
+}
+
+/* t-SNE of X [N,D] into dataset `name` [N,2] of loc with its attributes.
+ * With N < 4 the coordinates and kl_divergence are NaN. */
+static int tsne_write(const am_an_config *cfg, hid_t loc, const char *name, const double *X, int N, int D,
+                      int force_exact, const char *on, am_err *e) {
+    int rc = -1;
+    hsize_t dims[2] = {(hsize_t)N, 2};
+    hid_t d = H5I_INVALID_HID;
+    am_tsne_opts o = cfg->tsne;
+    am_tsne_result r = {.kl = NAN};
+    double *Y = am_malloc((size_t)(N ? N : 1) * 2, sizeof *Y, "t-SNE coordinates", e); /* [N,2] */
+    if (!Y) return -1;
+    if (force_exact || (cfg->tsne_auto && N <= 2000)) o.method = AM_TSNE_EXACT;
+    else if (cfg->tsne_auto) o.method = am_tsne_method_for(AM_TSNE_AUTO, N); /* Barnes-Hut, FFT from 50k */
+    double pmax = (N - 1) / 3.0;
+    if (o.perplexity > pmax) o.perplexity = pmax;
+    if (N >= 4) {
+        an_progress(cfg, "t-SNE of %d x %d (%s, perplexity %g, %d iterations)", N, D, am_tsne_method_name(o.method),
+                    o.perplexity, o.iterations);
+        if (am_tsne_run(X, N, D, &o, Y, &r, e)) { am_wrap(e, "t-SNE for %s", name); goto out; }
+        an_progress(cfg, "t-SNE done: KL %.6f after %d iterations", r.kl, r.iterations);
+    } else {
+        for (int i = 0; i < 2 * N; i++) Y[i] = NAN;
+    }
+    if ((d = am_h5_write(loc, name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, dims, NULL, 0, Y, e)) < 0) goto out;
+    if (am_h5_attr_f64(d, "kl_divergence", r.kl, e) || am_h5_attr_f64(d, "perplexity", o.perplexity, e) ||
+        am_h5_attr_i64(d, "seed", (int64_t)o.seed, e) || am_h5_attr_i64(d, "iterations", r.iterations, e) ||
+        am_h5_attr_str(d, "method", am_tsne_method_name(o.method), e) ||
+        am_h5_attr_f64(d, "learning_rate", r.learning_rate, e) ||
+        am_h5_attr_f64(d, "early_exaggeration", o.early_exaggeration, e) || am_h5_attr_f64(d, "angle", o.theta, e) ||
+        am_h5_attr_str(d, "init", "pca", e) || am_h5_attr_str(d, "input", on, e))
+        goto out;
+    rc = 0;
+out:
+    am_h5_close(&d);
+    free(Y);
+    return rc;
+}
+
+/* /heads: mean z-scored features of each head over pairs and alphas, their
+ * Euclidean distances and t-SNE. */
+static int write_heads(const am_an_config *cfg, const an_inputs *in, const double *Z, hid_t out, am_err *e) {
+    const int F = AM_AN_NFEAT;
+    int rc = -1, Hn = 0, base = 0;
+    hid_t gh = H5I_INVALID_HID;
+    for (int i = 0; i < in->n; i++) Hn += in->cubes[i].c.L * in->cubes[i].c.H;
+    const hsize_t dH = Hn, dHF[2] = {(hsize_t)Hn, (hsize_t)F}, dHH[2] = {(hsize_t)Hn, (hsize_t)Hn};
+    double *hfeat = am_calloc((size_t)Hn * F + 1, sizeof *hfeat, "head features", e);         /* [Hn,F] */
+    double *hdist = hfeat ? am_malloc((size_t)Hn * Hn + 1, sizeof *hdist, "head distances", e) : NULL; /* [Hn,Hn] */
+    int *hl = hdist ? am_malloc((size_t)Hn + 1, sizeof *hl, "head layers", e) : NULL;
+    int *hh = hl ? am_malloc((size_t)Hn + 1, sizeof *hh, "head indices", e) : NULL;
+    const char **hm = hh ? am_malloc((size_t)Hn + 1, sizeof *hm, "head models", e) : NULL;
+    if (!hm) { am_wrap(e, "%d heads", Hn); goto out; }
+    for (int i = 0; i < in->n; i++) {
+        const an_cube *c = &in->cubes[i];
+        const am_cube *k = &c->c;
+        for (int l = 0; l < k->L; l++)
+            for (int h = 0; h < k->H; h++) {
+                int j = base + l * k->H + h;
+                hl[j] = k->layer[l];
+                hh[j] = k->head[h];
+                hm[j] = c->name;
+                for (int pa = 0; pa < k->P * k->A; pa++) {
+                    size_t pi = c->base + ((size_t)pa * k->L + l) * k->H + h;
+                    for (int f = 0; f < F; f++) hfeat[(size_t)j * F + f] += Z[pi * F + f];
+                }
+                for (int f = 0; f < F; f++) hfeat[(size_t)j * F + f] /= (k->P * k->A);
+            }
+        base += k->L * k->H;
+    }
+    for (int a = 0; a < Hn; a++)
+        for (int b = 0; b < Hn; b++) {
+            double s = 0;
+            for (int f = 0; f < F; f++) {
+                double d = hfeat[(size_t)a * F + f] - hfeat[(size_t)b * F + f];
+                s += d * d;
+            }
+            hdist[(size_t)a * Hn + b] = sqrt(s);
+        }
+    if ((gh = am_h5_group(out, "heads", e)) < 0 || an_put_strs(gh, "model", Hn, hm, e) ||
+        an_put(gh, "layer", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dH, hl, e) ||
+        an_put(gh, "head", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dH, hh, e) ||
+        an_put(gh, "features", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dHF, hfeat, e) ||
+        an_put(gh, "distance", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dHH, hdist, e)) {
+        am_wrap(e, "writing /heads");
+        goto out;
+    }
+    if (am_h5_attr_str(gh, "features_meaning", "mean over pairs and alphas of z-scored motif features", e) ||
+        tsne_write(cfg, gh, "tsne", hfeat, Hn, F, 1, "heads: /heads/features", e))
+        goto out;
+    rc = 0;
+out:
+    am_h5_close(&gh);
+    free(hfeat), free(hdist), free(hl), free(hh), free(hm);
+    return rc;
+}
+
+int an_write_global(const am_an_config *cfg, const an_inputs *in, hid_t out, an_points *pts, float **maps,
+                    am_err *e) {
+    const size_t N = pts->N;
+    const int F = AM_AN_NFEAT;
+    int rc = -1;
+    double fmean[AM_AN_NFEAT], fstd[AM_AN_NFEAT];
+    double *Xmaps = NULL;
+    hid_t gp = H5I_INVALID_HID;
+    double *Z = am_malloc(N * F + 1, sizeof *Z, "z-scored features", e); /* [N,F] */
+    if (!Z) return -1;
+    memcpy(Z, pts->feat, N * F * sizeof *Z);
+    am_pca_zscore(Z, (int)N, F, fmean, fstd);
+    if (write_root(cfg, in, out, e) || (gp = am_h5_group(out, "points", e)) < 0 || write_points(in, gp, pts, e) ||
+        write_pca(Z, N, out, gp, fmean, fstd, e) || write_heads(cfg, in, Z, out, e))
+        goto out;
+    if (cfg->tsne_on_maps) { /* points t-SNE */
+        size_t SS = (size_t)in->cubes[0].c.S * in->cubes[0].c.S;
+        if (!(Xmaps = am_malloc(N * SS, sizeof *Xmaps, "--tsne-on maps", e))) goto out; /* [N, S*S] */
+        for (size_t i = 0; i < N * SS; i++) Xmaps[i] = (*maps)[i];
+        free(*maps);
+        *maps = NULL;
+        if (tsne_write(cfg, gp, "tsne", Xmaps, (int)N, (int)SS, 0, "maps: raw maps flattened", e)) goto out;
+    } else {
+        if (tsne_write(cfg, gp, "tsne", Z, (int)N, F, 0, "features: z-scored /points/features", e)) goto out;
+    }
+    rc = 0;
+out:
+    am_h5_close(&gp);
+    free(Z), free(Xmaps);
+    return rc;
+}
