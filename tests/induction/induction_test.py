@@ -13,22 +13,11 @@ import sys
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from test_util import check, finish, fnv1a  # noqa: E402
+
 BIN = os.environ["ATTNMIX_BIN"]
 D = os.path.abspath(sys.argv[1])
-errors = []
-
-
-def check(cond, what):
-    if not cond:
-        errors.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-def fnv1a(data: bytes) -> str:
-    h = 0xCBF29CE484222325
-    for b in data:
-        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return "%016x" % h
 
 
 def induction(*args):
@@ -107,7 +96,4 @@ with h5py.File(other, "r") as f:
 r = induction("--config", cfg, "--force", "--quiet")
 check(r.returncode == 0 and os.stat(path).st_ino != ino, "--force rewrites")
 
-if errors:
-    print(f"{len(errors)} failure(s)", file=sys.stderr)
-    sys.exit(1)
-print("induction: ok")
+finish("induction")

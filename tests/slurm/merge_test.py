@@ -11,22 +11,11 @@ import h5py
 import numpy as np
 import xarray as xr
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from test_util import check, finish, fnv1a  # noqa: E402
+
 BIN = os.environ["ATTNMIX_BIN"]
 D = os.path.abspath(sys.argv[1])
-errors = []
-
-
-def check(cond, what):
-    if not cond:
-        errors.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-def fnv1a(data: bytes) -> str:
-    h = 0xCBF29CE484222325
-    for b in data:
-        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return "%016x" % h
 
 
 def attnmix(*args, cwd=None):
@@ -275,7 +264,4 @@ def refusals(root, out, cfg):
 root, out, cfg, exp = run_case("f32", np.float32)
 refusals(root, out, cfg)
 run_case("f16", np.float16)
-if errors:
-    print(f"{len(errors)} failure(s)", file=sys.stderr)
-    sys.exit(1)
-print("merge: ok")
+finish("merge")
