@@ -149,6 +149,13 @@ static PangoLayout *am_layout(cairo_t *cr, const char *s, double size, int bold)
     return l;
 }
 
+void am_plot_frame(cairo_t *cr, double x, double y, double w, double h, double grey) {
+    cairo_set_source_rgb(cr, grey, grey, grey);
+    cairo_set_line_width(cr, 1.0);
+    cairo_rectangle(cr, x - 0.5, y - 0.5, w + 1, h + 1);
+    cairo_stroke(cr);
+}
+
 double am_plot_text_width(cairo_t *cr, const char *s, double size, int bold) {
     PangoLayout *l = am_layout(cr, s, size, bold);
     PangoRectangle r;

@@ -44,6 +44,9 @@ void am_canvas_free(am_canvas *c);
  * counter-clockwise positive (text reads bottom to top at pi/2). */
 void am_plot_text(cairo_t *cr, double x, double y, const char *s, double size, int bold,
                   double ax, double ay, double angle);
+/* A 1-unit frame in grey level `grey` (0 black .. 1 white) just outside the
+ * rectangle (x, y, w, h), so it covers none of what is drawn inside. */
+void am_plot_frame(cairo_t *cr, double x, double y, double w, double h, double grey);
 /* Advance width of s at size. */
 double am_plot_text_width(cairo_t *cr, const char *s, double size, int bold);
 /* Characters of s that no installed font draws (they would show as boxes). */

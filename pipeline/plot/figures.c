@@ -147,51 +147,65 @@ static const char *am_scale_label(const am_fig_opts *o) {
     return o->log ? "attention (log scale)" : "attention";
 }
 
-int am_fig_heads(const am_cube *c, int p, int l, const am_fig_opts *o, const char *path,
-                 am_err *e) {
+/* One row of a rows x alphas figure: the map (pair p, layer l, head h or -1
+ * for the head mean) at every alpha, its panels titled "<label> · α = ...". */
+typedef struct am_fig_row {
+    int p, l, h;
+    char label[96];
+} am_fig_row;
+
+/* A rows x alphas figure on one colour scale. */
+static int am_fig_rows(const am_cube *c, const am_fig_row *rows, int nrows, const char *title,
+                       const char *subtitle, const am_fig_opts *o, const char *path, am_err *e) {
     am_panels ps = {0};
     am_plot_cscale cs;
-    char t[256], title[512], a_s[64];
+    char t[256], a_s[64];
     int rc = -1;
-    if (am_panels_init(&ps, c->H, c->A, e)) goto out;
-    for (int h = 0; h < c->H; h++)
+    if (am_panels_init(&ps, nrows, c->A, e)) goto out;
+    for (int r = 0; r < nrows; r++)
         for (int a = 0; a < c->A; a++) {
             am_alpha_str(c->alpha[a], a_s, sizeof a_s);
-            snprintf(t, sizeof t, "head %d \xc2\xb7 %s", c->head[h], a_s);
-            if (am_panel_load(&ps, h * c->A + a, c, p, a, l, h, 0, o, t, e)) goto out;
+            snprintf(t, sizeof t, "%s \xc2\xb7 %s", rows[r].label, a_s);
+            if (am_panel_load(&ps, r * c->A + a, c, rows[r].p, a, rows[r].l, rows[r].h, 0, o, t, e)) goto out;
         }
     am_fit_scale(&ps, 0, o, &cs, am_scale_label(o));
-    snprintf(title, sizeof title, "%s \xc2\xb7 pair %s \xc2\xb7 layer %d", c->name, c->pair[p],
-             c->layer[l]);
-    rc = am_render(&ps, &cs, 1, AM_BARS_FIGURE, title,
-                   "attention per query head (rows) and mixing weight (columns); " SUBTITLE_MIX,
-                   o, path, e);
+    rc = am_render(&ps, &cs, 1, AM_BARS_FIGURE, title, subtitle, o, path, e);
 out:
     am_panels_free(&ps);
     return rc;
 }
 
+int am_fig_heads(const am_cube *c, int p, int l, const am_fig_opts *o, const char *path,
+                 am_err *e) {
+    char title[512];
+    am_fig_row *rows = am_calloc((size_t)c->H, sizeof *rows, "figure rows", e);
+    if (!rows) return -1;
+    for (int h = 0; h < c->H; h++) {
+        rows[h] = (am_fig_row){p, l, h, ""};
+        snprintf(rows[h].label, sizeof rows[h].label, "head %d", c->head[h]);
+    }
+    snprintf(title, sizeof title, "%s \xc2\xb7 pair %s \xc2\xb7 layer %d", c->name, c->pair[p],
+             c->layer[l]);
+    int rc = am_fig_rows(c, rows, c->H, title,
+                         "attention per query head (rows) and mixing weight (columns); " SUBTITLE_MIX, o, path, e);
+    free(rows);
+    return rc;
+}
+
 int am_fig_pairs(const am_cube *c, int l, int h, const am_fig_opts *o, const char *path,
                  am_err *e) {
-    am_panels ps = {0};
-    am_plot_cscale cs;
-    char t[256], title[512], a_s[64], h_s[64];
-    int rc = -1;
-    if (am_panels_init(&ps, c->P, c->A, e)) goto out;
-    for (int p = 0; p < c->P; p++)
-        for (int a = 0; a < c->A; a++) {
-            am_alpha_str(c->alpha[a], a_s, sizeof a_s);
-            snprintf(t, sizeof t, "%s \xc2\xb7 %s", c->pair[p], a_s);
-            if (am_panel_load(&ps, p * c->A + a, c, p, a, l, h, 0, o, t, e)) goto out;
-        }
-    am_fit_scale(&ps, 0, o, &cs, am_scale_label(o));
+    char title[512], h_s[64];
+    am_fig_row *rows = am_calloc((size_t)c->P, sizeof *rows, "figure rows", e);
+    if (!rows) return -1;
+    for (int p = 0; p < c->P; p++) {
+        rows[p] = (am_fig_row){p, l, h, ""};
+        snprintf(rows[p].label, sizeof rows[p].label, "%s", c->pair[p]);
+    }
     snprintf(title, sizeof title, "%s \xc2\xb7 layer %d \xc2\xb7 %s", c->name, c->layer[l],
              am_head_str(c, h, h_s, sizeof h_s));
-    rc = am_render(&ps, &cs, 1, AM_BARS_FIGURE, title,
-                   "attention per prompt pair (rows) and mixing weight (columns); " SUBTITLE_MIX,
-                   o, path, e);
-out:
-    am_panels_free(&ps);
+    int rc = am_fig_rows(c, rows, c->P, title,
+                         "attention per prompt pair (rows) and mixing weight (columns); " SUBTITLE_MIX, o, path, e);
+    free(rows);
     return rc;
 }
 
@@ -230,24 +244,16 @@ int am_fig_layer_picks(const am_cube *c, int picks[3]) {
 
 int am_fig_layers(const am_cube *c, int p, int h, const am_fig_opts *o, const char *path,
                   am_err *e) {
-    am_panels ps = {0};
-    am_plot_cscale cs;
-    char t[256], title[512], a_s[64], h_s[64];
-    int picks[3], np = am_fig_layer_picks(c, picks), rc = -1;
-    if (am_panels_init(&ps, np, c->A, e)) goto out;
-    for (int r = 0; r < np; r++)
-        for (int a = 0; a < c->A; a++) {
-            am_alpha_str(c->alpha[a], a_s, sizeof a_s);
-            snprintf(t, sizeof t, "layer %d \xc2\xb7 %s", c->layer[picks[r]], a_s);
-            if (am_panel_load(&ps, r * c->A + a, c, p, a, picks[r], h, 0, o, t, e)) goto out;
-        }
-    am_fit_scale(&ps, 0, o, &cs, am_scale_label(o));
+    char title[512], h_s[64];
+    am_fig_row rows[3];
+    int picks[3], np = am_fig_layer_picks(c, picks);
+    for (int r = 0; r < np; r++) {
+        rows[r] = (am_fig_row){p, picks[r], h, ""};
+        snprintf(rows[r].label, sizeof rows[r].label, "layer %d", c->layer[picks[r]]);
+    }
     snprintf(title, sizeof title, "%s \xc2\xb7 pair %s \xc2\xb7 %s", c->name, c->pair[p],
              am_head_str(c, h, h_s, sizeof h_s));
-    rc = am_render(&ps, &cs, 1, AM_BARS_FIGURE, title,
-                   "first, middle and last captured layer (rows) per mixing weight (columns); "
-                   SUBTITLE_MIX, o, path, e);
-out:
-    am_panels_free(&ps);
-    return rc;
+    return am_fig_rows(c, rows, np, title,
+                       "first, middle and last captured layer (rows) per mixing weight (columns); " SUBTITLE_MIX,
+                       o, path, e);
 }

@@ -113,10 +113,7 @@ double am_plot_colorbar(cairo_t *cr, double x, double y, double w, double h,
     cairo_restore(cr);
     cairo_surface_destroy(img);
 
-    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-    cairo_set_line_width(cr, 1.0);
-    cairo_rectangle(cr, x - 0.5, y - 0.5, w + 1, h + 1);
-    cairo_stroke(cr);
+    am_plot_frame(cr, x, y, w, h, 0.2);
 
     double v[MAX_TICKS], wmax = 0;
     int n = am_bar_ticks(cs, h, v);
@@ -273,10 +270,7 @@ static void am_draw_panel(cairo_t *cr, const am_grid_geom *G, const am_heatmap *
     char buf[32];
 
     am_draw_block(cr, hm, cs, x0, y0, cell);
-    cairo_set_source_rgb(cr, 0.25, 0.25, 0.25);
-    cairo_set_line_width(cr, 1.0);
-    cairo_rectangle(cr, x0 - 0.5, y0 - 0.5, bs + 1, bs + 1);
-    cairo_stroke(cr);
+    am_plot_frame(cr, x0, y0, bs, bs, 0.25);
 
     if (hm->boundary > 0 && hm->boundary < hm->n) {
         double b = hm->boundary * cell;

@@ -153,10 +153,7 @@ int am_plot_scatter_render(const am_scatter *sc, const am_plot_style *st, am_plo
         cairo_stroke(cr);
     }
     cairo_restore(cr);
-    cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
-    cairo_set_line_width(cr, 1.0);
-    cairo_rectangle(cr, px0 - 0.5, py0 - 0.5, side + 1, side + 1);
-    cairo_stroke(cr);
+    am_plot_frame(cr, px0, py0, side, side, 0.15);
 
     /* legend */
     double ly = py0 + 2, dy = S_LEG * 1.6;
