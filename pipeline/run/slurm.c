@@ -46,6 +46,19 @@ static void directives(FILE *f, const am_slurm_opts *o, int gres) {
     if (gres && o->gres) fprintf(f, "#SBATCH --gres=%s\n", o->gres);
 }
 
+/* A bash array NAME=(...) of each task's model name (pairs = 0) or pair key. */
+static void shard_array(FILE *f, const char *name, const am_config *c, const am_slurm_opts *o, int n_tasks,
+                        int pairs) {
+    fprintf(f, "%s=(", name);
+    for (int i = 0; i < n_tasks; i++) {
+        int m, p;
+        am_slurm_shard(c, o, i, &m, &p);
+        fputs(i ? " " : "", f);
+        am_sh_quote(f, pairs ? c->pairs[p].key : c->models[m].name);
+    }
+    fprintf(f, ")\n");
+}
+
 static int write_array(const am_config *c, const char *bin, const char *cwd, const char *cfg, const am_slurm_opts *o,
                        const am_slurm_plan *plan, am_err *e) {
     const size_t cap = (size_t)plan->n_tasks * 24 + 64;
@@ -71,24 +84,9 @@ static int write_array(const am_config *c, const char *bin, const char *cwd, con
     am_sh_quote(f, bin);
     fprintf(f, "\nCONFIG=");
     am_sh_quote(f, cfg);
-    fprintf(f, "\nMODELS=(");
-    for (int i = 0; i < plan->n_tasks; i++) {
-        int m, p;
-        am_slurm_shard(c, o, i, &m, &p);
-        fputs(i ? " " : "", f);
-        am_sh_quote(f, c->models[m].name);
-    }
-    fprintf(f, ")\n");
-    if (!o->shard_model) {
-        fprintf(f, "PAIRS=(");
-        for (int i = 0; i < plan->n_tasks; i++) {
-            int m, p;
-            am_slurm_shard(c, o, i, &m, &p);
-            fputs(i ? " " : "", f);
-            am_sh_quote(f, c->pairs[p].key);
-        }
-        fprintf(f, ")\n");
-    }
+    fputc('\n', f);
+    shard_array(f, "MODELS", c, o, plan->n_tasks, 0);
+    if (!o->shard_model) shard_array(f, "PAIRS", c, o, plan->n_tasks, 1);
     fprintf(f, "i=${SLURM_ARRAY_TASK_ID:?run this script with sbatch}\n"
                "sel=(--model \"${MODELS[$i]}\"%s)\n"
                "threads=()\n"
