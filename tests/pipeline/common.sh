@@ -6,6 +6,11 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# fresh_dir DIR : empty DIR (created), printed as an absolute path
+fresh_dir() {
+  rm -rf "$1" && mkdir -p "$1" && (cd "$1" && pwd)
+}
+
 # make_model DIR [PRESET] : synthetic checkpoint (idempotent)
 make_model() {
   local dir=$1 preset=${2:-tiny}

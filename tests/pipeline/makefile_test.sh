@@ -4,10 +4,8 @@
 # (cubes, induction files, the frozen-pattern runs present), what make redoes
 # when a frozen run appears, and refusals.
 source "$(dirname "$0")/common.sh"
-D=$1
+D=$(fresh_dir "$1")
 B=$ATTNMIX_BIN
-rm -rf "$D"; mkdir -p "$D"
-D=$(cd "$D" && pwd)
 cd "$D"
 # The checks only need config.json; no stage runs here.
 mkdir -p ck2 && echo '{}' > ck2/config.json

@@ -4,10 +4,8 @@
 # killed task are resubmitted alone; merge refuses missing or foreign shards.
 source "$(dirname "$0")/../pipeline/common.sh"
 source "$(dirname "$0")/cluster.sh"
-D=$1
+D=$(fresh_dir "$1")
 B=$ATTNMIX_BIN
-rm -rf "$D"; mkdir -p "$D"
-D=$(cd "$D" && pwd)
 cd "$D"
 t0=$SECONDS
 say() { echo "[$((SECONDS - t0))s] $*" >&2; }
