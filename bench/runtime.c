@@ -25,6 +25,7 @@
 
 #include "base/compare.h"
 #include "kernels_cuda.h"
+#include "model/mix.h"
 #include "model/runtime.h"
 #include "stream.h"
 
@@ -148,11 +149,11 @@ int main(int argc, char **argv)
         omp_set_num_threads(threads);
     threads = omp_get_max_threads();
 
-    am_err e;
+    am_err e = {0};
     am_qwen3 m;
     if (am_qwen3_open(&m, model, &e)) {
         fprintf(stderr, "bench-runtime: %s\n", e.msg);
-        return 1;
+        return am_exit_status(&e);
     }
     int L = m.cfg.num_hidden_layers, H = m.cfg.num_attention_heads, D = m.cfg.hidden_size, V = m.cfg.vocab_size;
     int S = PROMPT + max_new;
@@ -172,12 +173,11 @@ int main(int argc, char **argv)
     am_runtime *rt = NULL;
     if (am_runtime_init(&rt, &m, &o, &e)) {
         fprintf(stderr, "bench-runtime: %s\n", e.msg);
-        return 1;
+        return am_exit_status(&e);
     }
     capbuf cb = { .L = L, .H = H, .S = S };
     cb.m = calloc((size_t)NUNITS * L * H * S * S, sizeof(float));
-    float *emb = malloc(sizeof(float) * NUNITS * PROMPT * D), *ea = malloc(sizeof(float) * D),
-          *eb = malloc(sizeof(float) * D);
+    float *emb = malloc(sizeof(float) * NUNITS * PROMPT * D);
     float *logits = malloc(sizeof(float) * (size_t)NUNITS * V);
     const float *embp[NUNITS];
     int units[NUNITS], T[NUNITS], n_gen[NUNITS];
@@ -189,12 +189,9 @@ int main(int argc, char **argv)
     for (int p = 0; p < PAIRS; p++)
         for (int a = 0; a < ALPHAS; a++) {
             int u = p * ALPHAS + a;
-            for (int t = 0; t < PROMPT; t++) {
-                am_embed_lookup(&m, ids[p][0][t], ea);
-                am_embed_lookup(&m, ids[p][1][t], eb);
-                for (int d = 0; d < D; d++)
-                    emb[((size_t)u * PROMPT + t) * D + d] =
-                        (float)alphas[a] * ea[d] + (1.0f - (float)alphas[a]) * eb[d];
+            if (am_mix_embed(&m, ids[p][0], ids[p][1], PROMPT, alphas[a], emb + (size_t)u * PROMPT * D, &e)) {
+                fprintf(stderr, "bench-runtime: %s\n", e.msg);
+                return am_exit_status(&e);
             }
             units[u] = u, T[u] = PROMPT, embp[u] = emb + (size_t)u * PROMPT * D;
         }
@@ -203,7 +200,7 @@ int main(int argc, char **argv)
     am_runtime_reset(rt, 0, 0, 0);
     if (am_forward(rt, 1, units, T, embp, NULL, logits, &e)) {
         fprintf(stderr, "bench-runtime: %s\n", e.msg);
-        return 1;
+        return am_exit_status(&e);
     }
 
     /* Single-sequence decode (no capture) against the memory roofline, in
@@ -212,6 +209,10 @@ int main(int argc, char **argv)
      * measurements taken under the same load of a shared machine. */
     size_t nbuf = cuda ? 0 : (size_t)1 << 28; /* the host buffer of the CPU roofline */
     float *buf = malloc(nbuf * sizeof(float) + 1);
+    if (!buf) {
+        fprintf(stderr, "bench-runtime: out of memory for the %zu MiB roofline buffer\n", nbuf * sizeof(float) >> 20);
+        return 1;
+    }
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < nbuf; i++)
         buf[i] = (float)(i & 7);
@@ -227,7 +228,7 @@ int main(int argc, char **argv)
                 b = bench_stream_read(buf, nbuf);
             else if (am_cuda_read_bandwidth(&b, (size_t)4 << 30, e.msg, sizeof e.msg)) {
                 fprintf(stderr, "bench-runtime: %s\n", e.msg);
-                return 1;
+                return am_exit_status(&e);
             }
             bw = b > bw ? b : bw;
         }
@@ -239,12 +240,12 @@ int main(int argc, char **argv)
         double t0 = bench_now();
         if (am_forward(rt, 1, units, T, embp, NULL, logits, &e)) {
             fprintf(stderr, "bench-runtime: %s\n", e.msg);
-            return 1;
+            return am_exit_status(&e);
         }
         double t1 = bench_now();
         if (am_generate(rt, 1, units, logits, &g1, NULL, g1out, &n1, &e)) {
             fprintf(stderr, "bench-runtime: %s\n", e.msg);
-            return 1;
+            return am_exit_status(&e);
         }
         double t2 = bench_now();
         t_pre = r == 0 || t1 - t0 < t_pre ? t1 - t0 : t_pre;
@@ -278,12 +279,12 @@ int main(int argc, char **argv)
     double w0 = bench_now();
     if (am_forward(rt, NUNITS, units, T, embp, &cap, logits, &e)) {
         fprintf(stderr, "bench-runtime: %s\n", e.msg);
-        return 1;
+        return am_exit_status(&e);
     }
     double w1 = bench_now();
     if (am_generate(rt, NUNITS, units, logits, &g, &cap, gen, n_gen, &e)) {
         fprintf(stderr, "bench-runtime: %s\n", e.msg);
-        return 1;
+        return am_exit_status(&e);
     }
     double w2 = bench_now();
     int total_tokens = 0;
@@ -384,6 +385,6 @@ int main(int argc, char **argv)
     }
     am_runtime_free(rt);
     am_qwen3_close(&m);
-    free(cb.m), free(emb), free(ea), free(eb), free(logits), free(gen);
+    free(cb.m), free(emb), free(logits), free(gen);
     return 0;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "kernels_cuda.h"
+#include "model/mix.h"
 #include "model/runtime.h"
 #include "test_util.h"
 
@@ -206,7 +207,6 @@ static void test_preset(const char *bin, const char *preset)
      * runtime: the prefill of every layer runs as two groups of units */
     static const int lens[NU] = { 12, 9, 12, 12, 11 };
     uint64_t s = 12345;
-    float *ea = malloc(sizeof(float) * D), *eb = malloc(sizeof(float) * D);
     for (int u = 0; u < NU; u++) {
         unit_case *c = &uc[u];
         c->T = lens[u], c->alpha = alphas[u], c->n_pad = u == 3 ? 3 : u == 1 ? 2 : 0, c->mask_pads = u == 3;
@@ -215,11 +215,8 @@ static void test_preset(const char *bin, const char *preset)
             c->ids_a[t] = (int)(test_urand(&s) * 151000), c->ids_b[t] = (int)(test_urand(&s) * 151000);
             if (t < c->n_pad)
                 c->ids_a[t] = c->ids_b[t] = 151643;
-            am_embed_lookup(&m, c->ids_a[t], ea);
-            am_embed_lookup(&m, c->ids_b[t], eb);
-            for (int d = 0; d < D; d++)
-                emb[u][t * D + d] = (float)c->alpha * ea[d] + (1.0f - (float)c->alpha) * eb[d];
         }
+        CHECK(am_mix_embed(&m, c->ids_a, c->ids_b, c->T, c->alpha, emb[u], &e) == 0, "%s", e.msg);
     }
     cases = uc;
     printf("%s:\n", preset);
@@ -250,7 +247,6 @@ static void test_preset(const char *bin, const char *preset)
     free_run(&cpu_frozen), free_run(&frozen), free_run(&alone);
     for (int u = 0; u < NU; u++)
         free(emb[u]);
-    free(ea), free(eb);
     am_qwen3_close(&m);
 }
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/mix.h"
 #include "model/runtime.h"
 #include "test_util.h"
 
@@ -107,15 +108,11 @@ int main(void)
         ids_b[t] = (int)((s >> 33) % 150000);
     }
     const double alpha[2] = { 1.0, 0.5 };
-    float *emb[2], *ea = malloc(sizeof(float) * D), *eb = malloc(sizeof(float) * D);
+    float *emb[2], *ea = malloc(sizeof(float) * D);
     for (int u = 0; u < 2; u++) {
         emb[u] = malloc(sizeof(float) * T0 * D);
-        for (int t = 0; t < T0; t++) {
-            am_embed_lookup(&m, ids_a[t], ea);
-            am_embed_lookup(&m, ids_b[t], eb);
-            for (int d = 0; d < D; d++)
-                emb[u][t * D + d] = (float)alpha[u] * ea[d] + (1.0f - (float)alpha[u]) * eb[d];
-        }
+        if (am_mix_embed(&m, ids_a, ids_b, T0, alpha[u], emb[u], &e))
+            DIE("%s", e.msg);
     }
     size_t msz = (size_t)2 * L * H * S * S;
     float *live = malloc(sizeof(float) * msz), *frz = malloc(sizeof(float) * msz);
@@ -285,7 +282,7 @@ int main(void)
 
     am_runtime_free(rt);
     am_qwen3_close(&m);
-    free(rp), free(rl), free(cl), free(live), free(frz), free(lg_live), free(lg_frz), free(ea), free(eb);
+    free(rp), free(rl), free(cl), free(live), free(frz), free(lg_live), free(lg_frz), free(ea);
     free(emb[0]), free(emb[1]);
     if (failures) {
         fprintf(stderr, "%d failures\n", failures);

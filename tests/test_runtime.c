@@ -1,4 +1,6 @@
 /* Runtime self-consistency on the tiny synthetic checkpoint:
+ *  - the mix alpha*E[a] + (1-alpha)*E[b] (am_mix_rows, am_mix_embed) on
+ *    hand-computed rows, alpha 0 and 1 giving E[b] and E[a] exactly;
  *  - prefill of T+k tokens equals prefill T then k decode steps (maps, logits);
  *  - a batch of units equals each unit run alone (prefill and generation);
  *  - alpha = 1 mixing equals prompt a alone;
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/mix.h"
 #include "model/runtime.h"
 #include "test_util.h"
 
@@ -93,17 +96,53 @@ static double vec_max(const float *a, size_t n)
     return w;
 }
 
-/* emb [T][D] = alpha*E[a] + (1-alpha)*E[b] */
-static void mix(float *emb, const int *a, const int *b, int T, float alpha)
+/* emb [T][D] = alpha*E[a] + (1-alpha)*E[b], as the embed-mix stage computes it */
+static void mix(float *emb, const int *a, const int *b, int T, double alpha)
 {
-    float *ea = malloc(sizeof(float) * D), *eb = malloc(sizeof(float) * D);
-    for (int t = 0; t < T; t++) {
-        am_embed_lookup(&M, a[t], ea);
-        am_embed_lookup(&M, b[t], eb);
-        for (int d = 0; d < D; d++)
-            emb[t * D + d] = alpha * ea[d] + (1.0f - alpha) * eb[d];
+    am_err e = {0};
+    CHECK(am_mix_embed(&M, a, b, T, alpha, emb, &e) == 0, "am_mix_embed: %s", e.msg);
+}
+
+/* The mix on hand-computed rows: weights rounded once from double. */
+static void test_mix(void)
+{
+    const float ea[4] = { 1.0f, 2.0f, -4.0f, 0.5f }, eb[4] = { 3.0f, -1.0f, 8.0f, 0.5f };
+    const float quarter[4] = { 2.5f, -0.25f, 5.0f, 0.5f }; /* 0.25*ea + 0.75*eb */
+    float out[4];
+    am_mix_rows(out, ea, eb, 0.0, 4);
+    CHECK(!memcmp(out, eb, sizeof out), "alpha 0 must give E[b] exactly");
+    am_mix_rows(out, ea, eb, 1.0, 4);
+    CHECK(!memcmp(out, ea, sizeof out), "alpha 1 must give E[a] exactly");
+    am_mix_rows(out, ea, eb, 0.25, 4);
+    for (int i = 0; i < 4; i++) CHECK(out[i] == quarter[i], "alpha 0.25 [%d]: %.9g, want %.9g", i, out[i], quarter[i]);
+    /* the weight of b is (float)(1 - alpha) computed in double, not 1 - (float)alpha */
+    const float zero[1] = { 0.0f }, one[1] = { 1.0f };
+    am_mix_rows(out, zero, one, 0.8, 1);
+    CHECK(out[0] == (float)(1.0 - 0.8), "alpha 0.8: weight of b %.9g, want %.9g", out[0], (float)(1.0 - 0.8));
+    am_mix_rows(out, one, zero, 0.8, 1);
+    CHECK(out[0] == (float)0.8, "alpha 0.8: weight of a %.9g", out[0]);
+    /* out may alias an input */
+    float x[4];
+    memcpy(x, ea, sizeof x);
+    am_mix_rows(x, x, eb, 0.25, 4);
+    CHECK(!memcmp(x, quarter, sizeof x), "aliased output differs");
+
+    /* rows of the model: alpha 1 and 0 are the plain lookups, ids outside the vocabulary refused */
+    const int32_t ia[3] = { 5, 151643, 17 }, ib[3] = { 9000, 3, 17 };
+    float *m1 = malloc(sizeof(float) * 3 * D), *m0 = malloc(sizeof(float) * 3 * D), *row = malloc(sizeof(float) * D);
+    am_err e = {0};
+    CHECK(am_mix_embed(&M, ia, ib, 3, 1.0, m1, &e) == 0 && am_mix_embed(&M, ia, ib, 3, 0.0, m0, &e) == 0, "%s",
+          e.msg);
+    for (int t = 0; t < 3; t++) {
+        am_embed_lookup(&M, ia[t], row);
+        CHECK(!memcmp(m1 + (size_t)t * D, row, sizeof(float) * D), "alpha 1, token %d: not E[a]", t);
+        am_embed_lookup(&M, ib[t], row);
+        CHECK(!memcmp(m0 + (size_t)t * D, row, sizeof(float) * D), "alpha 0, token %d: not E[b]", t);
     }
-    free(ea), free(eb);
+    const int32_t bad[1] = { V };
+    CHECK(am_mix_embed(&M, bad, ib, 1, 0.5, m1, &e) == -1 && e.code == AM_E_CORRUPT && strstr(e.msg, "vocab"),
+          "id %d outside the vocabulary accepted (%s)", V, e.msg);
+    free(m1), free(m0), free(row);
 }
 
 static am_runtime *new_rt(int scalar)
@@ -419,6 +458,7 @@ int main(void)
         return 1;
     }
     L = M.cfg.num_hidden_layers, H = M.cfg.num_attention_heads, D = M.cfg.hidden_size, V = M.cfg.vocab_size;
+    test_mix();
     test_prefill_vs_decode();
     test_batched_vs_alone();
     test_alpha_one();

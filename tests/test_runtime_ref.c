@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/mix.h"
 #include "model/runtime.h"
 #include "test_util.h"
 
@@ -158,16 +159,14 @@ int main(int argc, char **argv)
         return 1;
     }
     maps mp = { .L = L, .H = H, .S = S };
-    float *emb[NU], *ea = malloc(sizeof(float) * D), *eb = malloc(sizeof(float) * D);
+    float *emb[NU], *ea = malloc(sizeof(float) * D);
     int units[NU], T[NU];
     for (int u = 0; u < NU; u++) {
         mp.m[u] = calloc((size_t)L * H * S * S, sizeof(float));
         emb[u] = malloc(sizeof(float) * MAXT * D);
-        for (int t = 0; t < uc[u].T; t++) {
-            am_embed_lookup(&m, uc[u].ids_a[t], ea);
-            am_embed_lookup(&m, uc[u].ids_b[t], eb);
-            for (int d = 0; d < D; d++)
-                emb[u][t * D + d] = (float)uc[u].alpha * ea[d] + (1.0f - (float)uc[u].alpha) * eb[d];
+        if (am_mix_embed(&m, uc[u].ids_a, uc[u].ids_b, uc[u].T, uc[u].alpha, emb[u], &e)) {
+            fprintf(stderr, "test_runtime_ref: %s\n", e.msg);
+            return 1;
         }
         units[u] = u, T[u] = uc[u].T;
         am_runtime_reset(rt, u, uc[u].n_pad, uc[u].mask_pads);
@@ -290,7 +289,7 @@ int main(int argc, char **argv)
     am_qwen3_close(&m);
     for (int u = 0; u < NU; u++)
         free(mp.m[u]), free(emb[u]);
-    free(ea), free(eb), free(logits0), free(gen), free(step_logits);
+    free(ea), free(logits0), free(gen), free(step_logits);
     if (failures) {
         fprintf(stderr, "%d failures\n", failures);
         return 1;

@@ -1,13 +1,13 @@
 /* embed-mix: padded ids of each pair -> mixed input embeddings per alpha:
- * mix = alpha * E[a] + (1 - alpha) * E[b] (mix.h5). */
+ * mix = alpha * E[a] + (1 - alpha) * E[b] (mix.h5), computed by am_mix_embed. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "h5/h5io.h"
+#include "model/mix.h"
 #include "model/qwen3.h"
-#include "model/runtime.h"
 #include "stage/stage.h"
 #include "stage/provenance.h"
 #include "h5/schema.h"
@@ -15,21 +15,24 @@
 int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_path, am_err *e) {
     const am_config *c = &s->cfg;
     const int A = c->n_alphas;
-    int rc = -1;
+    int rc = -1, P, T_max, D, longest = 0;
     am_qwen3 m;
     int have_model = 0;
     hid_t tf = H5I_INVALID_HID, d = H5I_INVALID_HID, space = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
     am_h5_out out = {.file = H5I_INVALID_HID};
-    int32_t *ids_a = NULL, *ids_b = NULL, *plen = NULL, *pads = NULL;
-    float *ea = NULL, *eb = NULL, *unit = NULL;
-    int32_t *n_pad = NULL;
+    int32_t *ids_a = NULL, *ids_b = NULL, *plen = NULL, *pads = NULL; /* [P][T_max], [P][T_max], [P], [P][2] */
+    float *unit = NULL;                                                /* [T_max][D] */
+    int32_t *n_pad = NULL;                                             /* [P][A] */
+    char *pad_side = NULL;
+    int64_t pad_id = -1;
     char tok_fp[17], fp[17];
-    hsize_t dims[2];
+    const char *parts[3];
+    hsize_t dims[2], dims_b[2], d1[1], dpads[2], edims[4], chunk[4], udims[4];
 
     if (am_prov_fingerprint(tokens_path, AM_SCHEMA_TOKENS, tok_fp, e) < 0) return -1;
     if (am_qwen3_open(&m, s->model->checkpoint, e) < 0) return am_wrap(e, "model '%s'", s->model->name);
     have_model = 1;
-    const char *parts[] = {s->config_hash, tok_fp, m.fingerprint};
+    parts[0] = s->config_hash, parts[1] = tok_fp, parts[2] = m.fingerprint;
     am_prov_hash(fp, "embed-mix", parts, 3);
     if (!s->force && am_prov_up_to_date(out_path, AM_SCHEMA_MIX, fp)) {
         if (!s->quiet) fprintf(stderr, "embed-mix %s: %s is up to date\n", s->model->name, out_path);
@@ -39,7 +42,6 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
 
     tf = am_h5_open_input(tokens_path, AM_SCHEMA_TOKENS, e);
     if (tf < 0) goto out;
-    hsize_t dims_b[2], d1[1], dpads[2];
     if (am_h5_read(tf, "ids_a", H5T_NATIVE_INT32, 2, dims, (void **)&ids_a, e) < 0 ||
         am_h5_read(tf, "ids_b", H5T_NATIVE_INT32, 2, dims_b, (void **)&ids_b, e) < 0)
         goto out;
@@ -47,41 +49,40 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
         am_h5_read(tf, "pads", H5T_NATIVE_INT32, 2, dpads, (void **)&pads, e) < 0)
         goto out;
     if (dims[0] != (hsize_t)c->n_pairs) {
-        am_fail(e, "%s has %llu pairs but the config has %d: re-run tokenize", tokens_path,
-                (unsigned long long)dims[0], c->n_pairs);
+        am_fail_code(e, AM_E_CORRUPT, "%s has %llu pairs but the config has %d: re-run tokenize", tokens_path,
+                     (unsigned long long)dims[0], c->n_pairs);
         goto out;
     }
     if (dims[1] < 1 || dims[1] > INT32_MAX || dims_b[0] != dims[0] || dims_b[1] != dims[1] || d1[0] != dims[0] ||
         dpads[0] != dims[0] || dpads[1] != 2) {
-        am_fail(e, "%s: datasets disagree on the shape: ids_a [%llu, %llu], ids_b [%llu, %llu], prompt_length "
-                "[%llu], pads [%llu, %llu] (corrupt file? re-run tokenize)", tokens_path,
-                (unsigned long long)dims[0], (unsigned long long)dims[1], (unsigned long long)dims_b[0],
-                (unsigned long long)dims_b[1], (unsigned long long)d1[0], (unsigned long long)dpads[0],
-                (unsigned long long)dpads[1]);
+        am_fail_code(e, AM_E_CORRUPT, "%s: datasets disagree on the shape: ids_a [%llu, %llu], ids_b [%llu, %llu], "
+                     "prompt_length [%llu], pads [%llu, %llu] (corrupt file? re-run tokenize)", tokens_path,
+                     (unsigned long long)dims[0], (unsigned long long)dims[1], (unsigned long long)dims_b[0],
+                     (unsigned long long)dims_b[1], (unsigned long long)d1[0], (unsigned long long)dpads[0],
+                     (unsigned long long)dpads[1]);
         goto out;
     }
-    const int P = (int)dims[0], T_max = (int)dims[1], D = m.cfg.hidden_size;
-    int longest = 0;
+    P = (int)dims[0], T_max = (int)dims[1], D = m.cfg.hidden_size;
     for (int p = 0; p < P; p++) longest = plen[p] > longest ? plen[p] : longest;
     if (longest != T_max) {
-        am_fail(e, "%s: ids_a/ids_b are %d wide but the longest prompt_length is %d (corrupt file? re-run tokenize)",
-                tokens_path, T_max, longest);
+        am_fail_code(e, AM_E_CORRUPT, "%s: ids_a/ids_b are %d wide but the longest prompt_length is %d (corrupt "
+                     "file? re-run tokenize)", tokens_path, T_max, longest);
         goto out;
     }
     for (int p = 0; p < P; p++) {
         if (plen[p] < 1 || plen[p] > T_max || pads[2 * p] < 0 || pads[2 * p] >= plen[p] || pads[2 * p + 1] < 0 ||
             pads[2 * p + 1] >= plen[p]) {
-            am_fail(e, "%s: pair '%s' has prompt_length %d and pads %d, %d; expected 1 <= length <= %d and pads "
-                    "below the length (corrupt file? re-run tokenize)", tokens_path, c->pairs[p].key, plen[p],
-                    pads[2 * p], pads[2 * p + 1], T_max);
+            am_fail_code(e, AM_E_CORRUPT, "%s: pair '%s' has prompt_length %d and pads %d, %d; expected 1 <= length "
+                         "<= %d and pads below the length (corrupt file? re-run tokenize)", tokens_path,
+                         c->pairs[p].key, plen[p], pads[2 * p], pads[2 * p + 1], T_max);
             goto out;
         }
         if (plen[p] + c->max_new_tokens > m.cfg.max_position_embeddings) {
-            am_fail(e, "%s: pair '%s' has %d prompt tokens + %d generated (generation.max_new_tokens) = %d "
-                    "positions, more than max_position_embeddings %d of model '%s' (%s/config.json): shorten the "
-                    "prompts or lower generation.max_new_tokens in %s", tokens_path, c->pairs[p].key, plen[p],
-                    c->max_new_tokens, plen[p] + c->max_new_tokens, m.cfg.max_position_embeddings,
-                    s->model->name, s->model->checkpoint, c->path);
+            am_fail_code(e, AM_E_USAGE, "%s: pair '%s' has %d prompt tokens + %d generated "
+                         "(generation.max_new_tokens) = %d positions, more than max_position_embeddings %d of model "
+                         "'%s' (%s/config.json): shorten the prompts or lower generation.max_new_tokens in %s",
+                         tokens_path, c->pairs[p].key, plen[p], c->max_new_tokens, plen[p] + c->max_new_tokens,
+                         m.cfg.max_position_embeddings, s->model->name, s->model->checkpoint, c->path);
             goto out;
         }
     }
@@ -90,36 +91,32 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
             for (int k = 0; k < 2; k++) {
                 int32_t id = (k ? ids_b : ids_a)[(size_t)p * T_max + t];
                 if (id < 0 || id >= m.cfg.vocab_size) {
-                    am_fail(e, "%s: pair '%s' prompt %s token %d has id %d outside the vocabulary of model '%s' "
-                            "(vocab_size %d): tokenizer and checkpoint do not match",
-                            tokens_path, c->pairs[p].key, k ? "b" : "a", t, id, s->model->name, m.cfg.vocab_size);
+                    am_fail_code(e, AM_E_USAGE, "%s: pair '%s' prompt %s token %d has id %d outside the vocabulary "
+                                 "of model '%s' (vocab_size %d): tokenizer and checkpoint do not match",
+                                 tokens_path, c->pairs[p].key, k ? "b" : "a", t, id, s->model->name,
+                                 m.cfg.vocab_size);
                     goto out;
                 }
             }
 
     if (am_h5_out_create(&out, out_path, e) < 0) goto out;
     /* /embeddings [P, A, T_max, D] float32, one unit per chunk */
-    hsize_t edims[4] = {(hsize_t)P, (hsize_t)A, (hsize_t)T_max, (hsize_t)D};
-    hsize_t chunk[4] = {1, 1, (hsize_t)T_max, (hsize_t)D};
+    edims[0] = (hsize_t)P, edims[1] = (hsize_t)A, edims[2] = (hsize_t)T_max, edims[3] = (hsize_t)D;
+    chunk[0] = 1, chunk[1] = 1, chunk[2] = (hsize_t)T_max, chunk[3] = (hsize_t)D;
     d = am_h5_write(out.file, "embeddings", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 4, edims, chunk, 4, NULL, e);
     if (d < 0) goto out;
     space = H5Dget_space(d);
-    hsize_t udims[4] = {1, 1, (hsize_t)T_max, (hsize_t)D};
+    memcpy(udims, chunk, sizeof udims);
     mspace = H5Screate_simple(4, udims, NULL);
-    ea = malloc((size_t)D * sizeof *ea);                  /* [D] */
-    eb = malloc((size_t)D * sizeof *eb);                  /* [D] */
-    unit = calloc((size_t)T_max * D, sizeof *unit);       /* [T_max][D] */
-    n_pad = calloc((size_t)P * A, sizeof *n_pad);         /* [P][A] */
+    if (!(unit = am_calloc((size_t)T_max * D, sizeof *unit, "one unit's embeddings", e)) ||
+        !(n_pad = am_calloc((size_t)P * A, sizeof *n_pad, "the pads per unit", e)))
+        goto out;
     for (int p = 0; p < P; p++)
         for (int a = 0; a < A; a++) {
-            const float al = (float)c->alphas[a], bl = (float)(1.0 - c->alphas[a]);
             memset(unit, 0, (size_t)T_max * D * sizeof *unit);
-            for (int t = 0; t < plen[p]; t++) {
-                am_embed_lookup(&m, ids_a[(size_t)p * T_max + t], ea);
-                am_embed_lookup(&m, ids_b[(size_t)p * T_max + t], eb);
-                float *x = unit + (size_t)t * D;
-                for (int i = 0; i < D; i++) x[i] = al * ea[i] + bl * eb[i];
-            }
+            if (am_mix_embed(&m, ids_a + (size_t)p * T_max, ids_b + (size_t)p * T_max, plen[p], c->alphas[a], unit,
+                             e) < 0)
+                goto out;
             /* Pads that carry weight in this mix: a's if alpha != 0, b's if alpha != 1. */
             int pa = c->alphas[a] != 0.0 ? pads[2 * p] : 0, pb = c->alphas[a] != 1.0 ? pads[2 * p + 1] : 0;
             n_pad[p * A + a] = c->pad_left ? (pa > pb ? pa : pb) : 0;
@@ -131,23 +128,28 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
     H5Dclose(d);
     d = H5I_INVALID_HID;
 
-    hsize_t dA[1] = {(hsize_t)A}, dPA[2] = {(hsize_t)P, (hsize_t)A};
-    if ((d = am_h5_write(out.file, "alpha", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, dA, NULL, 0, c->alphas, e)) < 0) goto out;
-    H5Dclose(d);
-    if ((d = am_h5_write(out.file, "n_pad", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dPA, NULL, 0, n_pad, e)) < 0) goto out;
-    H5Dclose(d);
-    d = H5I_INVALID_HID;
-    const char *copies[] = {"pair", "prompt_a", "prompt_b", "ids_a", "ids_b", "prompt_length", "pads"};
-    for (int i = 0; i < 7; i++)
-        if (am_h5_copy_plain(tf, out.file, copies[i], e) < 0) goto out;
-    const char *by_pair[] = {"embeddings", "n_pad", "ids_a", "ids_b", "prompt_length", "pads", "prompt_a", "prompt_b"};
-    const char *by_alpha[] = {"embeddings", "n_pad"};
-    const int dim0[] = {0, 0, 0, 0, 0, 0, 0, 0}, dim1[] = {1, 1};
-    if (am_h5_scale(out.file, "pair", "pair", by_pair, dim0, 8, e) < 0 ||
-        am_h5_scale(out.file, "alpha", "alpha", by_alpha, dim1, 2, e) < 0)
-        goto out;
-    char *pad_side = NULL;
-    int64_t pad_id = -1;
+    {
+        hsize_t dA[1] = {(hsize_t)A}, dPA[2] = {(hsize_t)P, (hsize_t)A};
+        if ((d = am_h5_write(out.file, "alpha", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, dA, NULL, 0, c->alphas, e)) < 0)
+            goto out;
+        H5Dclose(d);
+        if ((d = am_h5_write(out.file, "n_pad", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dPA, NULL, 0, n_pad, e)) < 0)
+            goto out;
+        H5Dclose(d);
+        d = H5I_INVALID_HID;
+    }
+    {
+        const char *copies[] = {"pair", "prompt_a", "prompt_b", "ids_a", "ids_b", "prompt_length", "pads"};
+        for (int i = 0; i < 7; i++)
+            if (am_h5_copy_plain(tf, out.file, copies[i], e) < 0) goto out;
+        const char *by_pair[] = {"embeddings", "n_pad", "ids_a", "ids_b", "prompt_length", "pads", "prompt_a",
+                                 "prompt_b"};
+        const char *by_alpha[] = {"embeddings", "n_pad"};
+        const int dim0[] = {0, 0, 0, 0, 0, 0, 0, 0}, dim1[] = {1, 1};
+        if (am_h5_scale(out.file, "pair", "pair", by_pair, dim0, 8, e) < 0 ||
+            am_h5_scale(out.file, "alpha", "alpha", by_alpha, dim1, 2, e) < 0)
+            goto out;
+    }
     if (am_h5_read_attr_i64(tf, "pad_id", &pad_id, e) < 0) goto out;
     if (am_prov_write(out.file, s, AM_SCHEMA_MIX, fp, e) < 0 ||
         am_h5_attr_str(out.file, "tokens_fingerprint", tok_fp, e) < 0 ||
@@ -155,11 +157,8 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
         am_h5_attr_i64(out.file, "pad_id", pad_id, e) < 0 ||
         am_h5_attr_i64(out.file, "mask_pads", c->mask_pads, e) < 0 ||
         am_h5_read_attr_str(tf, "pad_side", &pad_side, e) < 0 ||
-        am_h5_attr_str(out.file, "pad_side", pad_side, e) < 0) {
-        free(pad_side);
+        am_h5_attr_str(out.file, "pad_side", pad_side, e) < 0)
         goto out;
-    }
-    free(pad_side);
     if (am_h5_out_commit(&out, e) < 0) goto out;
     if (!s->quiet)
         fprintf(stderr, "embed-mix %s: %d pairs x %d alphas, T <= %d, D = %d -> %s\n", s->model->name, P, A,
@@ -172,6 +171,6 @@ out:
     if (tf >= 0) H5Fclose(tf);
     if (rc < 0) am_h5_out_abort(&out);
     if (have_model) am_qwen3_close(&m);
-    free(ids_a); free(ids_b); free(plen); free(pads); free(ea); free(eb); free(unit); free(n_pad);
+    free(ids_a); free(ids_b); free(plen); free(pads); free(unit); free(n_pad); free(pad_side);
     return rc;
 }

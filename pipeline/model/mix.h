@@ -1,0 +1,25 @@
+/* The mix of two prompts' input embeddings, the experiment's core formula:
+ *   mix = alpha * E[a] + (1 - alpha) * E[b]
+ * written once here for the embed-mix stage and every test and benchmark
+ * that needs mixed embeddings. */
+#ifndef AM_MIX_H
+#define AM_MIX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "model/qwen3.h"
+
+/* out[i] = wa * ea[i] + wb * eb[i] for i < D, with the weights computed in
+ * double and rounded to float once: wa = (float)alpha, wb = (float)(1 - alpha).
+ * alpha = 1 gives ea and alpha = 0 gives eb exactly. out may alias ea or eb. */
+void am_mix_rows(float *out, const float *ea, const float *eb, double alpha, size_t D);
+
+/* Mixed input embeddings of two id sequences of length T:
+ * out [T][D] row t = am_mix_rows(E[ids_a[t]], E[ids_b[t]]), E = embed_tokens
+ * (stored dtype converted to float32). Ids must lie in [0, vocab_size). */
+int am_mix_embed(const am_qwen3 *m, const int32_t *ids_a, const int32_t *ids_b, int T, double alpha, float *out,
+                 am_err *e);
+
+#endif
