@@ -52,10 +52,13 @@ int main(int argc, char **argv) {
     if (!text || fread(text, 1, len, f) != len) { fprintf(stderr, "bench-tokenizer: cannot read %s\n", text_path); return 1; }
     fclose(f);
 
-    am_err e;
+    am_err e = {0};
     am_tokenizer *t;
     double t0 = now();
-    if (am_tok_load(&t, tok_path, &e)) { fprintf(stderr, "bench-tokenizer: %s\n", e.msg); return 1; }
+    if (am_tok_load(&t, tok_path, &e)) {
+        fprintf(stderr, "bench-tokenizer: %s\n", e.msg);
+        return am_exit_status(&e);
+    }
     double load_s = now() - t0;
 
     double best = 1e30, best_cpu = 1e30;
@@ -74,7 +77,7 @@ int main(int argc, char **argv) {
             size_t n;
             if (am_tok_encode(t, text + start, end - start, &ids, &n, &e)) {
                 fprintf(stderr, "bench-tokenizer: %s: %s\n", text_path, e.msg);
-                return 1;
+                return am_exit_status(&e);
             }
             ntok += n;
             nchunks++;

@@ -110,7 +110,7 @@ int main(int argc, char **argv) {
     o.circuit = !strcmp(preset, "circuit"); /* hand-set weights with known heads (see ckpt_writer.c) */
     if (am_ckpt_preset(&cfg, preset, &e)) {
         fprintf(stderr, PROG ": %s\n", e.msg);
-        return 2;
+        return am_exit_status(&e);
     }
     /* bytes to write, for the progress decision */
     double params = (double)cfg.vocab_size * cfg.hidden_size * (cfg.tie_word_embeddings ? 1 : 2) +
@@ -128,7 +128,7 @@ int main(int argc, char **argv) {
                 (unsigned long long)o.seed, out);
     if (am_ckpt_write(&cfg, &o, out, &e)) {
         fprintf(stderr, PROG ": %s\n", e.msg);
-        return 1;
+        return am_exit_status(&e);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);

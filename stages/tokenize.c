@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fs.h"
 #include "stage/stage.h"
 #include "tokenizer/tokenizer.h"
 
@@ -48,7 +49,7 @@ static void usage(FILE *f) {
 
 static void die(const char *what, const am_err *e) {
     fprintf(stderr, PROG ": %s%s%s\n", what ? what : "", what ? ": " : "", e->msg);
-    exit(1);
+    exit(am_exit_status(e));
 }
 
 /* Print s[0..n) as a JSON-style quoted string; invalid UTF-8 bytes as \xNN. */
@@ -72,27 +73,13 @@ static void print_quoted(FILE *f, const unsigned char *s, size_t n) {
     fputc('"', f);
 }
 
-static char *read_all(FILE *f, size_t *len) {
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap) break;
-        char *p = realloc(buf, cap *= 2);
-        if (!p) { free(buf); buf = NULL; }
-        else buf = p;
-    }
-    *len = n;
-    return buf;
-}
-
 static int run_human(const am_tokenizer *t, const options *o) {
     char *text = NULL;
     size_t len = 0;
+    am_err e = {0};
     if (o->n_args) {
         for (int i = 0; i < o->n_args; i++) len += strlen(o->args[i]) + 1;
-        text = malloc(len + 1);
-        if (!text) { fprintf(stderr, PROG ": out of memory\n"); return 1; }
+        if (!(text = am_malloc(len + 1, 1, "the argument text", &e))) die(NULL, &e);
         len = 0;
         for (int i = 0; i < o->n_args; i++) {
             if (i) text[len++] = ' ';
@@ -100,11 +87,9 @@ static int run_human(const am_tokenizer *t, const options *o) {
             memcpy(text + len, o->args[i], k);
             len += k;
         }
-    } else {
-        text = read_all(stdin, &len);
-        if (!text) { fprintf(stderr, PROG ": out of memory reading stdin\n"); return 1; }
+    } else if (am_read_stream(stdin, "stdin", &text, &len, &e) < 0) {
+        die(NULL, &e);
     }
-    am_err e;
     int32_t *ids;
     size_t n;
     if (am_tok_encode(t, text, len, &ids, &n, &e)) die(o->n_args ? "argument text" : "stdin", &e);
@@ -145,76 +130,71 @@ static void print_ids(const int32_t *ids, size_t n) {
     fwrite(buf, 1, o, stdout);
 }
 
+/* JSON Lines on stdin -> one result per line on stdout; stops at the first bad
+ * line. Returns the exit status. */
 static int run_jsonl(const am_tokenizer *t, int decode) {
     char *line = NULL;
     size_t cap = 0;
     ssize_t got;
     long lineno = 0;
     int rc = 0;
-    while ((got = getline(&line, &cap, stdin)) >= 0) {
+    am_err e = {0};
+    while (rc == 0 && (got = getline(&line, &cap, stdin)) >= 0) {
         lineno++;
         json_error_t je;
         json_t *v = json_loadb(line, (size_t)got, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
-        am_err e;
         if (!v) {
-            fprintf(stderr, PROG ": stdin line %ld column %d: invalid JSON: %s\n", lineno, je.column, je.text);
-            rc = 1;
+            rc = am_fail_code(&e, AM_E_CORRUPT, "stdin line %ld column %d: invalid JSON: %s", lineno, je.column,
+                              je.text);
             break;
         }
         if (!decode) {
-            if (!json_is_string(v)) {
-                fprintf(stderr, PROG ": stdin line %ld: expected a JSON string\n", lineno);
-                json_decref(v);
-                rc = 1;
-                break;
-            }
             int32_t *ids;
             size_t n;
-            if (am_tok_encode(t, json_string_value(v), json_string_length(v), &ids, &n, &e)) {
-                fprintf(stderr, PROG ": stdin line %ld: %s\n", lineno, e.msg);
-                json_decref(v);
-                rc = 1;
-                break;
+            if (!json_is_string(v))
+                rc = am_fail_code(&e, AM_E_CORRUPT, "stdin line %ld: expected a JSON string", lineno);
+            else if (am_tok_encode(t, json_string_value(v), json_string_length(v), &ids, &n, &e))
+                rc = am_wrap(&e, "stdin line %ld", lineno);
+            else {
+                print_ids(ids, n);
+                free(ids);
             }
-            print_ids(ids, n);
-            free(ids);
         } else {
             size_t n = json_is_array(v) ? json_array_size(v) : 0;
-            int32_t *ids = malloc((n + 1) * sizeof *ids);
-            int ok = json_is_array(v) && ids;
-            for (size_t i = 0; ok && i < n; i++) {
+            int32_t *ids = am_malloc(n + 1, sizeof *ids, "the ids of a line", &e);
+            int ok = json_is_array(v);
+            for (size_t i = 0; ids && ok && i < n; i++) {
                 json_t *x = json_array_get(v, i);
                 ok = json_is_integer(x) && json_integer_value(x) >= 0 && json_integer_value(x) <= INT32_MAX;
                 if (ok) ids[i] = (int32_t)json_integer_value(x);
             }
             char *s = NULL;
             size_t slen;
-            if (!ok) {
-                fprintf(stderr, PROG ": stdin line %ld: expected a JSON array of non-negative integer ids\n", lineno);
-                rc = 1;
-            } else if (am_tok_decode(t, ids, n, &s, &slen, &e)) {
-                fprintf(stderr, PROG ": stdin line %ld: %s\n", lineno, e.msg);
-                rc = 1;
-            } else {
+            if (!ids)
+                rc = am_wrap(&e, "stdin line %ld", lineno);
+            else if (!ok)
+                rc = am_fail_code(&e, AM_E_CORRUPT, "stdin line %ld: expected a JSON array of non-negative integer "
+                                  "ids", lineno);
+            else if (am_tok_decode(t, ids, n, &s, &slen, &e))
+                rc = am_wrap(&e, "stdin line %ld", lineno);
+            else {
                 json_t *js = json_stringn_nocheck(s, slen);
                 char *dump = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;
                 if (dump) puts(dump);
-                else { fprintf(stderr, PROG ": out of memory\n"); rc = 1; }
+                else rc = am_fail_code(&e, AM_E_NOMEM, "stdin line %ld: out of memory", lineno);
                 free(dump);
                 json_decref(js);
             }
             free(s);
             free(ids);
-            if (rc) { json_decref(v); break; }
         }
         json_decref(v);
     }
     free(line);
-    if (fflush(stdout) || ferror(stdout)) {
-        fprintf(stderr, PROG ": error writing stdout\n");
-        rc = 1;
-    }
-    return rc;
+    if (rc == 0 && (fflush(stdout) || ferror(stdout))) rc = am_fail_code(&e, AM_E_IO, "error writing stdout");
+    if (rc == 0) return 0;
+    fprintf(stderr, PROG ": %s\n", e.msg);
+    return am_exit_status(&e);
 }
 
 static void parse_options(int argc, char **argv, options *o) {
@@ -255,7 +235,7 @@ int main(int argc, char **argv) {
             return am_stage_main("tokenize", argc, argv);
     options o;
     parse_options(argc, argv, &o);
-    am_err e;
+    am_err e = {0};
     am_tokenizer *t;
     if (am_tok_load(&t, o.tokenizer, &e)) die(NULL, &e);
     int rc;

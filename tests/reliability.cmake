@@ -29,4 +29,5 @@ attnmix_script_test(reliability_inputs bash ${REL_SRC}/inputs_test.sh ${REL_DIR}
 attnmix_script_test(reliability_disk_full bash ${REL_SRC}/disk_full_test.sh ${REL_DIR}/disk_full)
 attnmix_script_test(reliability_kill bash ${REL_SRC}/kill_test.sh ${REL_DIR}/kill)
 attnmix_script_test(reliability_checkpoint bash ${REL_SRC}/checkpoint_test.sh ${REL_DIR}/checkpoint)
+attnmix_script_test(reliability_generate_inputs bash ${REL_SRC}/generate_inputs_test.sh ${REL_DIR}/generate_inputs)
 attnmix_script_test(reliability_memory bash ${REL_SRC}/memory_test.sh ${REL_DIR}/memory)

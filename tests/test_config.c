@@ -437,6 +437,8 @@ static void test_bad_strings(void) {
             continue;
         }
         CHECK(strstr(e.msg, bad[i].want) != NULL, "case %zu:\n  got  %s\n  want %s", i, e.msg, bad[i].want);
+        /* a bad value is the user's to change: a usage error (exit status 2) */
+        CHECK(e.code == AM_E_USAGE && am_exit_status(&e) == 2, "case %zu: code %d, want AM_E_USAGE", i, (int)e.code);
         /* a failed parse leaves nothing allocated and a struct that can be freed again */
         CHECK(c.models == NULL && c.pairs == NULL && c.text == NULL && c.alphas == NULL, "case %zu not cleared", i);
         am_config_free(&c);
@@ -471,6 +473,11 @@ static void test_bad_files(void) {
             continue;
         }
         CHECK(strstr(e.msg, cases[i].want) != NULL, "%s:\n  got  %s\n  want %s", cases[i].file, e.msg, cases[i].want);
+        /* a missing file is not found (exit 1), a bad one a usage error (exit 2) */
+        am_code want_code = strstr(cases[i].file, "does-not-exist") ? AM_E_NOTFOUND : AM_E_USAGE;
+        CHECK(e.code == want_code, "%s: code %d, want %d", cases[i].file, (int)e.code, (int)want_code);
+        CHECK(am_exit_status(&e) == (want_code == AM_E_USAGE ? 2 : 1), "%s: exit status %d", cases[i].file,
+              am_exit_status(&e));
         /* the message starts with the path as given */
         CHECK(!strncmp(e.msg, path, strlen(path)), "%s: message does not start with the path: %s", cases[i].file,
               e.msg);

@@ -350,6 +350,41 @@ static void test_binding(void) {
     json_decref(cfg);
 }
 
+/* ---- error codes ----------------------------------------------------------- */
+
+/* Open `name` and expect failure with `code` (and am_exit_status 1). */
+static void expect_open_code(const char *name, am_code code) {
+    char dir[512];
+    path_of(dir, sizeof dir, name);
+    am_qwen3 m;
+    am_err e = {0};
+    int rc = am_qwen3_open(&m, dir, &e);
+    CHECK(rc == -1, "%s: expected failure", name);
+    if (rc == 0) { am_qwen3_close(&m); return; }
+    CHECK(e.code == code, "%s: code %d, want %d (%s)", name, (int)e.code, (int)code, e.msg);
+    CHECK(am_exit_status(&e) == 1, "%s: exit status %d", name, am_exit_status(&e));
+}
+
+/* Missing files and tensors are AM_E_NOTFOUND, malformed ones AM_E_CORRUPT
+ * (runs after test_binding, whose checkpoints it reuses). */
+static void test_codes(void) {
+    expect_open_code("no-such-checkpoint", AM_E_NOTFOUND); /* config.json missing */
+    expect_open_code("missing", AM_E_NOTFOUND);            /* a tensor missing */
+    expect_open_code("transposed", AM_E_CORRUPT);          /* a tensor of the wrong shape */
+    expect_open_code("extra", AM_E_CORRUPT);               /* a tensor the model does not have */
+    /* a config.json that is not JSON */
+    char path[600];
+    path_of(path, sizeof path, "extra/config.json");
+    FILE *f = fopen(path, "w");
+    if (f) { fputs("{\"model_type\": \"qwen3\",", f); fclose(f); }
+    expect_open_code("extra", AM_E_CORRUPT);
+    /* truncated safetensors: the header promises more bytes than the file holds */
+    path_of(path, sizeof path, "transposed/model.safetensors");
+    struct stat sb;
+    CHECK(stat(path, &sb) == 0 && truncate(path, sb.st_size / 2) == 0, "truncate %s", path);
+    expect_open_code("transposed", AM_E_CORRUPT);
+}
+
 /* ---- the synthetic writer through the loader ------------------------------ */
 
 static int write_preset(const char *name, const char *preset, am_dtype dt, int shards,
@@ -502,6 +537,7 @@ int main(void) {
     if (mkdir(root, 0777)) { perror(root); return 2; }
     test_config();
     test_binding();
+    test_codes();
     test_writer();
     if (!failures) {
         char cmd[300];

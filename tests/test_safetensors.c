@@ -50,6 +50,18 @@ static void expect_fail(const char *name, const char *want) {
     CHECK(st.tensors == NULL && st.files == NULL, "%s: state not reset after failure", name);
 }
 
+/* Open `name` (inside dir) and expect failure with error code `code`. */
+static void expect_code(const char *name, am_code code) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    am_safetensors st;
+    am_err e = {0};
+    int rc = am_st_open(&st, path, &e);
+    CHECK(rc == -1, "%s: expected failure", name);
+    if (rc == 0) { am_st_close(&st); return; }
+    CHECK(e.code == code, "%s: code %d, want %d (%s)", name, (int)e.code, (int)code, e.msg);
+}
+
 static const char *VALID =
     "{\"__metadata__\":{\"format\":\"pt\"},"
     "\"zeta.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
@@ -158,6 +170,16 @@ static void test_malformed(void) {
     snprintf(sub, sizeof sub, "%s/empty", dir);
     mkdir(sub, 0777);
     expect_fail("empty", "neither model.safetensors nor model.safetensors.index.json");
+
+    /* error codes: malformed files are corrupt, absent ones not found */
+    expect_code("trunc.safetensors", AM_E_CORRUPT);
+    expect_code("hlong.safetensors", AM_E_CORRUPT);
+    expect_code("tiny.safetensors", AM_E_CORRUPT);
+    expect_code("badjson.safetensors", AM_E_CORRUPT);
+    expect_code("shape.safetensors", AM_E_CORRUPT);
+    expect_code("overlap.safetensors", AM_E_CORRUPT);
+    expect_code("does-not-exist.safetensors", AM_E_NOTFOUND);
+    expect_code("empty", AM_E_NOTFOUND);
 }
 
 static void test_sharded(void) {
@@ -210,6 +232,7 @@ static void test_sharded(void) {
                "\"d\":\"model-00003-of-00003.safetensors\"}}");
     expect_fail("sh", "model-00003-of-00003.safetensors\" (e.g. for tensor \"d\")");
     expect_fail("sh", "does not exist");
+    expect_code("sh", AM_E_NOTFOUND);
     /* map entry whose shard does not hold it */
     write_text("sh/model.safetensors.index.json",
                "{\"weight_map\":{\"a\":\"model-00001-of-00002.safetensors\","
@@ -225,6 +248,7 @@ static void test_sharded(void) {
     expect_fail("sh", "\"weight_map\" missing");
     write_text("sh/model.safetensors.index.json", "{\"weight_map\":{\"a\":\"../x.safetensors\"}}");
     expect_fail("sh", "is not a file name");
+    expect_code("sh", AM_E_CORRUPT);
     /* a shard with a broken header inside a sharded checkpoint */
     write_text("sh/model.safetensors.index.json", good);
     write_st("sh/model-00002-of-00002.safetensors", s2, 2, 3, 0);

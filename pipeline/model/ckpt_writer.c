@@ -66,7 +66,7 @@ int am_ckpt_preset(am_qwen3_config *c, const char *name, am_err *e) {
         snprintf(c->torch_dtype, sizeof c->torch_dtype, "bfloat16");
         return 0;
     }
-    return am_fail(e, "unknown preset \"%s\" (known: %s)", name, am_ckpt_preset_list);
+    return am_fail_code(e, AM_E_USAGE, "unknown preset \"%s\" (known: %s)", name, am_ckpt_preset_list);
 }
 
 /* ---- tensor list ----------------------------------------------------------- */
@@ -79,8 +79,8 @@ int am_ckpt_tensors(const am_qwen3_config *c, am_ckpt_tensor **out, int *n, am_e
     int64_t D = c->hidden_size, F = c->intermediate_size, V = c->vocab_size, hd = c->head_dim;
     int64_t Q = (int64_t)c->num_attention_heads * hd, K = (int64_t)c->num_key_value_heads * hd;
     int cap = 3 + 11 * c->num_hidden_layers, k = 0;
-    am_ckpt_tensor *t = calloc((size_t)cap, sizeof *t);
-    if (!t) return am_fail(e, "out of memory");
+    am_ckpt_tensor *t = am_calloc((size_t)cap, sizeof *t, "the tensor list", e); /* [cap] */
+    if (!t) return -1;
 #define ADD(nd, a, b, kd, ...)                                            \
     do {                                                                  \
         snprintf(t[k].name, sizeof t[k].name, __VA_ARGS__);               \
@@ -448,10 +448,10 @@ static char *shard_header(const am_ckpt_tensor *t, int a, int b, size_t esize, s
     }
     char *s = json_dumps(h, JSON_COMPACT);
     json_decref(h);
-    if (!s) { am_fail(e, "out of memory building a safetensors header"); return NULL; }
+    if (!s) { am_fail_code(e, AM_E_NOMEM, "out of memory building a safetensors header"); return NULL; }
     size_t n = strlen(s), padded = (n + 7) & ~(size_t)7;
     char *p = realloc(s, padded + 1);
-    if (!p) { free(s); am_fail(e, "out of memory"); return NULL; }
+    if (!p) { free(s); am_fail_code(e, AM_E_NOMEM, "out of memory building a safetensors header"); return NULL; }
     memset(p + n, ' ', padded - n);
     p[padded] = 0;
     *len = padded;
@@ -471,11 +471,14 @@ static int write_shard(const am_qwen3_config *c, const char *path, const am_ckpt
     size_t esize = am_dtype_size(o->dtype), hlen = 0;
     char *hdr = shard_header(t, a, b, esize, &hlen, o->dtype, e);
     work *w = NULL; /* [nw] */
-    int64_t nw = 0;
+    int64_t nw = 0, k = 0;
+    unsigned char lenb[8];
+    uint64_t off = 0;
+    int failed = 0, fail_errno = 0, fast = 0;
+    float qk = (float)o->qk_scale;
     if (!hdr) goto out;
     fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0) { am_fail_errno(e, "cannot create %s", path); goto out; }
-    unsigned char lenb[8];
     for (int i = 0; i < 8; i++) lenb[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
     if (write_all(fd, lenb, 8, 0) || write_all(fd, hdr, hlen, 8)) {
         am_fail_errno(e, "cannot write %s", path);
@@ -483,10 +486,9 @@ static int write_shard(const am_qwen3_config *c, const char *path, const am_ckpt
     }
     /* split the data area into work items of up to CHUNK_ELEMS elements */
     for (int i = a; i < b; i++) nw += (tensor_elems(&t[i]) + CHUNK_ELEMS - 1) / CHUNK_ELEMS;
-    w = calloc((size_t)(nw ? nw : 1), sizeof *w);
-    if (!w) { am_fail(e, "out of memory"); goto out; }
-    uint64_t off = 8 + hlen;
-    int64_t k = 0;
+    w = am_calloc((size_t)(nw ? nw : 1), sizeof *w, "the work list", e);
+    if (!w) goto out;
+    off = 8 + hlen;
     for (int i = a; i < b; i++) {
         int64_t n = tensor_elems(&t[i]);
         for (int64_t s = 0; s < n; s += CHUNK_ELEMS) {
@@ -498,9 +500,7 @@ static int write_shard(const am_qwen3_config *c, const char *path, const am_ckpt
         }
         off += (uint64_t)n * esize;
     }
-    int failed = 0, fail_errno = 0;
-    float qk = (float)o->qk_scale;
-    int fast = fill_fast();
+    fast = fill_fast();
 #pragma omp parallel
     {
         unsigned char *buf = malloc((size_t)CHUNK_ELEMS * esize); /* [CHUNK_ELEMS] stored dtype */
@@ -599,19 +599,19 @@ static int write_into(const am_qwen3_config *c, const am_ckpt_opts *o, const cha
                       am_err *e) {
     am_ckpt_tensor *t = NULL; /* [n] sorted by name */
     int *shard_of = NULL;     /* [n] */
-    int n = 0, rc = -1;
+    int n = 0, rc = -1, s = 0, a = 0;
     char path[8192];
+    const size_t esize = am_dtype_size(o->dtype);
+    uint64_t total = 0, acc = 0;
+    progress pr;
     if (am_ckpt_tensors(c, &t, &n, e)) return -1;
     if (o->shards < 1 || o->shards > n) {
-        am_fail(e, "--shards %d out of range (1 to %d tensors)", o->shards, n);
+        am_fail_code(e, AM_E_USAGE, "--shards %d out of range (1 to %d tensors)", o->shards, n);
         goto out;
     }
-    if (!(shard_of = calloc((size_t)n, sizeof *shard_of))) { am_fail(e, "out of memory"); goto out; }
-    size_t esize = am_dtype_size(o->dtype);
-    uint64_t total = 0, acc = 0;
+    if (!(shard_of = am_calloc((size_t)n, sizeof *shard_of, "the shard map", e))) goto out;
     for (int i = 0; i < n; i++) total += (uint64_t)tensor_elems(&t[i]) * esize;
     /* contiguous runs of tensors of about total/shards bytes, none empty */
-    int s = 0;
     for (int i = 0; i < n; i++) {
         shard_of[i] = s;
         acc += (uint64_t)tensor_elems(&t[i]) * esize;
@@ -619,8 +619,7 @@ static int write_into(const am_qwen3_config *c, const am_ckpt_opts *o, const cha
         if (left_s > 0 && (acc * o->shards >= total * (uint64_t)(s + 1) || left_t == left_s)) s++;
     }
     if (write_configs(c, o->dtype, dir, e)) goto out;
-    progress pr = {o->progress, total, 0, total / 10, now_s()};
-    int a = 0;
+    pr = (progress){o->progress, total, 0, total / 10, now_s()};
     for (int sh = 0; sh < o->shards; sh++) {
         int b = a;
         while (b < n && shard_of[b] == sh) b++;
@@ -652,11 +651,11 @@ out:
 int am_ckpt_write(const am_qwen3_config *c, const am_ckpt_opts *o, const char *out, am_err *e) {
     if (o->circuit && (c->hidden_size != 64 || c->head_dim != 32 || c->num_attention_heads != 4 ||
                        c->num_key_value_heads != 2 || c->num_hidden_layers < 2))
-        return am_fail(e, "circuit weights need hidden 64, head_dim 32, 4 heads, 2 kv heads, >= 2 layers "
-                          "(the \"circuit\" preset)");
+        return am_fail_code(e, AM_E_USAGE, "circuit weights need hidden 64, head_dim 32, 4 heads, 2 kv heads, "
+                            ">= 2 layers (the \"circuit\" preset)");
     char tmp[4200], old[4200], probe[4300];
     size_t len = strlen(out);
-    if (len == 0 || len > 4000) return am_fail(e, "bad output directory name \"%s\"", out);
+    if (len == 0 || len > 4000) return am_fail_code(e, AM_E_USAGE, "bad output directory name \"%s\"", out);
     while (len > 1 && out[len - 1] == '/') len--; /* "dir/" -> "dir" */
     char dir[4096];
     snprintf(dir, sizeof dir, "%.*s", (int)len, out);
@@ -669,7 +668,7 @@ int am_ckpt_write(const am_qwen3_config *c, const am_ckpt_opts *o, const char *o
     if (exists && check_only_known(dir, e)) return -1;
     if (o->tokenizer) {
         snprintf(probe, sizeof probe, is_dir(o->tokenizer) ? "%s/tokenizer.json" : "%s", o->tokenizer);
-        if (!file_exists(probe)) return am_fail(e, "tokenizer %s not found", probe);
+        if (!file_exists(probe)) return am_fail_code(e, AM_E_NOTFOUND, "tokenizer %s not found", probe);
     }
     if (mkdir_parents(dir, e)) return -1;
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", dir, (long)getpid());

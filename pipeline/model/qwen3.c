@@ -19,17 +19,18 @@ static int get_int(json_t *o, const char *path, const char *key, int required, i
                    am_err *e) {
     json_t *v = json_object_get(o, key);
     if (!v || json_is_null(v)) {
-        if (required) return am_fail(e, "%s: key \"%s\" missing (an integer is required)", path, key);
+        if (required)
+            return am_fail_code(e, AM_E_NOTFOUND, "%s: key \"%s\" missing (an integer is required)", path, key);
         *out = def;
         return 0;
     }
     if (!json_is_integer(v))
-        return am_fail(e, "%s: key \"%s\" must be an integer, found %s", path, key,
-                       json_is_string(v) ? "a string" : json_is_real(v) ? "a real number"
-                       : json_is_boolean(v) ? "a boolean" : "an array or object");
+        return am_fail_code(e, AM_E_CORRUPT, "%s: key \"%s\" must be an integer, found %s", path, key,
+                            json_is_string(v) ? "a string" : json_is_real(v) ? "a real number"
+                            : json_is_boolean(v) ? "a boolean" : "an array or object");
     json_int_t x = json_integer_value(v);
     if (x < -2147483647 || x > 2147483647)
-        return am_fail(e, "%s: key \"%s\" = %lld is out of range", path, key, (long long)x);
+        return am_fail_code(e, AM_E_CORRUPT, "%s: key \"%s\" = %lld is out of range", path, key, (long long)x);
     *out = (int)x;
     return 0;
 }
@@ -39,7 +40,7 @@ static int get_num(json_t *o, const char *path, const char *key, double def, dou
     json_t *v = json_object_get(o, key);
     if (!v || json_is_null(v)) { *out = def; return 0; }
     if (!json_is_number(v))
-        return am_fail(e, "%s: key \"%s\" must be a number", path, key);
+        return am_fail_code(e, AM_E_CORRUPT, "%s: key \"%s\" must be a number", path, key);
     *out = json_number_value(v);
     return 0;
 }
@@ -56,15 +57,15 @@ static int get_ids(json_t *o, const char *path, const char *key, int *ids, int m
         return 0;
     }
     if (!json_is_array(v))
-        return am_fail(e, "%s: key \"%s\" must be an integer or a list of integers", path, key);
+        return am_fail_code(e, AM_E_CORRUPT, "%s: key \"%s\" must be an integer or a list of integers", path, key);
     if ((int)json_array_size(v) > max)
-        return am_fail(e, "%s: key \"%s\" lists %zu ids (at most %d supported)", path, key,
-                       json_array_size(v), max);
+        return am_fail_code(e, AM_E_CORRUPT, "%s: key \"%s\" lists %zu ids (at most %d supported)", path, key,
+                            json_array_size(v), max);
     size_t i;
     json_t *x;
     json_array_foreach(v, i, x) {
         if (!json_is_integer(x) || json_integer_value(x) < 0)
-            return am_fail(e, "%s: key \"%s\"[%zu] must be a non-negative integer", path, key, i);
+            return am_fail_code(e, AM_E_CORRUPT, "%s: key \"%s\"[%zu] must be a non-negative integer", path, key, i);
         ids[i] = (int)json_integer_value(x);
     }
     *n = (int)json_array_size(v);
@@ -76,7 +77,8 @@ static int get_ids(json_t *o, const char *path, const char *key, int *ids, int m
 static int check_rope_type(json_t *o, const char *path, const char *key, am_err *e) {
     json_t *rs = json_object_get(o, key);
     if (!rs || json_is_null(rs)) return 0;
-    if (!json_is_object(rs)) return am_fail(e, "%s: key \"%s\" must be an object or null", path, key);
+    if (!json_is_object(rs))
+        return am_fail_code(e, AM_E_CORRUPT, "%s: key \"%s\" must be an object or null", path, key);
     json_t *t = json_object_get(rs, "rope_type");
     if (!t) t = json_object_get(rs, "type");
     if (t && (!json_is_string(t) || strcmp(json_string_value(t), "default")))
@@ -86,10 +88,11 @@ static int check_rope_type(json_t *o, const char *path, const char *key, am_err 
 }
 
 static int parse_config(am_qwen3_config *c, json_t *o, const char *path, am_err *e) {
-    if (!json_is_object(o)) return am_fail(e, "%s: not a JSON object", path);
+    if (!json_is_object(o)) return am_fail_code(e, AM_E_CORRUPT, "%s: not a JSON object", path);
     json_t *mt = json_object_get(o, "model_type");
     if (!json_is_string(mt))
-        return am_fail(e, "%s: key \"model_type\" missing or not a string (expected \"qwen3\")", path);
+        return am_fail_code(e, AM_E_CORRUPT, "%s: key \"model_type\" missing or not a string (expected \"qwen3\")",
+                            path);
     if (strcmp(json_string_value(mt), "qwen3"))
         return am_fail(e, "%s: key \"model_type\" is \"%s\"; only \"qwen3\" (dense Qwen3) is supported",
                        path, json_string_value(mt));
@@ -111,14 +114,14 @@ static int parse_config(am_qwen3_config *c, json_t *o, const char *path, am_err 
     } else if (json_is_object(rp) && json_object_get(rp, "rope_theta")) {
         json_t *t = json_object_get(rp, "rope_theta");
         if (!json_is_number(t))
-            return am_fail(e, "%s: key \"rope_parameters.rope_theta\" must be a number", path);
+            return am_fail_code(e, AM_E_CORRUPT, "%s: key \"rope_parameters.rope_theta\" must be a number", path);
         c->rope_theta = json_number_value(t);
     } else {
         c->rope_theta = 1e6;
     }
     json_t *tie = json_object_get(o, "tie_word_embeddings");
     if (tie && !json_is_null(tie) && !json_is_boolean(tie))
-        return am_fail(e, "%s: key \"tie_word_embeddings\" must be true or false", path);
+        return am_fail_code(e, AM_E_CORRUPT, "%s: key \"tie_word_embeddings\" must be true or false", path);
     c->tie_word_embeddings = tie && json_is_true(tie);
     int bos[AM_MAX_EOS], nb = 0;
     if (get_ids(o, path, "bos_token_id", bos, AM_MAX_EOS, &nb, e)) return -1;
@@ -136,27 +139,28 @@ static int parse_config(am_qwen3_config *c, json_t *o, const char *path, am_err 
         {"vocab_size", c->vocab_size}, {"max_position_embeddings", c->max_position_embeddings}};
     for (size_t i = 0; i < sizeof pos / sizeof pos[0]; i++)
         if (pos[i].v <= 0)
-            return am_fail(e, "%s: key \"%s\" = %d must be positive", path, pos[i].k, pos[i].v);
+            return am_fail_code(e, AM_E_CORRUPT, "%s: key \"%s\" = %d must be positive", path, pos[i].k, pos[i].v);
     if (c->num_attention_heads % c->num_key_value_heads)
-        return am_fail(e, "%s: num_attention_heads %d is not divisible by num_key_value_heads %d%s",
-                       path, c->num_attention_heads, c->num_key_value_heads,
-                       json_object_get(o, "num_key_value_heads") ? ""
-                       : " (num_key_value_heads missing, defaulted to 32 as in transformers)");
+        return am_fail_code(e, AM_E_CORRUPT, "%s: num_attention_heads %d is not divisible by num_key_value_heads %d%s",
+                            path, c->num_attention_heads, c->num_key_value_heads,
+                            json_object_get(o, "num_key_value_heads") ? ""
+                            : " (num_key_value_heads missing, defaulted to 32 as in transformers)");
     if (c->head_dim % 2)
-        return am_fail(e, "%s: key \"head_dim\" = %d must be even (rotate-half RoPE)", path, c->head_dim);
+        return am_fail_code(e, AM_E_CORRUPT, "%s: key \"head_dim\" = %d must be even (rotate-half RoPE)", path,
+                            c->head_dim);
     if (!(c->rms_norm_eps >= 0) || !isfinite(c->rms_norm_eps))
-        return am_fail(e, "%s: key \"rms_norm_eps\" must be a finite number >= 0", path);
+        return am_fail_code(e, AM_E_CORRUPT, "%s: key \"rms_norm_eps\" must be a finite number >= 0", path);
     if (!(c->rope_theta > 0) || !isfinite(c->rope_theta))
-        return am_fail(e, "%s: key \"rope_theta\" must be a finite number > 0", path);
+        return am_fail_code(e, AM_E_CORRUPT, "%s: key \"rope_theta\" must be a finite number > 0", path);
     for (int i = 0; i < c->n_eos; i++)
         if (c->eos_ids[i] < 0)
-            return am_fail(e, "%s: key \"eos_token_id\" holds a negative id", path);
+            return am_fail_code(e, AM_E_CORRUPT, "%s: key \"eos_token_id\" holds a negative id", path);
     return 0;
 }
 
 /* generation_config.json: eos_token_id overrides config.json; bos fills in. */
 static int parse_generation(am_qwen3_config *c, json_t *o, const char *path, am_err *e) {
-    if (!json_is_object(o)) return am_fail(e, "%s: not a JSON object", path);
+    if (!json_is_object(o)) return am_fail_code(e, AM_E_CORRUPT, "%s: not a JSON object", path);
     int ids[AM_MAX_EOS], n = 0;
     if (get_ids(o, path, "eos_token_id", ids, AM_MAX_EOS, &n, e)) return -1;
     if (n) {
@@ -179,20 +183,22 @@ static int load_json(const char *path, json_t **out, am_err *e) {
         if (!f) return am_fail_errno(e, "cannot open %s", path);
         fclose(f);
     }
-    return am_fail(e, "%s: not valid JSON (line %d, column %d: %s)", path, je.line, je.column, je.text);
+    return am_fail_code(e, AM_E_CORRUPT, "%s: not valid JSON (line %d, column %d: %s)", path, je.line, je.column,
+                        je.text);
 }
 
 int am_qwen3_config_load(am_qwen3_config *c, const char *dir, am_err *e) {
     memset(c, 0, sizeof *c);
     char path[4200];
     json_t *o = NULL;
+    FILE *f = NULL;
     int rc = -1;
     snprintf(path, sizeof path, "%s/config.json", dir);
     if (load_json(path, &o, e) || parse_config(c, o, path, e)) goto out;
     json_decref(o);
     o = NULL;
     snprintf(path, sizeof path, "%s/generation_config.json", dir);
-    FILE *f = fopen(path, "rb");
+    f = fopen(path, "rb");
     if (f) {
         fclose(f);
         if (load_json(path, &o, e) || parse_generation(c, o, path, e)) goto out;
@@ -219,8 +225,8 @@ static int bind(binder *b, const am_tensor **slot, const char *name, int ndim, i
     if (ndim == 1) snprintf(want, sizeof want, "[%lld]", (long long)d0);
     else snprintf(want, sizeof want, "[%lld, %lld]", (long long)d0, (long long)d1);
     if (!t)
-        return am_fail(b->e, "%s: tensor \"%s\" missing from the checkpoint (expected %s %s)",
-                       b->m->dir, name, what, want);
+        return am_fail_code(b->e, AM_E_NOTFOUND, "%s: tensor \"%s\" missing from the checkpoint (expected %s %s)",
+                            b->m->dir, name, what, want);
     int ok = t->ndim == ndim && t->shape[0] == d0 && (ndim == 1 || t->shape[1] == d1);
     if (!ok) {
         char got[96];
@@ -229,8 +235,8 @@ static int bind(binder *b, const am_tensor **slot, const char *name, int ndim, i
             k += (size_t)snprintf(got + k, sizeof got - k, "%s%lld", i ? ", " : "",
                                   (long long)t->shape[i]);
         snprintf(got + k, sizeof got - k, "]");
-        return am_fail(b->e, "%s: tensor \"%s\" has shape %s, expected %s %s from config.json",
-                       st->files[t->file].path, name, got, what, want);
+        return am_fail_code(b->e, AM_E_CORRUPT, "%s: tensor \"%s\" has shape %s, expected %s %s from config.json",
+                            st->files[t->file].path, name, got, what, want);
     }
     b->used[t - st->tensors] = 1;
     *slot = t;
@@ -270,7 +276,7 @@ int am_qwen3_open(am_qwen3 *m, const char *dir, am_err *e) {
     memset(m, 0, sizeof *m);
     binder b = {m, NULL, e};
     int rc = -1;
-    if (strlen(dir) >= sizeof m->dir) return am_fail(e, "checkpoint path too long: %s", dir);
+    if (strlen(dir) >= sizeof m->dir) return am_fail_code(e, AM_E_USAGE, "checkpoint path too long: %s", dir);
     snprintf(m->dir, sizeof m->dir, "%s", dir);
     if (am_qwen3_config_load(&m->cfg, dir, e)) return -1;
     if (am_st_open(&m->st, dir, e)) return -1;
@@ -278,9 +284,9 @@ int am_qwen3_open(am_qwen3 *m, const char *dir, am_err *e) {
     int64_t D = c->hidden_size, F = c->intermediate_size, V = c->vocab_size;
     int64_t Q = (int64_t)c->num_attention_heads * c->head_dim;
     int64_t K = (int64_t)c->num_key_value_heads * c->head_dim, hd = c->head_dim;
-    b.used = calloc((size_t)m->st.ntensors, 1);
-    m->layers = calloc((size_t)c->num_hidden_layers, sizeof *m->layers);
-    if (!b.used || !m->layers) { am_fail(e, "out of memory"); goto out; }
+    b.used = am_calloc((size_t)m->st.ntensors, 1, "the tensor marks", e); /* [ntensors] */
+    m->layers = b.used ? am_calloc((size_t)c->num_hidden_layers, sizeof *m->layers, "the layers", e) : NULL;
+    if (!b.used || !m->layers) goto out;
     if (bind(&b, &m->embed, "model.embed_tokens.weight", 2, V, D, "[vocab_size, hidden_size] =") ||
         bind(&b, &m->final_norm, "model.norm.weight", 1, D, 0, "[hidden_size] ="))
         goto out;
@@ -289,9 +295,9 @@ int am_qwen3_open(am_qwen3 *m, const char *dir, am_err *e) {
         const am_tensor *t = am_st_find(&m->st, "lm_head.weight");
         if (t) b.used[t - m->st.tensors] = 1; /* ignored, as transformers does */
     } else if (!am_st_find(&m->st, "lm_head.weight")) {
-        am_fail(e, "%s: tensor \"lm_head.weight\" missing and tie_word_embeddings is false in "
-                "config.json (expected [vocab_size, hidden_size] = [%lld, %lld])",
-                dir, (long long)V, (long long)D);
+        am_fail_code(e, AM_E_NOTFOUND, "%s: tensor \"lm_head.weight\" missing and tie_word_embeddings is false in "
+                     "config.json (expected [vocab_size, hidden_size] = [%lld, %lld])", dir, (long long)V,
+                     (long long)D);
         goto out;
     } else if (bind(&b, &m->lm_head, "lm_head.weight", 2, V, D, "[vocab_size, hidden_size] =")) {
         goto out;
@@ -319,9 +325,9 @@ int am_qwen3_open(am_qwen3 *m, const char *dir, am_err *e) {
 #undef LAYER
     for (int i = 0; i < m->st.ntensors; i++)
         if (!b.used[i] && !is_ignorable(m->st.tensors[i].name)) {
-            am_fail(e, "%s: unexpected tensor \"%s\" (not part of a Qwen3 dense model with %d "
-                    "layers as config.json describes)", m->st.files[m->st.tensors[i].file].path,
-                    m->st.tensors[i].name, c->num_hidden_layers);
+            am_fail_code(e, AM_E_CORRUPT, "%s: unexpected tensor \"%s\" (not part of a Qwen3 dense model with %d "
+                         "layers as config.json describes)", m->st.files[m->st.tensors[i].file].path,
+                         m->st.tensors[i].name, c->num_hidden_layers);
             goto out;
         }
     if (fingerprint(m, e)) goto out;

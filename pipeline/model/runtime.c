@@ -32,7 +32,7 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
                        m->dir, c->num_attention_heads, c->num_key_value_heads);
     am_runtime *rt = calloc(1, sizeof *rt);
     if (!rt)
-        return am_fail(e, "runtime: out of memory");
+        return am_fail_code(e, AM_E_NOMEM, "runtime: out of memory");
     rt->m = m;
     rt->k = o->scalar ? am_kernels_get(AM_K_SCALAR) : am_kernels_best();
     rt->D = c->hidden_size, rt->F = c->intermediate_size, rt->L = c->num_hidden_layers;
@@ -103,10 +103,11 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
         !rt->gen_active || !rt->rng || !rt->samp_p || !rt->samp_idx ||
         !rt->samp_bucket || !rt->samp_bucket_mass || !rt->group_end || !rt->row_unit || !rt->call_q0 ||
         !rt->call_npad || !rt->want || !rt->modify) {
+        am_fail_code(e, AM_E_NOMEM, "runtime for %s: out of memory allocating %.2f GB (max_units %d, max_seq %d, "
+                     "max_tokens %d); hint: lower max_units or max_seq",
+                     m->dir, tot / 1e9, o->max_units, o->max_seq, rt->max_tokens);
         am_runtime_free(rt);
-        return am_fail(e, "runtime for %s: out of memory allocating %.2f GB (max_units %d, max_seq %d, "
-                          "max_tokens %d); hint: lower max_units or max_seq",
-                       m->dir, tot / 1e9, o->max_units, o->max_seq, rt->max_tokens);
+        return -1;
     }
     rt->bytes = tot;
 

@@ -60,7 +60,7 @@ static int list_push(st_list *l, am_err *e) {
     if (l->n == l->cap) {
         int cap = l->cap ? 2 * l->cap : 256;
         st_entry *v = realloc(l->v, (size_t)cap * sizeof *v);
-        if (!v) return am_fail(e, "out of memory for tensor list (%d tensors)", cap);
+        if (!v) return am_fail_code(e, AM_E_NOMEM, "out of memory for tensor list (%d tensors)", cap);
         l->v = v;
         l->cap = cap;
     }
@@ -93,25 +93,23 @@ static void shape_str(const int64_t *shape, int ndim, char *buf, size_t n) {
 static int parse_entry(const char *path, const char *name, json_t *v, size_t data_len,
                        st_entry *en, am_err *e) {
     if (!json_is_object(v))
-        return am_fail(e, "%s: tensor \"%s\": header entry is not a JSON object", path, name);
+        return am_fail_code(e, AM_E_CORRUPT, "%s: tensor \"%s\": header entry is not a JSON object", path, name);
     json_t *jd = json_object_get(v, "dtype");
     json_t *js = json_object_get(v, "shape");
     json_t *jo = json_object_get(v, "data_offsets");
     if (!json_is_string(jd))
-        return am_fail(e, "%s: tensor \"%s\": \"dtype\" missing or not a string", path, name);
+        return am_fail_code(e, AM_E_CORRUPT, "%s: tensor \"%s\": \"dtype\" missing or not a string", path, name);
     if (!json_is_array(js))
-        return am_fail(e, "%s: tensor \"%s\": \"shape\" missing or not an array", path, name);
+        return am_fail_code(e, AM_E_CORRUPT, "%s: tensor \"%s\": \"shape\" missing or not an array", path, name);
     if (!json_is_array(jo) || json_array_size(jo) != 2)
-        return am_fail(e, "%s: tensor \"%s\": \"data_offsets\" must be an array [begin, end]", path,
-                       name);
+        return am_fail_code(e, AM_E_CORRUPT, "%s: tensor \"%s\": \"data_offsets\" must be an array [begin, end]", path,
+                            name);
     if (dtype_parse(json_string_value(jd), &en->t.dtype))
-        return am_fail(e,
-                       "%s: tensor \"%s\": dtype %s is not supported (BF16, F16 and F32 only; "
-                       "convert the checkpoint)",
-                       path, name, json_string_value(jd));
+        return am_fail(e, "%s: tensor \"%s\": dtype %s is not supported (BF16, F16 and F32 only; convert the "
+                       "checkpoint)", path, name, json_string_value(jd));
     size_t nd = json_array_size(js);
     if (nd < 1 || nd > 4)
-        return am_fail(e, "%s: tensor \"%s\": %zu dimensions (1 to 4 supported)", path, name, nd);
+        return am_fail_code(e, AM_E_CORRUPT, "%s: tensor \"%s\": %zu dimensions (1 to 4 supported)", path, name, nd);
     en->t.ndim = (int)nd;
     /* elements, checked against overflow: every factor < 2^40 and product < 2^62 */
     unsigned __int128 nel = 1;
@@ -119,35 +117,35 @@ static int parse_entry(const char *path, const char *name, json_t *v, size_t dat
         json_t *d = json_array_get(js, i);
         if (!json_is_integer(d) || json_integer_value(d) < 0 ||
             json_integer_value(d) > ((json_int_t)1 << 40))
-            return am_fail(e, "%s: tensor \"%s\": shape[%zu] is not a valid size", path, name, i);
+            return am_fail_code(e, AM_E_CORRUPT, "%s: tensor \"%s\": shape[%zu] is not a valid size", path, name, i);
         en->t.shape[i] = json_integer_value(d);
         nel *= (unsigned __int128)en->t.shape[i];
         if (nel > ((unsigned __int128)1 << 62))
-            return am_fail(e, "%s: tensor \"%s\": shape too large", path, name);
+            return am_fail_code(e, AM_E_CORRUPT, "%s: tensor \"%s\": shape too large", path, name);
     }
     json_t *b = json_array_get(jo, 0), *t = json_array_get(jo, 1);
     if (!json_is_integer(b) || !json_is_integer(t) || json_integer_value(b) < 0 ||
         json_integer_value(t) < json_integer_value(b))
-        return am_fail(e, "%s: tensor \"%s\": data_offsets must be integers with 0 <= begin <= end",
-                       path, name);
+        return am_fail_code(e, AM_E_CORRUPT, "%s: tensor \"%s\": data_offsets must be integers with 0 <= begin <= end",
+                            path, name);
     en->begin = (size_t)json_integer_value(b);
     en->end = (size_t)json_integer_value(t);
     unsigned __int128 want = nel * am_dtype_size(en->t.dtype);
     char sh[128];
     shape_str(en->t.shape, en->t.ndim, sh, sizeof sh);
     if (want != (unsigned __int128)(en->end - en->begin))
-        return am_fail(e,
-                       "%s: tensor \"%s\": shape %s x %s (%zu bytes) needs %llu bytes but "
-                       "data_offsets [%zu, %zu] span %zu bytes",
-                       path, name, sh, am_dtype_name(en->t.dtype), am_dtype_size(en->t.dtype),
-                       (unsigned long long)want, en->begin, en->end, en->end - en->begin);
+        return am_fail_code(e, AM_E_CORRUPT,
+                            "%s: tensor \"%s\": shape %s x %s (%zu bytes) needs %llu bytes but "
+                            "data_offsets [%zu, %zu] span %zu bytes",
+                            path, name, sh, am_dtype_name(en->t.dtype), am_dtype_size(en->t.dtype),
+                            (unsigned long long)want, en->begin, en->end, en->end - en->begin);
     if (en->end > data_len)
-        return am_fail(e,
-                       "%s: tensor \"%s\": data_offsets [%zu, %zu] run past the end of the data "
-                       "area (%zu bytes); the file is truncated or corrupt",
-                       path, name, en->begin, en->end, data_len);
+        return am_fail_code(e, AM_E_CORRUPT,
+                            "%s: tensor \"%s\": data_offsets [%zu, %zu] run past the end of the data "
+                            "area (%zu bytes); the file is truncated or corrupt",
+                            path, name, en->begin, en->end, data_len);
     en->t.nbytes = en->end - en->begin;
-    if (!(en->t.name = strdup(name))) return am_fail(e, "out of memory");
+    if (!(en->t.name = strdup(name))) return am_fail_code(e, AM_E_NOMEM, "out of memory");
     return 0;
 }
 
@@ -156,31 +154,37 @@ static int file_open(am_st_file *f, int fi, const char *path, st_list *l, am_err
     int rc = -1, fd = -1;
     json_t *root = NULL;
     int first = l->n;
-    if (!(f->path = strdup(path))) return am_fail(e, "out of memory");
+    struct stat sb;
+    unsigned char lenb[8];
+    uint64_t hl = 0;
+    json_error_t je;
+    const char *key;
+    json_t *val;
+    size_t data_len;                 /* bytes after the header */
+    const unsigned char *data;       /* [data_len] the data area */
+    int n;                           /* tensors of this file */
+    st_entry *mine;                  /* [n] this file's entries in l */
+    if (!(f->path = strdup(path))) return am_fail_code(e, AM_E_NOMEM, "out of memory");
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) { am_fail_errno(e, "cannot open %s", path); goto out; }
-    struct stat sb;
     if (fstat(fd, &sb)) { am_fail_errno(e, "cannot stat %s", path); goto out; }
-    if (!S_ISREG(sb.st_mode)) { am_fail(e, "%s: not a regular file", path); goto out; }
+    if (!S_ISREG(sb.st_mode)) { am_fail_code(e, AM_E_CORRUPT, "%s: not a regular file", path); goto out; }
     f->size = (size_t)sb.st_size;
     if (f->size < 8) {
-        am_fail(e, "%s: file is %zu bytes, too short for the 8-byte header length (truncated?)",
-                path, f->size);
+        am_fail_code(e, AM_E_CORRUPT, "%s: file is %zu bytes, too short for the 8-byte header length (truncated?)",
+                     path, f->size);
         goto out;
     }
-    unsigned char lenb[8];
-    ssize_t got = pread(fd, lenb, 8, 0);
-    if (got != 8) { am_fail_errno(e, "%s: cannot read the header length", path); goto out; }
-    uint64_t hl = 0;
+    if (pread(fd, lenb, 8, 0) != 8) { am_fail_errno(e, "%s: cannot read the header length", path); goto out; }
     for (int i = 7; i >= 0; i--) hl = (hl << 8) | lenb[i];
     if (hl > ST_MAX_HEADER) {
-        am_fail(e, "%s: header length %llu bytes is absurd (limit %u); not a safetensors file?",
-                path, (unsigned long long)hl, ST_MAX_HEADER);
+        am_fail_code(e, AM_E_CORRUPT, "%s: header length %llu bytes is absurd (limit %u); not a safetensors file?",
+                     path, (unsigned long long)hl, ST_MAX_HEADER);
         goto out;
     }
     if (hl > f->size - 8) {
-        am_fail(e, "%s: header length %llu bytes exceeds the file size %zu (truncated?)", path,
-                (unsigned long long)hl, f->size);
+        am_fail_code(e, AM_E_CORRUPT, "%s: header length %llu bytes exceeds the file size %zu (truncated?)", path,
+                     (unsigned long long)hl, f->size);
         goto out;
     }
     f->header_len = (size_t)hl;
@@ -190,19 +194,15 @@ static int file_open(am_st_file *f, int fi, const char *path, st_list *l, am_err
         am_fail_errno(e, "%s: mmap of %zu bytes failed", path, f->size);
         goto out;
     }
-    const char *hdr = (const char *)f->map + 8;
-    json_error_t je;
-    root = json_loadb(hdr, f->header_len, JSON_REJECT_DUPLICATES, &je);
+    root = json_loadb((const char *)f->map + 8, f->header_len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
-        am_fail(e, "%s: header is not valid JSON (line %d, column %d: %s)", path, je.line,
-                je.column, je.text);
+        am_fail_code(e, AM_E_CORRUPT, "%s: header is not valid JSON (line %d, column %d: %s)", path, je.line,
+                     je.column, je.text);
         goto out;
     }
-    if (!json_is_object(root)) { am_fail(e, "%s: header is not a JSON object", path); goto out; }
-    size_t data_len = f->size - 8 - f->header_len;
-    const unsigned char *data = (const unsigned char *)f->map + 8 + f->header_len;
-    const char *key;
-    json_t *val;
+    if (!json_is_object(root)) { am_fail_code(e, AM_E_CORRUPT, "%s: header is not a JSON object", path); goto out; }
+    data_len = f->size - 8 - f->header_len;
+    data = (const unsigned char *)f->map + 8 + f->header_len;
     json_object_foreach(root, key, val) {
         if (!strcmp(key, "__metadata__")) continue;
         if (list_push(l, e)) goto out;
@@ -212,14 +212,14 @@ static int file_open(am_st_file *f, int fi, const char *path, st_list *l, am_err
         en->t.file = fi;
     }
     /* ranges must not overlap: sort this file's entries by offset */
-    int n = l->n - first;
-    st_entry *mine = n > 0 ? l->v + first : NULL;
+    n = l->n - first;
+    mine = n > 0 ? l->v + first : NULL;
     if (n > 1) qsort(mine, (size_t)n, sizeof *mine, cmp_begin);
     for (int i = 1; i < n; i++)
         if (mine[i].begin < mine[i - 1].end) {
-            am_fail(e, "%s: tensors \"%s\" [%zu, %zu] and \"%s\" [%zu, %zu] have overlapping "
-                    "data_offsets", path, mine[i - 1].t.name, mine[i - 1].begin,
-                    mine[i - 1].end, mine[i].t.name, mine[i].begin, mine[i].end);
+            am_fail_code(e, AM_E_CORRUPT, "%s: tensors \"%s\" [%zu, %zu] and \"%s\" [%zu, %zu] have overlapping "
+                         "data_offsets", path, mine[i - 1].t.name, mine[i - 1].begin, mine[i - 1].end, mine[i].t.name,
+                         mine[i].begin, mine[i].end);
             goto out;
         }
     rc = 0;
@@ -248,7 +248,7 @@ static int ends_with(const char *s, const char *suf) {
 
 static int add_file(am_safetensors *st, const char *path, st_list *l, am_err *e) {
     am_st_file *f = realloc(st->files, (size_t)(st->nfiles + 1) * sizeof *f);
-    if (!f) return am_fail(e, "out of memory");
+    if (!f) return am_fail_code(e, AM_E_NOMEM, "out of memory");
     st->files = f;
     memset(&f[st->nfiles], 0, sizeof *f);
     st->nfiles++;
@@ -265,37 +265,38 @@ static int open_index(am_safetensors *st, const char *index, st_list *l, am_err 
     int rc = -1;
     json_error_t je;
     json_t *root = json_load_file(index, JSON_REJECT_DUPLICATES, &je);
+    json_t *wm = NULL, *val;
+    const char *key;
     char **shards = NULL; /* [nshards] unique shard names, sorted */
     size_t nshards = 0;
-    char dir[4096];
+    char dir[4096], path[8192];
     snprintf(dir, sizeof dir, "%s", index);
     char *slash = strrchr(dir, '/');
     if (slash) *slash = 0;
     else snprintf(dir, sizeof dir, ".");
     if (!root) {
-        am_fail(e, "%s: not valid JSON (line %d, column %d: %s)", index, je.line, je.column,
-                je.text);
+        if (!exists(index)) am_fail_code(e, AM_E_NOTFOUND, "%s: no such file", index);
+        else am_fail_code(e, AM_E_CORRUPT, "%s: not valid JSON (line %d, column %d: %s)", index, je.line, je.column,
+                          je.text);
         goto out;
     }
-    json_t *wm = json_object_get(root, "weight_map");
+    wm = json_object_get(root, "weight_map");
     if (!json_is_object(wm)) {
-        am_fail(e, "%s: key \"weight_map\" missing or not an object", index);
+        am_fail_code(e, AM_E_CORRUPT, "%s: key \"weight_map\" missing or not an object", index);
         goto out;
     }
-    if (json_object_size(wm) == 0) { am_fail(e, "%s: \"weight_map\" is empty", index); goto out; }
-    shards = calloc(json_object_size(wm), sizeof *shards);
-    if (!shards) { am_fail(e, "out of memory"); goto out; }
-    const char *key;
-    json_t *val;
+    if (json_object_size(wm) == 0) { am_fail_code(e, AM_E_CORRUPT, "%s: \"weight_map\" is empty", index); goto out; }
+    shards = am_calloc(json_object_size(wm), sizeof *shards, "the shard list", e);
+    if (!shards) goto out;
     json_object_foreach(wm, key, val) {
         if (!json_is_string(val)) {
-            am_fail(e, "%s: weight_map[\"%s\"] is not a string", index, key);
+            am_fail_code(e, AM_E_CORRUPT, "%s: weight_map[\"%s\"] is not a string", index, key);
             goto out;
         }
         const char *s = json_string_value(val);
         if (!*s || strchr(s, '/') || !strcmp(s, "..")) {
-            am_fail(e, "%s: weight_map[\"%s\"] = \"%s\" is not a file name in %s", index, key, s,
-                    dir);
+            am_fail_code(e, AM_E_CORRUPT, "%s: weight_map[\"%s\"] = \"%s\" is not a file name in %s", index, key, s,
+                         dir);
             goto out;
         }
         size_t i;
@@ -304,7 +305,6 @@ static int open_index(am_safetensors *st, const char *index, st_list *l, am_err 
         if (i == nshards) shards[nshards++] = (char *)s;
     }
     qsort(shards, nshards, sizeof *shards, cmp_str);
-    char path[8192];
     for (size_t i = 0; i < nshards; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, shards[i]);
         if (!exists(path)) {
@@ -313,8 +313,8 @@ static int open_index(am_safetensors *st, const char *index, st_list *l, am_err 
                 who = key;
                 break;
             }
-            am_fail(e, "%s lists shard \"%s\" (e.g. for tensor \"%s\") but %s does not exist",
-                    index, shards[i], who, path);
+            am_fail_code(e, AM_E_NOTFOUND, "%s lists shard \"%s\" (e.g. for tensor \"%s\") but %s does not exist",
+                         index, shards[i], who, path);
             goto out;
         }
         if (add_file(st, path, l, e)) goto out;
@@ -325,13 +325,13 @@ static int open_index(am_safetensors *st, const char *index, st_list *l, am_err 
         json_t *s = json_object_get(wm, name);
         const char *fname = strrchr(st->files[l->v[i].t.file].path, '/') + 1;
         if (!s) {
-            am_fail(e, "%s: tensor \"%s\" is stored in %s but not listed in the weight_map of %s",
-                    st->files[l->v[i].t.file].path, name, fname, index);
+            am_fail_code(e, AM_E_CORRUPT, "%s: tensor \"%s\" is stored in %s but not listed in the weight_map of %s",
+                         st->files[l->v[i].t.file].path, name, fname, index);
             goto out;
         }
         if (strcmp(json_string_value(s), fname)) {
-            am_fail(e, "%s: tensor \"%s\" is stored in %s but the index says %s",
-                    index, name, fname, json_string_value(s));
+            am_fail_code(e, AM_E_CORRUPT, "%s: tensor \"%s\" is stored in %s but the index says %s", index, name,
+                         fname, json_string_value(s));
             goto out;
         }
     }
@@ -341,8 +341,8 @@ static int open_index(am_safetensors *st, const char *index, st_list *l, am_err 
             int found = 0;
             for (int i = 0; i < l->n && !found; i++) found = !strcmp(l->v[i].t.name, key);
             if (!found) {
-                am_fail(e, "%s: tensor \"%s\" is mapped to %s/%s, which does not contain it",
-                        index, key, dir, json_string_value(val));
+                am_fail_code(e, AM_E_NOTFOUND, "%s: tensor \"%s\" is mapped to %s/%s, which does not contain it",
+                             index, key, dir, json_string_value(val));
                 goto out;
             }
         }
@@ -365,8 +365,8 @@ int am_st_open(am_safetensors *st, const char *path, am_err *e) {
         else {
             snprintf(p, sizeof p, "%s/model.safetensors", path);
             if (!exists(p)) {
-                am_fail(e, "%s: neither model.safetensors nor model.safetensors.index.json "
-                        "found (is this a Hugging Face checkpoint directory?)", path);
+                am_fail_code(e, AM_E_NOTFOUND, "%s: neither model.safetensors nor model.safetensors.index.json "
+                             "found (is this a Hugging Face checkpoint directory?)", path);
                 goto out;
             }
             rc = add_file(st, p, &l, e);
@@ -378,16 +378,16 @@ int am_st_open(am_safetensors *st, const char *path, am_err *e) {
     }
     if (rc) goto out;
     rc = -1;
-    if (l.n == 0) { am_fail(e, "%s: checkpoint holds no tensors", path); goto out; }
+    if (l.n == 0) { am_fail_code(e, AM_E_CORRUPT, "%s: checkpoint holds no tensors", path); goto out; }
     qsort(l.v, (size_t)l.n, sizeof *l.v, cmp_name);
     for (int i = 1; i < l.n; i++)
         if (!strcmp(l.v[i].t.name, l.v[i - 1].t.name)) {
-            am_fail(e, "%s: tensor \"%s\" is stored twice (in %s and %s)", path, l.v[i].t.name,
-                    st->files[l.v[i - 1].t.file].path, st->files[l.v[i].t.file].path);
+            am_fail_code(e, AM_E_CORRUPT, "%s: tensor \"%s\" is stored twice (in %s and %s)", path, l.v[i].t.name,
+                         st->files[l.v[i - 1].t.file].path, st->files[l.v[i].t.file].path);
             goto out;
         }
-    st->tensors = calloc((size_t)l.n, sizeof *st->tensors);
-    if (!st->tensors) { am_fail(e, "out of memory"); goto out; }
+    st->tensors = am_calloc((size_t)l.n, sizeof *st->tensors, "the tensor list", e);
+    if (!st->tensors) goto out;
     for (int i = 0; i < l.n; i++) st->tensors[i] = l.v[i].t;
     st->ntensors = l.n;
     l.n = 0; /* names now owned by st */

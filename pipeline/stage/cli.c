@@ -78,7 +78,13 @@ int am_stage_main(const char *stage, int argc, char **argv) {
         case 'o': outp = optarg; break;
         case 'f': force = 1; break;
         case 'q': quiet = 1; break;
-        case 't': threads = atoi(optarg); break;
+        case 't':
+            threads = (int)strtol(optarg, &fend, 10);
+            if (fend == optarg || *fend || threads < 0) {
+                fprintf(stderr, "attnmix-%s: --threads wants a count >= 0, not '%s'\n", d->name, optarg);
+                return 2;
+            }
+            break;
         case 'F': case 'A': case 'L': case 'H':
             if (!can_freeze) { fprintf(stderr, "attnmix-%s: --freeze-* options belong to forward and generate\n", d->name); return 2; }
             fzo.enabled = 1;
@@ -106,12 +112,12 @@ int am_stage_main(const char *stage, int argc, char **argv) {
     am_stage s;
     if (am_stage_init(&s, config, model, &e) < 0) {
         fprintf(stderr, "attnmix-%s: %s\n", d->name, e.msg);
-        return 1;
+        return am_exit_status(&e);
     }
     if (pair && am_stage_select_pair(&s, pair, &e) < 0) {
         fprintf(stderr, "attnmix-%s: %s\n", d->name, e.msg);
         am_stage_free(&s);
-        return 1;
+        return am_exit_status(&e);
     }
     s.force = force;
     s.quiet = quiet;
@@ -129,7 +135,11 @@ int am_stage_main(const char *stage, int argc, char **argv) {
         char sub[64], rel[128], dir[4200];
         am_freeze_dir(&s, sub, sizeof sub);
         am_stage_path(&s, sub, dir, sizeof dir);
-        if (am_mkdirs(dir, &e) < 0) { fprintf(stderr, "attnmix-%s: %s\n", d->name, e.msg); am_stage_free(&s); return 1; }
+        if (am_mkdirs(dir, &e) < 0) {
+            fprintf(stderr, "attnmix-%s: %s\n", d->name, e.msg);
+            am_stage_free(&s);
+            return am_exit_status(&e);
+        }
         if (!outp) { snprintf(rel, sizeof rel, "%s/%s", sub, d->output); am_stage_path(&s, rel, paths[2], sizeof paths[2]); }
         if (!strcmp(d->name, "generate") && !in[1]) { snprintf(rel, sizeof rel, "%s/prefill.h5", sub); am_stage_path(&s, rel, paths[1], sizeof paths[1]); }
     }
@@ -141,5 +151,5 @@ int am_stage_main(const char *stage, int argc, char **argv) {
     else rc = am_stage_generate(&s, paths[0], paths[1], paths[2], &e);
     if (rc < 0) fprintf(stderr, "attnmix-%s: %s\n", d->name, e.msg);
     am_stage_free(&s);
-    return rc < 0 ? 1 : 0;
+    return rc < 0 ? am_exit_status(&e) : 0;
 }

@@ -37,30 +37,35 @@ static int fwd_hook(void *ctx, int layer, int unit, int q0, int nq, int nk, cons
 
 int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am_err *e) {
     const am_config *c = &s->cfg;
-    int rc = -1, have_model = 0;
+    int rc = -1, have_model = 0, P, A, T, U, V;
     am_qwen3 m;
     am_mix_data mx = {0};
     am_freeze_src fz = {0};
     am_freeze fhook = {0};
     am_selection sel = {0};
     am_runtime *rt = NULL;
+    am_runtime_opts ro;
     am_h5_out out = {.file = H5I_INVALID_HID};
     fwd_capture fc = {.maps = {.dset = H5I_INVALID_HID, .fspace = H5I_INVALID_HID,
                                .mspace = H5I_INVALID_HID, .ftype = H5I_INVALID_HID}};
-    float *logits = NULL;
-    int32_t *next = NULL;
+    am_capture cap;
+    am_progress pr;
+    int *units = NULL, *lens = NULL; /* [U] */
+    const float **emb = NULL;        /* [U] */
+    float *logits = NULL;            /* [U][V] */
+    int32_t *next = NULL;            /* [U] */
     hid_t d = H5I_INVALID_HID;
-    char fp[17];
+    char fp[17], fkey[3000] = "", summary[256];
+    const char *parts[4];
 
     if (am_qwen3_open(&m, s->model->checkpoint, e) < 0) return am_wrap(e, "model '%s'", s->model->name);
     have_model = 1;
     if (am_mix_load(mix_path, &m, &mx, e) < 0) goto out;
-    char fkey[3000] = "";
     if (s->freeze.enabled) {
         if (am_freeze_src_load(&fz, s, &m, 1, mx.P, mx.A, mx.plen, mx.alphas, e) < 0) goto out;
         am_freeze_src_key(&fz, s, fkey, sizeof fkey);
     }
-    const char *parts[] = {s->config_hash, mx.fingerprint, m.fingerprint, fkey};
+    parts[0] = s->config_hash, parts[1] = mx.fingerprint, parts[2] = m.fingerprint, parts[3] = fkey;
     am_prov_hash(fp, "forward", parts, s->freeze.enabled ? 4 : 3);
     if (!s->force && am_prov_up_to_date(out_path, AM_SCHEMA_PREFILL, fp)) {
         if (!s->quiet) fprintf(stderr, "forward %s: %s is up to date\n", s->model->name, out_path);
@@ -68,10 +73,10 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
         goto out;
     }
     if (am_selection_init(&sel, c, &m, e) < 0) goto out;
-    const int P = mx.P, A = mx.A, T = mx.T, U = P * A, V = m.cfg.vocab_size;
+    P = mx.P, A = mx.A, T = mx.T, U = P * A, V = m.cfg.vocab_size;
     /* prefill maps are written per (unit, layer): one [Hc][T][T] buffer */
     if (am_memory_check(s, &m, U, T, (uint64_t)sel.Hc * T * T * 4, "forward", e) < 0) goto out;
-    am_runtime_opts ro = {.max_units = U, .max_seq = T, .threads = s->threads ? s->threads : c->threads};
+    ro = (am_runtime_opts){.max_units = U, .max_seq = T, .threads = s->threads ? s->threads : c->threads};
     if (am_stage_backend(s, &ro, e) < 0 || am_runtime_init(&rt, &m, &ro, e) < 0) goto out;
     am_stage_note_backend(s, am_runtime_kernel_name(rt));
     if (s->freeze.enabled) {
@@ -85,47 +90,54 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
     fc.sel = &sel;
     fc.A = A;
     fc.T = T;
-    fc.buf = malloc((size_t)sel.Hc * T * T * sizeof *fc.buf);
-    am_capture cap = {.fn = fwd_hook, .ctx = &fc, .layers = sel.mask, .heads = sel.heads, .n_heads = sel.Hc};
+    if (!(fc.buf = am_malloc((size_t)sel.Hc * T * T, sizeof *fc.buf, "one unit's map set", e))) goto out;
+    cap = (am_capture){.fn = fwd_hook, .ctx = &fc, .layers = sel.mask, .heads = sel.heads, .n_heads = sel.Hc};
 
     /* One ragged batch: every unit's prompt. */
-    int *units = malloc((size_t)U * sizeof *units), *lens = malloc((size_t)U * sizeof *lens);
-    const float **emb = malloc((size_t)U * sizeof *emb);
+    if (!(units = am_malloc((size_t)U, sizeof *units, "the unit list", e)) ||
+        !(lens = am_malloc((size_t)U, sizeof *lens, "the prompt lengths", e)) ||
+        !(emb = am_malloc((size_t)U, sizeof *emb, "the embedding pointers", e)) ||
+        !(logits = am_malloc((size_t)U * V, sizeof *logits, "the logits", e)) ||
+        !(next = am_malloc((size_t)U, sizeof *next, "the next tokens", e)))
+        goto out;
     for (int u = 0; u < U; u++) {
         units[u] = u;
         lens[u] = mx.plen[u / A];
         emb[u] = mx.emb + (size_t)u * T * mx.D;
         am_runtime_reset(rt, u, mx.n_pad[u], c->mask_pads);
     }
-    logits = malloc((size_t)U * V * sizeof *logits); /* [U][V] */
-    am_progress pr;
     am_progress_start(&pr, "forward", s->model->name, "units", s->quiet);
-    int frc = am_forward(rt, U, units, lens, emb, &cap, logits, e);
-    free(units); free(lens); free(emb);
-    if (frc < 0) goto out;
+    if (am_forward(rt, U, units, lens, emb, &cap, logits, e) < 0) goto out;
 
-    next = malloc((size_t)U * sizeof *next); /* [U] greedy next token, lowest id on ties */
-    for (int u = 0; u < U; u++) {
+    for (int u = 0; u < U; u++) { /* greedy next token, lowest id on ties */
         const float *l = logits + (size_t)u * V;
         int best = 0;
         for (int v = 1; v < V; v++) if (l[v] > l[best]) best = v;
         next[u] = best;
     }
-    hsize_t dl[3] = {(hsize_t)P, (hsize_t)A, (hsize_t)V}, cl[3] = {1, 1, (hsize_t)V}, dPA[2] = {(hsize_t)P, (hsize_t)A};
-    if ((d = am_h5_write(out.file, "logits", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 3, dl, cl, c->compression, logits, e)) < 0) goto out;
-    H5Dclose(d);
-    if ((d = am_h5_write(out.file, "next_token", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dPA, NULL, 0, next, e)) < 0) goto out;
-    H5Dclose(d);
-    d = H5I_INVALID_HID;
+    {
+        hsize_t dl[3] = {(hsize_t)P, (hsize_t)A, (hsize_t)V}, cl[3] = {1, 1, (hsize_t)V};
+        hsize_t dPA[2] = {(hsize_t)P, (hsize_t)A};
+        if ((d = am_h5_write(out.file, "logits", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 3, dl, cl, c->compression, logits,
+                             e)) < 0)
+            goto out;
+        H5Dclose(d);
+        if ((d = am_h5_write(out.file, "next_token", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dPA, NULL, 0, next, e)) < 0)
+            goto out;
+        H5Dclose(d);
+        d = H5I_INVALID_HID;
+    }
     am_maps_close(&fc.maps);
     if (am_mix_copy_meta(mix_path, out.file, e) < 0 || am_selection_write(&sel, out.file, e) < 0) goto out;
-    const char *att[] = {"attention"}, *pa[] = {"attention", "logits", "next_token"};
-    const int d0[] = {0, 0, 0}, d1[] = {1, 1, 1}, d2[] = {2}, d3[] = {3};
-    if (am_h5_scale(out.file, "pair", "pair", pa, d0, 3, e) < 0 ||
-        am_h5_scale(out.file, "alpha", "alpha", pa, d1, 3, e) < 0 ||
-        am_h5_scale(out.file, "layer", "layer", att, d2, 1, e) < 0 ||
-        am_h5_scale(out.file, "head", "head", att, d3, 1, e) < 0)
-        goto out;
+    {
+        const char *att[] = {"attention"}, *pa[] = {"attention", "logits", "next_token"};
+        const int d0[] = {0, 0, 0}, d1[] = {1, 1, 1}, d2[] = {2}, d3[] = {3};
+        if (am_h5_scale(out.file, "pair", "pair", pa, d0, 3, e) < 0 ||
+            am_h5_scale(out.file, "alpha", "alpha", pa, d1, 3, e) < 0 ||
+            am_h5_scale(out.file, "layer", "layer", att, d2, 1, e) < 0 ||
+            am_h5_scale(out.file, "head", "head", att, d3, 1, e) < 0)
+            goto out;
+    }
     if (am_prov_write(out.file, s, AM_SCHEMA_PREFILL, fp, e) < 0 ||
         am_h5_attr_str(out.file, "mix_fingerprint", mx.fingerprint, e) < 0 ||
         am_h5_attr_str(out.file, "checkpoint_fingerprint", m.fingerprint, e) < 0 ||
@@ -133,7 +145,6 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
         (s->freeze.enabled && am_freeze_src_write_attrs(&fz, s, out.file, e) < 0))
         goto out;
     if (am_h5_out_commit(&out, e) < 0) goto out;
-    char summary[256];
     snprintf(summary, sizeof summary, "%d units, %d x %d maps of %d layers x %d heads%s -> %s", U, T, T, sel.Lc,
              sel.Hc, s->freeze.enabled ? " (frozen patterns)" : "", out_path);
     am_progress_end(&pr, summary);
@@ -142,7 +153,7 @@ out:
     if (d >= 0) H5Dclose(d);
     am_maps_close(&fc.maps);
     if (rc < 0) am_h5_out_abort(&out);
-    free(fc.buf); free(logits); free(next);
+    free(fc.buf); free(units); free(lens); free(emb); free(logits); free(next);
     am_runtime_free(rt);
     am_selection_free(&sel);
     am_freeze_src_free(&fz);

@@ -34,15 +34,17 @@ static int parse_sel(const char *spec, const char *what, int n, unsigned char *m
         if (*p == '[' || *p == ']' || *p == ',' || *p == ' ') { p++; continue; }
         char *end;
         long v = strtol(p, &end, 10);
-        if (end == p) return am_fail(e, "--freeze-%s '%s': expected 'all' or a list of integers like 0,2,5", what, spec);
-        if (v < 0 || v >= n)
-            return am_fail(e, "--freeze-%s '%s': %ld is out of range (the model has %d %s, 0..%d)", what, spec, v, n,
-                           what, n - 1);
-        if (mask[v]) return am_fail(e, "--freeze-%s '%s': %ld listed twice", what, spec, v);
+        if (end == p)
+            return am_fail_code(e, AM_E_USAGE, "--freeze-%s '%s': expected 'all' or a list of integers like 0,2,5",
+                                what, spec);
+        if (v < 0 || v >= n) /* the model has no such layer or head */
+            return am_fail_code(e, AM_E_NOTFOUND, "--freeze-%s '%s': %ld is out of range (the model has %d %s, 0..%d)",
+                                what, spec, v, n, what, n - 1);
+        if (mask[v]) return am_fail_code(e, AM_E_USAGE, "--freeze-%s '%s': %ld listed twice", what, spec, v);
         mask[v] = 1, count++;
         p = end;
     }
-    if (!count) return am_fail(e, "--freeze-%s '%s': empty selection", what, spec);
+    if (!count) return am_fail_code(e, AM_E_USAGE, "--freeze-%s '%s': empty selection", what, spec);
     return 0;
 }
 
@@ -57,21 +59,27 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
                        const int32_t *plen, const double *alphas, am_err *e) {
     memset(f, 0, sizeof *f);
     const am_config *c = &s->cfg;
-    int rc = -1, Ps = 0, As = 0;
+    int rc = -1, Ps = 0, As = 0, Lc, Hc, Ss, is_cube, as_fixed = -1;
     hid_t h = H5I_INVALID_HID, att = H5I_INVALID_HID, fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
     char *schema = NULL, *fp = NULL, **spairs = NULL;
     double *salpha = NULL;
     int32_t *splen = NULL, *slen = NULL, *slayer = NULL, *shead = NULL;
-    float *tmp = NULL;
+    float *tmp = NULL; /* [Lc][Hc][Ss][Ss] one source unit */
+    int li_src[256], hi_src[256];
     hsize_t d[8];
     f->L = m->cfg.num_hidden_layers, f->H = m->cfg.num_attention_heads, f->U = P * A;
     am_freeze_default_path(s, forward, f->path, sizeof f->path);
     if (s->freeze.have_alpha) snprintf(f->desc, sizeof f->desc, "alpha %g of %s", s->freeze.alpha, f->path);
     else snprintf(f->desc, sizeof f->desc, "same alpha of %s", f->path);
-    f->lmask = malloc((size_t)f->L), f->hmask = malloc((size_t)f->H);
-    f->lsel = malloc((size_t)f->L * sizeof *f->lsel), f->hsel = malloc((size_t)f->H * sizeof *f->hsel);
-    f->layers = malloc((size_t)f->L * sizeof *f->layers), f->heads = malloc((size_t)f->H * sizeof *f->heads);
-    f->maps = calloc((size_t)f->U, sizeof *f->maps), f->len = calloc((size_t)f->U, sizeof *f->len);
+    if (!(f->lmask = am_malloc((size_t)f->L, 1, "the frozen layer mask", e)) ||
+        !(f->hmask = am_malloc((size_t)f->H, 1, "the frozen head mask", e)) ||
+        !(f->lsel = am_malloc((size_t)f->L, sizeof *f->lsel, "the frozen layer index", e)) ||
+        !(f->hsel = am_malloc((size_t)f->H, sizeof *f->hsel, "the frozen head index", e)) ||
+        !(f->layers = am_malloc((size_t)f->L, sizeof *f->layers, "the frozen layers", e)) ||
+        !(f->heads = am_malloc((size_t)f->H, sizeof *f->heads, "the frozen heads", e)) ||
+        !(f->maps = am_calloc((size_t)f->U, sizeof *f->maps, "the frozen pattern list", e)) ||
+        !(f->len = am_calloc((size_t)f->U, sizeof *f->len, "the frozen lengths", e)))
+        goto out;
     if (parse_sel(s->freeze.layers, "layers", f->L, f->lmask, e) < 0 ||
         parse_sel(s->freeze.heads, "heads", f->H, f->hmask, e) < 0)
         goto out;
@@ -79,11 +87,16 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
     for (int k = 0; k < f->H; k++) { f->hsel[k] = f->hmask[k] ? f->Hs : -1; if (f->hmask[k]) f->heads[f->Hs++] = k; }
 
     h = H5Fopen(f->path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (h < 0) { am_fail(e, "frozen-pattern source %s cannot be opened (run forward/generate live first, or pass --freeze-from)", f->path); goto out; }
+    if (h < 0) {
+        am_fail_code(e, access(f->path, F_OK) ? AM_E_NOTFOUND : AM_E_CORRUPT, "frozen-pattern source %s cannot be "
+                     "opened (run forward/generate live first, or pass --freeze-from)", f->path);
+        goto out;
+    }
     if (am_h5_read_attr_str(h, "schema", &schema, e) < 0) goto out;
-    int is_cube = !strcmp(schema, AM_SCHEMA_CUBE);
+    is_cube = !strcmp(schema, AM_SCHEMA_CUBE);
     if (!is_cube && strcmp(schema, AM_SCHEMA_PREFILL)) {
-        am_fail(e, "%s: schema '%s' is neither %s nor %s", f->path, schema, AM_SCHEMA_PREFILL, AM_SCHEMA_CUBE);
+        am_fail_code(e, AM_E_CORRUPT, "%s: schema '%s' is neither %s nor %s", f->path, schema, AM_SCHEMA_PREFILL,
+                     AM_SCHEMA_CUBE);
         goto out;
     }
     if (!forward && !is_cube) {
@@ -100,40 +113,52 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
     if (am_h5_read(h, "prompt_length", H5T_NATIVE_INT32, 1, d, (void **)&splen, e) < 0 ||
         am_h5_read(h, "layer", H5T_NATIVE_INT32, 1, d, (void **)&slayer, e) < 0)
         goto out;
-    int Lc = (int)d[0];
+    Lc = (int)d[0];
     if (am_h5_read(h, "head", H5T_NATIVE_INT32, 1, d, (void **)&shead, e) < 0) goto out;
-    int Hc = (int)d[0];
+    Hc = (int)d[0];
     if (is_cube && am_h5_read(h, "length", H5T_NATIVE_INT32, 2, d, (void **)&slen, e) < 0) goto out;
     att = H5Dopen2(h, "attention", H5P_DEFAULT);
     if (AM_H5ID(att, e, "frozen-pattern source /attention")) goto out;
     fs = H5Dget_space(att);
-    if (H5Sget_simple_extent_ndims(fs) != 6) { am_fail(e, "%s: /attention is not 6-dimensional", f->path); goto out; }
+    if (H5Sget_simple_extent_ndims(fs) != 6) {
+        am_fail_code(e, AM_E_CORRUPT, "%s: /attention is not 6-dimensional", f->path);
+        goto out;
+    }
     H5Sget_simple_extent_dims(fs, d, NULL);
-    int Ss = (int)d[4];
+    Ss = (int)d[4];
     /* every substituted layer and head must be in the source */
-    int li_src[256], hi_src[256];
     if (f->Ls > 256 || f->Hs > 256) { am_fail(e, "more than 256 layers or heads are not supported"); goto out; }
     for (int i = 0; i < f->Ls; i++) {
         li_src[i] = -1;
         for (int j = 0; j < Lc; j++) if (slayer[j] == f->layers[i]) li_src[i] = j;
-        if (li_src[i] < 0) { am_fail(e, "%s does not hold layer %d (it captured %d layers); hint: --freeze-layers", f->path, f->layers[i], Lc); goto out; }
+        if (li_src[i] < 0) {
+            am_fail_code(e, AM_E_NOTFOUND, "%s does not hold layer %d (it captured %d layers); hint: --freeze-layers",
+                         f->path, f->layers[i], Lc);
+            goto out;
+        }
     }
     for (int i = 0; i < f->Hs; i++) {
         hi_src[i] = -1;
         for (int j = 0; j < Hc; j++) if (shead[j] == f->heads[i]) hi_src[i] = j;
-        if (hi_src[i] < 0) { am_fail(e, "%s does not hold head %d (it captured %d heads); hint: --freeze-heads", f->path, f->heads[i], Hc); goto out; }
+        if (hi_src[i] < 0) {
+            am_fail_code(e, AM_E_NOTFOUND, "%s does not hold head %d (it captured %d heads); hint: --freeze-heads",
+                         f->path, f->heads[i], Hc);
+            goto out;
+        }
     }
-    int as_fixed = -1;
     if (s->freeze.have_alpha) {
         for (int j = 0; j < As; j++) if (fabs(salpha[j] - s->freeze.alpha) < 1e-9) as_fixed = j;
-        if (as_fixed < 0) { am_fail(e, "%s has no alpha %g (--freeze-alpha)", f->path, s->freeze.alpha); goto out; }
+        if (as_fixed < 0) {
+            am_fail_code(e, AM_E_NOTFOUND, "%s has no alpha %g (--freeze-alpha)", f->path, s->freeze.alpha);
+            goto out;
+        }
     }
-    tmp = malloc((size_t)Lc * Hc * Ss * Ss * sizeof *tmp); /* [Lc][Hc][Ss][Ss] one source unit */
-    if (!tmp) { am_fail(e, "out of memory reading %s", f->path); goto out; }
+    tmp = am_malloc((size_t)Lc * Hc * Ss * Ss, sizeof *tmp, "one unit of the frozen-pattern source", e);
+    if (!tmp) { am_wrap(e, "reading %s", f->path); goto out; }
     for (int p = 0; p < P; p++) {
         int ps = -1;
         for (int j = 0; j < Ps; j++) if (!strcmp(spairs[j], c->pairs[p].key)) ps = j;
-        if (ps < 0) { am_fail(e, "%s has no pair '%s'", f->path, c->pairs[p].key); goto out; }
+        if (ps < 0) { am_fail_code(e, AM_E_NOTFOUND, "%s has no pair '%s'", f->path, c->pairs[p].key); goto out; }
         if (splen[ps] != plen[p]) {
             am_fail(e, "%s: pair '%s' has prompt length %d, this run %d (patterns are positional: shapes must match)",
                     f->path, c->pairs[p].key, splen[ps], plen[p]);
@@ -143,10 +168,18 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
             int as = as_fixed, u = p * A + a;
             if (as < 0) {
                 for (int j = 0; j < As; j++) if (fabs(salpha[j] - alphas[a]) < 1e-9) as = j;
-                if (as < 0) { am_fail(e, "%s has no alpha %g for pair '%s'; hint: --freeze-alpha", f->path, alphas[a], c->pairs[p].key); goto out; }
+                if (as < 0) {
+                    am_fail_code(e, AM_E_NOTFOUND, "%s has no alpha %g for pair '%s'; hint: --freeze-alpha", f->path,
+                                 alphas[a], c->pairs[p].key);
+                    goto out;
+                }
             }
             int n = is_cube ? slen[ps * As + as] : splen[ps];
-            if (n > Ss) { am_fail(e, "%s: length %d of pair '%s' exceeds the map size %d", f->path, n, c->pairs[p].key, Ss); goto out; }
+            if (n > Ss) {
+                am_fail_code(e, AM_E_CORRUPT, "%s: length %d of pair '%s' exceeds the map size %d", f->path, n,
+                             c->pairs[p].key, Ss);
+                goto out;
+            }
             hsize_t start[6] = {(hsize_t)ps, (hsize_t)as, 0, 0, 0, 0};
             hsize_t count[6] = {1, 1, (hsize_t)Lc, (hsize_t)Hc, (hsize_t)Ss, (hsize_t)Ss};
             H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
@@ -156,7 +189,10 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
             ms = H5I_INVALID_HID;
             f->len[u] = n;
             f->maps[u] = malloc((size_t)f->Ls * f->Hs * n * n * sizeof(float) + 1); /* [Ls][Hs][n][n] */
-            if (!f->maps[u]) { am_fail(e, "out of memory for the frozen patterns of %d units", f->U); goto out; }
+            if (!f->maps[u]) {
+                am_fail_code(e, AM_E_NOMEM, "out of memory for the frozen patterns of %d units", f->U);
+                goto out;
+            }
             for (int li = 0; li < f->Ls; li++)
                 for (int hi = 0; hi < f->Hs; hi++)
                     for (int q = 0; q < n; q++)

@@ -32,12 +32,21 @@ int am_freeze_kl(const am_stage *s, const am_qwen3 *m, const am_mix_data *mx, co
     const int U = mx->P * mx->A, A = mx->A, T = mx->T, D = mx->D, V = m->cfg.vocab_size;
     int rc = -1, maxk = 0;
     am_runtime *rt = NULL;
-    int *units = malloc((size_t)2 * U * sizeof *units), *lens = malloc((size_t)2 * U * sizeof *lens); /* [2U] */
-    int *row = malloc((size_t)2 * U * sizeof *row);           /* [2U] unit -> logits row, -1 */
-    const float **emb = malloc((size_t)2 * U * sizeof *emb);  /* [2U] */
-    float *tok = malloc((size_t)2 * U * D * sizeof *tok);     /* [2U][D] token embeddings */
-    float *lg = malloc((size_t)2 * U * V * sizeof *lg);       /* [2U][V] */
-    if (!units || !lens || !row || !emb || !tok || !lg) { am_fail(e, "out of memory (KL of %d units)", U); goto out; }
+    am_runtime_opts ro;
+    kl_hook kh = {.f = fz, .U = U};
+    am_freeze fh = {.fn = hook, .ctx = &kh, .layers = fz->lmask, .heads = fz->hmask};
+    int *units = NULL, *lens = NULL; /* [2U] */
+    int *row = NULL;                 /* [2U] unit -> logits row, -1 */
+    const float **emb = NULL;        /* [2U] */
+    float *tok = NULL;               /* [2U][D] token embeddings */
+    float *lg = NULL;                /* [2U][V] */
+    if (!(units = am_malloc((size_t)2 * U, sizeof *units, "the KL unit list", e)) ||
+        !(lens = am_malloc((size_t)2 * U, sizeof *lens, "the KL lengths", e)) ||
+        !(row = am_malloc((size_t)2 * U, sizeof *row, "the KL logit rows", e)) ||
+        !(emb = am_malloc((size_t)2 * U, sizeof *emb, "the KL embedding pointers", e)) ||
+        !(tok = am_malloc((size_t)2 * U * D, sizeof *tok, "the KL token embeddings", e)) ||
+        !(lg = am_malloc((size_t)2 * U * V, sizeof *lg, "the KL logits", e)))
+        goto out;
     for (int u = 0; u < U; u++) {
         int room = fz->len[u] - mx->plen[u / A] + 1; /* steps whose context the source covers */
         n_kl[u] = n_live[u] < room ? n_live[u] : room;
@@ -47,10 +56,9 @@ int am_freeze_kl(const am_stage *s, const am_qwen3 *m, const am_mix_data *mx, co
     }
     if (!maxk) { rc = 0; goto out; }
     if (am_memory_check(s, m, 2 * U, T + maxk, 0, "generate (KL live vs frozen)", e) < 0) goto out;
-    am_runtime_opts ro = {.max_units = 2 * U, .max_seq = T + maxk, .threads = s->threads ? s->threads : s->cfg.threads};
+    ro = (am_runtime_opts){.max_units = 2 * U, .max_seq = T + maxk,
+                           .threads = s->threads ? s->threads : s->cfg.threads};
     if (am_stage_backend(s, &ro, e) < 0 || am_runtime_init(&rt, m, &ro, e) < 0) goto out;
-    kl_hook kh = {.f = fz, .U = U};
-    am_freeze fh = {.fn = hook, .ctx = &kh, .layers = fz->lmask, .heads = fz->hmask};
     am_runtime_set_freeze(rt, &fh);
     for (int i = 0; i < 2 * U; i++) {
         int u = i % U;

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
-#include <unistd.h>
 
 #include "h5/h5io.h"
 #include "model/qwen3.h"
@@ -18,6 +17,7 @@
 #include "stage/mix_data.h"
 #include "stage/selection.h"
 #include "h5/maps.h"
+#include "base/fs.h"
 #include "base/progress.h"
 #include "stage/provenance.h"
 #include "h5/schema.h"
@@ -72,10 +72,9 @@ static int load_prompt_maps(hid_t att, const gen_maps *g, int u, int p, int a, i
 /* Tab-separated table of generated texts, one row per unit (atomic write). */
 static int write_tsv(const char *path, const char *model, const am_config *c, char **texts, const int *n_gen,
                      am_err *e) {
-    char tmp[4400];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) return am_fail_errno(e, "cannot write %s", tmp);
+    am_file_out o;
+    if (am_file_out_create(&o, path, e) < 0) return -1;
+    FILE *f = o.f;
     fprintf(f, "model\tpair\talpha\tgenerated_tokens\ttext\n");
     for (int p = 0; p < c->n_pairs; p++)
         for (int a = 0; a < c->n_alphas; a++) {
@@ -90,35 +89,18 @@ static int write_tsv(const char *path, const char *model, const am_config *c, ch
             }
             fputc('\n', f);
         }
-    if (fflush(f) != 0 || ferror(f) || fclose(f) != 0) {
-        unlink(tmp);
-        return am_fail_errno(e, "writing %s failed", tmp);
-    }
-    if (rename(tmp, path) != 0) { unlink(tmp); return am_fail_errno(e, "cannot rename %s", tmp); }
-    return 0;
-}
-
-/* Read a whole small text file (config.json) for provenance. */
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return strdup("");
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    size_t got = fread(b, 1, (size_t)n, f);
-    b[got] = 0;
-    fclose(f);
-    return b;
+    return am_file_out_commit(&o, e); /* removes the temporary file on failure */
 }
 
 static hid_t write_i32(hid_t f, const char *name, int rank, const hsize_t *dims, const int32_t *v, am_err *e) {
     return am_h5_write(f, name, H5T_NATIVE_INT32, H5T_STD_I32LE, rank, dims, NULL, 0, v, e);
 }
 
-static int32_t *iota(int n) {
-    int32_t *v = malloc((size_t)(n ? n : 1) * sizeof *v);
-    for (int i = 0; i < n; i++) v[i] = i;
+/* [n] 0, 1, ..., n - 1 */
+static int32_t *iota(int n, am_err *e) {
+    int32_t *v = am_malloc((size_t)n, sizeof *v, "an index coordinate", e);
+    if (v)
+        for (int i = 0; i < n; i++) v[i] = i;
     return v;
 }
 
@@ -128,7 +110,7 @@ static int32_t *iota(int n) {
 static int frozen_kl(am_stage *s, const am_qwen3 *m, const am_mix_data *mx, const am_freeze_src *fz,
                      const char *live_cube, double **kl, int32_t **n_kl, int *Nkl, am_err *e) {
     const int U = mx->P * mx->A;
-    int rc = -1;
+    int rc = -1, Nl = 0;
     char *lmix = NULL;
     int32_t *ids = NULL, *n_live = NULL;
     hsize_t d[3];
@@ -144,15 +126,15 @@ static int frozen_kl(am_stage *s, const am_qwen3 *m, const am_mix_data *mx, cons
     }
     if (am_h5_read(f, "generated_ids", H5T_NATIVE_INT32, 3, d, (void **)&ids, e) < 0) goto out;
     if (d[0] != (hsize_t)mx->P || d[1] != (hsize_t)mx->A) {
-        am_fail(e, "%s: /generated_ids is [%llu, %llu, ...], the mix has %d pairs x %d alphas", live_cube,
-                (unsigned long long)d[0], (unsigned long long)d[1], mx->P, mx->A);
+        am_fail_code(e, AM_E_CORRUPT, "%s: /generated_ids is [%llu, %llu, ...], the mix has %d pairs x %d alphas",
+                     live_cube, (unsigned long long)d[0], (unsigned long long)d[1], mx->P, mx->A);
         goto out;
     }
-    const int Nl = (int)d[2];
-    n_live = calloc((size_t)U, sizeof *n_live);
-    *n_kl = calloc((size_t)U, sizeof **n_kl);
-    *kl = malloc((size_t)U * (Nl ? Nl : 1) * sizeof **kl); /* [U][Nl] */
-    if (!n_live || !*n_kl || !*kl) { am_fail(e, "out of memory"); goto out; }
+    Nl = (int)d[2];
+    if (!(n_live = am_calloc((size_t)U, sizeof *n_live, "the live lengths", e)) ||
+        !(*n_kl = am_calloc((size_t)U, sizeof **n_kl, "the KL lengths", e)) ||
+        !(*kl = am_malloc((size_t)U * (Nl ? Nl : 1), sizeof **kl, "the KL values", e))) /* [U][Nl] */
+        goto out;
     for (int u = 0; u < U; u++)
         while (n_live[u] < Nl && ids[(size_t)u * Nl + n_live[u]] >= 0) n_live[u]++;
     *Nkl = Nl;
@@ -184,6 +166,35 @@ static int write_kl(hid_t f, int P, int A, int Nkl, const double *kl, const int3
     return am_h5_scale(f, "pair", "pair", ds, z, 2, e) < 0 || am_h5_scale(f, "alpha", "alpha", ds, one, 2, e) < 0 ? -1 : 0;
 }
 
+/* The prefill must agree with what forward recorded in prefill.h5: logits0
+ * [U][V] against its /logits, within float rounding of the logit scale. */
+static int check_prefill_logits(hid_t pf, const char *prefill_path, const am_config *c, const am_mix_data *mx,
+                                const float *logits0, int V, am_err *e) {
+    const int U = mx->P * mx->A, A = mx->A;
+    float *plogits = NULL; /* [U][V] */
+    hsize_t ld[3];
+    if (am_h5_read(pf, "logits", H5T_NATIVE_FLOAT, 3, ld, (void **)&plogits, e) < 0) return -1;
+    int rc = 0;
+    if (ld[0] != (hsize_t)mx->P || ld[1] != (hsize_t)A || ld[2] != (hsize_t)V)
+        rc = am_fail_code(e, AM_E_CORRUPT, "%s: /logits is [%llu, %llu, %llu], expected [%d, %d, %d]: re-run forward",
+                          prefill_path, (unsigned long long)ld[0], (unsigned long long)ld[1],
+                          (unsigned long long)ld[2], mx->P, A, V);
+    for (int u = 0; u < U && rc == 0; u++) {
+        double maxabs = 0, maxdiff = 0;
+        for (int v = 0; v < V; v++) {
+            double a = logits0[(size_t)u * V + v], b = plogits[(size_t)u * V + v];
+            if (fabs(b) > maxabs) maxabs = fabs(b);
+            if (fabs(a - b) > maxdiff) maxdiff = fabs(a - b);
+        }
+        if (!(maxdiff <= 1e-3 * (maxabs > 1 ? maxabs : 1)))
+            rc = am_fail(e, "%s: logits of pair '%s' alpha %g differ from this run's prefill by %.3g (checkpoint "
+                         "or backend changed?): re-run forward", prefill_path, c->pairs[u / A].key, mx->alphas[u % A],
+                         maxdiff);
+    }
+    free(plogits);
+    return rc;
+}
+
 int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_path, const char *out_path,
                       am_err *e) {
     const am_config *c = &s->cfg;
@@ -192,7 +203,7 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     am_mix_data mx = {0};
     am_freeze_src fz = {0};
     am_freeze fhook = {0};
-    int *limit = NULL;
+    int *limit = NULL;           /* [U] new tokens the frozen source covers */
     am_selection sel = {0};
     am_runtime *rt = NULL;
     am_tokenizer *tok = NULL;
@@ -200,23 +211,35 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     am_maps cube = {.dset = H5I_INVALID_HID, .fspace = H5I_INVALID_HID, .mspace = H5I_INVALID_HID, .ftype = H5I_INVALID_HID};
     gen_maps g = {0};
     hid_t pf = H5I_INVALID_HID, patt = H5I_INVALID_HID, d = H5I_INVALID_HID;
-    float *logits0 = NULL, *plogits = NULL, *tmp = NULL, *map = NULL;
-    int32_t *gen = NULL, *length = NULL, *gen_ids = NULL, *tmp_i = NULL;
-    int *n_gen = NULL, *units = NULL, *lens = NULL;
-    const float **emb = NULL;
-    char **texts = NULL;
+    float *logits0 = NULL;       /* [U][V] last prefill logits */
+    float *tmp = NULL;           /* [Lc][Hc][T][T] one unit's prompt maps */
+    float *map = NULL;           /* [Hc][S][S] one (unit, layer) of the cube */
+    int32_t *gen = NULL;         /* [U][N] generated ids */
+    int32_t *length = NULL;      /* [U] T_p + generated */
+    int32_t *gen_ids = NULL;     /* [U][Nmax] -1 padded */
+    int32_t *tmp_i = NULL;       /* [S] coordinate values */
+    int *n_gen = NULL, *units = NULL, *lens = NULL; /* [U] */
+    const float **emb = NULL;    /* [U] */
+    char **texts = NULL;         /* [U] */
     char *model_config = NULL, *pf_mix = NULL;
-    char fp[17], pf_fp[17];
-    int U = 0;
+    double *kl = NULL;           /* [U][Nkl] KL(live || frozen) */
+    int32_t *n_kl = NULL;        /* [U] */
+    int Nkl = 0, U = 0, P, A, T, V, N, Lc, Hc, n_eos, S = 1, Nmax = 0;
+    const int *eos;
+    char fp[17], pf_fp[17], fkey[3000] = "", live_cube[4200] = "", cfg_path[4200], tsv[4200], summary[512];
+    const char *parts[5];
+    size_t cfg_len;
+    uint64_t maps_bytes = 0;
+    am_runtime_opts ro;
+    am_progress pr0;
+    gen_progress gp = {0};
+    am_capture cap;
+    am_gen_opts go;
 
     if (am_qwen3_open(&m, s->model->checkpoint, e) < 0) return am_wrap(e, "model '%s'", s->model->name);
     have_model = 1;
     if (am_mix_load(mix_path, &m, &mx, e) < 0) goto out;
     if (am_prov_fingerprint(prefill_path, AM_SCHEMA_PREFILL, pf_fp, e) < 0) goto out;
-    char fkey[3000] = "", live_cube[4200] = "";
-    double *kl = NULL;
-    int32_t *n_kl = NULL;
-    int Nkl = 0;
     if (s->freeze.enabled) {
         if (am_freeze_src_load(&fz, s, &m, 0, mx.P, mx.A, mx.plen, mx.alphas, e) < 0) goto out;
         am_freeze_src_key(&fz, s, fkey, sizeof fkey);
@@ -229,7 +252,7 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
         } else
             live_cube[0] = 0;
     }
-    const char *parts[] = {s->config_hash, mx.fingerprint, pf_fp, m.fingerprint, fkey};
+    parts[0] = s->config_hash, parts[1] = mx.fingerprint, parts[2] = pf_fp, parts[3] = m.fingerprint, parts[4] = fkey;
     am_prov_hash(fp, "generate", parts, s->freeze.enabled ? 5 : 4);
     if (!s->force && am_prov_up_to_date(out_path, AM_SCHEMA_CUBE, fp)) {
         if (!s->quiet) fprintf(stderr, "generate %s: %s is up to date\n", s->model->name, out_path);
@@ -245,8 +268,8 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
         goto out;
     }
     if (am_selection_init(&sel, c, &m, e) < 0) goto out;
-    const int P = mx.P, A = mx.A, T = mx.T, V = m.cfg.vocab_size, N = c->max_new_tokens;
-    const int Lc = sel.Lc, Hc = sel.Hc;
+    P = mx.P, A = mx.A, T = mx.T, V = m.cfg.vocab_size, N = c->max_new_tokens;
+    Lc = sel.Lc, Hc = sel.Hc;
     U = P * A;
     {
         hsize_t dims[6];
@@ -257,28 +280,27 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
         H5Sclose(sp);
         if (r != 6 || dims[0] != (hsize_t)P || dims[1] != (hsize_t)A || dims[2] != (hsize_t)Lc ||
             dims[3] != (hsize_t)Hc || dims[4] != (hsize_t)T) {
-            am_fail(e, "%s: /attention does not have shape [%d, %d, %d, %d, %d, %d] (capture selection changed?): "
-                    "re-run forward", prefill_path, P, A, Lc, Hc, T, T);
+            am_fail_code(e, AM_E_CORRUPT, "%s: /attention does not have shape [%d, %d, %d, %d, %d, %d] (capture "
+                         "selection changed?): re-run forward", prefill_path, P, A, Lc, Hc, T, T);
             goto out;
         }
     }
 
-    const char *tp = s->model->tokenizer ? s->model->tokenizer : s->model->checkpoint;
-    if (am_tok_load(&tok, tp, e) < 0) goto out;
-    const int *eos = c->eos_ids ? c->eos_ids : m.cfg.eos_ids;
-    int n_eos = c->eos_ids ? c->n_eos : m.cfg.n_eos;
+    if (am_tok_load(&tok, s->model->tokenizer ? s->model->tokenizer : s->model->checkpoint, e) < 0) goto out;
+    eos = c->eos_ids ? c->eos_ids : m.cfg.eos_ids;
+    n_eos = c->eos_ids ? c->n_eos : m.cfg.n_eos;
 
-    uint64_t maps_bytes = 0; /* every unit's [Lc][Hc][T_p+N][T_p+N] float32 until the cube is written */
+    /* every unit's [Lc][Hc][T_p+N][T_p+N] float32 until the cube is written */
     for (int u = 0; u < U; u++) maps_bytes += (uint64_t)Lc * Hc * (mx.plen[u / A] + N) * (mx.plen[u / A] + N) * 4;
     if (am_memory_check(s, &m, U, T + N + 1, maps_bytes, "generate", e) < 0) goto out;
-    am_runtime_opts ro = {.max_units = U, .max_seq = T + N + 1, .threads = s->threads ? s->threads : c->threads};
+    ro = (am_runtime_opts){.max_units = U, .max_seq = T + N + 1, .threads = s->threads ? s->threads : c->threads};
     if (am_stage_backend(s, &ro, e) < 0 || am_runtime_init(&rt, &m, &ro, e) < 0) goto out;
     am_stage_note_backend(s, am_runtime_kernel_name(rt));
     if (s->freeze.enabled) {
         /* the frozen run stops where its source's patterns end (they are positional) */
         fhook = (am_freeze){.fn = am_freeze_src_hook, .ctx = &fz, .layers = fz.lmask, .heads = fz.hmask};
         am_runtime_set_freeze(rt, &fhook);
-        limit = malloc((size_t)U * sizeof *limit);
+        if (!(limit = am_malloc((size_t)U, sizeof *limit, "the per-unit token limits", e))) goto out;
         for (int u = 0; u < U; u++) {
             int room = fz.len[u] - mx.plen[u / A];
             limit[u] = room < N ? room : N;
@@ -289,62 +311,48 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     }
 
     /* Prefill every unit (no capture: the prompt maps come from prefill.h5). */
-    units = malloc((size_t)U * sizeof *units);
-    lens = malloc((size_t)U * sizeof *lens);
-    emb = malloc((size_t)U * sizeof *emb);
-    logits0 = malloc((size_t)U * V * sizeof *logits0); /* [U][V] */
+    if (!(units = am_malloc((size_t)U, sizeof *units, "the unit list", e)) ||
+        !(lens = am_malloc((size_t)U, sizeof *lens, "the prompt lengths", e)) ||
+        !(emb = am_malloc((size_t)U, sizeof *emb, "the embedding pointers", e)) ||
+        !(logits0 = am_malloc((size_t)U * V, sizeof *logits0, "the prefill logits", e)))
+        goto out;
     for (int u = 0; u < U; u++) {
         units[u] = u;
         lens[u] = mx.plen[u / A];
         emb[u] = mx.emb + (size_t)u * T * mx.D;
         am_runtime_reset(rt, u, mx.n_pad[u], c->mask_pads);
     }
-    am_progress pr0;
     am_progress_start(&pr0, "generate", s->model->name, "prefill", s->quiet);
     if (am_forward(rt, U, units, lens, emb, NULL, logits0, e) < 0) goto out;
-
-    /* The prefill must agree with what forward recorded. */
-    hsize_t ld[3];
-    if (am_h5_read(pf, "logits", H5T_NATIVE_FLOAT, 3, ld, (void **)&plogits, e) < 0) goto out;
-    for (int u = 0; u < U; u++) {
-        double maxabs = 0, maxdiff = 0;
-        for (int v = 0; v < V; v++) {
-            double a = logits0[(size_t)u * V + v], b = plogits[(size_t)u * V + v];
-            if (fabs(b) > maxabs) maxabs = fabs(b);
-            if (fabs(a - b) > maxdiff) maxdiff = fabs(a - b);
-        }
-        if (!(maxdiff <= 1e-3 * (maxabs > 1 ? maxabs : 1))) {
-            am_fail(e, "%s: logits of pair '%s' alpha %g differ from this run's prefill by %.3g (checkpoint "
-                    "or backend changed?): re-run forward", prefill_path, c->pairs[u / A].key, mx.alphas[u % A], maxdiff);
-            goto out;
-        }
-    }
+    if (check_prefill_logits(pf, prefill_path, c, &mx, logits0, V, e) < 0) goto out;
 
     /* Map buffers, with the prompt rows from prefill.h5. */
     g.sel = &sel;
-    g.unit = calloc((size_t)U, sizeof *g.unit);
-    g.Sb = malloc((size_t)U * sizeof *g.Sb);
-    tmp = malloc((size_t)Lc * Hc * T * T * sizeof *tmp); /* [Lc][Hc][T][T] */
+    if (!(g.unit = am_calloc((size_t)U, sizeof *g.unit, "the map list", e)) ||
+        !(g.Sb = am_malloc((size_t)U, sizeof *g.Sb, "the map sizes", e)) ||
+        !(tmp = am_malloc((size_t)Lc * Hc * T * T, sizeof *tmp, "one unit's prompt maps", e)))
+        goto out;
     for (int u = 0; u < U; u++) {
         g.Sb[u] = mx.plen[u / A] + N;
         g.unit[u] = calloc((size_t)Lc * Hc * g.Sb[u] * g.Sb[u], sizeof(float));
         if (!g.unit[u]) {
-            am_fail(e, "out of memory for the maps of %d units (%d layers x %d heads x %d^2 floats each): capture "
-                    "fewer layers or heads, or fewer new tokens", U, Lc, Hc, g.Sb[u]);
+            am_fail_code(e, AM_E_NOMEM, "out of memory for the maps of %d units (%d layers x %d heads x %d^2 floats "
+                         "each): capture fewer layers or heads, or fewer new tokens", U, Lc, Hc, g.Sb[u]);
             goto out;
         }
         if (load_prompt_maps(patt, &g, u, u / A, u % A, mx.plen[u / A], T, tmp, e) < 0) goto out;
     }
 
     /* Generation: all units advance together. */
-    gen = malloc((size_t)U * (N ? N : 1) * sizeof *gen); /* [U][N] */
-    n_gen = calloc((size_t)U, sizeof *n_gen);
-    gen_progress gp = {.total = N};
+    if (!(gen = am_malloc((size_t)U * (N ? N : 1), sizeof *gen, "the generated ids", e)) ||
+        !(n_gen = am_calloc((size_t)U, sizeof *n_gen, "the generated counts", e)))
+        goto out;
+    gp.total = N;
     am_progress_start(&gp.pr, "generate", s->model->name, "tokens", s->quiet);
-    am_capture cap = {.fn = gen_hook, .ctx = &g, .layers = sel.mask, .heads = sel.heads, .n_heads = Hc};
-    am_gen_opts go = {.max_new_tokens = N, .eos_ids = eos, .n_eos = n_eos,
-                      .max_new = limit, .temperature = c->sample ? c->temperature : 0, .top_p = c->top_p, .seed = c->seed,
-                      .progress = gen_progress_cb, .progress_ctx = &gp};
+    cap = (am_capture){.fn = gen_hook, .ctx = &g, .layers = sel.mask, .heads = sel.heads, .n_heads = Hc};
+    go = (am_gen_opts){.max_new_tokens = N, .eos_ids = eos, .n_eos = n_eos, .max_new = limit,
+                       .temperature = c->sample ? c->temperature : 0, .top_p = c->top_p, .seed = c->seed,
+                       .progress = gen_progress_cb, .progress_ctx = &gp};
     if (N > 0 && am_generate(rt, U, units, logits0, &go, &cap, gen, n_gen, e) < 0) goto out;
     am_progress_break(&gp.pr); /* every unit may have stopped at eos before N */
     if (s->freeze.enabled && live_cube[0]) {
@@ -354,8 +362,7 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     }
 
     /* Assemble the cube. */
-    int S = 1, Nmax = 0;
-    length = malloc((size_t)U * sizeof *length);
+    if (!(length = am_malloc((size_t)U, sizeof *length, "the unit lengths", e))) goto out;
     for (int u = 0; u < U; u++) {
         length[u] = mx.plen[u / A] + n_gen[u];
         if (length[u] > S) S = length[u];
@@ -363,7 +370,7 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     }
     if (am_h5_out_create(&out, out_path, e) < 0) goto out;
     if (am_maps_create(&cube, out.file, "attention", P, A, Lc, Hc, S, c->store_f16, c->compression, e) < 0) goto out;
-    map = malloc((size_t)Hc * S * S * sizeof *map); /* [Hc][S][S] */
+    if (!(map = am_malloc((size_t)Hc * S * S, sizeof *map, "one cube map set", e))) goto out;
     for (int u = 0; u < U; u++)
         for (int li = 0; li < Lc; li++) {
             memset(map, 0, (size_t)Hc * S * S * sizeof *map);
@@ -374,8 +381,9 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
         }
     am_maps_close(&cube);
 
-    texts = calloc((size_t)U, sizeof *texts);
-    gen_ids = malloc((size_t)U * (Nmax ? Nmax : 1) * sizeof *gen_ids); /* [U][Nmax], -1 padded */
+    if (!(texts = am_calloc((size_t)U, sizeof *texts, "the generated texts", e)) ||
+        !(gen_ids = am_malloc((size_t)U * (Nmax ? Nmax : 1), sizeof *gen_ids, "the generated ids", e)))
+        goto out;
     for (int u = 0; u < U; u++) {
         /* ids in the model's padded vocabulary rows have no token: the text
          * skips them as Hugging Face's decode does; /generated_ids keeps them */
@@ -387,25 +395,26 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
                     s->model->name, c->pairs[u / A].key, mx.alphas[u % A], unknown, am_tok_vocab_size(tok), V - 1);
         for (int j = 0; j < Nmax; j++) gen_ids[(size_t)u * Nmax + j] = j < n_gen[u] ? gen[(size_t)u * N + j] : -1;
     }
-    hsize_t dPA[2] = {(hsize_t)P, (hsize_t)A}, dPAN[3] = {(hsize_t)P, (hsize_t)A, (hsize_t)Nmax};
-    hsize_t dS[1] = {(hsize_t)S}, dN[1] = {(hsize_t)Nmax}, dT[1] = {(hsize_t)T};
+    {
+        hsize_t dPA[2] = {(hsize_t)P, (hsize_t)A}, dPAN[3] = {(hsize_t)P, (hsize_t)A, (hsize_t)Nmax};
+        hsize_t dS[1] = {(hsize_t)S}, dN[1] = {(hsize_t)Nmax}, dT[1] = {(hsize_t)T};
 #define W(call) do { if ((d = (call)) < 0) goto out; H5Dclose(d); d = H5I_INVALID_HID; } while (0)
-    W(write_i32(out.file, "length", 2, dPA, length, e));
-    W(write_i32(out.file, "generated_ids", 3, dPAN, gen_ids, e));
-    W(am_h5_write_strs(out.file, "text", 2, dPA, (const char *const *)texts, e));
-    tmp_i = iota(S); /* S >= T_max and S >= Nmax */
-    W(write_i32(out.file, "query", 1, dS, tmp_i, e));
-    W(write_i32(out.file, "key", 1, dS, tmp_i, e));
-    W(write_i32(out.file, "step", 1, dN, tmp_i, e));
-    W(write_i32(out.file, "token", 1, dT, tmp_i, e));
+        W(write_i32(out.file, "length", 2, dPA, length, e));
+        W(write_i32(out.file, "generated_ids", 3, dPAN, gen_ids, e));
+        W(am_h5_write_strs(out.file, "text", 2, dPA, (const char *const *)texts, e));
+        if (!(tmp_i = iota(S, e))) goto out; /* S >= T_max and S >= Nmax */
+        W(write_i32(out.file, "query", 1, dS, tmp_i, e));
+        W(write_i32(out.file, "key", 1, dS, tmp_i, e));
+        W(write_i32(out.file, "step", 1, dN, tmp_i, e));
+        W(write_i32(out.file, "token", 1, dT, tmp_i, e));
 #undef W
+    }
     if (am_mix_copy_meta(mix_path, out.file, e) < 0 || am_selection_write(&sel, out.file, e) < 0) goto out;
     if (am_cube_attach_scales(out.file, e) < 0) goto out;
     if (am_cube_write_nexus(out.file, e) < 0) goto out;
     if (kl && write_kl(out.file, P, A, Nkl, kl, n_kl, live_cube, e) < 0) goto out;
-    char cfg_path[4200];
     snprintf(cfg_path, sizeof cfg_path, "%s/config.json", s->model->checkpoint);
-    model_config = slurp(cfg_path);
+    if (am_read_file(cfg_path, "the model's config.json", &model_config, &cfg_len, e) < 0) goto out;
     {
         hid_t mf = am_h5_open_input(mix_path, AM_SCHEMA_MIX, e);
         int64_t pad_id = -1;
@@ -427,7 +436,6 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     }
     if (am_h5_out_commit(&out, e) < 0) goto out;
 
-    char tsv[4200];
     am_stage_path(s, "generations.tsv", tsv, sizeof tsv);
     if (s->freeze.enabled) { /* beside the frozen cube, not over the live table */
         const char *sl = strrchr(out_path, '/');
@@ -435,7 +443,6 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
         else snprintf(tsv, sizeof tsv, "generations.tsv");
     }
     if (write_tsv(tsv, s->model->name, c, texts, n_gen, e) < 0) goto out;
-    char summary[512];
     snprintf(summary, sizeof summary, "%d units, up to %d new tokens, maps %d x %d -> %s", U, Nmax, S, S, out_path);
     am_progress_end(&gp.pr, summary);
     rc = 0;
@@ -449,7 +456,7 @@ out:
     free(g.unit); free(g.Sb);
     if (texts) for (int u = 0; u < U; u++) free(texts[u]);
     free(texts);
-    free(logits0); free(plogits); free(tmp); free(map); free(gen); free(length); free(gen_ids); free(tmp_i);
+    free(logits0); free(tmp); free(map); free(gen); free(length); free(gen_ids); free(tmp_i);
     free(kl); free(n_kl);
     free(n_gen); free(units); free(lens); free(emb); free(model_config); free(pf_mix);
     am_tok_free(tok);

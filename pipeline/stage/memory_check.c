@@ -25,11 +25,11 @@ int am_memory_check(const am_stage *s, const am_qwen3 *m, int units, int max_seq
                          (uint64_t)c->num_attention_heads * max_seq * max_seq * 4 * 2;
     const uint64_t need = weights + kv + logits + act + maps_bytes, avail = am_memory_available();
     if (need <= avail) return 0;
-    return am_fail(e,
-                   "%s %s: needs about %.2f GiB (weights %.2f, KV cache %.2f, captured maps %.2f, activations "
-                   "%.2f) but %.2f GiB are available. Capture fewer layers or heads (capture.layers / "
-                   "capture.heads in %s), lower generation.max_new_tokens, or run fewer units at once "
-                   "(one pair per run: --pair KEY)",
-                   stage, s->model->name, gib(need), gib(weights), gib(kv), gib(maps_bytes), gib(act + logits),
-                   gib(avail), s->cfg.path);
+    return am_fail_code(e, AM_E_NOMEM,
+                        "%s %s: needs about %.2f GiB (weights %.2f, KV cache %.2f, captured maps %.2f, activations "
+                        "%.2f) but %.2f GiB are available. Capture fewer layers or heads (capture.layers / "
+                        "capture.heads in %s), lower generation.max_new_tokens, or run fewer units at once "
+                        "(one pair per run: --pair KEY)",
+                        stage, s->model->name, gib(need), gib(weights), gib(kv), gib(maps_bytes), gib(act + logits),
+                        gib(avail), s->cfg.path);
 }

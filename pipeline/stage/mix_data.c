@@ -11,9 +11,9 @@
 
 int am_mix_load(const char *path, const am_qwen3 *m, am_mix_data *mx, am_err *e) {
     memset(mx, 0, sizeof *mx);
-    int rc = -1;
+    int rc = -1, longest = 0;
     char *fp = NULL, *ck = NULL;
-    hsize_t d4[4], d1[1], d2[2];
+    hsize_t d4[4], d1[1], d2[2], dA[1];
     hid_t f = am_h5_open_input(path, AM_SCHEMA_MIX, e);
     if (f < 0) return -1;
     if (am_h5_read_attr_str(f, "fingerprint", &fp, e) < 0 ||
@@ -25,7 +25,6 @@ int am_mix_load(const char *path, const am_qwen3 *m, am_mix_data *mx, am_err *e)
         goto out;
     }
     snprintf(mx->fingerprint, sizeof mx->fingerprint, "%s", fp);
-    hsize_t dA[1];
     if (am_h5_read(f, "embeddings", H5T_NATIVE_FLOAT, 4, d4, (void **)&mx->emb, e) < 0 ||
         am_h5_read(f, "prompt_length", H5T_NATIVE_INT32, 1, d1, (void **)&mx->plen, e) < 0 ||
         am_h5_read(f, "n_pad", H5T_NATIVE_INT32, 2, d2, (void **)&mx->n_pad, e) < 0 ||
@@ -33,7 +32,7 @@ int am_mix_load(const char *path, const am_qwen3 *m, am_mix_data *mx, am_err *e)
         goto out;
     if (d4[0] < 1 || d4[1] < 1 || d4[2] < 1 || d4[0] > INT32_MAX || d4[1] > INT32_MAX || d4[2] > INT32_MAX ||
         d4[3] > INT32_MAX) {
-        am_fail(e, "%s: dataset 'embeddings' has an empty or oversized extent", path);
+        am_fail_code(e, AM_E_CORRUPT, "%s: dataset 'embeddings' has an empty or oversized extent", path);
         goto out;
     }
     mx->P = (int)d4[0];
@@ -41,33 +40,34 @@ int am_mix_load(const char *path, const am_qwen3 *m, am_mix_data *mx, am_err *e)
     mx->T = (int)d4[2];
     mx->D = (int)d4[3];
     if (mx->D != m->cfg.hidden_size) {
-        am_fail(e, "%s: embeddings have width %d but the model's hidden_size is %d", path, mx->D, m->cfg.hidden_size);
+        am_fail_code(e, AM_E_CORRUPT, "%s: embeddings have width %d but the model's hidden_size is %d", path, mx->D,
+                     m->cfg.hidden_size);
         goto out;
     }
     if (d1[0] != d4[0] || d2[0] != d4[0] || d2[1] != d4[1] || dA[0] != d4[1]) {
-        am_fail(e, "%s: datasets disagree on the shape [pair %d, alpha %d]: prompt_length [%llu], n_pad [%llu, %llu], "
-                "alpha [%llu] (corrupt file? re-run embed-mix)", path, mx->P, mx->A, (unsigned long long)d1[0],
-                (unsigned long long)d2[0], (unsigned long long)d2[1], (unsigned long long)dA[0]);
+        am_fail_code(e, AM_E_CORRUPT, "%s: datasets disagree on the shape [pair %d, alpha %d]: prompt_length [%llu], "
+                     "n_pad [%llu, %llu], alpha [%llu] (corrupt file? re-run embed-mix)", path, mx->P, mx->A,
+                     (unsigned long long)d1[0], (unsigned long long)d2[0], (unsigned long long)d2[1],
+                     (unsigned long long)dA[0]);
         goto out;
     }
-    int longest = 0;
     for (int p = 0; p < mx->P; p++) longest = mx->plen[p] > longest ? mx->plen[p] : longest;
     if (longest != mx->T) {
-        am_fail(e, "%s: embeddings are %d positions long but the longest prompt_length is %d (corrupt file? re-run "
-                "embed-mix)", path, mx->T, longest);
+        am_fail_code(e, AM_E_CORRUPT, "%s: embeddings are %d positions long but the longest prompt_length is %d "
+                     "(corrupt file? re-run embed-mix)", path, mx->T, longest);
         goto out;
     }
     for (int p = 0; p < mx->P; p++) {
         if (mx->plen[p] < 1 || mx->plen[p] > mx->T) {
-            am_fail(e, "%s: dataset 'prompt_length' [%d] = %d is outside [1, %d] (corrupt file? re-run embed-mix)",
-                    path, p, mx->plen[p], mx->T);
+            am_fail_code(e, AM_E_CORRUPT, "%s: dataset 'prompt_length' [%d] = %d is outside [1, %d] (corrupt file? "
+                         "re-run embed-mix)", path, p, mx->plen[p], mx->T);
             goto out;
         }
         for (int a = 0; a < mx->A; a++) {
             const int32_t np = mx->n_pad[(size_t)p * mx->A + a];
             if (np < 0 || np >= mx->plen[p]) {
-                am_fail(e, "%s: dataset 'n_pad' [%d, %d] = %d is outside [0, prompt_length %d) (corrupt file? "
-                        "re-run embed-mix)", path, p, a, np, mx->plen[p]);
+                am_fail_code(e, AM_E_CORRUPT, "%s: dataset 'n_pad' [%d, %d] = %d is outside [0, prompt_length %d) "
+                             "(corrupt file? re-run embed-mix)", path, p, a, np, mx->plen[p]);
                 goto out;
             }
         }

@@ -9,16 +9,21 @@ int am_selection_init(am_selection *sel, const am_config *c, const am_qwen3 *m, 
     const int L = m->cfg.num_hidden_layers, H = m->cfg.num_attention_heads;
     sel->Lc = c->layers ? c->n_layers : L;
     sel->Hc = c->heads ? c->n_heads : H;
-    sel->layers = malloc((size_t)sel->Lc * sizeof *sel->layers);
-    sel->heads = malloc((size_t)sel->Hc * sizeof *sel->heads);
-    sel->index = malloc((size_t)L * sizeof *sel->index);
-    sel->mask = calloc((size_t)L, 1);
+    sel->layers = am_malloc((size_t)sel->Lc, sizeof *sel->layers, "the captured layers", e); /* [Lc] */
+    sel->heads = am_malloc((size_t)sel->Hc, sizeof *sel->heads, "the captured heads", e);    /* [Hc] */
+    sel->index = am_malloc((size_t)L, sizeof *sel->index, "the layer index", e);             /* [L] */
+    sel->mask = am_calloc((size_t)L, 1, "the layer mask", e);                                 /* [L] */
+    if (!sel->layers || !sel->heads || !sel->index || !sel->mask) {
+        am_selection_free(sel);
+        return -1;
+    }
     for (int l = 0; l < L; l++) sel->index[l] = -1;
     for (int i = 0; i < sel->Lc; i++) {
         int l = c->layers ? c->layers[i] : i;
         if (l < 0 || l >= L) {
             am_selection_free(sel);
-            return am_fail(e, "%s: capture.layers[%d] = %d but the model has %d layers (0..%d)", c->path, i, l, L, L - 1);
+            return am_fail_code(e, AM_E_USAGE, "%s: capture.layers[%d] = %d but the model has %d layers (0..%d)",
+                                c->path, i, l, L, L - 1);
         }
         sel->layers[i] = l;
         sel->index[l] = i;
@@ -28,7 +33,8 @@ int am_selection_init(am_selection *sel, const am_config *c, const am_qwen3 *m, 
         int h = c->heads ? c->heads[i] : i;
         if (h < 0 || h >= H) {
             am_selection_free(sel);
-            return am_fail(e, "%s: capture.heads[%d] = %d but the model has %d query heads (0..%d)", c->path, i, h, H, H - 1);
+            return am_fail_code(e, AM_E_USAGE, "%s: capture.heads[%d] = %d but the model has %d query heads (0..%d)",
+                                c->path, i, h, H, H - 1);
         }
         sel->heads[i] = h;
     }

@@ -20,7 +20,7 @@ int am_stage_init(am_stage *s, const char *config_path, const char *model_name, 
     for (int i = 0; i < s->cfg.n_models; i++)
         if (!model_name || strcmp(s->cfg.models[i].name, model_name) == 0) { s->model = &s->cfg.models[i]; break; }
     if (!s->model) {
-        am_fail(e, "%s: no model named '%s' (models:", config_path, model_name);
+        am_fail_code(e, AM_E_USAGE, "%s: no model named '%s' (models:", config_path, model_name);
         for (int i = 0; i < s->cfg.n_models; i++) {
             size_t n = strlen(e->msg);
             snprintf(e->msg + n, sizeof e->msg - n, " %s", s->cfg.models[i].name);
@@ -40,7 +40,7 @@ int am_stage_select_pair(am_stage *s, const char *key, am_err *e) {
     int found = -1;
     for (int p = 0; p < c->n_pairs; p++)
         if (strcmp(c->pairs[p].key, key) == 0) found = p;
-    if (found < 0) return am_fail(e, "%s: no pair with key '%s'", c->path, key);
+    if (found < 0) return am_fail_code(e, AM_E_USAGE, "%s: no pair with key '%s'", c->path, key);
     /* Keep the selected pair first and free none: am_config_free frees all n. */
     am_pair_cfg keep = c->pairs[found];
     c->pairs[found] = c->pairs[0];

@@ -41,23 +41,34 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
         return 0;
     }
 
-    int rc = -1;
+    int rc = -1, T_max = 1;
+    int32_t pad_id;
     am_tokenizer *tok = NULL;
     am_h5_out out = {.file = H5I_INVALID_HID};
-    int32_t **ids = calloc(2 * (size_t)P, sizeof *ids); /* [2P] unpadded ids, a then b */
-    size_t *len = calloc(2 * (size_t)P, sizeof *len);   /* [2P] */
+    int32_t **ids = NULL;                               /* [2P] unpadded ids, a then b */
+    size_t *len = NULL;                                 /* [2P] */
     int32_t *ids_a = NULL, *ids_b = NULL;               /* [P][T_max] padded, -1 beyond T_p */
-    int32_t *plen = calloc((size_t)P, sizeof *plen);    /* [P] T_p */
-    int32_t *pad = calloc(2 * (size_t)P, sizeof *pad);  /* [P][2] pads added to a, b */
-    const char **keys = calloc((size_t)P, sizeof *keys), **pa = calloc((size_t)P, sizeof *pa),
-               **pb = calloc((size_t)P, sizeof *pb);
+    int32_t *plen = NULL;                               /* [P] T_p */
+    int32_t *pad = NULL;                                /* [P][2] pads added to a, b */
+    const char **keys = NULL, **pa = NULL, **pb = NULL; /* [P] */
     hid_t d = H5I_INVALID_HID;
+    hsize_t dP[1] = {(hsize_t)P}, dPT[2], dP2[2] = {(hsize_t)P, 2};
 
+    if (!(ids = am_calloc(2 * (size_t)P, sizeof *ids, "the token ids", e)) ||
+        !(len = am_calloc(2 * (size_t)P, sizeof *len, "the prompt lengths", e)) ||
+        !(plen = am_calloc((size_t)P, sizeof *plen, "the prompt lengths", e)) ||
+        !(pad = am_calloc(2 * (size_t)P, sizeof *pad, "the pads", e)) ||
+        !(keys = am_calloc((size_t)P, sizeof *keys, "the pair keys", e)) ||
+        !(pa = am_calloc((size_t)P, sizeof *pa, "the prompts", e)) ||
+        !(pb = am_calloc((size_t)P, sizeof *pb, "the prompts", e)))
+        goto out;
     if (am_tok_load(&tok, tok_path, e) < 0) goto out;
-    int32_t pad_id = c->pad_id >= 0 ? c->pad_id : am_tok_token_id(tok, "<|endoftext|>");
-    if (pad_id < 0) { am_fail(e, "%s: no <|endoftext|> token; set padding.pad_id in the config", tok_path); goto out; }
+    pad_id = c->pad_id >= 0 ? c->pad_id : am_tok_token_id(tok, "<|endoftext|>");
+    if (pad_id < 0) {
+        am_fail_code(e, AM_E_USAGE, "%s: no <|endoftext|> token; set padding.pad_id in the config", tok_path);
+        goto out;
+    }
 
-    int T_max = 1;
     for (int p = 0; p < P; p++) {
         const am_pair_cfg *pr = &c->pairs[p];
         for (int k = 0; k < 2; k++) {
@@ -67,7 +78,7 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
                 goto out;
             }
             if (len[2 * p + k] == 0) {
-                am_fail(e, "%s: pair '%s' prompt %s has no tokens", c->path, pr->key, k ? "b" : "a");
+                am_fail_code(e, AM_E_USAGE, "%s: pair '%s' prompt %s has no tokens", c->path, pr->key, k ? "b" : "a");
                 goto out;
             }
         }
@@ -76,8 +87,9 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
         keys[p] = pr->key; pa[p] = pr->a; pb[p] = pr->b;
     }
 
-    ids_a = malloc((size_t)P * T_max * sizeof *ids_a);
-    ids_b = malloc((size_t)P * T_max * sizeof *ids_b);
+    if (!(ids_a = am_malloc((size_t)P * T_max, sizeof *ids_a, "the padded ids", e)) ||
+        !(ids_b = am_malloc((size_t)P * T_max, sizeof *ids_b, "the padded ids", e)))
+        goto out;
     for (int p = 0; p < P; p++) {
         for (int k = 0; k < 2; k++) {
             int32_t *row = (k ? ids_b : ids_a) + (size_t)p * T_max;
@@ -92,7 +104,7 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
     }
 
     if (am_h5_out_create(&out, out_path, e) < 0) goto out;
-    hsize_t dP[1] = {(hsize_t)P}, dPT[2] = {(hsize_t)P, (hsize_t)T_max}, dP2[2] = {(hsize_t)P, 2};
+    dPT[0] = (hsize_t)P, dPT[1] = (hsize_t)T_max;
 #define W(call) do { if ((d = (call)) < 0) goto out; H5Dclose(d); d = H5I_INVALID_HID; } while (0)
     W(am_h5_write_strs(out.file, "pair", 1, dP, keys, e));
     W(am_h5_write_strs(out.file, "prompt_a", 1, dP, pa, e));
@@ -102,9 +114,11 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
     W(am_h5_write(out.file, "prompt_length", H5T_NATIVE_INT32, H5T_STD_I32LE, 1, dP, NULL, 0, plen, e));
     W(am_h5_write(out.file, "pads", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dP2, NULL, 0, pad, e));
 #undef W
-    const char *sets[] = {"ids_a", "ids_b", "prompt_length", "pads", "prompt_a", "prompt_b"};
-    const int dims0[] = {0, 0, 0, 0, 0, 0};
-    if (am_h5_scale(out.file, "pair", "pair", sets, dims0, 6, e) < 0) goto out;
+    {
+        const char *sets[] = {"ids_a", "ids_b", "prompt_length", "pads", "prompt_a", "prompt_b"};
+        const int dims0[] = {0, 0, 0, 0, 0, 0};
+        if (am_h5_scale(out.file, "pair", "pair", sets, dims0, 6, e) < 0) goto out;
+    }
     if (am_prov_write(out.file, s, AM_SCHEMA_TOKENS, fp, e) < 0 ||
         am_h5_attr_str(out.file, "tokenizer", tok_path, e) < 0 ||
         am_h5_attr_str(out.file, "tokenizer_fingerprint", tok_hash, e) < 0 ||
@@ -118,7 +132,7 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
 out:
     if (d >= 0) H5Dclose(d);
     if (rc < 0) am_h5_out_abort(&out);
-    for (int i = 0; i < 2 * P; i++) free(ids[i]);
+    if (ids) for (int i = 0; i < 2 * P; i++) free(ids[i]);
     free(ids); free(len); free(ids_a); free(ids_b); free(plen); free(pad);
     free(keys); free(pa); free(pb);
     am_tok_free(tok);

@@ -20,7 +20,7 @@ int tok_strmap_init(tok_strmap *m, uint32_t n_max, am_err *e) {
     m->val = malloc(sizeof *m->val * (n_max + 1));
     if (!m->slot || !m->key || !m->klen || !m->val) {
         tok_strmap_free(m);
-        return am_fail(e, "out of memory for a %u-entry token map", n_max);
+        return am_fail_code(e, AM_E_NOMEM, "out of memory for a %u-entry token map", n_max);
     }
     return 0;
 }
@@ -86,7 +86,7 @@ int tok_wordmap_init(tok_wordmap *m, const am_tokenizer *t, am_err *e) {
     while (cap < n + n / 2 + 16) cap *= 2;
     m->cap = cap;
     m->slot = aligned_alloc(64, (size_t)cap * sizeof *m->slot);
-    if (!m->slot) return am_fail(e, "out of memory for the word map");
+    if (!m->slot) return am_fail_code(e, AM_E_NOMEM, "out of memory for the word map");
     memset(m->slot, 0, (size_t)cap * sizeof *m->slot);
     for (uint32_t j = 0; j < n; j++) {
         int32_t id = t->vocab.val[j], found;
@@ -260,7 +260,7 @@ static int bpe_merge(const am_tokenizer *t, const unsigned char *w, size_t n, to
     void *big = NULL;
     if (n > STACK_SYMS) {
         big = malloc(n * (4 * sizeof(int32_t) + 3 * sizeof(uint64_t)));
-        if (!big) return am_fail(e, "out of memory for a %zu-byte word", n);
+        if (!big) return am_fail_code(e, AM_E_NOMEM, "out of memory for a %zu-byte word", n);
         heap = big;
         id = (int32_t *)(heap + 3 * n);
         prev = id + n;
@@ -298,7 +298,7 @@ static int bpe_merge(const am_tokenizer *t, const unsigned char *w, size_t n, to
     }
     int rc = 0;
     if (tok_ids_reserve(out, n)) {
-        rc = am_fail(e, "out of memory for token ids");
+        rc = am_fail_code(e, AM_E_NOMEM, "out of memory for token ids");
         goto out;
     }
     for (int32_t i = 0; i >= 0; i = next[i]) out->v[out->n++] = id[i];
@@ -310,7 +310,7 @@ out:
 int tok_bpe_word(const am_tokenizer *t, tok_cache *c, const unsigned char *w, size_t n,
                  tok_ids *out, am_err *e) {
     if (n == 1) {
-        if (tok_ids_reserve(out, 1)) return am_fail(e, "out of memory for token ids");
+        if (tok_ids_reserve(out, 1)) return am_fail_code(e, AM_E_NOMEM, "out of memory for token ids");
         out->v[out->n++] = t->byte_id[w[0]];
         return 0;
     }
@@ -320,7 +320,8 @@ int tok_bpe_word(const am_tokenizer *t, tok_cache *c, const unsigned char *w, si
     if (id >= 0) {
         int state = t->ignore_merges ? 1 : __atomic_load_n(&t->whole[id], __ATOMIC_RELAXED);
         if (state == 1) {
-            if (tok_ids_reserve(out, 1)) return am_fail(e, "out of memory for token ids");
+            if (tok_ids_reserve(out, 1))
+                return am_fail_code(e, AM_E_NOMEM, "out of memory for token ids");
             out->v[out->n++] = id;
             return 0;
         }
@@ -337,7 +338,8 @@ int tok_bpe_word(const am_tokenizer *t, tok_cache *c, const unsigned char *w, si
     uint32_t where;
     const cache_slot *s = cache_find(c, h, w, n, &where);
     if (s) {
-        if (tok_ids_reserve(out, s->nids)) return am_fail(e, "out of memory for token ids");
+        if (tok_ids_reserve(out, s->nids))
+            return am_fail_code(e, AM_E_NOMEM, "out of memory for token ids");
         memcpy(out->v + out->n, c->ids + s->ioff, s->nids * sizeof *out->v);
         out->n += s->nids;
         return 0;

@@ -24,7 +24,7 @@ static int fail_at(loader *L, const char *jpath, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return am_fail(L->e, "%s: %s: %s", L->file, jpath, msg);
+    return am_fail_code(L->e, AM_E_CORRUPT, "%s: %s: %s", L->file, jpath, msg);
 }
 
 static const char *jtype(const json_t *v) {
@@ -235,8 +235,8 @@ static int load_vocab(loader *L, json_t *vocab) {
             return fail_at(L, "$.model.vocab", "byte-level alphabet incomplete: no token \"%.*s\" for byte 0x%02x", (int)n, s, b);
     }
     if (tok_wordmap_init(&t->bytes2id, t, L->e)) return am_wrap(L->e, "%s", L->file);
-    t->whole = calloc((size_t)t->n_ids + 1, 1);
-    if (!t->whole) return am_fail(L->e, "out of memory");
+    t->whole = am_calloc((size_t)t->n_ids + 1, 1, "the whole-word marks", L->e); /* [n_ids + 1] */
+    if (!t->whole) return -1;
     return 0;
 }
 
@@ -250,7 +250,8 @@ static int load_merges(loader *L, json_t *merges) {
     mg->cap = 1u << mg->bits;
     mg->slot = calloc(mg->cap, sizeof *mg->slot);
     mg->rank_id = malloc((n + 1) * sizeof *mg->rank_id);
-    if (!mg->slot || !mg->rank_id) return am_fail(L->e, "%s: out of memory for %zu merges", L->file, n);
+    if (!mg->slot || !mg->rank_id)
+        return am_fail_code(L->e, AM_E_NOMEM, "%s: out of memory for %zu merges", L->file, n);
     char *cat = NULL;
     size_t cat_cap = 0;
     int rc = -1;
@@ -285,7 +286,7 @@ static int load_merges(loader *L, json_t *merges) {
         if (na + nb > cat_cap) {
             cat_cap = 2 * (na + nb);
             char *p = realloc(cat, cat_cap);
-            if (!p) { am_fail(L->e, "out of memory"); goto out; }
+            if (!p) { am_fail_code(L->e, AM_E_NOMEM, "%s: out of memory", L->file); goto out; }
             cat = p;
         }
         memcpy(cat, a, na);
@@ -323,7 +324,7 @@ static int build_matcher(tok_matcher *m, const tok_added *src, int n, int normal
     for (int i = 0; i < n; i++) k += flags[i] == normalized;
     if (!k) return 0;
     m->tok = malloc(sizeof *m->tok * (size_t)k);
-    if (!m->tok) return am_fail(e, "out of memory");
+    if (!m->tok) return am_fail_code(e, AM_E_NOMEM, "out of memory for %d added tokens", k);
     for (int i = 0; i < n; i++)
         if (flags[i] == normalized) m->tok[m->n++] = src[i];
     qsort(m->tok, (size_t)m->n, sizeof *m->tok, cmp_added);
@@ -339,16 +340,13 @@ static int load_added(loader *L, json_t *added) {
     am_tokenizer *t = L->t;
     size_t n = json_array_size(added);
     int rc = -1;
-    int *normalized = calloc(n + 1, sizeof *normalized);
-    t->added = calloc(n + 1, sizeof *t->added);
-    if (!normalized || !t->added || tok_strmap_init(&t->added_map, (uint32_t)n, L->e)) {
-        am_fail(L->e, "out of memory");
-        goto out;
-    }
-    if (n > 60000) { fail_at(L, "$.added_tokens", "too many added tokens (%zu)", n); goto out; }
     int32_t vsize = (int32_t)t->vocab.n, max_added = -1;
     size_t i;
     json_t *a;
+    int *normalized = am_calloc(n + 1, sizeof *normalized, "the added-token flags", L->e); /* [n + 1] */
+    t->added = normalized ? am_calloc(n + 1, sizeof *t->added, "the added tokens", L->e) : NULL; /* [n + 1] */
+    if (!normalized || !t->added || tok_strmap_init(&t->added_map, (uint32_t)n, L->e)) goto out;
+    if (n > 60000) { fail_at(L, "$.added_tokens", "too many added tokens (%zu)", n); goto out; }
     json_array_foreach(added, i, a) {
         char path[64];
         snprintf(path, sizeof path, "$.added_tokens[%zu]", i);
@@ -404,65 +402,70 @@ int am_tok_load(am_tokenizer **out, const char *path, am_err *e) {
     *out = NULL;
     struct stat st;
     char *file = NULL;
-    json_t *root = NULL;
+    json_t *root = NULL, *model, *vocab, *merges, *added, *no_added = NULL;
+    json_error_t je;
     am_tokenizer *t = NULL;
+    loader L = {path, e, NULL, 0, 0};
+    int32_t max_id;
+    size_t bytes;
     int rc = -1;
     if (stat(path, &st)) return am_fail_errno(e, "tokenizer %s", path);
     if (S_ISDIR(st.st_mode)) {
         size_t n = strlen(path);
-        file = malloc(n + 32);
-        if (!file) return am_fail(e, "out of memory");
+        file = am_malloc(n + 32, 1, "the tokenizer path", e);
+        if (!file) return -1;
         snprintf(file, n + 32, "%s%stokenizer.json", path, n && path[n - 1] == '/' ? "" : "/");
     } else {
         file = strdup(path);
-        if (!file) return am_fail(e, "out of memory");
+        if (!file) return am_fail_code(e, AM_E_NOMEM, "out of memory");
     }
-    json_error_t je;
     root = json_load_file(file, JSON_ALLOW_NUL, &je);
     if (!root) {
-        if (je.line < 1) am_fail(e, "%s: %s", file, je.text);
-        else am_fail(e, "%s: invalid JSON at line %d column %d: %s", file, je.line, je.column, je.text);
+        if (je.line < 1)
+            am_fail_code(e, stat(file, &st) ? AM_E_NOTFOUND : AM_E_IO, "%s: %s", file, je.text);
+        else
+            am_fail_code(e, AM_E_CORRUPT, "%s: invalid JSON at line %d column %d: %s", file, je.line, je.column,
+                         je.text);
         goto out;
     }
-    t = calloc(1, sizeof *t);
-    if (!t) { am_fail(e, "out of memory"); goto out; }
+    t = am_calloc(1, sizeof *t, "the tokenizer", e);
+    if (!t) goto out;
     t->path = file;
     file = NULL;
-    loader L = {t->path, e, t, 0, 0};
+    L = (loader){t->path, e, t, 0, 0};
     if (!json_is_object(root)) { fail_at(&L, "$", "expected an object, found %s", jtype(root)); goto out; }
-    json_t *model = json_object_get(root, "model");
+    model = json_object_get(root, "model");
     if (!model) { fail_at(&L, "$.model", "missing (expected a BPE model)"); goto out; }
     if (load_model_options(&L, model)) goto out;
-    json_t *vocab = json_object_get(model, "vocab"), *merges = json_object_get(model, "merges");
-    json_t *added = json_object_get(root, "added_tokens");
+    vocab = json_object_get(model, "vocab"), merges = json_object_get(model, "merges");
+    added = json_object_get(root, "added_tokens");
     if (!json_is_object(vocab)) { fail_at(&L, "$.model.vocab", "missing or not an object"); goto out; }
     if (!json_is_array(merges)) { fail_at(&L, "$.model.merges", "missing or not an array"); goto out; }
-    json_t *no_added = NULL;
     if (!added || json_is_null(added)) added = no_added = json_array();
     if (!json_is_array(added)) { fail_at(&L, "$.added_tokens", "must be an array"); goto out; }
-    int32_t max_id;
-    size_t bytes;
-    if (size_tables(&L, vocab, added, &max_id, &bytes)) { json_decref(no_added); goto out; }
+    if (size_tables(&L, vocab, added, &max_id, &bytes)) goto out;
     if (max_id >= TOK_MAX_IDS) {
         fail_at(&L, "$.model.vocab", "ids up to %d; at most %d are supported", max_id, TOK_MAX_IDS - 1);
-        json_decref(no_added);
         goto out;
     }
     t->n_ids = max_id + 1;
-    t->arena = malloc(bytes + 1);
+    t->arena = am_malloc(bytes + 1, 1, "the token strings", e);
     L.arena_cap = bytes + 1;
-    t->id_str = calloc((size_t)t->n_ids + 1, sizeof *t->id_str);
-    t->id_bytes = calloc((size_t)t->n_ids + 1, sizeof *t->id_bytes);
-    t->id_nbytes = calloc((size_t)t->n_ids + 1, sizeof *t->id_nbytes);
-    if (!t->arena || !t->id_str || !t->id_bytes || !t->id_nbytes) { am_fail(e, "out of memory"); json_decref(no_added); goto out; }
-    int bad = load_vocab(&L, vocab) || load_merges(&L, merges) || load_added(&L, added) ||
-              load_normalizer(&L, root) || load_pre_tokenizer(&L, root) || load_decoder_and_rest(&L, root);
-    json_decref(no_added);
-    if (bad) goto out;
+    if (!t->arena) goto out;
+    t->id_str = am_calloc((size_t)t->n_ids + 1, sizeof *t->id_str, "the token table", e);
+    if (!t->id_str) goto out;
+    t->id_bytes = am_calloc((size_t)t->n_ids + 1, sizeof *t->id_bytes, "the token table", e);
+    if (!t->id_bytes) goto out;
+    t->id_nbytes = am_calloc((size_t)t->n_ids + 1, sizeof *t->id_nbytes, "the token table", e);
+    if (!t->id_nbytes) goto out;
+    if (load_vocab(&L, vocab) || load_merges(&L, merges) || load_added(&L, added) || load_normalizer(&L, root) ||
+        load_pre_tokenizer(&L, root) || load_decoder_and_rest(&L, root))
+        goto out;
     *out = t;
     t = NULL;
     rc = 0;
 out:
+    json_decref(no_added);
     json_decref(root);
     am_tok_free(t);
     free(file);

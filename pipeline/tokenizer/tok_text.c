@@ -183,7 +183,7 @@ static int nfc_span(const unsigned char *s, size_t n, char **buf, size_t *len, s
     utf8proc_ssize_t m = utf8proc_decompose(s, (utf8proc_ssize_t)n, u, 256, UTF8PROC_STABLE | UTF8PROC_DECOMPOSE);
     if (m > 256) {
         u = malloc(sizeof *u * (size_t)m + 4);
-        if (!u) return am_fail(e, "NFC: out of memory");
+        if (!u) return am_fail_code(e, AM_E_NOMEM, "NFC: out of memory");
         m = utf8proc_decompose(s, (utf8proc_ssize_t)n, u, m, UTF8PROC_STABLE | UTF8PROC_DECOMPOSE);
     }
     if (m < 0) {
@@ -193,7 +193,7 @@ static int nfc_span(const unsigned char *s, size_t n, char **buf, size_t *len, s
     m = utf8proc_normalize_utf32(u, m, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
     if (buf_grow(buf, cap, *len + 4 * (size_t)m + 1)) {
         if (u != stack) free(u);
-        return am_fail(e, "NFC: out of memory");
+        return am_fail_code(e, AM_E_NOMEM, "NFC: out of memory");
     }
     for (utf8proc_ssize_t i = 0; i < m; i++)
         *len += (size_t)utf8proc_encode_char(u[i], (utf8proc_uint8_t *)*buf + *len);
@@ -206,7 +206,7 @@ int tok_nfc(const char *text, size_t len, char **out, size_t *out_len, am_err *e
     *out = NULL;
     *out_len = 0;
     pthread_once(&g_nfc_once, nfc_init);
-    if (!g_unstable) return am_fail(e, "NFC: out of memory");
+    if (!g_unstable) return am_fail_code(e, AM_E_NOMEM, "NFC: out of memory");
     char *buf = NULL;
     size_t blen = 0, bcap = 0;
     size_t copied = 0;      /* s[0..copied) is accounted for in buf */
@@ -258,5 +258,5 @@ int tok_nfc(const char *text, size_t len, char **out, size_t *out_len, am_err *e
     return 0;
 oom:
     free(buf);
-    return am_fail(e, "NFC: out of memory");
+    return am_fail_code(e, AM_E_NOMEM, "NFC: out of memory");
 }

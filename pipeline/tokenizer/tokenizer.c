@@ -67,7 +67,7 @@ static const tok_added *find_added(const tok_matcher *m, const unsigned char *s,
 }
 
 static int push_id(enc *E, int32_t id) {
-    if (tok_ids_reserve(&E->out, 1)) return am_fail(E->e, "out of memory for token ids");
+    if (tok_ids_reserve(&E->out, 1)) return am_fail_code(E->e, AM_E_NOMEM, "out of memory for token ids");
     E->out.v[E->out.n++] = id;
     return 0;
 }
@@ -84,7 +84,8 @@ static int regex_match(enc *E, const unsigned char *s, size_t n, size_t from, in
             /* long runs of one class: retry once with a large JIT stack */
             E->jstack = pcre2_jit_stack_create(64 * 1024, 256 * 1024 * 1024, NULL);
             if (!E->mctx) E->mctx = pcre2_match_context_create(NULL);
-            if (!E->jstack || !E->mctx) return am_fail(E->e, "out of memory for the PCRE2 JIT stack");
+            if (!E->jstack || !E->mctx)
+                return am_fail_code(E->e, AM_E_NOMEM, "out of memory for the PCRE2 JIT stack");
             pcre2_jit_stack_assign(E->mctx, NULL, E->jstack);
             continue;
         }
@@ -152,13 +153,17 @@ int am_tok_encode(const am_tokenizer *t, const char *text, size_t len, int32_t *
     *n = 0;
     const unsigned char *s = (const unsigned char *)text;
     size_t bad = tok_utf8_check(s, len);
-    if (bad < len) return am_fail(e, "invalid UTF-8 at byte offset %zu (byte 0x%02x)", bad, s[bad]);
+    if (bad < len)
+        return am_fail_code(e, AM_E_CORRUPT, "invalid UTF-8 at byte offset %zu (byte 0x%02x)", bad, s[bad]);
     enc E = {.t = t, .e = e};
     int rc = -1;
-    E.md = pcre2_match_data_create(1, NULL);
-    if (!E.md || tok_ids_reserve(&E.out, len / 3 + 16)) { am_fail(e, "out of memory"); goto out; }
-    if (len >= 512) E.cache = tok_cache_new(len); /* NULL (no cache) is fine */
     size_t pos = 0;
+    E.md = pcre2_match_data_create(1, NULL);
+    if (!E.md || tok_ids_reserve(&E.out, len / 3 + 16)) {
+        am_fail_code(e, AM_E_NOMEM, "out of memory encoding %zu bytes", len);
+        goto out;
+    }
+    if (len >= 512) E.cache = tok_cache_new(len); /* NULL (no cache) is fine */
     while (pos < len) {
         size_t at;
         const tok_added *a = t->added_raw.n ? find_added(&t->added_raw, s, len, pos, &at) : (at = len, NULL);
@@ -202,7 +207,7 @@ static int tok_decode(const am_tokenizer *t, const int32_t *ids, size_t n, char 
         total += t->id_nbytes[ids[i]];
     }
     unsigned char *raw = malloc(total + 1);
-    if (!raw) return am_fail(e, "decode: out of memory");
+    if (!raw) return am_fail_code(e, AM_E_NOMEM, "decode: out of memory");
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         if (!tok_known(t, ids[i])) continue;
@@ -214,7 +219,7 @@ static int tok_decode(const am_tokenizer *t, const int32_t *ids, size_t n, char 
     if (tok_utf8_lossy(raw, o, &buf, &blen, &bcap)) {
         free(raw);
         free(buf);
-        return am_fail(e, "decode: out of memory");
+        return am_fail_code(e, AM_E_NOMEM, "decode: out of memory");
     }
     free(raw);
     buf[blen] = 0;
