@@ -148,8 +148,9 @@ int am_h5_check_heaps(const char *path, am_err *e) {
     const int fd = open(path, O_RDONLY);
     if (fd < 0) return am_fail_errno(e, "%s", path);
     struct stat sb;
+    uint64_t n = 0;
     if (fstat(fd, &sb) != 0) { am_fail_errno(e, "%s", path); goto out; }
-    const uint64_t n = (uint64_t)sb.st_size;
+    n = (uint64_t)sb.st_size;
     buf = malloc(CHUNK);
     if (!buf) { am_fail(e, "%s: out of memory", path); goto out; }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -332,8 +333,11 @@ hid_t am_h5_write_strs(hid_t loc, const char *name, int rank, const hsize_t *dim
 int am_h5_read(hid_t loc, const char *name, hid_t mem_type, int rank, hsize_t *dims,
                void **out, am_err *e) {
     *out = NULL;
-    int rc = -1;
+    int rc = -1, r = 0;
     hid_t d = H5I_INVALID_HID, s = H5I_INVALID_HID;
+    const size_t esize = H5Tget_size(mem_type);
+    uint64_t avail = 0;
+    size_t n = 1;
     if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) {
         am_fail(e, "%s: dataset '%s' missing", am_h5_name(loc), name);
         goto out;
@@ -341,7 +345,7 @@ int am_h5_read(hid_t loc, const char *name, hid_t mem_type, int rank, hsize_t *d
     d = H5Dopen2(loc, name, H5P_DEFAULT);
     if (AM_H5ID(d, e, name)) goto out;
     s = H5Dget_space(d);
-    int r = H5Sget_simple_extent_ndims(s);
+    r = H5Sget_simple_extent_ndims(s);
     if (r != rank) {
         am_fail(e, "%s: dataset '%s' has rank %d, expected %d", am_h5_name(loc), name, r, rank);
         goto out;
@@ -349,9 +353,7 @@ int am_h5_read(hid_t loc, const char *name, hid_t mem_type, int rank, hsize_t *d
     H5Sget_simple_extent_dims(s, dims, NULL);
     /* A corrupt or hostile file may claim any extent (compressed or unallocated
      * chunks read as fill values): refuse before allocating. */
-    const size_t esize = H5Tget_size(mem_type);
-    const uint64_t avail = am_memory_available();
-    size_t n = 1;
+    avail = am_memory_available();
     for (int i = 0; i < rank; i++) {
         if (dims[i] && n > SIZE_MAX / esize / dims[i]) n = SIZE_MAX / esize;
         else n *= dims[i];
@@ -459,7 +461,17 @@ hid_t am_h5_f16_type(void) {
     return t;
 }
 
-static int cls_is_vlen(hid_t mt) { return mt >= 0 && H5Tis_variable_str(mt) > 0; }
+/* Free the variable-length data HDF5 allocated inside buf (n elements of
+ * type mt over space) when mt has any; buf itself stays the caller's. */
+static void reclaim_vlen(hid_t mt, hid_t space, void *buf, hssize_t n) {
+    if (!buf || n <= 0 || mt < 0) return;
+    if (H5Tis_variable_str(mt) <= 0 && H5Tdetect_class(mt, H5T_VLEN) <= 0) return;
+#if H5_VERSION_GE(1, 12, 0)
+    H5Treclaim(mt, space, H5P_DEFAULT, buf);
+#else
+    H5Dvlen_reclaim(mt, space, H5P_DEFAULT, buf);
+#endif
+}
 
 int am_h5_copy_plain(hid_t from, hid_t to, const char *name, am_err *e) {
     int rc = -1;
@@ -468,6 +480,10 @@ int am_h5_copy_plain(hid_t from, hid_t to, const char *name, am_err *e) {
     hid_t d = H5I_INVALID_HID, t = H5I_INVALID_HID, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID,
           s = H5I_INVALID_HID, os = H5I_INVALID_HID, o = H5I_INVALID_HID;
     hsize_t dims[H5S_MAX_RANK];
+    H5T_class_t cls = H5T_NO_CLASS;
+    size_t size = 0;
+    int rank = 0;
+    uint64_t avail = 0;
     d = H5Dopen2(from, name, H5P_DEFAULT);
     if (AM_H5ID(d, e, name)) goto out;
     t = H5Dget_type(d);
@@ -476,8 +492,8 @@ int am_h5_copy_plain(hid_t from, hid_t to, const char *name, am_err *e) {
     /* The copy gets a canonical type and a fresh dataspace, never the source's
      * own (possibly corrupt) descriptions: variable-length UTF-8 strings,
      * little-endian integers or floats of the source's width. */
-    const H5T_class_t cls = H5Tget_class(t);
-    const size_t size = H5Tget_size(t);
+    cls = H5Tget_class(t);
+    size = H5Tget_size(t);
     if (cls == H5T_STRING && H5Tis_variable_str(t) > 0) {
         ft = utf8_type();
         mt = utf8_type();
@@ -492,13 +508,13 @@ int am_h5_copy_plain(hid_t from, hid_t to, const char *name, am_err *e) {
                 "strings or 32/64-bit numbers (corrupt file?)", am_h5_name(from), name, (int)cls, size);
         goto out;
     }
-    const int rank = H5Sget_simple_extent_ndims(s);
+    rank = H5Sget_simple_extent_ndims(s);
     if (rank < 0 || rank > H5S_MAX_RANK || H5Sget_simple_extent_dims(s, dims, NULL) < 0) {
         am_h5_fail(e, __FILE__, __LINE__, "H5Sget_simple_extent_dims", name);
         goto out;
     }
     n = H5Sget_simple_extent_npoints(s);
-    const uint64_t avail = am_memory_available();
+    avail = am_memory_available();
     if (n < 0 || (uint64_t)n > avail / H5Tget_size(mt)) {
         am_fail(e, "%s: dataset '%s' claims %lld elements, more than the memory available (corrupt file?)",
                 am_h5_name(from), name, (long long)n);
@@ -515,13 +531,7 @@ int am_h5_copy_plain(hid_t from, hid_t to, const char *name, am_err *e) {
     if (n > 0 && AM_H5(H5Dwrite(o, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), e, name)) goto out;
     rc = 0;
 out:
-    if (buf && n > 0 && cls_is_vlen(mt)) {
-#if H5_VERSION_GE(1, 12, 0)
-        H5Treclaim(mt, s, H5P_DEFAULT, buf);
-#else
-        H5Dvlen_reclaim(mt, s, H5P_DEFAULT, buf);
-#endif
-    }
+    reclaim_vlen(mt, s, buf, n);
     free(buf);
     if (o >= 0) H5Dclose(o);
     if (os >= 0) H5Sclose(os);
@@ -689,13 +699,7 @@ static herr_t copy_attr(hid_t loc, const char *name, const H5A_info_t *info, voi
     if (AM_H5ID(o, ac->e, name) || AM_H5(H5Awrite(o, mt, buf), ac->e, name)) goto out;
     ac->rc = 0;
 out:
-    if (buf && n > 0 && (H5Tis_variable_str(mt) > 0 || H5Tdetect_class(mt, H5T_VLEN) > 0)) {
-#if H5_VERSION_GE(1, 12, 0)
-        H5Treclaim(mt, sp, H5P_DEFAULT, buf);
-#else
-        H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, buf);
-#endif
-    }
+    reclaim_vlen(mt, sp, buf, n);
     free(buf);
     if (o >= 0) H5Aclose(o);
     if (sp >= 0) H5Sclose(sp);
