@@ -1,7 +1,6 @@
 /* Live vs frozen-pattern runs (see frozen.h). */
 #include "analysis/frozen.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +25,6 @@ static int argmax(const float *x, int V) {
     for (int v = 1; v < V; v++) if (x[v] > x[b]) b = v;
     return b;
 }
-
-static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* The frozen cube's /kl and /kl_steps (absent in cubes of runs without a live cube). */
 static int read_kl(const char *path, am_frozen_cmp *c, am_err *e) {
@@ -168,33 +165,63 @@ out:
     return rc;
 }
 
-int am_frozen_compare_dir(const char *model_dir, am_frozen_cmp **out, int *n, am_err *e) {
-    *out = NULL, *n = 0;
-    DIR *d = opendir(model_dir);
-    if (!d) return 0;
-    char **dirs = NULL, live[4400];
-    int nn = 0, rc = -1;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        char p[4400];
-        if (strncmp(de->d_name, "frozen", 6)) continue;
-        snprintf(p, sizeof p, "%s/%s/prefill.h5", model_dir, de->d_name);
-        if (access(p, F_OK)) continue;
-        char **grown = realloc(dirs, (size_t)(nn + 1) * sizeof *dirs);
-        if (!grown) { am_fail_code(e, AM_E_NOMEM, "out of memory listing %s", model_dir); goto out; }
-        dirs = grown;
-        snprintf(p, sizeof p, "%s/%s", model_dir, de->d_name);
-        if (!(dirs[nn] = strdup(p))) { am_fail_code(e, AM_E_NOMEM, "out of memory listing %s", model_dir); goto out; }
-        nn++;
+/* One run's group of analysis.h5 into c (name set by the caller). */
+static int read_run(hid_t g, am_frozen_cmp *c, am_err *e) {
+    hsize_t d[8], dn[8];
+    void *v = NULL;
+    if (am_h5_read(g, "kl", H5T_NATIVE_DOUBLE, 2, d, &v, e)) return -1;
+    c->kl = v, c->P = (int)d[0], c->A = (int)d[1];
+    if (am_h5_read(g, "next_token_live", H5T_NATIVE_INT32, 2, dn, &v, e)) return -1;
+    c->next_live = v;
+    if (am_h5_read(g, "next_token_frozen", H5T_NATIVE_INT32, 2, dn, &v, e)) return -1;
+    c->next_frozen = v;
+    if (am_h5_exists(g, "text") && am_h5_read_strs(g, "text", 2, dn, &c->text, e)) return -1;
+    if (am_h5_exists(g, "kl_step")) {
+        if (am_h5_read(g, "kl_step", H5T_NATIVE_DOUBLE, 3, dn, &v, e)) return -1;
+        c->kl_step = v, c->N = (int)dn[2];
+        if (am_h5_read(g, "kl_steps", H5T_NATIVE_INT32, 2, dn, &v, e)) return -1;
+        c->kl_steps = v;
+        if (am_h5_read(g, "kl_mean", H5T_NATIVE_DOUBLE, 2, dn, &v, e)) return -1;
+        c->kl_mean = v;
+        if (am_h5_read(g, "kl_max", H5T_NATIVE_DOUBLE, 2, dn, &v, e)) return -1;
+        c->kl_max = v;
     }
-    if (nn) qsort(dirs, (size_t)nn, sizeof *dirs, cmp_name);
-    snprintf(live, sizeof live, "%s/prefill.h5", model_dir);
-    if (nn && am_frozen_compare(live, (const char *const *)dirs, nn, out, e)) goto out;
-    *n = nn;
+    if (am_h5_read_attr_f64(g, "freeze_alpha", &c->alpha, e) || am_h5_read_attr_str(g, "freeze_source", &c->source, e) ||
+        am_h5_read_attr_str(g, "freeze_layers", &c->layers, e) || am_h5_read_attr_str(g, "freeze_heads", &c->heads, e))
+        return -1;
+    return 0;
+}
+
+int am_frozen_read(const char *analysis, const char *model, am_frozen_cmp **out, int *n, am_err *e) {
+    char group[600], **names = NULL;
+    int nn = 0, rc = -1;
+    am_frozen_cmp *c = NULL;
+    hid_t f = H5I_INVALID_HID, g = H5I_INVALID_HID;
+    *out = NULL, *n = 0;
+    if (snprintf(group, sizeof group, "models/%s/frozen", model) >= (int)sizeof group)
+        return am_fail(e, "model name too long: %s", model);
+    f = am_h5_open_input(analysis, NULL, e); /* as the figures read it */
+    if (f < 0) return -1;
+    if (am_h5_list(f, group, &names, &nn, e)) goto out;
+    if (nn && !(c = am_calloc((size_t)nn, sizeof *c, "frozen runs", e))) goto out;
+    for (int i = 0; i < nn; i++) {
+        snprintf(c[i].name, sizeof c[i].name, "%s", names[i]);
+        char path[900];
+        snprintf(path, sizeof path, "%s/%s", group, names[i]);
+        g = am_h5_group_open(f, path, e);
+        if (g < 0 || read_run(g, &c[i], e)) {
+            am_wrap(e, "%s: frozen run %s of model %s", analysis, names[i], model);
+            goto out;
+        }
+        am_h5_close(&g);
+    }
+    *out = c, *n = nn;
+    c = NULL;
     rc = 0;
 out:
-    closedir(d);
-    for (int i = 0; i < nn; i++) free(dirs[i]);
-    free(dirs);
+    am_h5_close(&g);
+    am_h5_close(&f);
+    am_h5_free_strs(names, (size_t)nn);
+    am_frozen_cmp_free(c, nn);
     return rc;
 }

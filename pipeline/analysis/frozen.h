@@ -30,10 +30,9 @@ typedef struct am_frozen_cmp {
  * (two runs of one name are an error); *out [n] (malloc'd) is sorted by name. */
 int am_frozen_compare(const char *live_prefill, const char *const *dirs, int n, am_frozen_cmp **out,
                       am_err *e);
-/* The frozen runs beside a model's live files: the subdirectories frozen* of
- * model_dir that hold a prefill.h5, compared with model_dir/prefill.h5 as
- * above; none found is not an error (*n = 0). */
-int am_frozen_compare_dir(const char *model_dir, am_frozen_cmp **out, int *n, am_err *e);
+/* The frozen runs of `model` as the analysis stage wrote them into the
+ * analysis file (group /models/<model>/frozen); none is not an error (*n = 0). */
+int am_frozen_read(const char *analysis, const char *model, am_frozen_cmp **out, int *n, am_err *e);
 void am_frozen_cmp_free(am_frozen_cmp *c, int n);
 
 #endif

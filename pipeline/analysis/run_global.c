@@ -11,6 +11,7 @@
 #include "analysis/pca.h"
 #include "analysis/run_internal.h"
 #include "h5/h5io.h"
+#include "h5/schema.h"
 
 /* Root scales (pair, alpha, layer, head, feature) and root attributes. */
 static int write_root(const am_an_config *cfg, const an_inputs *in, hid_t out, am_err *e) {
@@ -44,7 +45,7 @@ static int write_root(const am_an_config *cfg, const an_inputs *in, hid_t out, a
     }
     gmtime_r(&now, &tmv);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-    bad = am_h5_attr_str(out, "schema", AN_SCHEMA, e) || am_h5_attr_str(out, "attnmix_version", ATTNMIX_VERSION, e) ||
+    bad = am_h5_attr_str(out, "schema", AM_SCHEMA_ANALYSIS, e) || am_h5_attr_str(out, "attnmix_version", ATTNMIX_VERSION, e) ||
           am_h5_attr_str(out, "git_commit", ATTNMIX_GIT_COMMIT, e) || am_h5_attr_str(out, "created", created, e) ||
           am_h5_attr_i64(out, "seed", (int64_t)cfg->tsne.seed, e) ||
           am_h5_attr_strs(out, "models", ip + 3 * n, n, e) || am_h5_attr_strs(out, "inputs", ip, n, e) ||

@@ -16,7 +16,6 @@
 #include "base/error.h"
 #include "h5/cube_read.h"
 
-#define AN_SCHEMA "attnmix.analysis/1"
 
 /* ---- inputs (run_inputs.c) ------------------------------------------------ */
 

@@ -645,6 +645,16 @@ out:
     return rc;
 }
 
+hid_t am_h5_group_open(hid_t loc, const char *name, am_err *e) {
+    if (!am_h5_exists(loc, name)) {
+        am_fail_code(e, AM_E_NOTFOUND, "%s: group '%s' missing", am_h5_name(loc), name);
+        return H5I_INVALID_HID;
+    }
+    hid_t g = H5Gopen2(loc, name, H5P_DEFAULT);
+    if (g < 0) am_h5_fail(e, __FILE__, __LINE__, "H5Gopen2", name);
+    return g;
+}
+
 hid_t am_h5_group(hid_t loc, const char *name, am_err *e) {
     hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0) am_h5_fail(e, __FILE__, __LINE__, "H5Gcreate2", name);
@@ -717,4 +727,29 @@ int am_h5_copy_attrs(hid_t from, hid_t to, const char *const *skip, am_err *e) {
         return -1;
     }
     return 0;
+}
+
+int am_h5_list(hid_t loc, const char *group, char ***names, int *n, am_err *e) {
+    H5G_info_t info;
+    hid_t g = H5I_INVALID_HID;
+    char **v = NULL;
+    int k = 0, rc = -1;
+    *names = NULL, *n = 0;
+    if (!am_h5_exists(loc, group)) return 0;
+    g = H5Gopen2(loc, group, H5P_DEFAULT);
+    if (AM_H5ID(g, e, group) || AM_H5(H5Gget_info(g, &info), e, group)) goto out;
+    if (!(v = am_calloc(info.nlinks ? (size_t)info.nlinks : 1, sizeof *v, "group member names", e))) goto out;
+    for (k = 0; k < (int)info.nlinks; k++) {
+        ssize_t len = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, (hsize_t)k, NULL, 0, H5P_DEFAULT);
+        if (len < 0) { am_h5_fail(e, __FILE__, __LINE__, "H5Lget_name_by_idx", group); goto out; }
+        if (!(v[k] = am_malloc((size_t)len + 1, 1, "a group member name", e))) goto out;
+        H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, (hsize_t)k, v[k], (size_t)len + 1, H5P_DEFAULT);
+    }
+    *names = v, *n = k;
+    v = NULL;
+    rc = 0;
+out:
+    am_h5_free_strs(v, (size_t)k);
+    am_h5_close(&g);
+    return rc;
 }

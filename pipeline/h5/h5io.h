@@ -105,9 +105,14 @@ int am_h5_write_slab(hid_t d, hid_t mem_type, int rank, const hsize_t *start, co
 int am_h5_attach(hid_t loc, const char *dset, const char *const *scales, int rank, am_err *e);
 /* Create group `name` in loc; returns it (caller closes) or -1. */
 hid_t am_h5_group(hid_t loc, const char *name, am_err *e);
+/* Open an existing group (a path relative to loc). */
+hid_t am_h5_group_open(hid_t loc, const char *name, am_err *e);
 /* Close any handle (file, group, dataset, dataspace, type, attribute) and set
  * *id to H5I_INVALID_HID; an invalid handle is left alone. */
 void am_h5_close(hid_t *id);
+/* Names of the members of group `group` under loc, in name order
+ * (malloc'd; free with am_h5_free_strs). A missing group gives *n = 0. */
+int am_h5_list(hid_t loc, const char *group, char ***names, int *n, am_err *e);
 
 /* am_h5_write of an int32 array (little-endian in the file); returns the open dataset or -1. */
 hid_t am_h5_write_i32(hid_t loc, const char *name, int rank, const hsize_t *dims, const int32_t *v, am_err *e);

@@ -7,5 +7,6 @@
 #define AM_SCHEMA_PREFILL "attnmix.prefill/1"
 #define AM_SCHEMA_CUBE    "attnmix.cube/1"
 #define AM_SCHEMA_INDUCTION "attnmix.induction/1"
+#define AM_SCHEMA_ANALYSIS "attnmix.analysis/1"
 
 #endif

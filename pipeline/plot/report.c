@@ -117,6 +117,7 @@ typedef struct am_rctx {
     am_report_progress progress;
     void *ctx;
     am_html *h;
+    const char *analysis; /* analysis.h5 or NULL */
 } am_rctx;
 
 /* Render one figure to outdir/rel via fn and add it to the page. */
@@ -177,14 +178,8 @@ static int am_report_model(am_rctx *R, const am_cube *c, const char *mslug, cons
     am_html *h = R->h;
     am_frozen_cmp *fc = NULL;
     int nf = 0;
-    {   /* frozen-pattern runs beside the cube */
-        char md[4096];
-        snprintf(md, sizeof md, "%s", cube_path);
-        char *sl = strrchr(md, '/');
-        if (sl) *sl = 0;
-        else snprintf(md, sizeof md, ".");
-        if (am_frozen_compare_dir(md, &fc, &nf, e)) return am_wrap(e, "frozen runs beside %s", cube_path);
-    }
+    /* frozen-pattern runs: as the analysis stage compared them */
+    if (R->analysis && am_frozen_read(R->analysis, c->name, &fc, &nf, e)) return -1;
 
     snprintf(dir, sizeof dir, "%s/%s", R->outdir, mslug);
     if (am_mkdir(dir, e)) { am_frozen_cmp_free(fc, nf); return -1; }
@@ -261,7 +256,7 @@ int am_report_write(const char *const *cubes, int ncubes, const char *analysis,
                     const am_fig_opts *o, const char *outdir, am_report_progress progress,
                     void *ctx, am_err *e) {
     am_html h = {0}, body = {0}, nav = {0};
-    am_rctx R = {o, outdir, progress, ctx, &h};
+    am_rctx R = {o, outdir, progress, ctx, &h, analysis};
     char (*slugs)[64] = calloc(ncubes ? (size_t)ncubes : 1, sizeof *slugs);
     char index[4096], tmp[4200];
     int rc = -1;

@@ -111,6 +111,9 @@ for p, t in enumerate(tables):
 assert "scatter-tsne-by-class.png" in page and "scatter-pca-by-class.png" in page
 print("index page: frozen texts and KL for", len(tables), "pairs")
 PY
+# the report shows the frozen runs the analysis compared, never ones it finds on disk
+"$B/attnmix-plot" report --cube "$M/cube.h5" --analysis "$D/an0.h5" --outdir "$D/rep0" 2>/dev/null
+if grep -q 'class="texts frozen"' "$D/rep0/index.html"; then fail "report lists frozen runs its analysis file does not hold"; fi
 
 # refusals: exit 1, a message naming the problem, no output
 expect() { # expect MESSAGE CMD...
