@@ -88,14 +88,6 @@ void an_progress(const am_an_config *cfg, const char *fmt, ...) {
     va_end(ap);
 }
 
-int an_put(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, int rank, const hsize_t *dims,
-           const void *data, am_err *e) {
-    hid_t d = am_h5_write(loc, name, mem_type, file_type, rank, dims, NULL, 0, data, e);
-    if (d < 0) return -1;
-    am_h5_close(&d);
-    return 0;
-}
-
 int an_put_strs(hid_t loc, const char *name, int n, const char *const *v, am_err *e) {
     hsize_t dim = (hsize_t)n;
     hid_t d = am_h5_write_strs(loc, name, 1, &dim, v, e);

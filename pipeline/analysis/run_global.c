@@ -24,12 +24,12 @@ static int write_root(const am_an_config *cfg, const an_inputs *in, hid_t out, a
     const char **ip = NULL; /* [4n]: paths, file fingerprints, checkpoint fingerprints, model names */
     d = (hsize_t)in->nalpha;
     if (an_put_strs(out, "pair", in->npair, in->pair, e) ||
-        an_put(out, "alpha", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &d, in->alpha, e))
+        am_h5_put(out, "alpha", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &d, in->alpha, e))
         return -1;
     d = (hsize_t)in->nlayer;
-    if (an_put(out, "layer", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &d, in->layer, e)) return -1;
+    if (am_h5_put(out, "layer", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &d, in->layer, e)) return -1;
     d = (hsize_t)in->nhead;
-    if (an_put(out, "head", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &d, in->head, e) ||
+    if (am_h5_put(out, "head", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &d, in->head, e) ||
         an_put_strs(out, "feature", F, am_an_feature_names, e))
         return -1;
     static const char *const scales[] = {"pair", "alpha", "layer", "head", "feature"};
@@ -76,20 +76,20 @@ static int write_points(const an_inputs *in, hid_t gp, const an_points *pts, am_
     for (size_t i = 0; i < N; i++) mn[i] = in->cubes[pts->model[i]].name;
     int bad = an_put_strs(gp, "model", (int)N, mn, e);
     free(mn);
-    if (bad || an_put(gp, "pair", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dN, pts->pair, e) ||
-        an_put(gp, "alpha", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dN, pts->alpha, e) ||
-        an_put(gp, "layer", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dN, pts->layer, e) ||
-        an_put(gp, "head", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dN, pts->head, e) ||
-        an_put(gp, "offset", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dN, pts->offset, e) ||
-        an_put(gp, "rows", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dN, pts->rows, e))
+    if (bad || am_h5_put(gp, "pair", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &dN, pts->pair, e) ||
+        am_h5_put(gp, "alpha", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &dN, pts->alpha, e) ||
+        am_h5_put(gp, "layer", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &dN, pts->layer, e) ||
+        am_h5_put(gp, "head", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &dN, pts->head, e) ||
+        am_h5_put(gp, "offset", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &dN, pts->offset, e) ||
+        am_h5_put(gp, "rows", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &dN, pts->rows, e))
         return -1;
     if ((df = am_h5_write(gp, "features", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, dNF, NULL, 0, pts->feat, e)) < 0)
         return -1;
     bad = am_h5_attr_strs(df, "names", am_an_feature_names, F, e);
     am_h5_close(&df);
-    if (bad || an_put(gp, "head_class", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dN, pts->hclass, e)) return -1;
+    if (bad || am_h5_put(gp, "head_class", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &dN, pts->hclass, e)) return -1;
     for (int s = 0; s < ST_N; s++)
-        if (an_put(gp, an_stat_names[s], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dN, pts->st + s * N, e)) return -1;
+        if (am_h5_put(gp, an_stat_names[s], H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &dN, pts->st + s * N, e)) return -1;
     return 0;
 }
 
@@ -110,11 +110,11 @@ static int write_pca(const double *Z, size_t N, hid_t out, hid_t gp, const doubl
     if ((gpca = am_h5_group(out, "pca", e)) < 0 ||
         (dc = am_h5_write(gpca, "components", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, dKF, NULL, 0, comp, e)) < 0 ||
         am_h5_attr_strs(dc, "feature_names", am_an_feature_names, F, e) ||
-        an_put(gpca, "explained_variance", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dK, var, e) ||
-        an_put(gpca, "explained_variance_ratio", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dK, ratio, e) ||
-        an_put(gpca, "feature_mean", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dF, fmean, e) ||
-        an_put(gpca, "feature_std", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dF, fstd, e) ||
-        an_put(gp, "pca", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dNK, scores, e))
+        am_h5_put(gpca, "explained_variance", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &dK, var, e) ||
+        am_h5_put(gpca, "explained_variance_ratio", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &dK, ratio, e) ||
+        am_h5_put(gpca, "feature_mean", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &dF, fmean, e) ||
+        am_h5_put(gpca, "feature_std", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &dF, fstd, e) ||
+        am_h5_put(gp, "pca", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, dNK, scores, e))
         goto out;
     am_h5_close(&dc);
     if (am_h5_attach(gpca, "components", feature_dim1, 2, e) || am_h5_attach(gp, "features", feature_dim1, 2, e) ||
@@ -207,10 +207,10 @@ static int write_heads(const am_an_config *cfg, const an_inputs *in, const doubl
             hdist[(size_t)a * Hn + b] = sqrt(s);
         }
     if ((gh = am_h5_group(out, "heads", e)) < 0 || an_put_strs(gh, "model", Hn, hm, e) ||
-        an_put(gh, "layer", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dH, hl, e) ||
-        an_put(gh, "head", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dH, hh, e) ||
-        an_put(gh, "features", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dHF, hfeat, e) ||
-        an_put(gh, "distance", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dHH, hdist, e)) {
+        am_h5_put(gh, "layer", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &dH, hl, e) ||
+        am_h5_put(gh, "head", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &dH, hh, e) ||
+        am_h5_put(gh, "features", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, dHF, hfeat, e) ||
+        am_h5_put(gh, "distance", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, dHH, hdist, e)) {
         am_wrap(e, "writing /heads");
         goto out;
     }

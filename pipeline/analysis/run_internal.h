@@ -92,9 +92,6 @@ int an_write_global(const am_an_config *cfg, const an_inputs *in, hid_t out, an_
 
 /* Progress line on stderr when cfg->verbose. */
 void an_progress(const am_an_config *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Write a whole dataset (contiguous) and close it. */
-int an_put(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, int rank, const hsize_t *dims,
-           const void *data, am_err *e);
 /* Write n UTF-8 strings as a 1-D dataset and close it. */
 int an_put_strs(hid_t loc, const char *name, int n, const char *const *v, am_err *e);
 

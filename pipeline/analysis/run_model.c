@@ -19,13 +19,13 @@ static int model_tables(const an_cube *c, hid_t g, am_err *e) {
     if (!qs) return -1;
     for (int i = 0; i < k->S; i++) qs[i] = i;
     int bad = an_put_strs(g, "pair", k->P, (const char *const *)k->pair, e) ||
-              an_put(g, "alpha", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dA, k->alpha, e) ||
-              an_put(g, "layer", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &dL, k->layer, e) ||
-              an_put(g, "head", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &dH, k->head, e) ||
-              an_put(g, "query", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dS, qs, e) ||
-              an_put(g, "key", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dS, qs, e) ||
-              an_put(g, "length", H5T_STD_I32LE, H5T_NATIVE_INT32, 2, dPA, k->length, e) ||
-              an_put(g, "pair_index", H5T_STD_I32LE, H5T_NATIVE_INT, 1, &dP, c->pair_index, e);
+              am_h5_put(g, "alpha", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &dA, k->alpha, e) ||
+              am_h5_put(g, "layer", H5T_NATIVE_INT32, H5T_STD_I32LE, 1, &dL, k->layer, e) ||
+              am_h5_put(g, "head", H5T_NATIVE_INT32, H5T_STD_I32LE, 1, &dH, k->head, e) ||
+              am_h5_put(g, "query", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &dS, qs, e) ||
+              am_h5_put(g, "key", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &dS, qs, e) ||
+              am_h5_put(g, "length", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dPA, k->length, e) ||
+              am_h5_put(g, "pair_index", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &dP, c->pair_index, e);
     free(qs);
     if (bad) return -1;
     if (am_h5_attr_str(g, "source", k->path, e) || am_h5_attr_str(g, "file_fingerprint", c->file_fp, e) ||
@@ -81,11 +81,11 @@ static int head_classes(const am_an_config *cfg, const an_cube *c, hid_t g, an_p
 
     static const char *const s3[3] = {"layer", "head", "class"}, *const s2[2] = {"layer", "head"};
     if ((gh = am_h5_group(g, "head_class", e)) < 0 || an_put_strs(gh, "class", K, am_hc_names, e) ||
-        an_put(gh, "layer", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, dLH, k->layer, e) ||
-        an_put(gh, "head", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, dLH + 1, k->head, e) ||
-        an_put(gh, "score", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, dLHK, score, e) ||
-        an_put(gh, "label", H5T_STD_I32LE, H5T_NATIVE_INT, 2, dLH, label, e) ||
-        an_put(gh, "offset", H5T_STD_I32LE, H5T_NATIVE_INT, 2, dLH, offset, e) ||
+        am_h5_put(gh, "layer", H5T_NATIVE_INT32, H5T_STD_I32LE, 1, dLH, k->layer, e) ||
+        am_h5_put(gh, "head", H5T_NATIVE_INT32, H5T_STD_I32LE, 1, dLH + 1, k->head, e) ||
+        am_h5_put(gh, "score", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 3, dLHK, score, e) ||
+        am_h5_put(gh, "label", H5T_NATIVE_INT, H5T_STD_I32LE, 2, dLH, label, e) ||
+        am_h5_put(gh, "offset", H5T_NATIVE_INT, H5T_STD_I32LE, 2, dLH, offset, e) ||
         am_h5_attach(gh, "score", s3, 3, e) || am_h5_attach(gh, "label", s2, 2, e) ||
         am_h5_attach(gh, "offset", s2, 2, e))
         goto out;
@@ -114,11 +114,11 @@ static int frozen_steps(hid_t g, hid_t gi, const char *run, const am_frozen_cmp 
     int32_t *step = am_malloc((size_t)(f->N ? f->N : 1), sizeof *step, "steps", e); /* [N] */
     if (!step) return -1;
     for (int j = 0; j < f->N; j++) step[j] = j;
-    if (an_put(gi, "step", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &dN, step, e) ||
-        an_put(gi, "kl_step", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, dPAN, f->kl_step, e) ||
-        an_put(gi, "kl_steps", H5T_STD_I32LE, H5T_NATIVE_INT32, 2, dPA, f->kl_steps, e) ||
-        an_put(gi, "kl_mean", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dPA, f->kl_mean, e) ||
-        an_put(gi, "kl_max", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dPA, f->kl_max, e))
+    if (am_h5_put(gi, "step", H5T_NATIVE_INT32, H5T_STD_I32LE, 1, &dN, step, e) ||
+        am_h5_put(gi, "kl_step", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 3, dPAN, f->kl_step, e) ||
+        am_h5_put(gi, "kl_steps", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dPA, f->kl_steps, e) ||
+        am_h5_put(gi, "kl_mean", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, dPA, f->kl_mean, e) ||
+        am_h5_put(gi, "kl_max", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, dPA, f->kl_max, e))
         goto out;
     static const char *const ds[] = {"kl_step", "kl_steps", "kl_mean", "kl_max"};
     snprintf(stepscale, sizeof stepscale, "%s/step", run);
@@ -156,9 +156,9 @@ static int frozen_runs(const an_cube *c, hid_t g, am_err *e) {
         }
         hsize_t dPA[2] = {(hsize_t)f->P, (hsize_t)f->A};
         if ((gi = am_h5_group(gf, f->name, e)) < 0 ||
-            an_put(gi, "kl", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dPA, f->kl, e) ||
-            an_put(gi, "next_token_live", H5T_STD_I32LE, H5T_NATIVE_INT32, 2, dPA, f->next_live, e) ||
-            an_put(gi, "next_token_frozen", H5T_STD_I32LE, H5T_NATIVE_INT32, 2, dPA, f->next_frozen, e))
+            am_h5_put(gi, "kl", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, dPA, f->kl, e) ||
+            am_h5_put(gi, "next_token_live", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dPA, f->next_live, e) ||
+            am_h5_put(gi, "next_token_frozen", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dPA, f->next_frozen, e))
             goto out;
         if (f->text) {
             if ((d = am_h5_write_strs(gi, "text", 2, dPA, (const char *const *)f->text, e)) < 0) goto out;

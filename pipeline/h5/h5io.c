@@ -322,6 +322,14 @@ out:
     return d;
 }
 
+int am_h5_put(hid_t loc, const char *name, hid_t mem_type, hid_t file_type, int rank, const hsize_t *dims,
+              const void *data, am_err *e) {
+    hid_t d = am_h5_write(loc, name, mem_type, file_type, rank, dims, NULL, 0, data, e);
+    if (d < 0) return -1;
+    H5Dclose(d);
+    return 0;
+}
+
 hid_t am_h5_write_strs(hid_t loc, const char *name, int rank, const hsize_t *dims,
                        const char *const *values, am_err *e) {
     hid_t t = utf8_type();

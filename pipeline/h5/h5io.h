@@ -55,6 +55,9 @@ int am_h5_read_attr_i64(hid_t loc, const char *name, int64_t *value, am_err *e);
 hid_t am_h5_write(hid_t loc, const char *name, hid_t mem_type, hid_t file_type, int rank,
                   const hsize_t *dims, const hsize_t *chunk, int level, const void *data,
                   am_err *e);
+/* Write a whole contiguous dataset and close it: 0 or -1. */
+int am_h5_put(hid_t loc, const char *name, hid_t mem_type, hid_t file_type, int rank, const hsize_t *dims,
+              const void *data, am_err *e);
 /* Write an array of UTF-8 strings as a 1-D or 2-D (dims) variable-length string dataset. */
 hid_t am_h5_write_strs(hid_t loc, const char *name, int rank, const hsize_t *dims,
                        const char *const *values, am_err *e);

@@ -130,13 +130,8 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
 
     {
         hsize_t dA[1] = {(hsize_t)A}, dPA[2] = {(hsize_t)P, (hsize_t)A};
-        if ((d = am_h5_write(out.file, "alpha", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, dA, NULL, 0, c->alphas, e)) < 0)
-            goto out;
-        H5Dclose(d);
-        if ((d = am_h5_write(out.file, "n_pad", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dPA, NULL, 0, n_pad, e)) < 0)
-            goto out;
-        H5Dclose(d);
-        d = H5I_INVALID_HID;
+        if (am_h5_put(out.file, "alpha", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, dA, c->alphas, e)) goto out;
+        if (am_h5_put(out.file, "n_pad", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dPA, n_pad, e)) goto out;
     }
     {
         const char *copies[] = {"pair", "prompt_a", "prompt_b", "ids_a", "ids_b", "prompt_length", "pads"};

@@ -100,12 +100,7 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
         !(logits = am_malloc((size_t)U * V, sizeof *logits, "the logits", e)) ||
         !(next = am_malloc((size_t)U, sizeof *next, "the next tokens", e)))
         goto out;
-    for (int u = 0; u < U; u++) {
-        units[u] = u;
-        lens[u] = mx.plen[u / A];
-        emb[u] = mx.emb + (size_t)u * T * mx.D;
-        am_runtime_reset(rt, u, mx.n_pad[u], c->mask_pads);
-    }
+    am_mix_units(&mx, rt, c->mask_pads, units, lens, emb);
     am_progress_start(&pr, "forward", s->model->name, "units", s->quiet);
     if (am_forward(rt, U, units, lens, emb, &cap, logits, e) < 0) goto out;
 
@@ -122,10 +117,7 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
                              e)) < 0)
             goto out;
         H5Dclose(d);
-        if ((d = am_h5_write(out.file, "next_token", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dPA, NULL, 0, next, e)) < 0)
-            goto out;
-        H5Dclose(d);
-        d = H5I_INVALID_HID;
+        if (am_h5_put(out.file, "next_token", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dPA, next, e)) goto out;
     }
     am_maps_close(&fc.maps);
     if (am_mix_copy_meta(mix_path, out.file, e) < 0 || am_selection_write(&sel, out.file, e) < 0) goto out;

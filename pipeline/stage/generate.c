@@ -92,10 +92,6 @@ static int write_tsv(const char *path, const char *model, const am_config *c, ch
     return am_file_out_commit(&o, e); /* removes the temporary file on failure */
 }
 
-static hid_t write_i32(hid_t f, const char *name, int rank, const hsize_t *dims, const int32_t *v, am_err *e) {
-    return am_h5_write(f, name, H5T_NATIVE_INT32, H5T_STD_I32LE, rank, dims, NULL, 0, v, e);
-}
-
 /* [n] 0, 1, ..., n - 1 */
 static int32_t *iota(int n, am_err *e) {
     int32_t *v = am_malloc((size_t)n, sizeof *v, "an index coordinate", e);
@@ -159,7 +155,7 @@ static int write_kl(hid_t f, int P, int A, int Nkl, const double *kl, const int3
              am_h5_attr_str(d, "live_cube", live_cube, e) < 0;
     H5Dclose(d);
     if (rc) return -1;
-    if ((d = write_i32(f, "kl_steps", 2, dPA, n_kl, e)) < 0) return -1;
+    if ((d = am_h5_write_i32(f, "kl_steps", 2, dPA, n_kl, e)) < 0) return -1;
     H5Dclose(d);
     const char *ds[] = {"kl", "kl_steps"};
     const int z[] = {0, 0}, one[] = {1, 1};
@@ -316,12 +312,7 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
         !(emb = am_malloc((size_t)U, sizeof *emb, "the embedding pointers", e)) ||
         !(logits0 = am_malloc((size_t)U * V, sizeof *logits0, "the prefill logits", e)))
         goto out;
-    for (int u = 0; u < U; u++) {
-        units[u] = u;
-        lens[u] = mx.plen[u / A];
-        emb[u] = mx.emb + (size_t)u * T * mx.D;
-        am_runtime_reset(rt, u, mx.n_pad[u], c->mask_pads);
-    }
+    am_mix_units(&mx, rt, c->mask_pads, units, lens, emb);
     am_progress_start(&pr0, "generate", s->model->name, "prefill", s->quiet);
     if (am_forward(rt, U, units, lens, emb, NULL, logits0, e) < 0) goto out;
     if (check_prefill_logits(pf, prefill_path, c, &mx, logits0, V, e) < 0) goto out;
@@ -399,14 +390,14 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
         hsize_t dPA[2] = {(hsize_t)P, (hsize_t)A}, dPAN[3] = {(hsize_t)P, (hsize_t)A, (hsize_t)Nmax};
         hsize_t dS[1] = {(hsize_t)S}, dN[1] = {(hsize_t)Nmax}, dT[1] = {(hsize_t)T};
 #define W(call) do { if ((d = (call)) < 0) goto out; H5Dclose(d); d = H5I_INVALID_HID; } while (0)
-        W(write_i32(out.file, "length", 2, dPA, length, e));
-        W(write_i32(out.file, "generated_ids", 3, dPAN, gen_ids, e));
+        W(am_h5_write_i32(out.file, "length", 2, dPA, length, e));
+        W(am_h5_write_i32(out.file, "generated_ids", 3, dPAN, gen_ids, e));
         W(am_h5_write_strs(out.file, "text", 2, dPA, (const char *const *)texts, e));
         if (!(tmp_i = iota(S, e))) goto out; /* S >= T_max and S >= Nmax */
-        W(write_i32(out.file, "query", 1, dS, tmp_i, e));
-        W(write_i32(out.file, "key", 1, dS, tmp_i, e));
-        W(write_i32(out.file, "step", 1, dN, tmp_i, e));
-        W(write_i32(out.file, "token", 1, dT, tmp_i, e));
+        W(am_h5_write_i32(out.file, "query", 1, dS, tmp_i, e));
+        W(am_h5_write_i32(out.file, "key", 1, dS, tmp_i, e));
+        W(am_h5_write_i32(out.file, "step", 1, dN, tmp_i, e));
+        W(am_h5_write_i32(out.file, "token", 1, dT, tmp_i, e));
 #undef W
     }
     if (am_mix_copy_meta(mix_path, out.file, e) < 0 || am_selection_write(&sel, out.file, e) < 0) goto out;

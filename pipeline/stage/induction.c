@@ -91,7 +91,6 @@ int am_stage_induction(am_stage *s, const am_induction_opts *o, const char *out_
     am_h5_out out = {.file = H5I_INVALID_HID};
     double *score = NULL; /* [L][H] */
     int32_t *iota = NULL; /* [max(L, H)] */
-    hid_t d = H5I_INVALID_HID;
     char fp[17], r_s[24], b_s[24], seed_s[24], summary[256];
     hsize_t dLH[2], dL[1], dH[1];
     static const char *const sc[] = {"score"};
@@ -122,12 +121,10 @@ int am_stage_induction(am_stage *s, const am_induction_opts *o, const char *out_
 
     if (am_h5_out_create(&out, out_path, e) < 0) goto out;
     dLH[0] = dL[0] = (hsize_t)L, dLH[1] = dH[0] = (hsize_t)H;
-    if ((d = am_h5_write(out.file, "score", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, dLH, NULL, 0, score, e)) < 0) goto out;
-    am_h5_close(&d);
-    if ((d = am_h5_write_i32(out.file, "layer", 1, dL, iota, e)) < 0) goto out;
-    am_h5_close(&d);
-    if ((d = am_h5_write_i32(out.file, "head", 1, dH, iota, e)) < 0) goto out;
-    am_h5_close(&d);
+    if (am_h5_put(out.file, "score", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, dLH, score, e) ||
+        am_h5_put(out.file, "layer", H5T_NATIVE_INT32, H5T_STD_I32LE, 1, dL, iota, e) ||
+        am_h5_put(out.file, "head", H5T_NATIVE_INT32, H5T_STD_I32LE, 1, dH, iota, e))
+        goto out;
     if (am_h5_scale(out.file, "layer", "layer", sc, d0, 1, e) < 0 || am_h5_scale(out.file, "head", "head", sc, d1, 1, e) < 0)
         goto out;
     if (am_prov_write(out.file, s, AM_SCHEMA_INDUCTION, fp, e) < 0 ||
@@ -140,7 +137,6 @@ int am_stage_induction(am_stage *s, const am_induction_opts *o, const char *out_
     am_progress_end(&pr, summary);
     rc = 0;
 out:
-    am_h5_close(&d);
     if (rc < 0) am_h5_out_abort(&out);
     free(score);
     free(iota);

@@ -96,3 +96,12 @@ int am_mix_copy_meta(const char *mix_path, hid_t to, am_err *e) {
     H5Fclose(f);
     return rc;
 }
+
+void am_mix_units(const am_mix_data *mx, am_runtime *rt, int mask_pads, int *units, int *lens, const float **emb) {
+    for (int u = 0; u < mx->P * mx->A; u++) {
+        units[u] = u;
+        lens[u] = mx->plen[u / mx->A];
+        emb[u] = mx->emb + (size_t)u * mx->T * mx->D;
+        am_runtime_reset(rt, u, mx->n_pad[u], mask_pads);
+    }
+}

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "base/error.h"
 #include "model/qwen3.h"
+#include "model/runtime.h"
 
 /* The contents of mix.h5 a model stage needs. */
 typedef struct am_mix_data {
@@ -22,5 +23,10 @@ void am_mix_free(am_mix_data *mx);
 /* Copy the per-pair/per-alpha metadata of mix.h5 (pair, alpha, prompts, ids,
  * prompt_length) into an output file. */
 int am_mix_copy_meta(const char *mix_path, hid_t to, am_err *e);
+/* The units of a prefill am_forward over all of mx: unit u = p*A + a in cache
+ * slot u (units[u] = u), its prompt length lens[u] and embeddings emb[u]
+ * (pointers into mx), each cache reset with the unit's pads (masked when
+ * mask_pads). units, lens, emb: [P*A]. */
+void am_mix_units(const am_mix_data *mx, am_runtime *rt, int mask_pads, int *units, int *lens, const float **emb);
 
 #endif

@@ -49,11 +49,8 @@ void am_selection_free(am_selection *sel) {
 
 int am_selection_write(const am_selection *sel, hid_t file, am_err *e) {
     hsize_t dl[1] = {(hsize_t)sel->Lc}, dh[1] = {(hsize_t)sel->Hc};
-    hid_t d = am_h5_write(file, "layer", H5T_NATIVE_INT, H5T_STD_I32LE, 1, dl, NULL, 0, sel->layers, e);
-    if (d < 0) return -1;
-    H5Dclose(d);
-    d = am_h5_write(file, "head", H5T_NATIVE_INT, H5T_STD_I32LE, 1, dh, NULL, 0, sel->heads, e);
-    if (d < 0) return -1;
-    H5Dclose(d);
+    if (am_h5_put(file, "layer", H5T_NATIVE_INT, H5T_STD_I32LE, 1, dl, sel->layers, e) ||
+        am_h5_put(file, "head", H5T_NATIVE_INT, H5T_STD_I32LE, 1, dh, sel->heads, e))
+        return -1;
     return 0;
 }
