@@ -43,7 +43,7 @@ int am_cube_write_nexus(hid_t f, am_err *e) {
     }
     rc = 0;
 out:
-    if (maps >= 0) H5Gclose(maps);
+    am_h5_close(&maps);
     H5Gclose(entry);
     return rc;
 }

@@ -281,9 +281,9 @@ int am_h5_read_attr_str(hid_t loc, const char *name, char **value, am_err *e) {
     }
     rc = 0;
 out:
-    if (mt >= 0) H5Tclose(mt);
-    if (ft >= 0) H5Tclose(ft);
-    if (a >= 0) H5Aclose(a);
+    am_h5_close(&mt);
+    am_h5_close(&ft);
+    am_h5_close(&a);
     return rc;
 }
 
@@ -381,8 +381,8 @@ int am_h5_read(hid_t loc, const char *name, hid_t mem_type, int rank, hsize_t *d
     }
     rc = 0;
 out:
-    if (s >= 0) H5Sclose(s);
-    if (d >= 0) H5Dclose(d);
+    am_h5_close(&s);
+    am_h5_close(&d);
     return rc;
 }
 
@@ -427,9 +427,9 @@ out:
         for (size_t i = 0; i < n; i++) H5free_memory(((char **)raw)[i]);
     free(raw);
     am_h5_free_strs(res, n);
-    if (mt >= 0) H5Tclose(mt);
-    if (ft >= 0) H5Tclose(ft);
-    if (d >= 0) H5Dclose(d);
+    am_h5_close(&mt);
+    am_h5_close(&ft);
+    am_h5_close(&d);
     return rc;
 }
 
@@ -455,7 +455,7 @@ int am_h5_scale(hid_t loc, const char *scale, const char *label, const char *con
     }
     rc = 0;
 out:
-    if (d >= 0) H5Dclose(d);
+    am_h5_close(&d);
     H5Dclose(s); /* the scale is a dataset */
     return rc;
 }
@@ -541,13 +541,13 @@ int am_h5_copy_plain(hid_t from, hid_t to, const char *name, am_err *e) {
 out:
     reclaim_vlen(mt, s, buf, n);
     free(buf);
-    if (o >= 0) H5Dclose(o);
-    if (os >= 0) H5Sclose(os);
-    if (s >= 0) H5Sclose(s);
-    if (mt >= 0) H5Tclose(mt);
-    if (ft >= 0) H5Tclose(ft);
-    if (t >= 0) H5Tclose(t);
-    if (d >= 0) H5Dclose(d);
+    am_h5_close(&o);
+    am_h5_close(&os);
+    am_h5_close(&s);
+    am_h5_close(&mt);
+    am_h5_close(&ft);
+    am_h5_close(&t);
+    am_h5_close(&d);
     return rc;
 }
 
@@ -593,8 +593,8 @@ int am_h5_shape(hid_t loc, const char *name, int *rank, hsize_t *dims, am_err *e
     *rank = r;
     rc = 0;
 out:
-    if (s >= 0) H5Sclose(s);
-    if (d >= 0) H5Dclose(d);
+    am_h5_close(&s);
+    am_h5_close(&d);
     return rc;
 }
 
@@ -612,8 +612,8 @@ hid_t am_h5_create(hid_t loc, const char *name, hid_t file_type, int rank, const
     d = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (d < 0) am_h5_fail(e, __FILE__, __LINE__, "H5Dcreate2", name);
 out:
-    if (dcpl >= 0) H5Pclose(dcpl);
-    if (space >= 0) H5Sclose(space);
+    am_h5_close(&dcpl);
+    am_h5_close(&space);
     return d;
 }
 
@@ -627,8 +627,8 @@ int am_h5_write_slab(hid_t d, hid_t mem_type, int rank, const hsize_t *start, co
         goto out;
     rc = 0;
 out:
-    if (ms >= 0) H5Sclose(ms);
-    if (fs >= 0) H5Sclose(fs);
+    am_h5_close(&ms);
+    am_h5_close(&fs);
     return rc;
 }
 
@@ -648,7 +648,7 @@ int am_h5_attach(hid_t loc, const char *dset, const char *const *scales, int ran
     }
     rc = 0;
 out:
-    if (s >= 0) H5Dclose(s);
+    am_h5_close(&s);
     H5Dclose(d);
     return rc;
 }
@@ -719,11 +719,11 @@ static herr_t copy_attr(hid_t loc, const char *name, const H5A_info_t *info, voi
 out:
     reclaim_vlen(mt, sp, buf, n);
     free(buf);
-    if (o >= 0) H5Aclose(o);
-    if (sp >= 0) H5Sclose(sp);
-    if (mt >= 0) H5Tclose(mt);
-    if (t >= 0) H5Tclose(t);
-    if (a >= 0) H5Aclose(a);
+    am_h5_close(&o);
+    am_h5_close(&sp);
+    am_h5_close(&mt);
+    am_h5_close(&t);
+    am_h5_close(&a);
     return ac->rc < 0 ? -1 : 0;
 }
 

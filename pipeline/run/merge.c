@@ -224,10 +224,10 @@ static int write_virtual(hid_t f, const shard *sh, int P, int S, am_err *e) {
     if (AM_H5ID(d, e, "attention (virtual)")) goto out;
     rc = 0;
 out:
-    if (d >= 0) H5Dclose(d);
-    if (src >= 0) H5Sclose(src);
-    if (dcpl >= 0) H5Pclose(dcpl);
-    if (vspace >= 0) H5Sclose(vspace);
+    am_h5_close(&d);
+    am_h5_close(&src);
+    am_h5_close(&dcpl);
+    am_h5_close(&vspace);
     return rc;
 }
 
@@ -475,7 +475,7 @@ out:
     am_maps_close(&w);
     if (rc < 0) am_h5_out_abort(&out);
     free(buf);
-    if (dcpl >= 0) H5Pclose(dcpl);
+    am_h5_close(&dcpl);
     am_cube_close(&c);
     return rc;
 }

@@ -34,8 +34,7 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
     have_model = 1;
     parts[0] = s->config_hash, parts[1] = tok_fp, parts[2] = m.fingerprint;
     am_prov_hash(fp, "embed-mix", parts, 3);
-    if (!s->force && am_prov_up_to_date(out_path, AM_SCHEMA_MIX, fp)) {
-        if (!s->quiet) fprintf(stderr, "embed-mix %s: %s is up to date\n", s->model->name, out_path);
+    if (am_stage_up_to_date(s, "embed-mix", out_path, AM_SCHEMA_MIX, fp)) {
         rc = 0;
         goto out;
     }
@@ -160,10 +159,10 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
                 T_max, D, out_path);
     rc = 0;
 out:
-    if (d >= 0) H5Dclose(d);
-    if (space >= 0) H5Sclose(space);
-    if (mspace >= 0) H5Sclose(mspace);
-    if (tf >= 0) H5Fclose(tf);
+    am_h5_close(&d);
+    am_h5_close(&space);
+    am_h5_close(&mspace);
+    am_h5_close(&tf);
     if (rc < 0) am_h5_out_abort(&out);
     if (have_model) am_qwen3_close(&m);
     free(ids_a); free(ids_b); free(plen); free(pads); free(unit); free(n_pad); free(pad_side);

@@ -67,8 +67,7 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
     }
     parts[0] = s->config_hash, parts[1] = mx.fingerprint, parts[2] = m.fingerprint, parts[3] = fkey;
     am_prov_hash(fp, "forward", parts, s->freeze.enabled ? 4 : 3);
-    if (!s->force && am_prov_up_to_date(out_path, AM_SCHEMA_PREFILL, fp)) {
-        if (!s->quiet) fprintf(stderr, "forward %s: %s is up to date\n", s->model->name, out_path);
+    if (am_stage_up_to_date(s, "forward", out_path, AM_SCHEMA_PREFILL, fp)) {
         rc = 0;
         goto out;
     }
@@ -142,7 +141,7 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
     am_progress_end(&pr, summary);
     rc = 0;
 out:
-    if (d >= 0) H5Dclose(d);
+    am_h5_close(&d);
     am_maps_close(&fc.maps);
     if (rc < 0) am_h5_out_abort(&out);
     free(fc.buf); free(units); free(lens); free(emb); free(logits); free(next);

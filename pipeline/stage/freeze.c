@@ -202,10 +202,10 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
     }
     rc = 0;
 out:
-    if (ms >= 0) H5Sclose(ms);
-    if (fs >= 0) H5Sclose(fs);
-    if (att >= 0) H5Dclose(att);
-    if (h >= 0) H5Fclose(h);
+    am_h5_close(&ms);
+    am_h5_close(&fs);
+    am_h5_close(&att);
+    am_h5_close(&h);
     if (spairs) am_h5_free_strs(spairs, (size_t)Ps);
     free(schema), free(fp), free(salpha), free(splen), free(slen), free(slayer), free(shead), free(tmp);
     if (rc < 0) am_freeze_src_free(f);

@@ -250,8 +250,7 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     }
     parts[0] = s->config_hash, parts[1] = mx.fingerprint, parts[2] = pf_fp, parts[3] = m.fingerprint, parts[4] = fkey;
     am_prov_hash(fp, "generate", parts, s->freeze.enabled ? 5 : 4);
-    if (!s->force && am_prov_up_to_date(out_path, AM_SCHEMA_CUBE, fp)) {
-        if (!s->quiet) fprintf(stderr, "generate %s: %s is up to date\n", s->model->name, out_path);
+    if (am_stage_up_to_date(s, "generate", out_path, AM_SCHEMA_CUBE, fp)) {
         rc = 0;
         goto out;
     }
@@ -438,11 +437,11 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     am_progress_end(&gp.pr, summary);
     rc = 0;
 out:
-    if (d >= 0) H5Dclose(d);
+    am_h5_close(&d);
     am_maps_close(&cube);
     if (rc < 0) am_h5_out_abort(&out);
-    if (patt >= 0) H5Dclose(patt);
-    if (pf >= 0) H5Fclose(pf);
+    am_h5_close(&patt);
+    am_h5_close(&pf);
     if (g.unit) for (int u = 0; u < U; u++) free(g.unit[u]);
     free(g.unit); free(g.Sb);
     if (texts) for (int u = 0; u < U; u++) free(texts[u]);

@@ -105,8 +105,7 @@ int am_stage_induction(am_stage *s, const am_induction_opts *o, const char *out_
     snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)s->cfg.seed);
     const char *parts[] = {s->config_hash, m.fingerprint, r_s, b_s, seed_s};
     am_prov_hash(fp, "induction", parts, 5);
-    if (!s->force && am_prov_up_to_date(out_path, AM_SCHEMA_INDUCTION, fp)) {
-        if (!s->quiet) fprintf(stderr, "induction %s: %s is up to date\n", s->model->name, out_path);
+    if (am_stage_up_to_date(s, "induction", out_path, AM_SCHEMA_INDUCTION, fp)) {
         rc = 0;
         goto out;
     }

@@ -62,3 +62,9 @@ int am_prov_up_to_date(const char *path, const char *schema, const char *fingerp
     return 1;
 }
 
+int am_stage_up_to_date(const am_stage *s, const char *stage, const char *out_path, const char *schema,
+                        const char *fp) {
+    if (s->force || !am_prov_up_to_date(out_path, schema, fp)) return 0;
+    if (!s->quiet) fprintf(stderr, "%s %s: %s is up to date\n", stage, s->model->name, out_path);
+    return 1;
+}

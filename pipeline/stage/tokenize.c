@@ -36,8 +36,7 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
     if (tokenizer_file(s, tok_path, sizeof tok_path, tok_hash, e) < 0) return -1;
     const char *parts[] = {s->config_hash, tok_hash};
     am_prov_hash(fp, "tokenize", parts, 2);
-    if (!s->force && am_prov_up_to_date(out_path, AM_SCHEMA_TOKENS, fp)) {
-        if (!s->quiet) fprintf(stderr, "tokenize %s: %s is up to date\n", s->model->name, out_path);
+    if (am_stage_up_to_date(s, "tokenize", out_path, AM_SCHEMA_TOKENS, fp)) {
         return 0;
     }
 
@@ -130,7 +129,7 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
         fprintf(stderr, "tokenize %s: %d pairs, prompt lengths up to %d -> %s\n", s->model->name, P, T_max, out_path);
     rc = 0;
 out:
-    if (d >= 0) H5Dclose(d);
+    am_h5_close(&d);
     if (rc < 0) am_h5_out_abort(&out);
     if (ids) for (int i = 0; i < 2 * P; i++) free(ids[i]);
     free(ids); free(len); free(ids_a); free(ids_b); free(plen); free(pad);
