@@ -11,16 +11,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/progress.h"
 #include "h5/h5io.h"
 #include "h5/maps.h"
-#include "base/progress.h"
 
 static double raw_write(const char *path, const float *maps, size_t n_maps, size_t map_bytes, int copies) {
     double t0 = am_now();
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     for (int c = 0; c < copies; c++)
         for (size_t i = 0; i < n_maps; i++)
-            if (write(fd, (const char *)maps + i * map_bytes, map_bytes) != (ssize_t)map_bytes) { perror("write"); exit(1); }
+            if (write(fd, (const char *)maps + i * map_bytes, map_bytes) != (ssize_t)map_bytes) {
+                perror("write");
+                exit(1);
+            }
     fsync(fd);
     close(fd);
     return am_now() - t0;
@@ -29,14 +32,20 @@ static double raw_write(const char *path, const float *maps, size_t n_maps, size
 int main(int argc, char **argv) {
     const char *maps_path = NULL, *dir = "/tmp";
     int copies = 4;
-    static const struct option opts[] = {{"maps", required_argument, 0, 'm'}, {"copies", required_argument, 0, 'c'},
-                                         {"dir", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"maps", required_argument, 0, 'm'},
+                                         {"copies", required_argument, 0, 'c'},
+                                         {"dir", required_argument, 0, 'd'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "m:c:d:h", opts, NULL)) != -1) {
         if (c == 'm') maps_path = optarg;
         else if (c == 'c') copies = atoi(optarg);
         else if (c == 'd') dir = optarg;
-        else { printf("usage: bench-cube-write [--maps FILE.h5] [--copies N] [--dir DIR]\n"); return c == 'h' ? 0 : 2; }
+        else {
+            printf("usage: bench-cube-write [--maps FILE.h5] [--copies N] [--dir DIR]\n");
+            return c == 'h' ? 0 : 2;
+        }
     }
     am_h5_quiet();
     am_err e = {0};
@@ -56,7 +65,8 @@ int main(int argc, char **argv) {
         for (size_t m = 0; m < n; m++)
             for (size_t q = 0; q < S; q++) {
                 float *row = maps + (m * S + q) * S, sum = 0;
-                for (size_t k = 0; k <= q; k++) sum += row[k] = expf(-(float)(q - k) * (0.2f + 0.01f * (m % 17))) + (k == 0) * 3.0f;
+                for (size_t k = 0; k <= q; k++)
+                    sum += row[k] = expf(-(float)(q - k) * (0.2f + 0.01f * (m % 17))) + (k == 0) * 3.0f;
                 for (size_t k = 0; k <= q; k++) row[k] /= sum;
             }
     }
@@ -71,7 +81,9 @@ int main(int argc, char **argv) {
            maps_path ? "real Qwen3-1.7B maps" : "synthetic maps", copies, mb);
     double t_raw = raw_write(raw_path, maps, n_maps, map_bytes, copies);
     printf("  %-28s %8.1f MB/s  (baseline)\n", "raw sequential write", mb / t_raw);
-    struct { int f16, level; } cases[] = {{0, 0}, {0, 1}, {0, 4}, {1, 0}, {1, 4}};
+    struct {
+        int f16, level;
+    } cases[] = {{0, 0}, {0, 1}, {0, 4}, {1, 0}, {1, 4}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         am_h5_out out;
         am_maps w;
@@ -85,12 +97,16 @@ int main(int argc, char **argv) {
             for (int p = 0; p < P; p++)
                 for (int a = 0; a < A; a++)
                     for (int l = 0; l < L; l++)
-                        if (am_maps_write(&w, cp * P + p, a, l, maps + ((((size_t)p * A + a) * L + l) * H) * S * S, &e) < 0) {
+                        if (am_maps_write(&w, cp * P + p, a, l, maps + ((((size_t)p * A + a) * L + l) * H) * S * S,
+                                          &e) < 0) {
                             fprintf(stderr, "bench-cube-write: %s\n", e.msg);
                             return 1;
                         }
         am_maps_close(&w);
-        if (am_h5_out_commit(&out, &e) < 0) { fprintf(stderr, "bench-cube-write: %s\n", e.msg); return 1; }
+        if (am_h5_out_commit(&out, &e) < 0) {
+            fprintf(stderr, "bench-cube-write: %s\n", e.msg);
+            return 1;
+        }
         double t = am_now() - t0;
         FILE *f = fopen(h5_path, "rb");
         fseek(f, 0, SEEK_END);

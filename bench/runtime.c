@@ -40,8 +40,7 @@ typedef struct capbuf {
     int L, H, S;
 } capbuf;
 
-static int hook(void *ctx, int layer, int unit, int q0, int nq, int nk, const float *probs, am_err *e)
-{
+static int hook(void *ctx, int layer, int unit, int q0, int nq, int nk, const float *probs, am_err *e) {
     capbuf *c = ctx;
     for (int h = 0; h < c->H; h++)
         for (int i = 0; i < nq; i++)
@@ -56,49 +55,39 @@ typedef struct step_times {
     int n;
 } step_times;
 
-static void on_step(void *ctx, int step, int active)
-{
+static void on_step(void *ctx, int step, int active) {
     (void)step, (void)active;
     step_times *st = ctx;
-    if (st->n < 256)
-        st->t[st->n++] = bench_now();
+    if (st->n < 256) st->t[st->n++] = bench_now();
 }
 
-static size_t weight_bytes(const am_qwen3 *m)
-{
+static size_t weight_bytes(const am_qwen3 *m) {
     size_t b = m->final_norm->nbytes + m->lm_head->nbytes;
     for (int l = 0; l < m->cfg.num_hidden_layers; l++) {
         const am_qwen3_layer *w = &m->layers[l];
-        const am_tensor *t[] = { w->input_norm, w->q_proj, w->k_proj, w->v_proj, w->o_proj, w->q_norm,
-                                 w->k_norm, w->post_norm, w->gate_proj, w->up_proj, w->down_proj };
-        for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-            b += t[i]->nbytes;
+        const am_tensor *t[] = {w->input_norm, w->q_proj,    w->k_proj,    w->v_proj,  w->o_proj,   w->q_norm,
+                                w->k_norm,     w->post_norm, w->gate_proj, w->up_proj, w->down_proj};
+        for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) b += t[i]->nbytes;
     }
     return b;
 }
 
 /* 0 for the first word, 1 for the second, -1 (with a message) otherwise. */
-static int choice(const char *opt, const char *arg, const char *a, const char *b)
-{
-    if (!strcmp(arg, a) || !strcmp(arg, b))
-        return !strcmp(arg, b);
+static int choice(const char *opt, const char *arg, const char *a, const char *b) {
+    if (!strcmp(arg, a) || !strcmp(arg, b)) return !strcmp(arg, b);
     fprintf(stderr, "bench-runtime: %s %s|%s, not '%s'\n", opt, a, b, arg);
     return -1;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *model = NULL;
     int base_units = 2, max_new = 100, threads = 0, cuda = 0, f32 = 0;
-    static const struct option opts[] = { { "model", required_argument, 0, 'm' },
-                                          { "baseline-units", required_argument, 0, 'b' },
-                                          { "max-new", required_argument, 0, 'n' },
-                                          { "threads", required_argument, 0, 't' },
-                                          { "backend", required_argument, 0, 'B' },
-                                          { "compute", required_argument, 0, 'C' },
-                                          { "help", no_argument, 0, 'h' },
-                                          { 0, 0, 0, 0 } };
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'},   {"baseline-units", required_argument, 0, 'b'},
+        {"max-new", required_argument, 0, 'n'}, {"threads", required_argument, 0, 't'},
+        {"backend", required_argument, 0, 'B'}, {"compute", required_argument, 0, 'C'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -107,12 +96,10 @@ int main(int argc, char **argv)
         case 'n': max_new = atoi(optarg); break;
         case 't': threads = atoi(optarg); break;
         case 'B':
-            if ((cuda = choice("--backend", optarg, "cpu", "cuda")) < 0)
-                return 2;
+            if ((cuda = choice("--backend", optarg, "cpu", "cuda")) < 0) return 2;
             break;
         case 'C':
-            if ((f32 = choice("--compute", optarg, "bf16", "float32")) < 0)
-                return 2;
+            if ((f32 = choice("--compute", optarg, "bf16", "float32")) < 0) return 2;
             break;
         case 'h':
             printf("usage: bench-runtime [--model DIR] [--baseline-units K (0 = none, default 2)] [--max-new N]\n"
@@ -145,8 +132,7 @@ int main(int argc, char **argv)
             }
         }
     }
-    if (threads > 0)
-        omp_set_num_threads(threads);
+    if (threads > 0) omp_set_num_threads(threads);
     threads = omp_get_max_threads();
 
     am_err e = {0};
@@ -167,15 +153,15 @@ int main(int argc, char **argv)
                 s = s * 6364136223846793005ull + 1442695040888963407ull;
                 ids[p][k][t] = (int)((s >> 33) % 150000);
             }
-    static const double alphas[ALPHAS] = { 0.0, 0.25, 0.5, 0.75, 1.0 };
+    static const double alphas[ALPHAS] = {0.0, 0.25, 0.5, 0.75, 1.0};
 
-    am_runtime_opts o = { .max_units = NUNITS, .max_seq = S, .backend = cuda ? AM_RT_CUDA : AM_RT_CPU, .cuda_f32 = f32 };
+    am_runtime_opts o = {.max_units = NUNITS, .max_seq = S, .backend = cuda ? AM_RT_CUDA : AM_RT_CPU, .cuda_f32 = f32};
     am_runtime *rt = NULL;
     if (am_runtime_init(&rt, &m, &o, &e)) {
         fprintf(stderr, "bench-runtime: %s\n", e.msg);
         return am_exit_status(&e);
     }
-    capbuf cb = { .L = L, .H = H, .S = S };
+    capbuf cb = {.L = L, .H = H, .S = S};
     cb.m = calloc((size_t)NUNITS * L * H * S * S, sizeof(float));
     float *emb = malloc(sizeof(float) * NUNITS * PROMPT * D);
     float *logits = malloc(sizeof(float) * (size_t)NUNITS * V);
@@ -214,8 +200,7 @@ int main(int argc, char **argv)
         return 1;
     }
 #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < nbuf; i++)
-        buf[i] = (float)(i & 7);
+    for (size_t i = 0; i < nbuf; i++) buf[i] = (float)(i & 7);
     int dec_steps = max_new < 32 ? max_new : 32; /* fits max_seq */
     size_t wb = weight_bytes(&m);
     double r_bw[ROUNDS], r_mean[ROUNDS], r_med[ROUNDS], r_fmean[ROUNDS], r_fmed[ROUNDS], t_pre = 0;
@@ -224,16 +209,15 @@ int main(int argc, char **argv)
         double bw = 0;
         for (int k = 0; k < 2; k++) {
             double b = 0;
-            if (!cuda)
-                b = bench_stream_read(buf, nbuf);
+            if (!cuda) b = bench_stream_read(buf, nbuf);
             else if (am_cuda_read_bandwidth(&b, (size_t)4 << 30, e.msg, sizeof e.msg)) {
                 fprintf(stderr, "bench-runtime: %s\n", e.msg);
                 return am_exit_status(&e);
             }
             bw = b > bw ? b : bw;
         }
-        step_times st = { .n = 0 };
-        am_gen_opts g1 = { .max_new_tokens = dec_steps, .progress = on_step, .progress_ctx = &st };
+        step_times st = {.n = 0};
+        am_gen_opts g1 = {.max_new_tokens = dec_steps, .progress = on_step, .progress_ctx = &st};
         int32_t g1out[64];
         int n1;
         am_runtime_reset(rt, 0, 0, 0);
@@ -253,8 +237,7 @@ int main(int argc, char **argv)
          * page faults on the mapped weights and other tenants' bursts */
         double dt[256], mean = (t2 - t1) / n1, med = mean;
         nd = 0;
-        for (int i = 1; i < st.n; i++)
-            dt[nd++] = st.t[i] - st.t[i - 1];
+        for (int i = 1; i < st.n; i++) dt[nd++] = st.t[i] - st.t[i - 1];
         if (nd > 0) {
             qsort(dt, (size_t)nd, sizeof dt[0], am_cmp_double);
             med = dt[nd / 2];
@@ -272,10 +255,9 @@ int main(int argc, char **argv)
     qsort(r_fmed, ROUNDS, sizeof(double), am_cmp_double);
 
     /* the workload: all 20 units batched, all maps captured */
-    am_capture cap = { .fn = hook, .ctx = &cb };
-    am_gen_opts g = { .max_new_tokens = max_new };
-    for (int u = 0; u < NUNITS; u++)
-        am_runtime_reset(rt, u, 0, 0);
+    am_capture cap = {.fn = hook, .ctx = &cb};
+    am_gen_opts g = {.max_new_tokens = max_new};
+    for (int u = 0; u < NUNITS; u++) am_runtime_reset(rt, u, 0, 0);
     double w0 = bench_now();
     if (am_forward(rt, NUNITS, units, T, embp, &cap, logits, &e)) {
         fprintf(stderr, "bench-runtime: %s\n", e.msg);
@@ -288,28 +270,27 @@ int main(int argc, char **argv)
     }
     double w2 = bench_now();
     int total_tokens = 0;
-    for (int u = 0; u < NUNITS; u++)
-        total_tokens += n_gen[u];
+    for (int u = 0; u < NUNITS; u++) total_tokens += n_gen[u];
     double wall = w2 - w0;
     /* FLOPs of the decode steps: 2 * (layer weights + lm_head) per token */
     double flop_tok = 2.0 * (double)(wb / 2); /* bf16: 2 bytes per weight */
 
-    printf("model: %s (D=%d L=%d H=%d V=%d, weights %.2f GB), kernels %s, %d threads\n", model, D, L, H, V,
-           wb / 1e9, am_runtime_kernel_name(rt), threads);
+    printf("model: %s (D=%d L=%d H=%d V=%d, weights %.2f GB), kernels %s, %d threads\n", model, D, L, H, V, wb / 1e9,
+           am_runtime_kernel_name(rt), threads);
     printf("memory roofline (%s, best of 2 per round, %d rounds): median %.2f GB/s (%.2f .. %.2f)\n",
-           cuda ? "device read of 4 GiB" : "stream read, 1 GiB", ROUNDS, s_bw[ROUNDS / 2] / 1e9, s_bw[0] / 1e9, s_bw[ROUNDS - 1] / 1e9);
+           cuda ? "device read of 4 GiB" : "stream read, 1 GiB", ROUNDS, s_bw[ROUNDS / 2] / 1e9, s_bw[0] / 1e9,
+           s_bw[ROUNDS - 1] / 1e9);
     printf("single-sequence decode (%d steps per round, prefill of %d tokens %.3f s): mean step %.1f ms/token, "
            "weights read at %.0f%% of the same round's roofline (median of rounds; %.0f%% .. %.0f%%)\n",
            dec_steps, PROMPT, t_pre, s_mean[ROUNDS / 2] * 1e3, 100.0 * r_fmean[ROUNDS / 2], 100.0 * r_fmean[0],
            100.0 * r_fmean[ROUNDS - 1]);
     printf("single-sequence decode, median step of %d: %.1f ms/token, %.2f GB/s of weights, %.0f%% of the same "
            "round's roofline (median of rounds; %.0f%% .. %.0f%%)\n",
-           nd, s_med[ROUNDS / 2] * 1e3, wb / s_med[ROUNDS / 2] / 1e9, 100.0 * r_fmed[ROUNDS / 2],
-           100.0 * r_fmed[0], 100.0 * r_fmed[ROUNDS - 1]);
+           nd, s_med[ROUNDS / 2] * 1e3, wb / s_med[ROUNDS / 2] / 1e9, 100.0 * r_fmed[ROUNDS / 2], 100.0 * r_fmed[0],
+           100.0 * r_fmed[ROUNDS - 1]);
     printf("workload (batched %d units, %d new tokens, all maps captured): prefill %.2f s, generate %.2f s, total "
            "%.2f s, %.1f tokens/s, %.0f GFLOP/s in decode\n",
-           NUNITS, max_new, w1 - w0, w2 - w1, wall, total_tokens / wall,
-           flop_tok * total_tokens / (w2 - w1) / 1e9);
+           NUNITS, max_new, w1 - w0, w2 - w1, wall, total_tokens / wall, flop_tok * total_tokens / (w2 - w1) / 1e9);
 
     /* baseline: PyTorch eager (CPU) or transformers (GPU), one unit at a time, on the first K units */
     double base_per_unit = 0;
@@ -319,21 +300,17 @@ int main(int argc, char **argv)
         const char *baseline = cuda ? "runtime_baseline_hf.py" : "runtime_baseline.py";
         const char *srcdir = getenv("ATTNMIX_SRC");
         char script[4400], upath[] = "/tmp/bench-runtime-units-XXXXXX";
-        if (srcdir)
-            snprintf(script, sizeof script, "%s/bench/%s", srcdir, baseline);
-        else
-            snprintf(script, sizeof script, "%s/../../bench/%s", bindir, baseline);
+        if (srcdir) snprintf(script, sizeof script, "%s/bench/%s", srcdir, baseline);
+        else snprintf(script, sizeof script, "%s/../../bench/%s", bindir, baseline);
         int fd = mkstemp(upath);
         FILE *f = fdopen(fd, "w");
         fprintf(f, "[");
         for (int u = 0; u < base_units; u++) {
             int p = u / ALPHAS, a = u % ALPHAS;
             fprintf(f, "%s[[", u ? "," : "");
-            for (int t = 0; t < PROMPT; t++)
-                fprintf(f, "%s%d", t ? "," : "", ids[p][0][t]);
+            for (int t = 0; t < PROMPT; t++) fprintf(f, "%s%d", t ? "," : "", ids[p][0][t]);
             fprintf(f, "],[");
-            for (int t = 0; t < PROMPT; t++)
-                fprintf(f, "%s%d", t ? "," : "", ids[p][1][t]);
+            for (int t = 0; t < PROMPT; t++) fprintf(f, "%s%d", t ? "," : "", ids[p][1][t]);
             fprintf(f, "],%.17g]", alphas[a]);
         }
         fprintf(f, "]\n");
@@ -346,29 +323,25 @@ int main(int argc, char **argv)
         double secs = -1;
         if (pp && fgets(line, sizeof line, pp)) {
             char *q = strstr(line, "\"seconds\": ");
-            if (q)
-                secs = atof(q + 11);
+            if (q) secs = atof(q + 11);
             /* generated ids of the baseline, in order */
             char *gq = strstr(line, "\"gen\": [");
             if (gq) {
                 gq += 8;
                 for (int u = 0; u < base_units; u++) {
                     gq = strchr(gq, '[');
-                    if (!gq)
-                        break;
+                    if (!gq) break;
                     gq++;
                     for (int k = 0; k < max_new; k++) {
                         int tok = (int)strtol(gq, &gq, 10);
                         compared++;
                         agree += k < n_gen[u] && tok == gen[u * max_new + k];
-                        if (*gq == ',')
-                            gq++;
+                        if (*gq == ',') gq++;
                     }
                 }
             }
         }
-        if (pp)
-            pclose(pp);
+        if (pp) pclose(pp);
         unlink(upath);
         if (secs <= 0) {
             fprintf(stderr, "bench-runtime: baseline failed\n");

@@ -12,22 +12,18 @@
 #include <stdio.h>
 #include <time.h>
 
-static double bench_now(void)
-{
+static double bench_now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
 /* Keeps the sum alive so the loads are not optimised away. */
-static void bench_sink(float total)
-{
-    if (total == 12345.0f)
-        fputc(' ', stderr);
+static void bench_sink(float total) {
+    if (total == 12345.0f) fputc(' ', stderr);
 }
 
-__attribute__((target("avx2"))) static double bench_read_avx2(const float *buf, size_t n)
-{
+__attribute__((target("avx2"))) static double bench_read_avx2(const float *buf, size_t n) {
     double t0 = bench_now();
     float total = 0;
 #pragma omp parallel reduction(+ : total)
@@ -42,34 +38,28 @@ __attribute__((target("avx2"))) static double bench_read_avx2(const float *buf, 
         }
         float t[8];
         _mm256_storeu_ps(t, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-        for (int k = 0; k < 8; k++)
-            total += t[k];
+        for (int k = 0; k < 8; k++) total += t[k];
     }
     double dt = bench_now() - t0;
     bench_sink(total);
     return (double)n * sizeof(float) / dt;
 }
 
-__attribute__((target("avx512f"))) static double bench_read_avx512(const float *buf, size_t n, int prefetch)
-{
+__attribute__((target("avx512f"))) static double bench_read_avx512(const float *buf, size_t n, int prefetch) {
     double t0 = bench_now();
     float total = 0;
 #pragma omp parallel reduction(+ : total)
     {
         __m512 a[8];
-        for (int k = 0; k < 8; k++)
-            a[k] = _mm512_setzero_ps();
+        for (int k = 0; k < 8; k++) a[k] = _mm512_setzero_ps();
 #pragma omp for schedule(static)
         for (size_t i = 0; i < n; i += 128) {
             if (prefetch)
-                for (int l = 0; l < 8; l++)
-                    _mm_prefetch((const char *)(buf + i) + 2048 + 64 * l, _MM_HINT_T0);
+                for (int l = 0; l < 8; l++) _mm_prefetch((const char *)(buf + i) + 2048 + 64 * l, _MM_HINT_T0);
 #pragma GCC unroll 8
-            for (int k = 0; k < 8; k++)
-                a[k] = _mm512_add_ps(a[k], _mm512_loadu_ps(buf + i + 16 * k));
+            for (int k = 0; k < 8; k++) a[k] = _mm512_add_ps(a[k], _mm512_loadu_ps(buf + i + 16 * k));
         }
-        for (int k = 1; k < 8; k++)
-            a[0] = _mm512_add_ps(a[0], a[k]);
+        for (int k = 1; k < 8; k++) a[0] = _mm512_add_ps(a[0], a[k]);
         total += _mm512_reduce_add_ps(a[0]);
     }
     double dt = bench_now() - t0;
@@ -78,8 +68,7 @@ __attribute__((target("avx512f"))) static double bench_read_avx512(const float *
 }
 
 /* buf: n floats, n a multiple of 128. */
-static double bench_stream_read(const float *buf, size_t n)
-{
+static double bench_stream_read(const float *buf, size_t n) {
     double best = bench_read_avx2(buf, n);
     if (__builtin_cpu_supports("avx512f")) {
         for (int p = 0; p < 2; p++) {

@@ -24,9 +24,12 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
     static const struct option opts[] = {
-        {"tokenizer", required_argument, NULL, 't'}, {"text", required_argument, NULL, 'x'},
-        {"chunk", required_argument, NULL, 'c'},     {"repeat", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+        {"tokenizer", required_argument, NULL, 't'},
+        {"text", required_argument, NULL, 'x'},
+        {"chunk", required_argument, NULL, 'c'},
+        {"repeat", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *tok_path = NULL, *text_path = NULL;
     size_t chunk = 65536;
@@ -41,15 +44,24 @@ int main(int argc, char **argv) {
         default: usage(stderr); return 2;
         }
     }
-    if (!tok_path || !text_path || !chunk || repeat < 1) { usage(stderr); return 2; }
+    if (!tok_path || !text_path || !chunk || repeat < 1) {
+        usage(stderr);
+        return 2;
+    }
 
     FILE *f = fopen(text_path, "rb");
-    if (!f) { perror(text_path); return 1; }
+    if (!f) {
+        perror(text_path);
+        return 1;
+    }
     fseek(f, 0, SEEK_END);
     size_t len = (size_t)ftell(f);
     fseek(f, 0, SEEK_SET);
     char *text = malloc(len + 1); /* [len] */
-    if (!text || fread(text, 1, len, f) != len) { fprintf(stderr, "bench-tokenizer: cannot read %s\n", text_path); return 1; }
+    if (!text || fread(text, 1, len, f) != len) {
+        fprintf(stderr, "bench-tokenizer: cannot read %s\n", text_path);
+        return 1;
+    }
     fclose(f);
 
     am_err e = {0};
@@ -91,7 +103,8 @@ int main(int argc, char **argv) {
     printf("{\"impl\":\"attnmix\",\"file\":\"%s\",\"bytes\":%zu,\"chunks\":%zu,\"tokens\":%zu,"
            "\"seconds\":%.6f,\"mb_per_s\":%.3f,\"cpu_seconds\":%.6f,\"cpu_mb_per_s\":%.3f,"
            "\"load_seconds\":%.3f}\n",
-           text_path, len, nchunks, ntok, best, (double)len / 1e6 / best, best_cpu, (double)len / 1e6 / best_cpu, load_s);
+           text_path, len, nchunks, ntok, best, (double)len / 1e6 / best, best_cpu, (double)len / 1e6 / best_cpu,
+           load_s);
     am_tok_free(t);
     free(text);
     return 0;

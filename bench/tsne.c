@@ -17,10 +17,10 @@
 #include <math.h>
 #include <omp.h>
 #include <stdint.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "analysis/tsne.h"
 
@@ -52,7 +52,10 @@ static double *read_matrix(const char *path, const char *name, int cols, int *N_
             H5Sget_simple_extent_dims(sp, dims, NULL);
             if (cols <= 0 || (int)dims[1] == cols) {
                 X = malloc((size_t)dims[0] * dims[1] * sizeof *X);
-                if (X && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, X) < 0) { free(X); X = NULL; }
+                if (X && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, X) < 0) {
+                    free(X);
+                    X = NULL;
+                }
                 *N_out = (int)dims[0];
                 *D_out = (int)dims[1];
             }
@@ -80,8 +83,8 @@ static int print_eval(const double *X, int N, int D, double perplexity, const do
 }
 
 static int write_matrix(const char *path, const char *name, const double *X, int N, int D, int create) {
-    hid_t f = create ? H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)
-                     : H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t f =
+        create ? H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT) : H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     if (f < 0) return -1;
     hsize_t dims[2] = {(hsize_t)N, (hsize_t)D};
     hid_t s = H5Screate_simple(2, dims, NULL);
@@ -97,7 +100,10 @@ static void attr_f64(const char *path, const char *dset, const char *name, doubl
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT), d = H5Dopen2(f, dset, H5P_DEFAULT);
     hid_t s = H5Screate(H5S_SCALAR), a = H5Acreate2(d, name, H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT);
     H5Awrite(a, H5T_NATIVE_DOUBLE, &v);
-    H5Aclose(a); H5Sclose(s); H5Dclose(d); H5Fclose(f);
+    H5Aclose(a);
+    H5Sclose(s);
+    H5Dclose(d);
+    H5Fclose(f);
 }
 
 int main(int argc, char **argv) {
@@ -105,11 +111,23 @@ int main(int argc, char **argv) {
     int n = 2000, dim = 16, clusters = 10, threads = 0;
     am_tsne_opts o;
     am_tsne_defaults(&o);
-    static const struct option opts[] = {
-        {"in", 1, 0, 'i'}, {"out", 1, 0, 'o'}, {"make", 1, 0, 'm'}, {"n", 1, 0, 'n'},
-        {"dim", 1, 0, 'd'}, {"clusters", 1, 0, 'c'}, {"method", 1, 0, 'M'}, {"perplexity", 1, 0, 'p'},
-        {"iterations", 1, 0, 'I'}, {"seed", 1, 0, 's'}, {"threads", 1, 0, 't'}, {"verbose", 0, 0, 'v'},
-        {"eval", 1, 0, 'E'}, {"fft-nodes", 1, 0, 'P'}, {"fft-per-unit", 1, 0, 'U'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"in", 1, 0, 'i'},
+                                         {"out", 1, 0, 'o'},
+                                         {"make", 1, 0, 'm'},
+                                         {"n", 1, 0, 'n'},
+                                         {"dim", 1, 0, 'd'},
+                                         {"clusters", 1, 0, 'c'},
+                                         {"method", 1, 0, 'M'},
+                                         {"perplexity", 1, 0, 'p'},
+                                         {"iterations", 1, 0, 'I'},
+                                         {"seed", 1, 0, 's'},
+                                         {"threads", 1, 0, 't'},
+                                         {"verbose", 0, 0, 'v'},
+                                         {"eval", 1, 0, 'E'},
+                                         {"fft-nodes", 1, 0, 'P'},
+                                         {"fft-per-unit", 1, 0, 'U'},
+                                         {"help", 0, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -156,17 +174,29 @@ int main(int argc, char **argv) {
         int rc = write_matrix(make, "X", X, n, dim, 1);
         free(C);
         free(X);
-        if (rc) { fprintf(stderr, "bench-tsne: cannot write %s\n", make); return 1; }
+        if (rc) {
+            fprintf(stderr, "bench-tsne: cannot write %s\n", make);
+            return 1;
+        }
         return 0;
     }
-    if (!in) { fprintf(stderr, "bench-tsne: --in or --make is required\n"); return 2; }
+    if (!in) {
+        fprintf(stderr, "bench-tsne: --in or --make is required\n");
+        return 2;
+    }
     if (threads > 0) omp_set_num_threads(threads);
     int N = 0, D = 0, NY = 0, two = 0;
     double *X = read_matrix(in, "X", 0, &N, &D);
-    if (!X) { fprintf(stderr, "bench-tsne: %s: cannot read /X [N,D]\n", in); return 1; }
+    if (!X) {
+        fprintf(stderr, "bench-tsne: %s: cannot read /X [N,D]\n", in);
+        return 1;
+    }
     if (eval) {
         double *Ye = read_matrix(eval, "Y", 2, &NY, &two);
-        if (!Ye || NY != N) { fprintf(stderr, "bench-tsne: %s: cannot read /Y [%d,2]\n", eval, N); return 1; }
+        if (!Ye || NY != N) {
+            fprintf(stderr, "bench-tsne: %s: cannot read /Y [%d,2]\n", eval, N);
+            return 1;
+        }
         printf("eval N=%d %s", N, eval);
         int rc = print_eval(X, N, D, o.perplexity, Ye);
         free(Ye);
@@ -178,16 +208,23 @@ int main(int argc, char **argv) {
     am_tsne_result r;
     am_err e = {0};
     double t0 = omp_get_wtime(), c0 = cpu_s();
-    if (am_tsne_run(X, N, D, &o, Y, &r, &e)) { fprintf(stderr, "bench-tsne: %s\n", e.msg); return 1; }
+    if (am_tsne_run(X, N, D, &o, Y, &r, &e)) {
+        fprintf(stderr, "bench-tsne: %s\n", e.msg);
+        return 1;
+    }
     double t = omp_get_wtime() - t0, ct = cpu_s() - c0;
-    printf("attnmix N=%d D=%d method=%s threads=%d time=%.3f s cpu=%.1f s (affinities %.3f, optimise %.3f) kl=%.6f iterations=%d",
-           N, D, am_tsne_method_name(r.method), omp_get_max_threads(), t, ct, r.seconds_affinities,
-           r.seconds_optimise, r.kl, r.iterations);
+    printf("attnmix N=%d D=%d method=%s threads=%d time=%.3f s cpu=%.1f s (affinities %.3f, optimise %.3f) kl=%.6f "
+           "iterations=%d",
+           N, D, am_tsne_method_name(r.method), omp_get_max_threads(), t, ct, r.seconds_affinities, r.seconds_optimise,
+           r.kl, r.iterations);
     fflush(stdout);
     if (getenv("BENCH_TSNE_NO_EVAL")) printf("\n");
     else if (print_eval(X, N, D, o.perplexity, Y)) return 1;
     if (out) {
-        if (write_matrix(out, "Y", Y, N, 2, 1)) { fprintf(stderr, "bench-tsne: cannot write %s\n", out); return 1; }
+        if (write_matrix(out, "Y", Y, N, 2, 1)) {
+            fprintf(stderr, "bench-tsne: cannot write %s\n", out);
+            return 1;
+        }
         attr_f64(out, "Y", "kl_divergence", r.kl);
         attr_f64(out, "Y", "seconds", t);
     }

@@ -8,21 +8,17 @@
 
 static const char NOT_BUILT[] = "attnmix was built without CUDA (nvcc was not found when it was configured)";
 
-int am_cuda_available(char *why, size_t n)
-{
-    if (why && n)
-        snprintf(why, n, "%s", NOT_BUILT);
+int am_cuda_available(char *why, size_t n) {
+    if (why && n) snprintf(why, n, "%s", NOT_BUILT);
     return 0;
 }
 
 const am_kernels *am_kernels_cuda(void) { return NULL; }
 
-int am_cuda_read_bandwidth(double *bytes_per_s, size_t bytes, char *msg, size_t cap)
-{
+int am_cuda_read_bandwidth(double *bytes_per_s, size_t bytes, char *msg, size_t cap) {
     (void)bytes;
     *bytes_per_s = 0;
-    if (msg && cap)
-        snprintf(msg, cap, "%s", NOT_BUILT);
+    if (msg && cap) snprintf(msg, cap, "%s", NOT_BUILT);
     return -1;
 }
 

@@ -14,9 +14,9 @@ static inline uint16_t am_f32_to_f16(float f) {
     memcpy(&x, &f, 4);
     uint32_t sign = (x >> 16) & 0x8000u, ax = x & 0x7fffffffu;
     if (ax > 0x7f800000u) return (uint16_t)(sign | 0x7e00u | ((ax >> 13) & 0x3ffu)); /* nan */
-    if (ax == 0x7f800000u) return (uint16_t)(sign | 0x7c00u); /* inf */
-    if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* overflow -> inf */
-    if (ax < 0x38800000u) { /* subnormal or zero in half */
+    if (ax == 0x7f800000u) return (uint16_t)(sign | 0x7c00u);                        /* inf */
+    if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);                        /* overflow -> inf */
+    if (ax < 0x38800000u) {                                                          /* subnormal or zero in half */
         if (ax < 0x33000000u) return (uint16_t)sign;
         uint32_t m = (ax & 0x7fffffu) | 0x800000u;
         int shift = 126 - (int)(ax >> 23); /* 14..24: x / 2^-24 = m * 2^(E-126) */
@@ -33,9 +33,11 @@ static inline float am_f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ffu, x;
     if (e == 0) {
         if (m == 0) x = sign;
-        else { /* subnormal */
-            e = 113;
-            while (!(m & 0x400u)) { m <<= 1; e--; }
+        else { /* subnormal */ e = 113;
+            while (!(m & 0x400u)) {
+                m <<= 1;
+                e--;
+            }
             x = sign | (e << 23) | ((m & 0x3ffu) << 13);
         }
     } else if (e == 31) x = sign | 0x7f800000u | (m << 13);

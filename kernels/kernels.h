@@ -38,8 +38,7 @@ typedef struct am_kernels {
     /* Rotate-half RoPE in place on x[rows][nh][hd]: for i < hd/2, with
      * c = cos_tab[pos[r]][i], s = sin_tab[pos[r]][i] (tables [*][hd/2]):
      *   x'[i] = x[i]*c - x[i+hd/2]*s,  x'[i+hd/2] = x[i+hd/2]*c + x[i]*s. */
-    void (*rope)(float *x, int rows, int nh, int hd, const int *pos,
-                 const float *cos_tab, const float *sin_tab);
+    void (*rope)(float *x, int rows, int nh, int hd, const int *pos, const float *cos_tab, const float *sin_tab);
 
     /* In-place softmax of one row x[n] in float32: exp(x - max) / sum.
      * Entries equal to -INFINITY become exactly 0 (the row needs one finite). */
@@ -72,8 +71,7 @@ const am_kernels *am_kernels_best(void);
 /* Plain scalar references (the "scalar" table), also callable directly. */
 void am_matmul_ref(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out);
 void am_rmsnorm_ref(float *y, const float *x, const void *w, am_dtype dt, int rows, int d, float eps);
-void am_rope_ref(float *x, int rows, int nh, int hd, const int *pos,
-                 const float *cos_tab, const float *sin_tab);
+void am_rope_ref(float *x, int rows, int nh, int hd, const int *pos, const float *cos_tab, const float *sin_tab);
 void am_softmax_ref(float *x, int n);
 void am_silu_mul_ref(float *g, const float *u, size_t n);
 void am_convert_ref(float *out, const void *src, am_dtype dt, size_t n);
@@ -83,8 +81,7 @@ void am_attn_scores_ref(float *s, const float *q, const float *K, size_t ks, int
 void am_attn_values_ref(float *o, const float *p, const float *V, size_t vs, int nk, int hd);
 
 /* Load one weight element w[i] of dtype dt as float32. */
-static inline float am_load_w(const void *w, am_dtype dt, size_t i)
-{
+static inline float am_load_w(const void *w, am_dtype dt, size_t i) {
     switch (dt) {
     case AM_BF16: return am_bf16_to_f32(((const uint16_t *)w)[i]);
     case AM_F16: return am_f16_to_f32(((const uint16_t *)w)[i]);

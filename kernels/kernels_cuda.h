@@ -29,7 +29,6 @@ const am_kernels *am_kernels_cuda(void);
  * a warm-up) by a streaming kernel, in bytes per second (benchmarks). */
 int am_cuda_read_bandwidth(double *bytes_per_s, size_t bytes, char *msg, size_t cap);
 
-
 /* GEMM precision of the device kernels: bf16 inputs with float32
  * accumulation (tensor cores), or plain float32. */
 typedef enum am_dev_compute { AM_DEV_BF16 = 0, AM_DEV_F32 = 1 } am_dev_compute;

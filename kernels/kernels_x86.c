@@ -34,10 +34,8 @@
  * computed, the next tile's rows, contiguous in memory, are prefetched as one
  * linear stream at the rate the current tile consumes its weights, so they are
  * in L1 when the tile starts. Prefetches past the end of a matrix are harmless. */
-AI void prefetch_span(const char *p, size_t bytes)
-{
-    for (size_t b = 0; b < bytes; b += 64)
-        _mm_prefetch(p + b, _MM_HINT_T0);
+AI void prefetch_span(const char *p, size_t bytes) {
+    for (size_t b = 0; b < bytes; b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
 }
 
 /* Single-row decode (gemv) streams W linearly, 8 rows per tile, and
@@ -48,22 +46,18 @@ AI void prefetch_span(const char *p, size_t bytes)
  * prefetching the next tile only, into L1 (docs/runtime.md). */
 #define GEMV_PF_MIN (32 * 1024)
 
-AI void prefetch_span_l2(const char *p, size_t bytes)
-{
-    for (size_t b = 0; b < bytes; b += 64)
-        _mm_prefetch(p + b, _MM_HINT_T1);
+AI void prefetch_span_l2(const char *p, size_t bytes) {
+    for (size_t b = 0; b < bytes; b += 64) _mm_prefetch(p + b, _MM_HINT_T1);
 }
 
 /* Start of the bytes prefetched while the tile at row o (8 rows of in
  * elements of es bytes) is computed. */
-AI const char *gemv_pf_base(const void *w, size_t es, int in, int o)
-{
+AI const char *gemv_pf_base(const void *w, size_t es, int in, int o) {
     size_t tile = (size_t)8 * in * es;
     return (const char *)w + (size_t)o * in * es + (tile > GEMV_PF_MIN ? tile : GEMV_PF_MIN);
 }
 
-static int x_chunk_rows(int in, int nb)
-{
+static int x_chunk_rows(int in, int nb) {
     int r = XCHUNK_BYTES / (4 * in);
     r -= r % nb;
     return r < nb ? nb : r;
@@ -71,38 +65,32 @@ static int x_chunk_rows(int in, int nb)
 
 /* ------------------------------------------------------------------ AVX-512 */
 
-AI T512 __m512 w16_512(const void *w, am_dtype dt, size_t i)
-{
+AI T512 __m512 w16_512(const void *w, am_dtype dt, size_t i) {
     if (dt == AM_BF16) {
         __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)w + i));
         return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
     }
-    if (dt == AM_F16)
-        return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)w + i)));
+    if (dt == AM_F16) return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)w + i)));
     return _mm512_loadu_ps((const float *)w + i);
 }
 
-AI T512 __m512 w16m_512(const void *w, am_dtype dt, size_t i, __mmask16 m)
-{
+AI T512 __m512 w16m_512(const void *w, am_dtype dt, size_t i, __mmask16 m) {
     if (dt == AM_BF16) {
         __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)w + i);
         return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
     }
-    if (dt == AM_F16)
-        return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)w + i));
+    if (dt == AM_F16) return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)w + i));
     return _mm512_maskz_loadu_ps(m, (const float *)w + i);
 }
 
 /* y[j][o + r] for r < RB, j < NB; x rows j at x + j*in. */
-AI T512 void tile_512(float *y, int ldy, const float *x, int in, const void *w, am_dtype dt,
-                      int o, const int RB, const int NB)
-{
+AI T512 void tile_512(float *y, int ldy, const float *x, int in, const void *w, am_dtype dt, int o, const int RB,
+                      const int NB) {
     __m512 acc[4][6];
 #pragma GCC unroll 4
     for (int r = 0; r < RB; r++)
 #pragma GCC unroll 6
-        for (int j = 0; j < NB; j++)
-            acc[r][j] = _mm512_setzero_ps();
+        for (int j = 0; j < NB; j++) acc[r][j] = _mm512_setzero_ps();
     const size_t es = dt == AM_F32 ? 4 : 2;
     const char *next = (const char *)w + (size_t)(o + RB) * in * es; /* the following tile's rows */
     int k = 0;
@@ -110,42 +98,35 @@ AI T512 void tile_512(float *y, int ldy, const float *x, int in, const void *w, 
         prefetch_span(next + (size_t)k * es * RB, 16 * es * RB);
         __m512 wv[4];
 #pragma GCC unroll 4
-        for (int r = 0; r < RB; r++)
-            wv[r] = w16_512(w, dt, (size_t)(o + r) * in + k);
+        for (int r = 0; r < RB; r++) wv[r] = w16_512(w, dt, (size_t)(o + r) * in + k);
 #pragma GCC unroll 6
         for (int j = 0; j < NB; j++) {
             __m512 xv = _mm512_loadu_ps(x + (size_t)j * in + k);
 #pragma GCC unroll 4
-            for (int r = 0; r < RB; r++)
-                acc[r][j] = _mm512_fmadd_ps(wv[r], xv, acc[r][j]);
+            for (int r = 0; r < RB; r++) acc[r][j] = _mm512_fmadd_ps(wv[r], xv, acc[r][j]);
         }
     }
     if (k < in) {
         __mmask16 m = (__mmask16)((1u << (in - k)) - 1);
         __m512 wv[4];
 #pragma GCC unroll 4
-        for (int r = 0; r < RB; r++)
-            wv[r] = w16m_512(w, dt, (size_t)(o + r) * in + k, m);
+        for (int r = 0; r < RB; r++) wv[r] = w16m_512(w, dt, (size_t)(o + r) * in + k, m);
 #pragma GCC unroll 6
         for (int j = 0; j < NB; j++) {
             __m512 xv = _mm512_maskz_loadu_ps(m, x + (size_t)j * in + k);
 #pragma GCC unroll 4
-            for (int r = 0; r < RB; r++)
-                acc[r][j] = _mm512_fmadd_ps(wv[r], xv, acc[r][j]);
+            for (int r = 0; r < RB; r++) acc[r][j] = _mm512_fmadd_ps(wv[r], xv, acc[r][j]);
         }
     }
 #pragma GCC unroll 4
     for (int r = 0; r < RB; r++)
 #pragma GCC unroll 6
-        for (int j = 0; j < NB; j++)
-            y[(size_t)j * ldy + o + r] = _mm512_reduce_add_ps(acc[r][j]);
+        for (int j = 0; j < NB; j++) y[(size_t)j * ldy + o + r] = _mm512_reduce_add_ps(acc[r][j]);
 }
 
 #define NB512 6
 
-AI T512 void tile_512_nb(float *y, int ldy, const float *x, int in, const void *w, am_dtype dt,
-                         int o, int rb, int nb)
-{
+AI T512 void tile_512_nb(float *y, int ldy, const float *x, int in, const void *w, am_dtype dt, int o, int rb, int nb) {
     if (rb == 4) {
         switch (nb) {
         case 6: tile_512(y, ldy, x, in, w, dt, o, 4, 6); break;
@@ -180,11 +161,9 @@ AI T512 void tile_512_nb(float *y, int ldy, const float *x, int in, const void *
  * bitwise. The tiles are split statically, so each thread streams one
  * contiguous part of W (dynamic chunks of 4 tiles made two threads reach
  * 43-52% of a two-thread streaming read, static halves 63-84%). */
-AI T512 void gemv_tile_512(float *y, const float *x, int in, const void *w, am_dtype dt, int o)
-{
+AI T512 void gemv_tile_512(float *y, const float *x, int in, const void *w, am_dtype dt, int o) {
     __m512 acc[8];
-    for (int r = 0; r < 8; r++)
-        acc[r] = _mm512_setzero_ps();
+    for (int r = 0; r < 8; r++) acc[r] = _mm512_setzero_ps();
     const size_t es = dt == AM_F32 ? 4 : 2;
     const char *next = gemv_pf_base(w, es, in, o);
     int k = 0;
@@ -192,24 +171,20 @@ AI T512 void gemv_tile_512(float *y, const float *x, int in, const void *w, am_d
         prefetch_span_l2(next + (size_t)k * es * 8, 16 * es * 8);
         __m512 xv = _mm512_loadu_ps(x + k);
 #pragma GCC unroll 1
-        for (int r = 0; r < 8; r++)
-            acc[r] = _mm512_fmadd_ps(w16_512(w, dt, (size_t)(o + r) * in + k), xv, acc[r]);
+        for (int r = 0; r < 8; r++) acc[r] = _mm512_fmadd_ps(w16_512(w, dt, (size_t)(o + r) * in + k), xv, acc[r]);
     }
     if (k < in) {
         __mmask16 m = (__mmask16)((1u << (in - k)) - 1);
         __m512 xv = _mm512_maskz_loadu_ps(m, x + k);
-        for (int r = 0; r < 8; r++)
-            acc[r] = _mm512_fmadd_ps(w16m_512(w, dt, (size_t)(o + r) * in + k, m), xv, acc[r]);
+        for (int r = 0; r < 8; r++) acc[r] = _mm512_fmadd_ps(w16m_512(w, dt, (size_t)(o + r) * in + k, m), xv, acc[r]);
     }
-    for (int r = 0; r < 8; r++)
-        y[o + r] = _mm512_reduce_add_ps(acc[r]);
+    for (int r = 0; r < 8; r++) y[o + r] = _mm512_reduce_add_ps(acc[r]);
 }
 
 /* y[out] = x[in] W^T. The dtype switch sits inside the parallel region,
  * whose body is compiled as a function of its own: only there is dt a
  * literal the tiles specialise on. */
-AI T512 void gemv_512(float *y, const float *x, const void *w, am_dtype dt, int in, int out)
-{
+AI T512 void gemv_512(float *y, const float *x, const void *w, am_dtype dt, int in, int out) {
     int nblk = (out + 7) / 8;
 #pragma omp parallel for schedule(static) if ((double)in * out > PAR_MIN_MACS)
     for (int b = 0; b < nblk; b++) {
@@ -221,14 +196,12 @@ AI T512 void gemv_512(float *y, const float *x, const void *w, am_dtype dt, int 
             default: gemv_tile_512(y, x, in, w, AM_F32, o); break;
             }
         } else {
-            for (int r = o; r < out; r++)
-                tile_512(y, out, x, in, w, dt, r, 1, 1);
+            for (int r = o; r < out; r++) tile_512(y, out, x, in, w, dt, r, 1, 1);
         }
     }
 }
 
-AI T512 void matmul_512_dt(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out)
-{
+AI T512 void matmul_512_dt(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out) {
     int nblk = (out + 3) / 4;
     int chunk = x_chunk_rows(in, NB512);
     for (int j0 = 0; j0 < n; j0 += chunk) {
@@ -248,8 +221,7 @@ AI T512 void matmul_512_dt(float *y, const float *x, const void *w, am_dtype dt,
     }
 }
 
-static T512 void matmul_512(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out)
-{
+static T512 void matmul_512(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out) {
     switch (dt) {
     case AM_BF16: matmul_512_dt(y, x, w, AM_BF16, n, in, out); break;
     case AM_F16: matmul_512_dt(y, x, w, AM_F16, n, in, out); break;
@@ -259,8 +231,7 @@ static T512 void matmul_512(float *y, const float *x, const void *w, am_dtype dt
 
 /* exp(x) for float32 lanes: Cephes expf range reduction and polynomial
  * (max relative error about 2 ulp); inputs are clamped to [-87.3, 88.7]. */
-AI T512 __m512 exp_512(__m512 x)
-{
+AI T512 __m512 exp_512(__m512 x) {
     x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.33654f)), _mm512_set1_ps(88.72283f));
     __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -276,8 +247,7 @@ AI T512 __m512 exp_512(__m512 x)
     return _mm512_scalef_ps(p, n);
 }
 
-static T512 void rmsnorm_512(float *y, const float *x, const void *w, am_dtype dt, int rows, int d, float eps)
-{
+static T512 void rmsnorm_512(float *y, const float *x, const void *w, am_dtype dt, int rows, int d, float eps) {
     for (int r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * d;
         float *yr = y + (size_t)r * d;
@@ -303,17 +273,14 @@ static T512 void rmsnorm_512(float *y, const float *x, const void *w, am_dtype d
     }
 }
 
-static T512 void softmax_512(float *x, int n)
-{
+static T512 void softmax_512(float *x, int n) {
     __m512 ninf = _mm512_set1_ps(-INFINITY);
     __m512 mx = ninf;
     int i = 0;
-    for (; i + 16 <= n; i += 16)
-        mx = _mm512_max_ps(mx, _mm512_loadu_ps(x + i));
+    for (; i + 16 <= n; i += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(x + i));
     float m = _mm512_reduce_max_ps(mx);
     for (; i < n; i++)
-        if (x[i] > m)
-            m = x[i];
+        if (x[i] > m) m = x[i];
     __m512 vm = _mm512_set1_ps(m), sum = _mm512_setzero_ps();
     for (i = 0; i + 16 <= n; i += 16) {
         __m512 v = _mm512_loadu_ps(x + i);
@@ -328,14 +295,11 @@ static T512 void softmax_512(float *x, int n)
         s += x[t];
     }
     __m512 vs = _mm512_set1_ps(s);
-    for (i = 0; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(x + i, _mm512_div_ps(_mm512_loadu_ps(x + i), vs));
-    for (; i < n; i++)
-        x[i] = x[i] / s;
+    for (i = 0; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, _mm512_div_ps(_mm512_loadu_ps(x + i), vs));
+    for (; i < n; i++) x[i] = x[i] / s;
 }
 
-static T512 void silu_mul_512(float *g, const float *u, size_t n)
-{
+static T512 void silu_mul_512(float *g, const float *u, size_t n) {
     size_t i = 0;
     __m512 one = _mm512_set1_ps(1.0f);
     for (; i + 16 <= n; i += 16) {
@@ -344,30 +308,22 @@ static T512 void silu_mul_512(float *g, const float *u, size_t n)
         __m512 s = _mm512_div_ps(v, _mm512_add_ps(one, e));
         _mm512_storeu_ps(g + i, _mm512_mul_ps(s, _mm512_loadu_ps(u + i)));
     }
-    for (; i < n; i++)
-        g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+    for (; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
-static T512 void convert_512(float *out, const void *src, am_dtype dt, size_t n)
-{
+static T512 void convert_512(float *out, const void *src, am_dtype dt, size_t n) {
     size_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(out + i, w16_512(src, dt, i));
-    for (; i < n; i++)
-        out[i] = am_load_w(src, dt, i);
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, w16_512(src, dt, i));
+    for (; i < n; i++) out[i] = am_load_w(src, dt, i);
 }
 
-static T512 void add_512(float *y, const float *x, size_t n)
-{
+static T512 void add_512(float *y, const float *x, size_t n) {
     size_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(y + i, _mm512_add_ps(_mm512_loadu_ps(y + i), _mm512_loadu_ps(x + i)));
-    for (; i < n; i++)
-        y[i] += x[i];
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_add_ps(_mm512_loadu_ps(y + i), _mm512_loadu_ps(x + i)));
+    for (; i < n; i++) y[i] += x[i];
 }
 
-static T512 void attn_scores_512(float *s, const float *q, const float *K, size_t ks, int nk, int hd, float scale)
-{
+static T512 void attn_scores_512(float *s, const float *q, const float *K, size_t ks, int nk, int hd, float scale) {
     if (hd % 16) {
         am_attn_scores_ref(s, q, K, ks, nk, hd, scale);
         return;
@@ -375,32 +331,26 @@ static T512 void attn_scores_512(float *s, const float *q, const float *K, size_
     for (int j = 0; j < nk; j++) {
         const float *k = K + (size_t)j * ks;
         __m512 acc = _mm512_setzero_ps();
-        for (int d = 0; d < hd; d += 16)
-            acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + d), _mm512_loadu_ps(k + d), acc);
+        for (int d = 0; d < hd; d += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + d), _mm512_loadu_ps(k + d), acc);
         s[j] = _mm512_reduce_add_ps(acc) * scale;
     }
 }
 
-static T512 void attn_values_512(float *o, const float *p, const float *V, size_t vs, int nk, int hd)
-{
+static T512 void attn_values_512(float *o, const float *p, const float *V, size_t vs, int nk, int hd) {
     if (hd % 16 || hd > 256) {
         am_attn_values_ref(o, p, V, vs, nk, hd);
         return;
     }
     __m512 acc[16];
     int nv = hd / 16;
-    for (int t = 0; t < nv; t++)
-        acc[t] = _mm512_setzero_ps();
+    for (int t = 0; t < nv; t++) acc[t] = _mm512_setzero_ps();
     for (int j = 0; j < nk; j++) {
-        if (p[j] == 0.0f)
-            continue;
+        if (p[j] == 0.0f) continue;
         __m512 pj = _mm512_set1_ps(p[j]);
         const float *v = V + (size_t)j * vs;
-        for (int t = 0; t < nv; t++)
-            acc[t] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(v + 16 * t), acc[t]);
+        for (int t = 0; t < nv; t++) acc[t] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(v + 16 * t), acc[t]);
     }
-    for (int t = 0; t < nv; t++)
-        _mm512_storeu_ps(o + 16 * t, acc[t]);
+    for (int t = 0; t < nv; t++) _mm512_storeu_ps(o + 16 * t, acc[t]);
 }
 
 const am_kernels am_kernels_avx512 = {
@@ -420,43 +370,36 @@ const am_kernels am_kernels_avx512 = {
 
 /* --------------------------------------------------------------------- AVX2 */
 
-AI T256 __m256 w8_256(const void *w, am_dtype dt, size_t i)
-{
+AI T256 __m256 w8_256(const void *w, am_dtype dt, size_t i) {
     if (dt == AM_BF16) {
         __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)w + i));
         return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
     }
-    if (dt == AM_F16)
-        return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + i)));
+    if (dt == AM_F16) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + i)));
     return _mm256_loadu_ps((const float *)w + i);
 }
 
 /* Tail of fewer than 8 elements, zero padded, via a small stack copy. */
-AI T256 __m256 w8t_256(const void *w, am_dtype dt, size_t i, int cnt)
-{
-    float t[8] = { 0 };
-    for (int c = 0; c < cnt; c++)
-        t[c] = am_load_w(w, dt, i + c);
+AI T256 __m256 w8t_256(const void *w, am_dtype dt, size_t i, int cnt) {
+    float t[8] = {0};
+    for (int c = 0; c < cnt; c++) t[c] = am_load_w(w, dt, i + c);
     return _mm256_loadu_ps(t);
 }
 
-AI T256 float hsum_256(__m256 v)
-{
+AI T256 float hsum_256(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
 
-AI T256 void tile_256(float *y, int ldy, const float *x, int in, const void *w, am_dtype dt,
-                      int o, const int RB, const int NB)
-{
+AI T256 void tile_256(float *y, int ldy, const float *x, int in, const void *w, am_dtype dt, int o, const int RB,
+                      const int NB) {
     __m256 acc[4][2];
 #pragma GCC unroll 4
     for (int r = 0; r < RB; r++)
 #pragma GCC unroll 2
-        for (int j = 0; j < NB; j++)
-            acc[r][j] = _mm256_setzero_ps();
+        for (int j = 0; j < NB; j++) acc[r][j] = _mm256_setzero_ps();
     const size_t es = dt == AM_F32 ? 4 : 2;
     const char *next = (const char *)w + (size_t)(o + RB) * in * es; /* the following tile's rows */
     int k = 0;
@@ -464,43 +407,36 @@ AI T256 void tile_256(float *y, int ldy, const float *x, int in, const void *w, 
         prefetch_span(next + (size_t)k * es * RB, 8 * es * RB);
         __m256 wv[4];
 #pragma GCC unroll 4
-        for (int r = 0; r < RB; r++)
-            wv[r] = w8_256(w, dt, (size_t)(o + r) * in + k);
+        for (int r = 0; r < RB; r++) wv[r] = w8_256(w, dt, (size_t)(o + r) * in + k);
 #pragma GCC unroll 2
         for (int j = 0; j < NB; j++) {
             __m256 xv = _mm256_loadu_ps(x + (size_t)j * in + k);
 #pragma GCC unroll 4
-            for (int r = 0; r < RB; r++)
-                acc[r][j] = _mm256_fmadd_ps(wv[r], xv, acc[r][j]);
+            for (int r = 0; r < RB; r++) acc[r][j] = _mm256_fmadd_ps(wv[r], xv, acc[r][j]);
         }
     }
     if (k < in) {
         int cnt = in - k;
         __m256 wv[4];
 #pragma GCC unroll 4
-        for (int r = 0; r < RB; r++)
-            wv[r] = w8t_256(w, dt, (size_t)(o + r) * in + k, cnt);
+        for (int r = 0; r < RB; r++) wv[r] = w8t_256(w, dt, (size_t)(o + r) * in + k, cnt);
 #pragma GCC unroll 2
         for (int j = 0; j < NB; j++) {
             __m256 xv = w8t_256(x + (size_t)j * in, AM_F32, k, cnt);
 #pragma GCC unroll 4
-            for (int r = 0; r < RB; r++)
-                acc[r][j] = _mm256_fmadd_ps(wv[r], xv, acc[r][j]);
+            for (int r = 0; r < RB; r++) acc[r][j] = _mm256_fmadd_ps(wv[r], xv, acc[r][j]);
         }
     }
 #pragma GCC unroll 4
     for (int r = 0; r < RB; r++)
 #pragma GCC unroll 2
-        for (int j = 0; j < NB; j++)
-            y[(size_t)j * ldy + o + r] = hsum_256(acc[r][j]);
+        for (int j = 0; j < NB; j++) y[(size_t)j * ldy + o + r] = hsum_256(acc[r][j]);
 }
 
 /* One input row, rows [o, o + 8) of y: as gemv_tile_512. */
-AI T256 void gemv_tile_256(float *y, const float *x, int in, const void *w, am_dtype dt, int o)
-{
+AI T256 void gemv_tile_256(float *y, const float *x, int in, const void *w, am_dtype dt, int o) {
     __m256 acc[8];
-    for (int r = 0; r < 8; r++)
-        acc[r] = _mm256_setzero_ps();
+    for (int r = 0; r < 8; r++) acc[r] = _mm256_setzero_ps();
     const size_t es = dt == AM_F32 ? 4 : 2;
     const char *next = gemv_pf_base(w, es, in, o);
     int k = 0;
@@ -508,20 +444,17 @@ AI T256 void gemv_tile_256(float *y, const float *x, int in, const void *w, am_d
         prefetch_span_l2(next + (size_t)k * es * 8, 8 * es * 8);
         __m256 xv = _mm256_loadu_ps(x + k);
 #pragma GCC unroll 1
-        for (int r = 0; r < 8; r++)
-            acc[r] = _mm256_fmadd_ps(w8_256(w, dt, (size_t)(o + r) * in + k), xv, acc[r]);
+        for (int r = 0; r < 8; r++) acc[r] = _mm256_fmadd_ps(w8_256(w, dt, (size_t)(o + r) * in + k), xv, acc[r]);
     }
     if (k < in) {
         __m256 xv = w8t_256(x, AM_F32, k, in - k);
         for (int r = 0; r < 8; r++)
             acc[r] = _mm256_fmadd_ps(w8t_256(w, dt, (size_t)(o + r) * in + k, in - k), xv, acc[r]);
     }
-    for (int r = 0; r < 8; r++)
-        y[o + r] = hsum_256(acc[r]);
+    for (int r = 0; r < 8; r++) y[o + r] = hsum_256(acc[r]);
 }
 
-AI T256 void gemv_256(float *y, const float *x, const void *w, am_dtype dt, int in, int out)
-{
+AI T256 void gemv_256(float *y, const float *x, const void *w, am_dtype dt, int in, int out) {
     int nblk = (out + 7) / 8;
 #pragma omp parallel for schedule(static) if ((double)in * out > PAR_MIN_MACS)
     for (int b = 0; b < nblk; b++) {
@@ -533,14 +466,12 @@ AI T256 void gemv_256(float *y, const float *x, const void *w, am_dtype dt, int 
             default: gemv_tile_256(y, x, in, w, AM_F32, o); break;
             }
         } else {
-            for (int r = o; r < out; r++)
-                tile_256(y, out, x, in, w, dt, r, 1, 1);
+            for (int r = o; r < out; r++) tile_256(y, out, x, in, w, dt, r, 1, 1);
         }
     }
 }
 
-AI T256 void matmul_256_dt(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out)
-{
+AI T256 void matmul_256_dt(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out) {
     int nblk = (out + 3) / 4;
     int chunk = x_chunk_rows(in, 2);
     for (int j0 = 0; j0 < n; j0 += chunk) {
@@ -557,16 +488,12 @@ AI T256 void matmul_256_dt(float *y, const float *x, const void *w, am_dtype dt,
                 const float *xj = x + (size_t)(j0 + j) * in;
                 int two = jn - j >= 2;
                 if (rb == 4) {
-                    if (two)
-                        tile_256(yj, out, xj, in, w, dt, o, 4, 2);
-                    else
-                        tile_256(yj, out, xj, in, w, dt, o, 4, 1);
+                    if (two) tile_256(yj, out, xj, in, w, dt, o, 4, 2);
+                    else tile_256(yj, out, xj, in, w, dt, o, 4, 1);
                 } else {
                     for (int r = 0; r < rb; r++) {
-                        if (two)
-                            tile_256(yj, out, xj, in, w, dt, o + r, 1, 2);
-                        else
-                            tile_256(yj, out, xj, in, w, dt, o + r, 1, 1);
+                        if (two) tile_256(yj, out, xj, in, w, dt, o + r, 1, 2);
+                        else tile_256(yj, out, xj, in, w, dt, o + r, 1, 1);
                     }
                 }
             }
@@ -574,8 +501,7 @@ AI T256 void matmul_256_dt(float *y, const float *x, const void *w, am_dtype dt,
     }
 }
 
-static T256 void matmul_256(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out)
-{
+static T256 void matmul_256(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out) {
     switch (dt) {
     case AM_BF16: matmul_256_dt(y, x, w, AM_BF16, n, in, out); break;
     case AM_F16: matmul_256_dt(y, x, w, AM_F16, n, in, out); break;
@@ -583,8 +509,7 @@ static T256 void matmul_256(float *y, const float *x, const void *w, am_dtype dt
     }
 }
 
-AI T256 __m256 exp_256(__m256 x)
-{
+AI T256 __m256 exp_256(__m256 x) {
     x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.33654f)), _mm256_set1_ps(88.72283f));
     __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -601,13 +526,12 @@ AI T256 __m256 exp_256(__m256 x)
     __m256i ni = _mm256_cvtps_epi32(n);
     __m256i h = _mm256_srai_epi32(ni, 1);
     __m256 f1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(h, _mm256_set1_epi32(127)), 23));
-    __m256 f2 = _mm256_castsi256_ps(_mm256_slli_epi32(
-        _mm256_add_epi32(_mm256_sub_epi32(ni, h), _mm256_set1_epi32(127)), 23));
+    __m256 f2 =
+        _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(ni, h), _mm256_set1_epi32(127)), 23));
     return _mm256_mul_ps(_mm256_mul_ps(p, f1), f2);
 }
 
-static T256 void rmsnorm_256(float *y, const float *x, const void *w, am_dtype dt, int rows, int d, float eps)
-{
+static T256 void rmsnorm_256(float *y, const float *x, const void *w, am_dtype dt, int rows, int d, float eps) {
     if (d % 8) {
         am_rmsnorm_ref(y, x, w, dt, rows, d, eps);
         return;
@@ -626,12 +550,10 @@ static T256 void rmsnorm_256(float *y, const float *x, const void *w, am_dtype d
     }
 }
 
-static T256 void softmax_256(float *x, int n)
-{
+static T256 void softmax_256(float *x, int n) {
     float m = -INFINITY;
     for (int i = 0; i < n; i++)
-        if (x[i] > m)
-            m = x[i];
+        if (x[i] > m) m = x[i];
     __m256 ninf = _mm256_set1_ps(-INFINITY), vm = _mm256_set1_ps(m), sum = _mm256_setzero_ps();
     int i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -647,14 +569,11 @@ static T256 void softmax_256(float *x, int n)
         s += x[t];
     }
     __m256 vs = _mm256_set1_ps(s);
-    for (i = 0; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(x + i, _mm256_div_ps(_mm256_loadu_ps(x + i), vs));
-    for (; i < n; i++)
-        x[i] = x[i] / s;
+    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_div_ps(_mm256_loadu_ps(x + i), vs));
+    for (; i < n; i++) x[i] = x[i] / s;
 }
 
-static T256 void silu_mul_256(float *g, const float *u, size_t n)
-{
+static T256 void silu_mul_256(float *g, const float *u, size_t n) {
     size_t i = 0;
     __m256 one = _mm256_set1_ps(1.0f);
     for (; i + 8 <= n; i += 8) {
@@ -662,30 +581,22 @@ static T256 void silu_mul_256(float *g, const float *u, size_t n)
         __m256 e = exp_256(_mm256_sub_ps(_mm256_setzero_ps(), v));
         _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_div_ps(v, _mm256_add_ps(one, e)), _mm256_loadu_ps(u + i)));
     }
-    for (; i < n; i++)
-        g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+    for (; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
-static T256 void convert_256(float *out, const void *src, am_dtype dt, size_t n)
-{
+static T256 void convert_256(float *out, const void *src, am_dtype dt, size_t n) {
     size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(out + i, w8_256(src, dt, i));
-    for (; i < n; i++)
-        out[i] = am_load_w(src, dt, i);
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, w8_256(src, dt, i));
+    for (; i < n; i++) out[i] = am_load_w(src, dt, i);
 }
 
-static T256 void add_256(float *y, const float *x, size_t n)
-{
+static T256 void add_256(float *y, const float *x, size_t n) {
     size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_loadu_ps(x + i)));
-    for (; i < n; i++)
-        y[i] += x[i];
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_loadu_ps(x + i)));
+    for (; i < n; i++) y[i] += x[i];
 }
 
-static T256 void attn_scores_256(float *s, const float *q, const float *K, size_t ks, int nk, int hd, float scale)
-{
+static T256 void attn_scores_256(float *s, const float *q, const float *K, size_t ks, int nk, int hd, float scale) {
     if (hd % 8) {
         am_attn_scores_ref(s, q, K, ks, nk, hd, scale);
         return;
@@ -693,22 +604,19 @@ static T256 void attn_scores_256(float *s, const float *q, const float *K, size_
     for (int j = 0; j < nk; j++) {
         const float *k = K + (size_t)j * ks;
         __m256 acc = _mm256_setzero_ps();
-        for (int d = 0; d < hd; d += 8)
-            acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(k + d), acc);
+        for (int d = 0; d < hd; d += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(k + d), acc);
         s[j] = hsum_256(acc) * scale;
     }
 }
 
-static T256 void attn_values_256(float *o, const float *p, const float *V, size_t vs, int nk, int hd)
-{
+static T256 void attn_values_256(float *o, const float *p, const float *V, size_t vs, int nk, int hd) {
     if (hd % 8) {
         am_attn_values_ref(o, p, V, vs, nk, hd);
         return;
     }
     memset(o, 0, sizeof(float) * hd);
     for (int j = 0; j < nk; j++) {
-        if (p[j] == 0.0f)
-            continue;
+        if (p[j] == 0.0f) continue;
         __m256 pj = _mm256_set1_ps(p[j]);
         const float *v = V + (size_t)j * vs;
         for (int d = 0; d < hd; d += 8)

@@ -22,7 +22,8 @@ static void usage(FILE *f) {
           "  -b, --band W            recent-band width in tokens (default 4)\n"
           "      --tsne-on WHAT      features (z-scored motif features, default) | maps (raw maps,\n"
           "                          flattened; all cubes must share S)\n"
-          "      --tsne-method M     auto (exact for N <= 2000, Barnes-Hut, FFT from 50k; default) | exact | barnes_hut | fft\n"
+          "      --tsne-method M     auto (exact for N <= 2000, Barnes-Hut, FFT from 50k; default) | exact | "
+          "barnes_hut | fft\n"
           "      --perplexity P      t-SNE perplexity (default 30; capped at (N-1)/3)\n"
           "      --iterations N      t-SNE iterations (default 1000)\n"
           "      --seed S            seed recorded in the output (used by random initialisation)\n"
@@ -58,16 +59,25 @@ int main(int argc, char **argv) {
     int cap = argc + 1, n = 0, nind = 0, nfz = 0, rc = 1;
     am_an_input *in = calloc((size_t)cap, sizeof *in);
     am_an_model_path *ind = calloc((size_t)cap, sizeof *ind), *fz = calloc((size_t)cap, sizeof *fz);
-    if (!in || !ind || !fz) { fputs("attnmix-analyze: out of memory\n", stderr); goto out; }
+    if (!in || !ind || !fz) {
+        fputs("attnmix-analyze: out of memory\n", stderr);
+        goto out;
+    }
     enum { O_TSNE_ON = 256, O_METHOD, O_PERP, O_ITER, O_SEED, O_THETA };
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'},      {"name", required_argument, 0, 'n'},
-        {"band", required_argument, 0, 'b'},     {"tsne-on", required_argument, 0, O_TSNE_ON},
-        {"tsne-method", required_argument, 0, O_METHOD}, {"perplexity", required_argument, 0, O_PERP},
-        {"iterations", required_argument, 0, O_ITER}, {"seed", required_argument, 0, O_SEED},
-        {"theta", required_argument, 0, O_THETA}, {"quiet", no_argument, 0, 'q'},
-        {"induction", required_argument, 0, 'i'}, {"frozen", required_argument, 0, 'f'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
+                                         {"name", required_argument, 0, 'n'},
+                                         {"band", required_argument, 0, 'b'},
+                                         {"tsne-on", required_argument, 0, O_TSNE_ON},
+                                         {"tsne-method", required_argument, 0, O_METHOD},
+                                         {"perplexity", required_argument, 0, O_PERP},
+                                         {"iterations", required_argument, 0, O_ITER},
+                                         {"seed", required_argument, 0, O_SEED},
+                                         {"theta", required_argument, 0, O_THETA},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"induction", required_argument, 0, 'i'},
+                                         {"frozen", required_argument, 0, 'f'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int c;
     char *end;
     while ((c = getopt_long(argc, argv, "o:n:b:i:f:qh", opts, NULL)) != -1) {
@@ -75,60 +85,113 @@ int main(int argc, char **argv) {
         case 'o': cfg.out = optarg; break;
         case 'n': {
             am_an_model_path mp;
-            if (model_path("name", "PATH", optarg, &mp)) { rc = 2; goto out; }
+            if (model_path("name", "PATH", optarg, &mp)) {
+                rc = 2;
+                goto out;
+            }
             in[n].name = mp.model;
             in[n].path = mp.path;
             n++;
             break;
         }
         case 'i':
-            if (model_path("induction", "FILE", optarg, &ind[nind++])) { rc = 2; goto out; }
+            if (model_path("induction", "FILE", optarg, &ind[nind++])) {
+                rc = 2;
+                goto out;
+            }
             break;
         case 'f':
-            if (model_path("frozen", "DIR", optarg, &fz[nfz++])) { rc = 2; goto out; }
+            if (model_path("frozen", "DIR", optarg, &fz[nfz++])) {
+                rc = 2;
+                goto out;
+            }
             break;
         case 'b':
             cfg.band = (int)strtol(optarg, &end, 10);
-            if (*end || cfg.band < 1) { fprintf(stderr, "attnmix-analyze: --band wants an integer >= 1\n"); rc = 2; goto out; }
+            if (*end || cfg.band < 1) {
+                fprintf(stderr, "attnmix-analyze: --band wants an integer >= 1\n");
+                rc = 2;
+                goto out;
+            }
             break;
         case O_TSNE_ON:
             if (strcmp(optarg, "features") == 0) cfg.tsne_on_maps = 0;
             else if (strcmp(optarg, "maps") == 0) cfg.tsne_on_maps = 1;
-            else { fprintf(stderr, "attnmix-analyze: --tsne-on wants features or maps\n"); rc = 2; goto out; }
+            else {
+                fprintf(stderr, "attnmix-analyze: --tsne-on wants features or maps\n");
+                rc = 2;
+                goto out;
+            }
             break;
         case O_METHOD:
             if (strcmp(optarg, "auto") == 0) cfg.tsne_auto = 1;
             else if (am_tsne_method_parse(optarg, &cfg.tsne.method) == 0) cfg.tsne_auto = 0;
-            else { fprintf(stderr, "attnmix-analyze: --tsne-method wants auto, exact, barnes_hut or fft\n"); rc = 2; goto out; }
+            else {
+                fprintf(stderr, "attnmix-analyze: --tsne-method wants auto, exact, barnes_hut or fft\n");
+                rc = 2;
+                goto out;
+            }
             break;
         case O_PERP:
             cfg.tsne.perplexity = strtod(optarg, &end);
-            if (*end || !(cfg.tsne.perplexity > 0)) { fprintf(stderr, "attnmix-analyze: --perplexity wants a number > 0\n"); rc = 2; goto out; }
+            if (*end || !(cfg.tsne.perplexity > 0)) {
+                fprintf(stderr, "attnmix-analyze: --perplexity wants a number > 0\n");
+                rc = 2;
+                goto out;
+            }
             break;
         case O_ITER:
             cfg.tsne.iterations = (int)strtol(optarg, &end, 10);
-            if (*end || cfg.tsne.iterations < 1) { fprintf(stderr, "attnmix-analyze: --iterations wants an integer >= 1\n"); rc = 2; goto out; }
+            if (*end || cfg.tsne.iterations < 1) {
+                fprintf(stderr, "attnmix-analyze: --iterations wants an integer >= 1\n");
+                rc = 2;
+                goto out;
+            }
             break;
         case O_SEED:
             cfg.tsne.seed = strtoull(optarg, &end, 10);
-            if (*end) { fprintf(stderr, "attnmix-analyze: --seed wants a non-negative integer\n"); rc = 2; goto out; }
+            if (*end) {
+                fprintf(stderr, "attnmix-analyze: --seed wants a non-negative integer\n");
+                rc = 2;
+                goto out;
+            }
             break;
         case O_THETA:
             cfg.tsne.theta = strtod(optarg, &end);
-            if (*end || !(cfg.tsne.theta >= 0)) { fprintf(stderr, "attnmix-analyze: --theta wants a number >= 0\n"); rc = 2; goto out; }
+            if (*end || !(cfg.tsne.theta >= 0)) {
+                fprintf(stderr, "attnmix-analyze: --theta wants a number >= 0\n");
+                rc = 2;
+                goto out;
+            }
             break;
         case 'q': cfg.verbose = 0; break;
-        case 'h': usage(stdout); rc = 0; goto out;
-        default: usage(stderr); rc = 2; goto out;
+        case 'h':
+            usage(stdout);
+            rc = 0;
+            goto out;
+        default:
+            usage(stderr);
+            rc = 2;
+            goto out;
         }
     }
-    if (!cfg.out) { fprintf(stderr, "attnmix-analyze: --out is required\n"); usage(stderr); rc = 2; goto out; }
+    if (!cfg.out) {
+        fprintf(stderr, "attnmix-analyze: --out is required\n");
+        usage(stderr);
+        rc = 2;
+        goto out;
+    }
     am_h5_quiet();
     for (int i = optind; i < argc; i++) { /* named by the cube (am_an_input.name NULL) */
         in[n].path = argv[i];
         n++;
     }
-    if (n == 0) { fprintf(stderr, "attnmix-analyze: no input cubes\n"); usage(stderr); rc = 2; goto out; }
+    if (n == 0) {
+        fprintf(stderr, "attnmix-analyze: no input cubes\n");
+        usage(stderr);
+        rc = 2;
+        goto out;
+    }
     cfg.inputs = in;
     cfg.n_inputs = n;
     cfg.induction = ind;

@@ -19,41 +19,40 @@
 #include "run/merge.h"
 #include "run/slurm.h"
 
-static const char *PROGRAMS[] = {"tokenize", "embed-mix", "forward", "generate", "induction", "analyze", "plot",
-                                 "make-checkpoint"};
+static const char *PROGRAMS[] = {"tokenize",  "embed-mix", "forward", "generate",
+                                 "induction", "analyze",   "plot",    "make-checkpoint"};
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: attnmix run CONFIG.yaml [-j N] [--force] [--dry-run]\n"
-            "       attnmix slurm CONFIG.yaml [options] | merge CONFIG.yaml | consolidate CUBE OUT.h5\n"
-            "       attnmix <stage> [stage options]   (attnmix <stage> --help)\n"
-            "       attnmix --help | --version\n\n"
-            "Mixes prompt pairs in embedding space, runs Qwen3 models on the mixes with\n"
-            "greedy generation and captures every attention map into HDF5 cubes.\n\n"
-            "run CONFIG.yaml     run every stage of the experiment: tokenize, embed-mix,\n"
-            "                    forward, generate, induction (per model), analyze, plot;\n"
-            "                    writes OUT/Makefile and runs it, so a second run only\n"
-            "                    redoes what changed and a killed run resumes; the analysis\n"
-            "                    includes the frozen-pattern runs OUT/<model>/frozen*\n"
-            "  -j, --jobs N      stages run in parallel (default 1)\n"
-            "  -f, --force       recompute everything\n"
-            "  -n, --dry-run     write OUT/Makefile and show the commands only\n\n"
-            "slurm CONFIG.yaml   write OUT/slurm/array.sbatch (task i runs the stages of\n"
-            "                    shard i) and OUT/slurm/merge.sbatch (merge, induction,\n"
-            "                    analyze, plot, after the array); only shards whose cube is\n"
-            "                    missing or stale are listed, so rerunning resubmits what failed\n"
-            "  --partition P, --account A, --time T, --cpus N, --mem M, --gres G\n"
-            "                    #SBATCH settings of the jobs (--gres: array job only)\n"
-            "  --max-parallel K  at most K tasks at once (--array=...%%K)\n"
-            "  --shard pair|model  one task per model x pair (default) or per model\n"
-            "  --submit          submit both with sbatch and print the job ids\n"
-            "  --sbatch PATH     the sbatch program (default: sbatch on PATH)\n\n"
-            "merge CONFIG.yaml   build OUT/<model>/cube.h5 from the per-pair shards\n"
-            "                    OUT/<model>/pairs/<key>/cube.h5 as a virtual dataset;\n"
-            "                    refuses if a shard is missing or differs  [--force]\n"
-            "consolidate CUBE OUT.h5  copy a (virtual) cube into one self-contained file\n"
-            "                    [--level N: deflate level, default that of the source]\n\n"
-            "stages: tokenize, embed-mix, forward, generate, induction, analyze, plot, make-checkpoint\n");
+    fprintf(f, "usage: attnmix run CONFIG.yaml [-j N] [--force] [--dry-run]\n"
+               "       attnmix slurm CONFIG.yaml [options] | merge CONFIG.yaml | consolidate CUBE OUT.h5\n"
+               "       attnmix <stage> [stage options]   (attnmix <stage> --help)\n"
+               "       attnmix --help | --version\n\n"
+               "Mixes prompt pairs in embedding space, runs Qwen3 models on the mixes with\n"
+               "greedy generation and captures every attention map into HDF5 cubes.\n\n"
+               "run CONFIG.yaml     run every stage of the experiment: tokenize, embed-mix,\n"
+               "                    forward, generate, induction (per model), analyze, plot;\n"
+               "                    writes OUT/Makefile and runs it, so a second run only\n"
+               "                    redoes what changed and a killed run resumes; the analysis\n"
+               "                    includes the frozen-pattern runs OUT/<model>/frozen*\n"
+               "  -j, --jobs N      stages run in parallel (default 1)\n"
+               "  -f, --force       recompute everything\n"
+               "  -n, --dry-run     write OUT/Makefile and show the commands only\n\n"
+               "slurm CONFIG.yaml   write OUT/slurm/array.sbatch (task i runs the stages of\n"
+               "                    shard i) and OUT/slurm/merge.sbatch (merge, induction,\n"
+               "                    analyze, plot, after the array); only shards whose cube is\n"
+               "                    missing or stale are listed, so rerunning resubmits what failed\n"
+               "  --partition P, --account A, --time T, --cpus N, --mem M, --gres G\n"
+               "                    #SBATCH settings of the jobs (--gres: array job only)\n"
+               "  --max-parallel K  at most K tasks at once (--array=...%%K)\n"
+               "  --shard pair|model  one task per model x pair (default) or per model\n"
+               "  --submit          submit both with sbatch and print the job ids\n"
+               "  --sbatch PATH     the sbatch program (default: sbatch on PATH)\n\n"
+               "merge CONFIG.yaml   build OUT/<model>/cube.h5 from the per-pair shards\n"
+               "                    OUT/<model>/pairs/<key>/cube.h5 as a virtual dataset;\n"
+               "                    refuses if a shard is missing or differs  [--force]\n"
+               "consolidate CUBE OUT.h5  copy a (virtual) cube into one self-contained file\n"
+               "                    [--level N: deflate level, default that of the source]\n\n"
+               "stages: tokenize, embed-mix, forward, generate, induction, analyze, plot, make-checkpoint\n");
 }
 
 /* Print a failure, each line of its message prefixed, and give main's exit status for it. */
@@ -69,8 +68,10 @@ static int failed(const am_err *e) {
 }
 
 static int cmd_run(int argc, char **argv) {
-    static const struct option opts[] = {{"jobs", required_argument, 0, 'j'}, {"force", no_argument, 0, 'f'},
-                                         {"dry-run", no_argument, 0, 'n'}, {"help", no_argument, 0, 'h'},
+    static const struct option opts[] = {{"jobs", required_argument, 0, 'j'},
+                                         {"force", no_argument, 0, 'f'},
+                                         {"dry-run", no_argument, 0, 'n'},
+                                         {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int jobs = 1, force = 0, dry = 0, c, rc;
     am_config cfg;
@@ -86,7 +87,10 @@ static int cmd_run(int argc, char **argv) {
         default: usage(stderr); return 2;
         }
     }
-    if (optind != argc - 1) { usage(stderr); return 2; }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return 2;
+    }
     if (am_config_load(&cfg, argv[optind], &e) < 0) return failed(&e);
     if (cfg.warnings[0]) fprintf(stderr, "attnmix: warning: %s\n", cfg.warnings);
     snprintf(mk, sizeof mk, "%s/Makefile", cfg.output_dir);
@@ -104,11 +108,13 @@ static int cmd_run(int argc, char **argv) {
     if (!dry) {
         fprintf(stderr, "\nattnmix: done. Outputs in %s:\n", cfg.output_dir);
         for (int i = 0; i < cfg.n_models; i++)
-            fprintf(stderr, "  %s/%s/cube.h5            attention cube (h5py, xarray, HDFView, h5web)\n"
-                            "  %s/%s/generations.tsv    generated texts\n",
+            fprintf(stderr,
+                    "  %s/%s/cube.h5            attention cube (h5py, xarray, HDFView, h5web)\n"
+                    "  %s/%s/generations.tsv    generated texts\n",
                     cfg.output_dir, cfg.models[i].name, cfg.output_dir, cfg.models[i].name);
-        fprintf(stderr, "  %s/analysis.h5                   head statistics, PCA, t-SNE, frozen-run comparisons\n"
-                        "  %s/figures/index.html            figures (open in a browser)\n",
+        fprintf(stderr,
+                "  %s/analysis.h5                   head statistics, PCA, t-SNE, frozen-run comparisons\n"
+                "  %s/figures/index.html            figures (open in a browser)\n",
                 cfg.output_dir, cfg.output_dir);
     }
     rc = 0;
@@ -119,13 +125,18 @@ out:
 
 static int cmd_slurm(int argc, char **argv) {
     enum { O_PART = 256, O_TIME, O_CPUS, O_MEM, O_GRES, O_MAXP, O_SHARD, O_ACCOUNT, O_SUBMIT, O_SBATCH };
-    static const struct option opts[] = {
-        {"partition", required_argument, 0, O_PART}, {"time", required_argument, 0, O_TIME},
-        {"cpus", required_argument, 0, O_CPUS},       {"mem", required_argument, 0, O_MEM},
-        {"gres", required_argument, 0, O_GRES},       {"max-parallel", required_argument, 0, O_MAXP},
-        {"shard", required_argument, 0, O_SHARD},     {"account", required_argument, 0, O_ACCOUNT},
-        {"submit", no_argument, 0, O_SUBMIT},         {"sbatch", required_argument, 0, O_SBATCH},
-        {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
+    static const struct option opts[] = {{"partition", required_argument, 0, O_PART},
+                                         {"time", required_argument, 0, O_TIME},
+                                         {"cpus", required_argument, 0, O_CPUS},
+                                         {"mem", required_argument, 0, O_MEM},
+                                         {"gres", required_argument, 0, O_GRES},
+                                         {"max-parallel", required_argument, 0, O_MAXP},
+                                         {"shard", required_argument, 0, O_SHARD},
+                                         {"account", required_argument, 0, O_ACCOUNT},
+                                         {"submit", no_argument, 0, O_SUBMIT},
+                                         {"sbatch", required_argument, 0, O_SBATCH},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     am_slurm_opts so = {0};
     am_slurm_plan plan = {0};
     am_config cfg;
@@ -146,7 +157,8 @@ static int cmd_slurm(int argc, char **argv) {
         case O_MAXP: {
             long v = strtol(optarg, &end, 10);
             if (*end || v < 1 || v > 100000) {
-                fprintf(stderr, "attnmix: --%s wants a positive integer, got '%s'\n", c == O_CPUS ? "cpus" : "max-parallel", optarg);
+                fprintf(stderr, "attnmix: --%s wants a positive integer, got '%s'\n",
+                        c == O_CPUS ? "cpus" : "max-parallel", optarg);
                 return 2;
             }
             if (c == O_CPUS) so.cpus = (int)v;
@@ -156,13 +168,19 @@ static int cmd_slurm(int argc, char **argv) {
         case O_SHARD:
             if (!strcmp(optarg, "pair")) so.shard_model = 0;
             else if (!strcmp(optarg, "model")) so.shard_model = 1;
-            else { fprintf(stderr, "attnmix: --shard is 'pair' or 'model', not '%s'\n", optarg); return 2; }
+            else {
+                fprintf(stderr, "attnmix: --shard is 'pair' or 'model', not '%s'\n", optarg);
+                return 2;
+            }
             break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (optind != argc - 1) { usage(stderr); return 2; }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return 2;
+    }
     am_h5_quiet();
     if (am_config_load(&cfg, argv[optind], &e) < 0) return failed(&e);
     if (am_bin_dir(bin, sizeof bin, &e) < 0 || am_mkdirs(cfg.output_dir, &e) < 0 ||
@@ -189,8 +207,10 @@ static int cmd_slurm(int argc, char **argv) {
         else fprintf(stderr, "attnmix: every shard is complete; submitting the merge only\n");
         printf("merge %s\n", mid);
     } else {
-        fprintf(stderr, "attnmix: submit with: sbatch --parsable %s, then sbatch --dependency=afterok:<id> %s "
-                        "(or rerun with --submit)\n", plan.array_path, plan.merge_path);
+        fprintf(stderr,
+                "attnmix: submit with: sbatch --parsable %s, then sbatch --dependency=afterok:<id> %s "
+                "(or rerun with --submit)\n",
+                plan.array_path, plan.merge_path);
     }
     rc = 0;
 out:
@@ -207,10 +227,18 @@ static int cmd_merge(int argc, char **argv) {
     optind = 1;
     while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
         if (c == 'f') force = 1;
-        else if (c == 'h') { usage(stdout); return 0; }
-        else { usage(stderr); return 2; }
+        else if (c == 'h') {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
     }
-    if (optind != argc - 1) { usage(stderr); return 2; }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return 2;
+    }
     am_h5_quiet();
     if (am_config_load(&cfg, argv[optind], &e) < 0) return failed(&e);
     for (int i = 0; i < cfg.n_models && rc == 0; i++) {
@@ -230,7 +258,8 @@ static int cmd_merge(int argc, char **argv) {
 }
 
 static int cmd_consolidate(int argc, char **argv) {
-    static const struct option opts[] = {{"level", required_argument, 0, 'l'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"level", required_argument, 0, 'l'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int level = -1, c;
     char *end;
     am_err e = {0};
@@ -239,11 +268,22 @@ static int cmd_consolidate(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
         if (c == 'l') {
             level = (int)strtol(optarg, &end, 10);
-            if (*end || level < 0 || level > 9) { fprintf(stderr, "attnmix: --level is 0..9\n"); return 2; }
-        } else if (c == 'h') { usage(stdout); return 0; }
-        else { usage(stderr); return 2; }
+            if (*end || level < 0 || level > 9) {
+                fprintf(stderr, "attnmix: --level is 0..9\n");
+                return 2;
+            }
+        } else if (c == 'h') {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
     }
-    if (optind != argc - 2) { usage(stderr); return 2; }
+    if (optind != argc - 2) {
+        usage(stderr);
+        return 2;
+    }
     am_h5_quiet();
     t0 = am_now();
     if (am_consolidate(argv[optind], argv[optind + 1], level, &e) < 0) {
@@ -267,10 +307,19 @@ static int run_program(const char *name, char **argv) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) { usage(stderr); return 2; }
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) { usage(stdout); return 0; }
-    if (!strcmp(cmd, "--version")) { printf("attnmix %s (%s)\n", ATTNMIX_VERSION, ATTNMIX_GIT_COMMIT); return 0; }
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("attnmix %s (%s)\n", ATTNMIX_VERSION, ATTNMIX_GIT_COMMIT);
+        return 0;
+    }
     if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "slurm")) return cmd_slurm(argc - 1, argv + 1);
     if (!strcmp(cmd, "merge")) return cmd_merge(argc - 1, argv + 1);

@@ -47,12 +47,11 @@ static int parse_count(const char *s, int lo) {
 }
 
 int main(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'}, {"model", required_argument, 0, 'm'},
-        {"out", required_argument, 0, 'o'},    {"tokens", required_argument, 0, 'r'},
-        {"seqs", required_argument, 0, 'b'},   {"threads", required_argument, 0, 't'},
-        {"force", no_argument, 0, 'f'},        {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'}, {"model", required_argument, 0, 'm'},
+                                         {"out", required_argument, 0, 'o'},    {"tokens", required_argument, 0, 'r'},
+                                         {"seqs", required_argument, 0, 'b'},   {"threads", required_argument, 0, 't'},
+                                         {"force", no_argument, 0, 'f'},        {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *config = NULL, *model = NULL, *outp = NULL;
     am_induction_opts io = {AM_INDUCTION_TOKENS, AM_INDUCTION_SEQS};
     int force = 0, quiet = 0, threads = 0, c;
@@ -62,13 +61,15 @@ int main(int argc, char **argv) {
         case 'm': model = optarg; break;
         case 'o': outp = optarg; break;
         case 'r':
-            if ((io.tokens = parse_count(optarg, 2)) < 0) return misuse("--tokens wants an integer >= 2, not '%s'", optarg);
+            if ((io.tokens = parse_count(optarg, 2)) < 0)
+                return misuse("--tokens wants an integer >= 2, not '%s'", optarg);
             break;
         case 'b':
             if ((io.seqs = parse_count(optarg, 1)) < 0) return misuse("--seqs wants an integer >= 1, not '%s'", optarg);
             break;
         case 't':
-            if ((threads = parse_count(optarg, 0)) < 0) return misuse("--threads wants an integer >= 0, not '%s'", optarg);
+            if ((threads = parse_count(optarg, 0)) < 0)
+                return misuse("--threads wants an integer >= 0, not '%s'", optarg);
             break;
         case 'f': force = 1; break;
         case 'q': quiet = 1; break;

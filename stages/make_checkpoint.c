@@ -43,13 +43,17 @@ static int parse_u64(const char *s, uint64_t *v) {
 }
 
 int main(int argc, char **argv) {
-    static const struct option longs[] = {
-        {"preset", required_argument, 0, 'p'}, {"out", required_argument, 0, 'o'},
-        {"dtype", required_argument, 0, 'd'},  {"shards", required_argument, 0, 'n'},
-        {"seed", required_argument, 0, 's'},   {"qk-scale", required_argument, 0, 'q'},
-        {"tokenizer", required_argument, 0, 't'}, {"force", no_argument, 0, 'f'},
-        {"quiet", no_argument, 0, 'Q'},        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option longs[] = {{"preset", required_argument, 0, 'p'},
+                                          {"out", required_argument, 0, 'o'},
+                                          {"dtype", required_argument, 0, 'd'},
+                                          {"shards", required_argument, 0, 'n'},
+                                          {"seed", required_argument, 0, 's'},
+                                          {"qk-scale", required_argument, 0, 'q'},
+                                          {"tokenizer", required_argument, 0, 't'},
+                                          {"force", no_argument, 0, 'f'},
+                                          {"quiet", no_argument, 0, 'Q'},
+                                          {"help", no_argument, 0, 'h'},
+                                          {0, 0, 0, 0}};
     const char *preset = NULL, *out = NULL;
     am_ckpt_opts o = {.dtype = AM_BF16, .shards = 1, .seed = 0, .qk_scale = 2.0};
     int quiet = 0, c;
@@ -113,19 +117,18 @@ int main(int argc, char **argv) {
         return am_exit_status(&e);
     }
     /* bytes to write, for the progress decision */
-    double params = (double)cfg.vocab_size * cfg.hidden_size * (cfg.tie_word_embeddings ? 1 : 2) +
-                    (double)cfg.num_hidden_layers *
-                        ((double)cfg.hidden_size * cfg.head_dim *
-                             (2.0 * cfg.num_attention_heads + 2.0 * cfg.num_key_value_heads) +
-                         3.0 * cfg.hidden_size * cfg.intermediate_size);
+    double params =
+        (double)cfg.vocab_size * cfg.hidden_size * (cfg.tie_word_embeddings ? 1 : 2) +
+        (double)cfg.num_hidden_layers *
+            ((double)cfg.hidden_size * cfg.head_dim * (2.0 * cfg.num_attention_heads + 2.0 * cfg.num_key_value_heads) +
+             3.0 * cfg.hidden_size * cfg.intermediate_size);
     double bytes = params * (double)am_dtype_size(o.dtype);
     o.progress = !quiet && bytes > 256e6;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (o.progress)
-        fprintf(stderr, PROG ": writing %s (%.2f GB, %s, %d shard%s, seed %llu) to %s\n", preset,
-                bytes / 1e9, am_dtype_name(o.dtype), o.shards, o.shards > 1 ? "s" : "",
-                (unsigned long long)o.seed, out);
+        fprintf(stderr, PROG ": writing %s (%.2f GB, %s, %d shard%s, seed %llu) to %s\n", preset, bytes / 1e9,
+                am_dtype_name(o.dtype), o.shards, o.shards > 1 ? "s" : "", (unsigned long long)o.seed, out);
     if (am_ckpt_write(&cfg, &o, out, &e)) {
         fprintf(stderr, PROG ": %s\n", e.msg);
         return am_exit_status(&e);

@@ -64,17 +64,17 @@ static int parse_int(const char *s, int *v) {
 
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
-        {"cube", required_argument, 0, 'c'},      {"pair", required_argument, 0, 'p'},
-        {"layer", required_argument, 0, 'l'},     {"head", required_argument, 0, 'H'},
-        {"out", required_argument, 0, 'o'},       {"outdir", required_argument, 0, 'O'},
-        {"analysis", required_argument, 0, 'a'},  {"by", required_argument, 0, 'b'},
-        {"space", required_argument, 0, 's'},     {"components", required_argument, 0, 'k'},
-        {"format", required_argument, 0, 'f'},    {"log", no_argument, 0, 'L'},
-        {"floor", required_argument, 0, 'F'},     {"vmin", required_argument, 0, 1},
-        {"vmax", required_argument, 0, 2},        {"tokenizer", required_argument, 0, 't'},
-        {"tokens-max", required_argument, 0, 3},  {"panel-size", required_argument, 0, 4},
-        {"zoom", required_argument, 0, 5},        {"bars", required_argument, 0, 6},
-        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
+        {"cube", required_argument, 0, 'c'},     {"pair", required_argument, 0, 'p'},
+        {"layer", required_argument, 0, 'l'},    {"head", required_argument, 0, 'H'},
+        {"out", required_argument, 0, 'o'},      {"outdir", required_argument, 0, 'O'},
+        {"analysis", required_argument, 0, 'a'}, {"by", required_argument, 0, 'b'},
+        {"space", required_argument, 0, 's'},    {"components", required_argument, 0, 'k'},
+        {"format", required_argument, 0, 'f'},   {"log", no_argument, 0, 'L'},
+        {"floor", required_argument, 0, 'F'},    {"vmin", required_argument, 0, 1},
+        {"vmax", required_argument, 0, 2},       {"tokenizer", required_argument, 0, 't'},
+        {"tokens-max", required_argument, 0, 3}, {"panel-size", required_argument, 0, 4},
+        {"zoom", required_argument, 0, 5},       {"bars", required_argument, 0, 6},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     const char *cubes[MAX_CUBES], *pair = NULL, *out = NULL, *outdir = NULL, *analysis = NULL;
     const char *by = NULL, *space = "tsne", *tokpath = NULL, *format = NULL, *cmd;
     int ncubes = 0, layer = 0, have_layer = 0, head = -1, have_head = 0, cx = 0, cy = 1, rc = 1;
@@ -122,11 +122,14 @@ int main(int argc, char **argv) {
         case 'f': format = optarg; break;
         case 'L': o.log = 1; break;
         case 'F':
-            if (!parse_double(optarg, &o.floor) || !(o.floor > 0))
-                return misuse("--floor needs a number > 0");
+            if (!parse_double(optarg, &o.floor) || !(o.floor > 0)) return misuse("--floor needs a number > 0");
             break;
-        case 1: if (!parse_double(optarg, &o.vmin)) return misuse("--vmin needs a number"); break;
-        case 2: if (!parse_double(optarg, &o.vmax)) return misuse("--vmax needs a number"); break;
+        case 1:
+            if (!parse_double(optarg, &o.vmin)) return misuse("--vmin needs a number");
+            break;
+        case 2:
+            if (!parse_double(optarg, &o.vmax)) return misuse("--vmax needs a number");
+            break;
         case 't': tokpath = optarg; break;
         case 3:
             if (!parse_int(optarg, &o.style.tokens_max) || o.style.tokens_max < 0)
@@ -167,8 +170,8 @@ int main(int argc, char **argv) {
     }
 
     int is_report = !strcmp(cmd, "report"), is_scatter = !strcmp(cmd, "scatter");
-    int is_cube_fig = !strcmp(cmd, "heads") || !strcmp(cmd, "pairs") || !strcmp(cmd, "summary") ||
-                      !strcmp(cmd, "layers");
+    int is_cube_fig =
+        !strcmp(cmd, "heads") || !strcmp(cmd, "pairs") || !strcmp(cmd, "summary") || !strcmp(cmd, "layers");
     if (!is_report && !is_scatter && !is_cube_fig) return misuse("unknown command");
     if (is_report) {
         if (!ncubes) return misuse("report needs at least one --cube");

@@ -19,32 +19,31 @@ typedef enum mode { MODE_HUMAN = 0, MODE_JSONL, MODE_DECODE } mode;
 typedef struct options {
     const char *tokenizer; /* --tokenizer PATH (required) */
     mode mode;
-    char **args;           /* text arguments (human mode) */
+    char **args; /* text arguments (human mode) */
     int n_args;
 } options;
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: " PROG " --tokenizer PATH [--jsonl | --decode] [TEXT...]\n"
-            "       " PROG " --config FILE [--model NAME] [--pair KEY] [--out PATH] [--force]\n"
-            "\n"
-            "Encodes UTF-8 text with a Hugging Face tokenizer.json of the Qwen2/Qwen3 family\n"
-            "(byte-level BPE) exactly like HF tokenizers, without adding special tokens;\n"
-            "special-token strings in the text (e.g. <|endoftext|>) map to their ids.\n"
-            "\n"
-            "  -t, --tokenizer PATH  tokenizer.json, or a directory holding one\n"
-            "  -j, --jsonl           stdin: JSON Lines, each a JSON string;\n"
-            "                        stdout: one JSON array of ids per line\n"
-            "  -d, --decode          stdin: JSON Lines, each a JSON array of ids;\n"
-            "                        stdout: one JSON string per line\n"
-            "  -h, --help            this help\n"
-            "\n"
-            "Without --jsonl/--decode the TEXT arguments (joined by spaces) or else all of\n"
-            "stdin are encoded and each token is printed as: id, token, decoded bytes.\n"
-            "\n"
-            "With --config it is the pipeline stage: the prompt pairs of the experiment are\n"
-            "tokenized, the shorter of each pair padded, into OUT/<model>/tokens.h5\n"
-            "(" PROG " --config FILE --help lists the stage options).\n");
+    fprintf(f, "usage: " PROG " --tokenizer PATH [--jsonl | --decode] [TEXT...]\n"
+               "       " PROG " --config FILE [--model NAME] [--pair KEY] [--out PATH] [--force]\n"
+               "\n"
+               "Encodes UTF-8 text with a Hugging Face tokenizer.json of the Qwen2/Qwen3 family\n"
+               "(byte-level BPE) exactly like HF tokenizers, without adding special tokens;\n"
+               "special-token strings in the text (e.g. <|endoftext|>) map to their ids.\n"
+               "\n"
+               "  -t, --tokenizer PATH  tokenizer.json, or a directory holding one\n"
+               "  -j, --jsonl           stdin: JSON Lines, each a JSON string;\n"
+               "                        stdout: one JSON array of ids per line\n"
+               "  -d, --decode          stdin: JSON Lines, each a JSON array of ids;\n"
+               "                        stdout: one JSON string per line\n"
+               "  -h, --help            this help\n"
+               "\n"
+               "Without --jsonl/--decode the TEXT arguments (joined by spaces) or else all of\n"
+               "stdin are encoded and each token is printed as: id, token, decoded bytes.\n"
+               "\n"
+               "With --config it is the pipeline stage: the prompt pairs of the experiment are\n"
+               "tokenized, the shorter of each pair padded, into OUT/<model>/tokens.h5\n"
+               "(" PROG " --config FILE --help lists the stage options).\n");
 }
 
 static void die(const char *what, const am_err *e) {
@@ -66,8 +65,10 @@ static void print_quoted(FILE *f, const unsigned char *s, size_t n) {
         else {
             size_t k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0, j = 1;
             while (k && j < k && i + j < n && (s[i + j] & 0xc0) == 0x80) j++;
-            if (k && j == k) { fwrite(s + i, 1, k, f); i += k - 1; }
-            else fprintf(f, "\\x%02x", c);
+            if (k && j == k) {
+                fwrite(s + i, 1, k, f);
+                i += k - 1;
+            } else fprintf(f, "\\x%02x", c);
         }
     }
     fputc('"', f);
@@ -117,12 +118,18 @@ static void print_ids(const int32_t *ids, size_t n) {
     size_t o = 0;
     buf[o++] = '[';
     for (size_t i = 0; i < n; i++) {
-        if (o > sizeof buf - 16) { fwrite(buf, 1, o, stdout); o = 0; }
+        if (o > sizeof buf - 16) {
+            fwrite(buf, 1, o, stdout);
+            o = 0;
+        }
         if (i) buf[o++] = ',';
         char tmp[12];
         int k = 0;
         uint32_t v = (uint32_t)ids[i];
-        do { tmp[k++] = (char)('0' + v % 10); v /= 10; } while (v);
+        do {
+            tmp[k++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
         while (k) buf[o++] = tmp[--k];
     }
     buf[o++] = ']';
@@ -170,13 +177,13 @@ static int run_jsonl(const am_tokenizer *t, int decode) {
             }
             char *s = NULL;
             size_t slen;
-            if (!ids)
-                rc = am_wrap(&e, "stdin line %ld", lineno);
+            if (!ids) rc = am_wrap(&e, "stdin line %ld", lineno);
             else if (!ok)
-                rc = am_fail_code(&e, AM_E_CORRUPT, "stdin line %ld: expected a JSON array of non-negative integer "
-                                  "ids", lineno);
-            else if (am_tok_decode(t, ids, n, &s, &slen, &e))
-                rc = am_wrap(&e, "stdin line %ld", lineno);
+                rc = am_fail_code(&e, AM_E_CORRUPT,
+                                  "stdin line %ld: expected a JSON array of non-negative integer "
+                                  "ids",
+                                  lineno);
+            else if (am_tok_decode(t, ids, n, &s, &slen, &e)) rc = am_wrap(&e, "stdin line %ld", lineno);
             else {
                 json_t *js = json_stringn_nocheck(s, slen);
                 char *dump = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;

@@ -4,17 +4,17 @@
  * (Python's yaml.safe_load) when one is available. */
 #include "base/config.h"
 
+#include "test_util.h"
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "test_util.h"
 
 #define CHECK_STR(got, want) \
     CHECK((got) && !strcmp((got), (want)), "got '%s', want '%s'", (got) ? (got) : "(null)", (want))
-#define CHECK_INT(got, want) CHECK((long long)(got) == (long long)(want), "got %lld, want %lld", \
-                                   (long long)(got), (long long)(want))
+#define CHECK_INT(got, want) \
+    CHECK((long long)(got) == (long long)(want), "got %lld, want %lld", (long long)(got), (long long)(want))
 
 static char src_dir[768];
 
@@ -85,8 +85,8 @@ static void cross_check(const char *path, const am_config *c) {
     if (alphas) {
         CHECK_INT(c->n_alphas, json_array_size(alphas));
         for (int i = 0; i < c->n_alphas && i < (int)json_array_size(alphas); i++)
-            CHECK(c->alphas[i] == json_number_value(json_array_get(alphas, i)), "alphas[%d]: %g vs %g", i,
-                  c->alphas[i], json_number_value(json_array_get(alphas, i)));
+            CHECK(c->alphas[i] == json_number_value(json_array_get(alphas, i)), "alphas[%d]: %g vs %g", i, c->alphas[i],
+                  json_number_value(json_array_get(alphas, i)));
     }
     json_t *gen = json_object_get(j, "generation");
     if (gen && json_object_get(gen, "max_new_tokens"))
@@ -298,10 +298,9 @@ static void test_warnings(void) {
             continue;
         }
         if (cases[i].warning)
-            CHECK(strstr(c.warnings, cases[i].warning) != NULL, "case %zu: warnings '%s', want '%s'", i,
-                  c.warnings, cases[i].warning);
-        else
-            CHECK_STR(c.warnings, "");
+            CHECK(strstr(c.warnings, cases[i].warning) != NULL, "case %zu: warnings '%s', want '%s'", i, c.warnings,
+                  cases[i].warning);
+        else CHECK_STR(c.warnings, "");
         am_config_free(&c);
     }
     /* alphas [0, 1.5] keeps both values */
@@ -369,8 +368,7 @@ static const struct {
     /* ranges */
     {BASE "generation:\n  max_new_tokens: -5\n",
      "t.yaml:7:19: 'generation.max_new_tokens' is '-5', outside [0, 2147483647]"},
-    {BASE "generation: {mode: sample, temperature: 0}\n",
-     "t.yaml:6:41: 'generation.temperature' must be > 0, got 0"},
+    {BASE "generation: {mode: sample, temperature: 0}\n", "t.yaml:6:41: 'generation.temperature' must be > 0, got 0"},
     {BASE "generation: {mode: sample, top_p: 1.01}\n", "t.yaml:6:35: 'generation.top_p' must be in (0, 1], got 1.01"},
     {BASE "generation: {eos_ids: [1, x]}\n", "t.yaml:6:27: expected an integer for 'generation.eos_ids[1]', got 'x'"},
     {BASE "capture: {compression: 10}\n", "t.yaml:6:24: 'capture.compression' is '10', outside [0, 9]"},
@@ -411,7 +409,7 @@ static const struct {
                                       "scanning a quoted scalar at 1:13)"},
     {"experiment: t\n  models: x\n", "t.yaml:2:9: YAML syntax error: mapping values are not allowed in this context"},
     {"experiment: t\ttab\nmodels:\n\t- x\n", "t.yaml:3:1: YAML syntax error: found character that cannot start any "
-                                            "token (while scanning for the next token at 3:1)"},
+                                             "token (while scanning for the next token at 3:1)"},
     {"experiment: &e t\noutput_dir: *e\n", "t.yaml:2:13: YAML aliases (*e) are not supported; write the value out"},
     {"experiment: t\n---\nexperiment: u\n", "t.yaml:2:1: more than one YAML document; put the whole configuration "
                                             "in one"},

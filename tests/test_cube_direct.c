@@ -8,18 +8,25 @@
 #include <string.h>
 
 #include "h5/h5io.h"
+#include "h5/schema.h"
 #include "model/qwen3.h"
 #include "model/runtime.h"
 #include "stage/mix_data.h"
-#include "h5/schema.h"
 
 #define DIR "pipeline"
-#define CHECK(c, ...) do { if (!(c)) { fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); exit(1); } } while (0)
+#define CHECK(c, ...)                                            \
+    do {                                                         \
+        if (!(c)) {                                              \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+            fprintf(stderr, __VA_ARGS__);                        \
+            fputc('\n', stderr);                                 \
+            exit(1);                                             \
+        }                                                        \
+    } while (0)
 
 typedef struct direct {
     int L, H, Smax;
-    float *maps;  /* [U][L][H][Smax][Smax] */
+    float *maps; /* [U][L][H][Smax][Smax] */
 } direct;
 
 static int hook(void *ctx, int layer, int unit, int q0, int nq, int nk, const float *probs, am_err *e) {
@@ -84,7 +91,8 @@ int main(void) {
                 for (int q = 0; q < S; q++)
                     for (int k = 0; k < S; k++) {
                         float want = (q < length[u] && k < length[u])
-                            ? d.maps[((((size_t)u * d.L + l) * d.H + h) * d.Smax + q) * d.Smax + k] : 0.0f;
+                                         ? d.maps[((((size_t)u * d.L + l) * d.H + h) * d.Smax + q) * d.Smax + k]
+                                         : 0.0f;
                         float got = cube[((((size_t)u * d.L + l) * d.H + h) * S + q) * S + k];
                         double diff = fabs((double)want - got);
                         if (diff > maxdiff) maxdiff = diff;
@@ -94,7 +102,11 @@ int main(void) {
     printf("compared %ld cells of %d units: max |cube - direct| = %.3g\n", cells, U, maxdiff);
     CHECK(maxdiff <= 1e-6, "cube differs from the direct runtime by %.3g", maxdiff);
     H5Fclose(f);
-    free(cube); free(length); free(gids); free(logits); free(d.maps);
+    free(cube);
+    free(length);
+    free(gids);
+    free(logits);
+    free(d.maps);
     am_runtime_free(rt);
     am_mix_free(&mx);
     am_qwen3_close(&m);

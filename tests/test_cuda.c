@@ -43,24 +43,21 @@ typedef struct run {
     float *logits0; /* [NU][V] */
 } run;
 
-static int hook(void *ctx, int layer, int unit, int q0, int nq, int nk, const float *probs, am_err *e)
-{
+static int hook(void *ctx, int layer, int unit, int q0, int nq, int nk, const float *probs, am_err *e) {
     (void)e;
     run *r = ctx;
     for (int h = 0; h < r->H; h++)
         for (int i = 0; i < nq; i++)
-            memcpy(r->m[unit] + (((size_t)layer * r->H + h) * r->S + q0 + i) * r->S,
-                   probs + ((size_t)h * nq + i) * nk, sizeof(float) * nk);
+            memcpy(r->m[unit] + (((size_t)layer * r->H + h) * r->S + q0 + i) * r->S, probs + ((size_t)h * nq + i) * nk,
+                   sizeof(float) * nk);
     return 0;
 }
 
 /* Frozen patterns: every row uniform over the keys it may see. */
-static int uniform_hook(void *ctx, int layer, int unit, int head, int q0, int nq, int nk, float *probs, am_err *e)
-{
+static int uniform_hook(void *ctx, int layer, int unit, int head, int q0, int nq, int nk, float *probs, am_err *e) {
     (void)ctx, (void)layer, (void)unit, (void)head, (void)e;
     for (int i = 0; i < nq; i++)
-        for (int j = 0; j < nk; j++)
-            probs[(size_t)i * nk + j] = j <= q0 + i ? 1.0f / (float)(q0 + i + 1) : 0.0f;
+        for (int j = 0; j < nk; j++) probs[(size_t)i * nk + j] = j <= q0 + i ? 1.0f / (float)(q0 + i + 1) : 0.0f;
     return 0;
 }
 
@@ -68,38 +65,33 @@ static const am_qwen3 *model;
 static const unit_case *cases;
 static float *emb[NU];
 
-static int do_run(run *r, am_rt_backend backend, int f32, const am_freeze *fz, int only_unit, am_err *e)
-{
+static int do_run(run *r, am_rt_backend backend, int f32, const am_freeze *fz, int only_unit, am_err *e) {
     const am_qwen3_config *c = &model->cfg;
     r->L = c->num_hidden_layers, r->H = c->num_attention_heads, r->S = MAXT + MAXNEW + 1, r->V = c->vocab_size;
-    for (int u = 0; u < NU; u++)
-        r->m[u] = calloc((size_t)r->L * r->H * r->S * r->S, sizeof(float));
+    for (int u = 0; u < NU; u++) r->m[u] = calloc((size_t)r->L * r->H * r->S * r->S, sizeof(float));
     r->logits0 = calloc((size_t)NU * r->V, sizeof(float));
     memset(r->gen, 0, sizeof r->gen);
     memset(r->n_gen, 0, sizeof r->n_gen);
-    am_runtime_opts o = { .max_units = NU, .max_seq = r->S, .backend = backend, .cuda_f32 = f32 };
+    am_runtime_opts o = {.max_units = NU, .max_seq = r->S, .backend = backend, .cuda_f32 = f32};
     am_runtime *rt = NULL;
-    if (am_runtime_init(&rt, model, &o, e))
-        return -1;
+    if (am_runtime_init(&rt, model, &o, e)) return -1;
     am_runtime_set_freeze(rt, fz);
     int units[NU], T[NU], n = 0;
     const float *ep[NU];
     for (int u = 0; u < NU; u++) {
-        if (only_unit >= 0 && u != only_unit)
-            continue;
+        if (only_unit >= 0 && u != only_unit) continue;
         units[n] = u, T[n] = cases[u].T, ep[n] = emb[u];
         am_runtime_reset(rt, u, cases[u].n_pad, cases[u].mask_pads);
         n++;
     }
-    am_capture cap = { .fn = hook, .ctx = r };
-    am_gen_opts g = { .max_new_tokens = MAXNEW };
+    am_capture cap = {.fn = hook, .ctx = r};
+    am_gen_opts g = {.max_new_tokens = MAXNEW};
     int32_t gen[NU * MAXNEW];
     int n_gen[NU];
     /* logits rows follow the unit numbers (the batch lists units 0..NU-1 in order) */
     float *lg = n == 1 ? r->logits0 + (size_t)units[0] * r->V : r->logits0;
     int rc = am_forward(rt, n, units, T, ep, &cap, lg, e);
-    if (!rc)
-        rc = am_generate(rt, n, units, lg, &g, &cap, gen, n_gen, e);
+    if (!rc) rc = am_generate(rt, n, units, lg, &g, &cap, gen, n_gen, e);
     for (int i = 0; !rc && i < n; i++) {
         r->n_gen[units[i]] = n_gen[i];
         memcpy(r->gen + units[i] * MAXNEW, gen + i * MAXNEW, sizeof(int32_t) * MAXNEW);
@@ -109,34 +101,27 @@ static int do_run(run *r, am_rt_backend backend, int f32, const am_freeze *fz, i
     return rc;
 }
 
-static void free_run(run *r)
-{
-    for (int u = 0; u < NU; u++)
-        free(r->m[u]), r->m[u] = NULL;
+static void free_run(run *r) {
+    for (int u = 0; u < NU; u++) free(r->m[u]), r->m[u] = NULL;
     free(r->logits0), r->logits0 = NULL;
 }
 
 /* Top-1 minus top-2 logit. */
-static double margin(const float *l, int V)
-{
+static double margin(const float *l, int V) {
     double a = -INFINITY, b = -INFINITY;
     for (int v = 0; v < V; v++)
-        if (l[v] > a)
-            b = a, a = l[v];
-        else if (l[v] > b)
-            b = l[v];
+        if (l[v] > a) b = a, a = l[v];
+        else if (l[v] > b) b = l[v];
     return a - b;
 }
 
 /* The device run d against the run ref (the CPU, or a batch), on every unit
  * or only on `only` (>= 0). */
-static void compare(const char *what, const run *ref, const run *d, double ptol, double ltol, double mtol, int only)
-{
+static void compare(const char *what, const run *ref, const run *d, double ptol, double ltol, double mtol, int only) {
     double wp = 0, wl = 0;
     int compared = 0, total = 0, clear_units = 0;
     for (int u = 0; u < NU; u++) {
-        if (only >= 0 && u != only)
-            continue;
+        if (only >= 0 && u != only) continue;
         const float *l0 = ref->logits0 + (size_t)u * ref->V, *l1 = d->logits0 + (size_t)u * d->V;
         double mx = 0, md = 0;
         for (int v = 0; v < ref->V; v++) {
@@ -151,10 +136,9 @@ static void compare(const char *what, const run *ref, const run *d, double ptol,
          * difference, which must not come before a clear first step) */
         int k = 0, clear = margin(l0, ref->V) > mtol * mx;
         if (clear)
-            while (k < ref->n_gen[u] && k < d->n_gen[u] && ref->gen[u * MAXNEW + k] == d->gen[u * MAXNEW + k])
-                k++;
-        CHECK(!clear || k >= 1, "%s unit %d: first token %d, reference %d (margin %.3g of max |logit| %.3g)", what,
-              u, d->gen[u * MAXNEW], ref->gen[u * MAXNEW], margin(l0, ref->V), mx);
+            while (k < ref->n_gen[u] && k < d->n_gen[u] && ref->gen[u * MAXNEW + k] == d->gen[u * MAXNEW + k]) k++;
+        CHECK(!clear || k >= 1, "%s unit %d: first token %d, reference %d (margin %.3g of max |logit| %.3g)", what, u,
+              d->gen[u * MAXNEW], ref->gen[u * MAXNEW], margin(l0, ref->V), mx);
         clear_units += clear;
         compared += k, total += ref->n_gen[u];
         int rows = cases[u].T + k;
@@ -173,8 +157,7 @@ static void compare(const char *what, const run *ref, const run *d, double ptol,
            what, wp, wl, compared, total, clear_units);
 }
 
-static int bitwise_equal(const run *a, const run *b)
-{
+static int bitwise_equal(const run *a, const run *b) {
     size_t cells = (size_t)a->L * a->H * a->S * a->S;
     for (int u = 0; u < NU; u++)
         if (memcmp(a->m[u], b->m[u], cells * sizeof(float)) || a->n_gen[u] != b->n_gen[u] ||
@@ -183,8 +166,7 @@ static int bitwise_equal(const run *a, const run *b)
     return !memcmp(a->logits0, b->logits0, sizeof(float) * NU * a->V);
 }
 
-static void test_preset(const char *bin, const char *preset)
-{
+static void test_preset(const char *bin, const char *preset) {
     char dir[256], cmd[1024];
     snprintf(dir, sizeof dir, "cuda.%s.model", preset);
     snprintf(cmd, sizeof cmd, "%s/attnmix-make-checkpoint --preset %s --out %s --seed 11 --qk-scale 4 --force --quiet",
@@ -202,10 +184,10 @@ static void test_preset(const char *bin, const char *preset)
     model = &m;
     int D = m.cfg.hidden_size;
     static unit_case uc[NU];
-    static const double alphas[NU] = { 0.0, 0.25, 0.5, 0.8, 1.0 };
+    static const double alphas[NU] = {0.0, 0.25, 0.5, 0.8, 1.0};
     /* sum of T^2 = 634 > 23 x 23, the probability buffer of a 23-position
      * runtime: the prefill of every layer runs as two groups of units */
-    static const int lens[NU] = { 12, 9, 12, 12, 11 };
+    static const int lens[NU] = {12, 9, 12, 12, 11};
     uint64_t s = 12345;
     for (int u = 0; u < NU; u++) {
         unit_case *c = &uc[u];
@@ -213,15 +195,14 @@ static void test_preset(const char *bin, const char *preset)
         emb[u] = malloc(sizeof(float) * MAXT * D);
         for (int t = 0; t < c->T; t++) {
             c->ids_a[t] = (int)(test_urand(&s) * 151000), c->ids_b[t] = (int)(test_urand(&s) * 151000);
-            if (t < c->n_pad)
-                c->ids_a[t] = c->ids_b[t] = 151643;
+            if (t < c->n_pad) c->ids_a[t] = c->ids_b[t] = 151643;
         }
         CHECK(am_mix_embed(&m, c->ids_a, c->ids_b, c->T, c->alpha, emb[u], &e) == 0, "%s", e.msg);
     }
     cases = uc;
     printf("%s:\n", preset);
-    run cpu = { 0 }, f32 = { 0 }, bf16 = { 0 }, f32_again = { 0 }, cpu_frozen = { 0 }, frozen = { 0 }, alone = { 0 };
-    am_freeze fz = { .fn = uniform_hook };
+    run cpu = {0}, f32 = {0}, bf16 = {0}, f32_again = {0}, cpu_frozen = {0}, frozen = {0}, alone = {0};
+    am_freeze fz = {.fn = uniform_hook};
     if (do_run(&cpu, AM_RT_CPU, 0, NULL, -1, &e) || do_run(&f32, AM_RT_CUDA, 1, NULL, -1, &e) ||
         do_run(&bf16, AM_RT_CUDA, 0, NULL, -1, &e) || do_run(&f32_again, AM_RT_CUDA, 1, NULL, -1, &e) ||
         do_run(&cpu_frozen, AM_RT_CPU, 0, &fz, -1, &e) || do_run(&frozen, AM_RT_CUDA, 1, &fz, -1, &e) ||
@@ -245,13 +226,11 @@ static void test_preset(const char *bin, const char *preset)
     }
     free_run(&cpu), free_run(&f32), free_run(&bf16), free_run(&f32_again);
     free_run(&cpu_frozen), free_run(&frozen), free_run(&alone);
-    for (int u = 0; u < NU; u++)
-        free(emb[u]);
+    for (int u = 0; u < NU; u++) free(emb[u]);
     am_qwen3_close(&m);
 }
 
-int main(void)
-{
+int main(void) {
     char why[256];
     if (!am_cuda_available(why, sizeof why)) {
         printf("SKIP: CUDA backend not tested: %s\n", why);

@@ -34,18 +34,14 @@ static double urand(void) /* [0, 1) */
 static float srand1(void) { return (float)(2.0 * urand() - 1.0); }
 
 /* Random weights of dtype dt: stored bytes in *buf, decoded values in dec. */
-static void *make_weights(am_dtype dt, size_t n, float *dec)
-{
+static void *make_weights(am_dtype dt, size_t n, float *dec) {
     size_t es = dt == AM_F32 ? 4 : 2;
     void *buf = malloc(n * es);
     for (size_t i = 0; i < n; i++) {
         float f = srand1();
-        if (dt == AM_BF16)
-            ((uint16_t *)buf)[i] = am_f32_to_bf16(f);
-        else if (dt == AM_F16)
-            ((uint16_t *)buf)[i] = am_f32_to_f16(f);
-        else
-            ((float *)buf)[i] = f;
+        if (dt == AM_BF16) ((uint16_t *)buf)[i] = am_f32_to_bf16(f);
+        else if (dt == AM_F16) ((uint16_t *)buf)[i] = am_f32_to_f16(f);
+        else ((float *)buf)[i] = f;
         dec[i] = am_load_w(buf, dt, i);
     }
     return buf;
@@ -53,11 +49,10 @@ static void *make_weights(am_dtype dt, size_t n, float *dec)
 
 static const char *dtn(am_dtype dt) { return dt == AM_BF16 ? "bf16" : dt == AM_F16 ? "f16" : "f32"; }
 
-static void test_matmul(const am_kernels *k)
-{
-    static const int ns[] = { 1, 2, 5, 7, 13 };
-    static const int ins[] = { 16, 37, 128, 200 };
-    static const int outs[] = { 1, 3, 9, 33 };
+static void test_matmul(const am_kernels *k) {
+    static const int ns[] = {1, 2, 5, 7, 13};
+    static const int ins[] = {16, 37, 128, 200};
+    static const int outs[] = {1, 3, 9, 33};
     for (int dti = 0; dti < 3; dti++) {
         am_dtype dt = (am_dtype)dti;
         for (int a = 0; a < 5; a++)
@@ -66,8 +61,7 @@ static void test_matmul(const am_kernels *k)
                     int n = ns[a], in = ins[b], out = outs[c];
                     float *x = malloc(sizeof(float) * n * in), *wd = malloc(sizeof(float) * out * in);
                     float *y = malloc(sizeof(float) * n * out), *y1 = malloc(sizeof(float) * out);
-                    for (int i = 0; i < n * in; i++)
-                        x[i] = 3.0f * srand1();
+                    for (int i = 0; i < n * in; i++) x[i] = 3.0f * srand1();
                     void *w = make_weights(dt, (size_t)out * in, wd);
                     k->matmul(y, x, w, dt, n, in, out);
                     double worst = 0;
@@ -79,18 +73,17 @@ static void test_matmul(const am_kernels *k)
                                 sa += fabs((double)x[r * in + i] * wd[o * in + i]);
                             }
                             double err = fabs(y[r * out + o] - s), tol = 1.01 * (in + 2) * U * sa;
-                            if (err / tol > worst)
-                                worst = err / tol;
+                            if (err / tol > worst) worst = err / tol;
                         }
-                    CHECK(worst <= 1.0, "%s matmul %s n=%d in=%d out=%d: error %.3g x bound", k->name,
-                          dtn(dt), n, in, out, worst);
+                    CHECK(worst <= 1.0, "%s matmul %s n=%d in=%d out=%d: error %.3g x bound", k->name, dtn(dt), n, in,
+                          out, worst);
                     /* one row alone gives bitwise the same result as inside the batch
                      * (CPU levels; cuBLAS may pick another kernel for n = 1) */
                     for (int r = 0; !k->device && r < n; r++) {
                         k->matmul(y1, x + (size_t)r * in, w, dt, 1, in, out);
                         CHECK(!memcmp(y1, y + (size_t)r * out, sizeof(float) * out),
-                              "%s matmul %s row %d of n=%d in=%d out=%d differs from n=1", k->name, dtn(dt), r,
-                              n, in, out);
+                              "%s matmul %s row %d of n=%d in=%d out=%d differs from n=1", k->name, dtn(dt), r, n, in,
+                              out);
                     }
                     free(x), free(wd), free(y), free(y1), free(w);
                 }
@@ -100,8 +93,7 @@ static void test_matmul(const am_kernels *k)
         int n = 70, in = 4096, out = 8;
         float *x = malloc(sizeof(float) * n * in), *wd = malloc(sizeof(float) * out * in);
         float *y = malloc(sizeof(float) * n * out), *y1 = malloc(sizeof(float) * out);
-        for (int i = 0; i < n * in; i++)
-            x[i] = srand1();
+        for (int i = 0; i < n * in; i++) x[i] = srand1();
         void *w = make_weights(AM_BF16, (size_t)out * in, wd);
         k->matmul(y, x, w, AM_BF16, n, in, out);
         int bad = 0;
@@ -122,9 +114,8 @@ static void test_matmul(const am_kernels *k)
     }
 }
 
-static void test_rmsnorm(const am_kernels *k)
-{
-    static const int ds[] = { 8, 16, 20, 128, 1024 };
+static void test_rmsnorm(const am_kernels *k) {
+    static const int ds[] = {8, 16, 20, 128, 1024};
     for (int dti = 0; dti < 3; dti++)
         for (int a = 0; a < 5; a++) {
             am_dtype dt = (am_dtype)dti;
@@ -132,22 +123,19 @@ static void test_rmsnorm(const am_kernels *k)
             float *x = malloc(sizeof(float) * rows * d), *y = malloc(sizeof(float) * rows * d);
             float *wd = malloc(sizeof(float) * d);
             void *w = make_weights(dt, d, wd);
-            for (int i = 0; i < rows * d; i++)
-                x[i] = 5.0f * srand1();
+            for (int i = 0; i < rows * d; i++) x[i] = 5.0f * srand1();
             float eps = 1e-6f;
             k->rmsnorm(y, x, w, dt, rows, d, eps);
             double worst = 0;
             for (int r = 0; r < rows; r++) {
                 double ss = 0;
-                for (int i = 0; i < d; i++)
-                    ss += (double)x[r * d + i] * x[r * d + i];
+                for (int i = 0; i < d; i++) ss += (double)x[r * d + i] * x[r * d + i];
                 double inv = 1.0 / sqrt(ss / d + (double)eps);
                 for (int i = 0; i < d; i++) {
                     double ref = x[r * d + i] * inv * wd[i];
                     double tol = (d / 2.0 + 8) * U * fabs(ref) + 1e-30;
                     double e = fabs(y[r * d + i] - ref) / tol;
-                    if (e > worst)
-                        worst = e;
+                    if (e > worst) worst = e;
                 }
             }
             CHECK(worst <= 1.0, "%s rmsnorm %s d=%d: error %.3g x bound", k->name, dtn(dt), d, worst);
@@ -158,25 +146,20 @@ static void test_rmsnorm(const am_kernels *k)
         }
 }
 
-static void test_softmax(const am_kernels *k)
-{
-    static const int ns[] = { 1, 5, 16, 33, 200 };
+static void test_softmax(const am_kernels *k) {
+    static const int ns[] = {1, 5, 16, 33, 200};
     for (int a = 0; a < 5; a++) {
         int n = ns[a];
         float *x = malloc(sizeof(float) * n), *x0 = malloc(sizeof(float) * n);
-        for (int i = 0; i < n; i++)
-            x[i] = 20.0f * srand1();
-        for (int i = 1; i < n; i += 3)
-            x[i] = -INFINITY; /* masked */
-        x[0] = 3.0f;          /* at least one finite */
+        for (int i = 0; i < n; i++) x[i] = 20.0f * srand1();
+        for (int i = 1; i < n; i += 3) x[i] = -INFINITY; /* masked */
+        x[0] = 3.0f;                                     /* at least one finite */
         memcpy(x0, x, sizeof(float) * n);
         k->softmax(x, n);
         double mx = -INFINITY, sum = 0;
         for (int i = 0; i < n; i++)
-            if (x0[i] > mx)
-                mx = x0[i];
-        for (int i = 0; i < n; i++)
-            sum += x0[i] == -INFINITY ? 0 : exp((double)x0[i] - mx);
+            if (x0[i] > mx) mx = x0[i];
+        for (int i = 0; i < n; i++) sum += x0[i] == -INFINITY ? 0 : exp((double)x0[i] - mx);
         double worst = 0;
         int zeros_ok = 1;
         for (int i = 0; i < n; i++) {
@@ -189,8 +172,7 @@ static void test_softmax(const am_kernels *k)
              * i.e. that much relative error after exp; then exp (2 ulp), sum, division */
             double tol = (n + 12 + fabs((double)x0[i] - mx)) * U * ref + 1e-37;
             double e = fabs(x[i] - ref) / tol;
-            if (e > worst)
-                worst = e;
+            if (e > worst) worst = e;
         }
         CHECK(worst <= 1.0, "%s softmax n=%d: error %.3g x bound", k->name, n, worst);
         CHECK(zeros_ok, "%s softmax n=%d: masked entries not exactly +0", k->name, n);
@@ -198,8 +180,7 @@ static void test_softmax(const am_kernels *k)
     }
 }
 
-static void test_elementwise(const am_kernels *k)
-{
+static void test_elementwise(const am_kernels *k) {
     int n = 1037;
     float *g = malloc(sizeof(float) * n), *u = malloc(sizeof(float) * n), *g0 = malloc(sizeof(float) * n);
     for (int i = 0; i < n; i++) {
@@ -216,8 +197,7 @@ static void test_elementwise(const am_kernels *k)
          * division and product; results below 1e-30 (g << 0) count as zero */
         double tol = (8 + fabs(g0[i])) * U * fabs(ref) + 1e-30;
         double e = fabs(g[i] - ref) / tol;
-        if (e > worst)
-            worst = e;
+        if (e > worst) worst = e;
     }
     CHECK(worst <= 1.0, "%s silu_mul: error %.3g x bound", k->name, worst);
 
@@ -225,13 +205,11 @@ static void test_elementwise(const am_kernels *k)
     memcpy(g, g0, sizeof(float) * n);
     k->add(g, u, n);
     int bad = 0;
-    for (int i = 0; i < n; i++)
-        bad += g[i] != g0[i] + u[i];
+    for (int i = 0; i < n; i++) bad += g[i] != g0[i] + u[i];
     CHECK(!bad, "%s add: %d wrong", k->name, bad);
 
     /* argmax: lowest index on ties */
-    for (int i = 0; i < n; i++)
-        g[i] = (float)(i % 7);
+    for (int i = 0; i < n; i++) g[i] = (float)(i % 7);
     CHECK(k->argmax(g, n) == 6, "%s argmax tie: %d", k->name, k->argmax(g, n));
     g[500] = 10.0f, g[900] = 10.0f;
     CHECK(k->argmax(g, n) == 500, "%s argmax tie: %d", k->name, k->argmax(g, n));
@@ -247,20 +225,16 @@ static void test_elementwise(const am_kernels *k)
     free(g), free(u), free(g0);
 }
 
-static void test_attention(const am_kernels *k)
-{
-    static const int hds[] = { 8, 16, 64, 128 };
+static void test_attention(const am_kernels *k) {
+    static const int hds[] = {8, 16, 64, 128};
     for (int a = 0; a < 4; a++) {
         int hd = hds[a], nk = 37;
         size_t ks = (size_t)hd * 3; /* keys strided as in a cache row of several heads */
         float *q = malloc(sizeof(float) * hd), *K = malloc(sizeof(float) * ks * nk);
         float *s = malloc(sizeof(float) * nk), *o = malloc(sizeof(float) * hd), *p = malloc(sizeof(float) * nk);
-        for (int i = 0; i < hd; i++)
-            q[i] = srand1();
-        for (size_t i = 0; i < ks * nk; i++)
-            K[i] = srand1();
-        for (int j = 0; j < nk; j++)
-            p[j] = j % 5 == 2 ? 0.0f : (float)urand();
+        for (int i = 0; i < hd; i++) q[i] = srand1();
+        for (size_t i = 0; i < ks * nk; i++) K[i] = srand1();
+        for (int j = 0; j < nk; j++) p[j] = j % 5 == 2 ? 0.0f : (float)urand();
         float scale = 1.0f / sqrtf((float)hd);
         k->attn_scores(s, q, K, ks, nk, hd, scale);
         k->attn_values(o, p, K, ks, nk, hd);
@@ -272,8 +246,7 @@ static void test_attention(const am_kernels *k)
                 ra += fabs((double)q[d] * K[j * ks + d]);
             }
             double e = fabs(s[j] - r * scale) / (1.01 * (hd + 3) * U * ra * scale);
-            if (e > ws)
-                ws = e;
+            if (e > ws) ws = e;
         }
         for (int d = 0; d < hd; d++) {
             double r = 0, ra = 0;
@@ -282,8 +255,7 @@ static void test_attention(const am_kernels *k)
                 ra += fabs((double)p[j] * K[j * ks + d]);
             }
             double e = fabs(o[d] - r) / (1.01 * (nk + 2) * U * ra + 1e-37);
-            if (e > wv)
-                wv = e;
+            if (e > wv) wv = e;
         }
         CHECK(ws <= 1.0, "%s attn_scores hd=%d: error %.3g x bound", k->name, hd, ws);
         CHECK(wv <= 1.0, "%s attn_values hd=%d: error %.3g x bound", k->name, hd, wv);
@@ -291,8 +263,7 @@ static void test_attention(const am_kernels *k)
     }
 }
 
-static void test_rope(const am_kernels *k)
-{
+static void test_rope(const am_kernels *k) {
     int hd = 16, half = 8, nh = 3, rows = 4, maxpos = 50;
     float *ct = malloc(sizeof(float) * maxpos * half), *st = malloc(sizeof(float) * maxpos * half);
     for (int p = 0; p < maxpos; p++)
@@ -301,10 +272,9 @@ static void test_rope(const am_kernels *k)
             ct[p * half + i] = cosf(ang);
             st[p * half + i] = sinf(ang);
         }
-    int pos[4] = { 0, 7, 49, 3 };
+    int pos[4] = {0, 7, 49, 3};
     float x[4 * 3 * 16], x0[4 * 3 * 16];
-    for (int i = 0; i < rows * nh * hd; i++)
-        x[i] = x0[i] = srand1();
+    for (int i = 0; i < rows * nh * hd; i++) x[i] = x0[i] = srand1();
     k->rope(x, rows, nh, hd, pos, ct, st);
     double worst = 0;
     for (int r = 0; r < rows; r++)
@@ -315,8 +285,7 @@ static void test_rope(const am_kernels *k)
                 double ref = i < half ? v[i] * c - (double)v[i + half] * s : v[i] * c + (double)v[i - half] * s;
                 double tol = 4 * U * (fabs(v[i] * c) + fabs(v[i < half ? i + half : i - half] * s)) + 1e-37;
                 double e = fabs(x[(r * nh + h) * hd + i] - ref) / tol;
-                if (e > worst)
-                    worst = e;
+                if (e > worst) worst = e;
             }
     CHECK(worst <= 1.0, "%s rope: error %.3g x bound", k->name, worst);
     free(ct), free(st);
@@ -324,8 +293,7 @@ static void test_rope(const am_kernels *k)
 
 /* The scalar F16 decoder against the known encoding, and F16C (when the
  * CPU has it, through the SIMD convert kernel) on every bit pattern. */
-static void test_f16_decoder(void)
-{
+static void test_f16_decoder(void) {
     CHECK(am_f16_to_f32(0x3c00) == 1.0f, "f16 1.0");
     CHECK(am_f16_to_f32(0xc000) == -2.0f, "f16 -2.0");
     CHECK(am_f16_to_f32(0x7bff) == 65504.0f, "f16 max");
@@ -337,27 +305,22 @@ static void test_f16_decoder(void)
     CHECK(am_f32_to_f16(1.0f) == 0x3c00 && am_f32_to_f16(65504.0f) == 0x7bff && am_f32_to_f16(1e6f) == 0x7c00,
           "f32 -> f16");
     const am_kernels *k = am_kernels_get(AM_K_AVX2);
-    if (!k)
-        return;
+    if (!k) return;
     uint16_t *all = malloc(sizeof(uint16_t) * 65536);
     float *out = malloc(sizeof(float) * 65536);
-    for (int i = 0; i < 65536; i++)
-        all[i] = (uint16_t)i;
+    for (int i = 0; i < 65536; i++) all[i] = (uint16_t)i;
     k->convert(out, all, AM_F16, 65536);
     int bad = 0;
     for (int i = 0; i < 65536; i++) {
         float r = am_f16_to_f32((uint16_t)i);
-        if (isnan(r) ? !isnan(out[i]) : memcmp(&r, &out[i], 4) != 0)
-            bad++;
-        if (!isnan(r) && am_f32_to_f16(r) != (uint16_t)i)
-            bad++;
+        if (isnan(r) ? !isnan(out[i]) : memcmp(&r, &out[i], 4) != 0) bad++;
+        if (!isnan(r) && am_f32_to_f16(r) != (uint16_t)i) bad++;
     }
     CHECK(!bad, "f16 decoder vs F16C / round trip: %d patterns differ", bad);
     free(all), free(out);
 }
 
-int main(void)
-{
+int main(void) {
     test_f16_decoder();
     int tested = 0;
     for (int l = 0; l < AM_K_NLEVELS; l++) {

@@ -7,11 +7,18 @@
 #include <stdlib.h>
 
 #include "h5/h5io.h"
-#include "half.h"
 #include "h5/maps.h"
+#include "half.h"
 
-#define CHECK(c, ...) do { if (!(c)) { fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); return 1; } } while (0)
+#define CHECK(c, ...)                                            \
+    do {                                                         \
+        if (!(c)) {                                              \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+            fprintf(stderr, __VA_ARGS__);                        \
+            fputc('\n', stderr);                                 \
+            return 1;                                            \
+        }                                                        \
+    } while (0)
 
 static int roundtrip(int f16, int level) {
     enum { P = 2, A = 3, L = 2, H = 5, S = 37 };
@@ -52,8 +59,11 @@ static int roundtrip(int f16, int level) {
         CHECK(back[i] == want, "f16=%d level=%d cell %zu: %g != %g", f16, level, i, back[i], want);
         if (f16) CHECK(fabsf(back[i] - maps[i]) <= 4.9e-4f * fabsf(maps[i]) + 6e-8f, "f16 rounding");
     }
-    H5Pclose(dcpl); H5Dclose(d); H5Fclose(f);
-    free(maps); free(back);
+    H5Pclose(dcpl);
+    H5Dclose(d);
+    H5Fclose(f);
+    free(maps);
+    free(back);
     printf("maps round trip: %s, deflate %d: ok\n", f16 ? "float16" : "float32", level);
     return 0;
 }

@@ -8,13 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "plot/analysis_figs.h"
 #include "plot/canvas.h"
 #include "plot/color.h"
+#include "plot/cube_view.h"
+#include "plot/figures.h"
 #include "plot/grid.h"
 #include "plot/scatter.h"
-#include "plot/cube_view.h"
-#include "plot/analysis_figs.h"
-#include "plot/figures.h"
 #include "test_util.h"
 
 static char tmpdir[256];
@@ -25,7 +25,11 @@ static const unsigned char VIRIDIS_64[3] = {59, 82, 139};
 static const unsigned char VIRIDIS_128[3] = {33, 145, 140};
 static const unsigned char VIRIDIS_255[3] = {253, 231, 37};
 
-typedef struct { cairo_surface_t *s; unsigned char *d; int w, h, stride; } png_t;
+typedef struct {
+    cairo_surface_t *s;
+    unsigned char *d;
+    int w, h, stride;
+} png_t;
 
 static int png_open(png_t *p, const char *path) {
     p->s = cairo_image_surface_create_from_png(path);
@@ -50,8 +54,8 @@ static int same_rgb(const unsigned char *a, const unsigned char *b) {
 }
 
 /* Every pixel of cell (q, k) of a block drawn at box has colour want. */
-static int cell_is(const png_t *p, const am_panel_box *b, double zoom, int q, int k,
-                   const unsigned char want[3], unsigned char got[3]) {
+static int cell_is(const png_t *p, const am_panel_box *b, double zoom, int q, int k, const unsigned char want[3],
+                   unsigned char got[3]) {
     int x0 = (int)lround((b->x + k * b->cell) * zoom), y0 = (int)lround((b->y + q * b->cell) * zoom);
     int c = (int)lround(b->cell * zoom);
     for (int y = y0; y < y0 + c; y++)
@@ -64,8 +68,8 @@ static int cell_is(const png_t *p, const am_panel_box *b, double zoom, int q, in
 
 static void test_onehot(double zoom) {
     enum { n = 8 };
-    float map[n * n] = {0};                 /* [n, n] */
-    map[5 * n + 2] = 1.0f;                  /* query 5, key 2 */
+    float map[n * n] = {0}; /* [n, n] */
+    map[5 * n + 2] = 1.0f;  /* query 5, key 2 */
     am_heatmap hm = {map, n, n, 0, NULL, "one-hot", 0};
     am_plot_cscale cs = {{0.0, 1.0, 0}, AM_CMAP_VIRIDIS, "attention"};
     am_grid g = {1, 1, &hm, &cs, 1, "one-hot test", NULL};
@@ -86,9 +90,8 @@ static void test_onehot(double zoom) {
         for (int k = 0; k < n; k++) {
             unsigned char got[3];
             const unsigned char *want = q == 5 && k == 2 ? VIRIDIS_255 : VIRIDIS_0;
-            CHECK(cell_is(&p, &box, zoom, q, k, want, got),
-                  "zoom %g cell (%d,%d): pixel %d,%d,%d, expected %d,%d,%d", zoom, q, k, got[0],
-                  got[1], got[2], want[0], want[1], want[2]);
+            CHECK(cell_is(&p, &box, zoom, q, k, want, got), "zoom %g cell (%d,%d): pixel %d,%d,%d, expected %d,%d,%d",
+                  zoom, q, k, got[0], got[1], got[2], want[0], want[1], want[2]);
         }
     /* just outside the block is not data coloured */
     unsigned char out[3];
@@ -112,10 +115,9 @@ static void test_colorbar(am_cmap cm) {
     am_cmap_entry(cm, 0, lo);
     am_cmap_entry(cm, 255, hi);
     for (int x = 20; x < 32; x++) {
-        png_rgb(&p, x, 20, top);   /* max tick is at y = 20 */
-        png_rgb(&p, x, 219, bot);  /* min tick is at y = 220 */
-        CHECK(same_rgb(top, hi), "bar top %d,%d,%d != map top %d,%d,%d", top[0], top[1], top[2],
-              hi[0], hi[1], hi[2]);
+        png_rgb(&p, x, 20, top);  /* max tick is at y = 20 */
+        png_rgb(&p, x, 219, bot); /* min tick is at y = 220 */
+        CHECK(same_rgb(top, hi), "bar top %d,%d,%d != map top %d,%d,%d", top[0], top[1], top[2], hi[0], hi[1], hi[2]);
         CHECK(same_rgb(bot, lo), "bar bottom %d,%d,%d != map bottom", bot[0], bot[1], bot[2]);
     }
     if (cm == AM_CMAP_VIRIDIS) {
@@ -136,9 +138,9 @@ static void test_log(void) {
     enum { n = 6 };
     /* values and the table index from t = (log10(v) - log10(floor)) / (0 - log10(floor));
      * rows 1 and 2 sit at the centres of table entries 128 and 64 */
-    const float v[n] = {1.0f, (float)pow(10.0, -4.0 + 4.0 * 128 / 255),
-                        (float)pow(10.0, -4.0 + 4.0 * 64 / 255), 1e-6f, 0.0f, 0.5f};
-    float map[n * n];                        /* [n, n], row q filled with v[q] */
+    const float v[n] = {
+        1.0f, (float)pow(10.0, -4.0 + 4.0 * 128 / 255), (float)pow(10.0, -4.0 + 4.0 * 64 / 255), 1e-6f, 0.0f, 0.5f};
+    float map[n * n]; /* [n, n], row q filled with v[q] */
     for (int q = 0; q < n; q++)
         for (int k = 0; k < n; k++) map[q * n + k] = v[q];
     am_heatmap hm = {map, n, n, 0, NULL, "log", 0};
@@ -159,8 +161,8 @@ static void test_log(void) {
         int idx = (int)floor(t * 255 + 0.5);
         unsigned char want[3], got[3];
         am_cmap_entry(AM_CMAP_VIRIDIS, idx, want);
-        CHECK(cell_is(&p, &box, 1.0, q, 3, want, got), "value %g: got %d,%d,%d, want index %d", v[q],
-              got[0], got[1], got[2], idx);
+        CHECK(cell_is(&p, &box, 1.0, q, 3, want, got), "value %g: got %d,%d,%d, want index %d", v[q], got[0], got[1],
+              got[2], idx);
         if (q == 1) CHECK(idx == 128 && same_rgb(got, VIRIDIS_128), "%g must map to viridis[128]", v[q]);
         if (q == 2) CHECK(idx == 64 && same_rgb(got, VIRIDIS_64), "%g must map to viridis[64]", v[q]);
         if (q == 3 || q == 4) CHECK(idx == 0, "below the floor must map to the bottom colour");
@@ -184,8 +186,7 @@ static int render_sample(const char *path, am_plot_format fmt, am_err *e) {
         snprintf(b, sizeof b, i % 3 ? " tok%d" : "\n<%d>", i);
         labels[i] = am_plot_escape_label(b, strlen(b), 12);
     }
-    am_heatmap hm[2] = {{map, n, n, 7, labels, "head 0 \xc2\xb7 \xce\xb1 = 0.5", 0},
-                        {map, 9, n, 7, NULL, "short", 0}};
+    am_heatmap hm[2] = {{map, n, n, 7, labels, "head 0 \xc2\xb7 \xce\xb1 = 0.5", 0}, {map, 9, n, 7, NULL, "short", 0}};
     am_plot_cscale cs = {{0.0, 1.0, 0}, AM_CMAP_VIRIDIS, "attention"};
     am_grid g = {1, 2, hm, &cs, 1, "determinism", "subtitle"};
     am_plot_style st;
@@ -230,18 +231,19 @@ static void test_determinism(void) {
  * as boxes: the fonts the set-up installs cover them through Pango's fallback. */
 static void test_scripts(void) {
     static const char *const samples[] = {
-        "capital", "caf\xc3\xa9",                          /* Latin */
-        "\xd1\x81\xd1\x82\xd0\xbe\xd0\xbb\xd0\xb8\xd1\x86\xd0\xb0",  /* Cyrillic */
-        "\xce\xb1\xce\xbb\xcf\x86\xce\xb1",                  /* Greek */
-        "\xe9\xa6\x96\xe9\x83\xbd\xe5\x9c\xa8\xe8\xbf\x87\xe6\xb8\xa1",  /* CJK */
-        "\xe3\x81\x8b\xe3\x81\xaa\xe3\x82\xab\xe3\x82\xbf",      /* kana */
-        "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4",                  /* Hangul */
-        "\xe0\xb8\x81\xe0\xb8\xb1\xe0\xb8\x99\xe0\xb8\xa2",      /* Thai */
-        "\xd8\xa7\xd9\x84\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a\xd8\xa9",  /* Arabic */
-        "\xd7\xa2\xd7\x91\xd7\xa8\xd7\x99\xd7\xaa",              /* Hebrew */
-        "\xe0\xa4\xb9\xe0\xa4\xbf\xe0\xa4\xa8\xe0\xa5\x8d\xe0\xa4\xa6\xe0\xa5\x80",  /* Devanagari */
-        "\xe1\x83\xa5\xe1\x83\x90\xe1\x83\xa0\xe1\x83\x97",      /* Georgian */
-        "\xe2\x90\xa3\xe2\x80\xa6\xc2\xb7\xce\xb1",                  /* label marks: open box, ellipsis */
+        "capital",
+        "caf\xc3\xa9",                                                              /* Latin */
+        "\xd1\x81\xd1\x82\xd0\xbe\xd0\xbb\xd0\xb8\xd1\x86\xd0\xb0",                 /* Cyrillic */
+        "\xce\xb1\xce\xbb\xcf\x86\xce\xb1",                                         /* Greek */
+        "\xe9\xa6\x96\xe9\x83\xbd\xe5\x9c\xa8\xe8\xbf\x87\xe6\xb8\xa1",             /* CJK */
+        "\xe3\x81\x8b\xe3\x81\xaa\xe3\x82\xab\xe3\x82\xbf",                         /* kana */
+        "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4",                                     /* Hangul */
+        "\xe0\xb8\x81\xe0\xb8\xb1\xe0\xb8\x99\xe0\xb8\xa2",                         /* Thai */
+        "\xd8\xa7\xd9\x84\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a\xd8\xa9",                 /* Arabic */
+        "\xd7\xa2\xd7\x91\xd7\xa8\xd7\x99\xd7\xaa",                                 /* Hebrew */
+        "\xe0\xa4\xb9\xe0\xa4\xbf\xe0\xa4\xa8\xe0\xa5\x8d\xe0\xa4\xa6\xe0\xa5\x80", /* Devanagari */
+        "\xe1\x83\xa5\xe1\x83\x90\xe1\x83\xa0\xe1\x83\x97",                         /* Georgian */
+        "\xe2\x90\xa3\xe2\x80\xa6\xc2\xb7\xce\xb1", /* label marks: open box, ellipsis */
     };
     cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 10, 10);
     cairo_t *cr = cairo_create(sf);
@@ -255,10 +257,16 @@ static void test_scripts(void) {
 }
 
 static void test_escape(void) {
-    struct { const char *in; size_t len; const char *want; } cases[] = {
+    struct {
+        const char *in;
+        size_t len;
+        const char *want;
+    } cases[] = {
         {"a\nb", 3, "a\\nb"},
         {" the", 4, "\xe2\x90\xa3the"},
-        {"\xff" "x", 2, "\\xFFx"},
+        {"\xff"
+         "x",
+         2, "\\xFFx"},
         {"\t\x01", 2, "\\t\\x01"},
         {"\xc3\xa9t\xc3\xa9", 5, "\xc3\xa9t\xc3\xa9"},
         {"abcdefghij", 10, "abcd\xe2\x80\xa6"},
@@ -289,19 +297,16 @@ static void test_cube(int f16) {
     }
     snprintf(dir, sizeof dir, "%s/fx%d", tmpdir, f16);
     mkdir(dir, 0755);
-    snprintf(cmd, sizeof cmd, "%s %s/tests/plot/make_fixtures.py %s %s", py, src, dir,
-             f16 ? "--float16" : "");
+    snprintf(cmd, sizeof cmd, "%s %s/tests/plot/make_fixtures.py %s %s", py, src, dir, f16 ? "--float16" : "");
     CHECK(system(cmd) == 0, "fixture generation failed: %s", cmd);
     snprintf(path, sizeof path, "%s/cube.h5", dir);
     CHECK(am_cube_open(&c, path, &e) == 0, "%s", e.msg);
     if (failures) return;
-    CHECK(c.P == 2 && c.A == 3 && c.L == 3 && c.H == 2 && c.S == 9, "dims %d %d %d %d %d", c.P, c.A,
-          c.L, c.H, c.S);
+    CHECK(c.P == 2 && c.A == 3 && c.L == 3 && c.H == 2 && c.S == 9, "dims %d %d %d %d %d", c.P, c.A, c.L, c.H, c.S);
     CHECK(!strcmp(c.model, "tiny-test") && !strcmp(c.pair[1], "a<b&c"), "model/pair names");
     CHECK(am_plot_cube_n(&c, 0, 1) == 8 && am_plot_cube_prompt_len(&c, 1) == 5, "length / prompt_length");
     CHECK(am_plot_cube_layer(&c, 5, &e) == 2 && am_plot_cube_head(&c, 3, &e) == 1, "axis lookup");
-    CHECK(am_plot_cube_layer(&c, 4, &e) == -1 && strstr(e.msg, "0, 2, 5"), "bad layer message: %s",
-          e.msg);
+    CHECK(am_plot_cube_layer(&c, 4, &e) == -1 && strstr(e.msg, "0, 2, 5"), "bad layer message: %s", e.msg);
     CHECK(am_plot_cube_pair(&c, "nope", &e) == -1 && strstr(e.msg, "greeting"), "bad pair: %s", e.msg);
     CHECK(c.text && !strcmp(c.text[1], "line1\nline2"), "text");
     float m[81];
@@ -321,8 +326,7 @@ static void test_cube(int f16) {
     am_tokenizer *tok = NULL;
     if (tokdir && am_plot_tokenizer_load(&tok, tokdir, &e) == 0) {
         /* ids_a = Hello , _world !   ids_b = Hello , _there !   (tokenizer.json ids) */
-        const char *want[3] = {"\xe2\x90\xa3there", "\xe2\x90\xa3world|\xe2\x90\xa3there",
-                               "\xe2\x90\xa3world"};
+        const char *want[3] = {"\xe2\x90\xa3there", "\xe2\x90\xa3world|\xe2\x90\xa3there", "\xe2\x90\xa3world"};
         for (int a = 0; a < 3; a++) {
             CHECK(am_plot_cube_labels(&c, 0, a, tok, &labels, &e) == 0 && labels, "labels: %s", e.msg);
             if (!labels) continue;
@@ -343,8 +347,8 @@ static void test_cube(int f16) {
 
     am_fig_opts o;
     am_fig_opts_default(&o);
-    int (*figs[4])(const am_cube *, int, int, const am_fig_opts *, const char *, am_err *) = {
-        am_fig_heads, am_fig_pairs, am_fig_summary, am_fig_layers};
+    int (*figs[4])(const am_cube *, int, int, const am_fig_opts *, const char *,
+                   am_err *) = {am_fig_heads, am_fig_pairs, am_fig_summary, am_fig_layers};
     int a1[4] = {0, 1, 1, 0}, a2[4] = {1, 0, 2, -1};
     for (int i = 0; i < 4; i++) {
         snprintf(out, sizeof out, "%s/fig%d.png", dir, i);
@@ -357,19 +361,19 @@ static void test_cube(int f16) {
     snprintf(path, sizeof path, "%s/analysis.h5", dir);
     for (int by = 0; by < 3; by++) {
         snprintf(out, sizeof out, "%s/scatter%d.png", dir, by);
-        CHECK(am_fig_scatter(path, (am_scatter_by)by, by == 1 ? "pca" : "tsne", 0, 1, &o, out, &e) == 0,
-              "scatter: %s", e.msg);
+        CHECK(am_fig_scatter(path, (am_scatter_by)by, by == 1 ? "pca" : "tsne", 0, 1, &o, out, &e) == 0, "scatter: %s",
+              e.msg);
     }
     snprintf(out, sizeof out, "%s/scatter-bad.png", dir);
-    CHECK(am_fig_scatter(path, AM_BY_ALPHA, "pca", 0, 7, &o, out, &e) == -1 &&
-          strstr(e.msg, "4 components") && access(out, F_OK) != 0,
+    CHECK(am_fig_scatter(path, AM_BY_ALPHA, "pca", 0, 7, &o, out, &e) == -1 && strstr(e.msg, "4 components") &&
+              access(out, F_OK) != 0,
           "asking for a missing component: %s", e.msg);
     am_cube_close(&c);
 
     /* a cube without /attention names file and dataset */
     snprintf(path, sizeof path, "%s/analysis.h5", dir);
-    CHECK(am_cube_open(&c, path, &e) == -1 && strstr(e.msg, "analysis.h5") &&
-          strstr(e.msg, "/attention"), "bad cube message: %s", e.msg);
+    CHECK(am_cube_open(&c, path, &e) == -1 && strstr(e.msg, "analysis.h5") && strstr(e.msg, "/attention"),
+          "bad cube message: %s", e.msg);
 }
 
 /* The cube reader (h5/cube_read.h) on files written with h5py: fixed-length
@@ -393,16 +397,19 @@ static void test_cube_reader(void) {
     snprintf(path, sizeof path, "%s/fixed.h5", dir);
     CHECK(am_cube_open(&c, path, &e) == 0, "fixed-length strings: %s", e.msg);
     if (c.file >= 0) {
-        CHECK(c.P == 2 && c.A == 2 && c.L == 3 && c.H == 2 && c.S == 5 && !strcmp(c.dtype, "float64"), "fixed: dims/dtype");
+        CHECK(c.P == 2 && c.A == 2 && c.L == 3 && c.H == 2 && c.S == 5 && !strcmp(c.dtype, "float64"),
+              "fixed: dims/dtype");
         CHECK(!strcmp(c.pair[1], "key-one") && !strcmp(c.text[3], "a longer text") && !strcmp(c.prompt_b[1], "pb1"),
               "fixed-length strings read back");
-        CHECK(c.model && !strcmp(c.model, "fixed-model") && !strcmp(c.name, "fixed-model"), "fixed-length model attribute");
+        CHECK(c.model && !strcmp(c.model, "fixed-model") && !strcmp(c.name, "fixed-model"),
+              "fixed-length model attribute");
         CHECK(c.layer[2] == 7 && c.head[1] == 3 && c.length[2] == 3 && c.prompt_length[1] == 3, "index datasets");
         CHECK(c.T == 3 && c.ids_b[1] == 9 && c.N == 2 && c.generated[2] == 9 && c.has_length, "ids and generated ids");
         CHECK(!strcmp(c.checkpoint_fingerprint, "0123456789abcdef") && !c.config_yaml && !c.caveat, "root attributes");
         CHECK(am_cube_read_map(&c, 1, 0, 2, 1, m, &e) == 0, "read_map: %s", e.msg);
         CHECK(m[0] == 1.0f && m[3 + 1] == 0.5f && m[2 * 3 + 2] == 1.0f / 3, "map of n = 3 packed [n][n]");
-        CHECK(am_cube_read_map(&c, 2, 0, 0, 0, m, &e) == -1 && strstr(e.msg, "fixed.h5"), "map outside the cube: %s", e.msg);
+        CHECK(am_cube_read_map(&c, 2, 0, 0, 0, m, &e) == -1 && strstr(e.msg, "fixed.h5"), "map outside the cube: %s",
+              e.msg);
         float *blk = malloc(sizeof *blk * 2 * 2 * 5 * 5); /* [A][H][S][S] */
         CHECK(blk && am_cube_read_block(&c, 0, 1, blk, &e) == 0, "read_block: %s", blk ? e.msg : "out of memory");
         if (blk) CHECK(blk[3 * 25 + 4 * 5 + 4] == 0.2f, "block cell (alpha 1, head 1, q 4, k 4)");
@@ -428,7 +435,9 @@ static void test_cube_reader(void) {
     CHECK(am_cube_open_schema(&c, path, "attnmix.cube/1", &e) == -1 && strstr(e.msg, "schema"), "schema required: %s",
           e.msg);
 
-    static const struct { const char *file, *want; } bad[] = {
+    static const struct {
+        const char *file, *want;
+    } bad[] = {
         {"missing.h5", "cannot open"},
         {"not_hdf5.h5", "not an HDF5 file"},
         {"bad_noattn.h5", "/attention"},
@@ -452,7 +461,10 @@ static void test_cube_reader(void) {
 int main(void) {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_plot.XXXXXX");
-    if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 1; }
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
     test_onehot(1.0);
     test_onehot(2.0);
     test_colorbar(AM_CMAP_VIRIDIS);

@@ -41,19 +41,25 @@ typedef struct spec {
 } spec;
 
 static json_t *base_config(void) {
-    return json_pack("{s:s, s:[s], s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:b, s:f, s:i, s:i, s:i}",
-                     "model_type", "qwen3", "architectures", "Qwen3ForCausalLM",
-                     "hidden_size", 16, "intermediate_size", 24, "num_hidden_layers", 2,
-                     "num_attention_heads", 4, "num_key_value_heads", 2, "head_dim", 8,
-                     "vocab_size", 50, "tie_word_embeddings", 0, "rms_norm_eps", 1e-6,
-                     "rope_theta", 1000000, "max_position_embeddings", 512, "eos_token_id", 3);
+    return json_pack("{s:s, s:[s], s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:b, s:f, s:i, s:i, s:i}", "model_type", "qwen3",
+                     "architectures", "Qwen3ForCausalLM", "hidden_size", 16, "intermediate_size", 24,
+                     "num_hidden_layers", 2, "num_attention_heads", 4, "num_key_value_heads", 2, "head_dim", 8,
+                     "vocab_size", 50, "tie_word_embeddings", 0, "rms_norm_eps", 1e-6, "rope_theta", 1000000,
+                     "max_position_embeddings", 512, "eos_token_id", 3);
 }
 
 /* The tensors a config with D=16 F=24 L=2 H=4 KV=2 hd=8 V=50 needs. */
 static int base_specs(spec *s, int with_lm_head) {
     int n = 0;
-#define S(dt, nd, a, b, ...) do { snprintf(s[n].name, sizeof s[n].name, __VA_ARGS__); \
-        s[n].dtype = dt; s[n].ndim = nd; s[n].shape[0] = a; s[n].shape[1] = b; n++; } while (0)
+#define S(dt, nd, a, b, ...)                                \
+    do {                                                    \
+        snprintf(s[n].name, sizeof s[n].name, __VA_ARGS__); \
+        s[n].dtype = dt;                                    \
+        s[n].ndim = nd;                                     \
+        s[n].shape[0] = a;                                  \
+        s[n].shape[1] = b;                                  \
+        n++;                                                \
+    } while (0)
     S("BF16", 2, 50, 16, "model.embed_tokens.weight");
     S("BF16", 1, 16, 0, "model.norm.weight");
     if (with_lm_head) S("BF16", 2, 50, 16, "lm_head.weight");
@@ -82,22 +88,29 @@ static void write_mini(const char *name, json_t *cfg, const spec *s, int n) {
     snprintf(dir, sizeof dir, "%s/%s", root, name);
     mkdir(dir, 0777);
     snprintf(path, sizeof path, "%s/config.json", dir);
-    if (json_dump_file(cfg, path, JSON_INDENT(2))) { perror(path); exit(2); }
+    if (json_dump_file(cfg, path, JSON_INDENT(2))) {
+        perror(path);
+        exit(2);
+    }
     json_t *h = json_object();
     long long off = 0;
     for (int i = 0; i < n; i++) {
         long long nb = s[i].shape[0] * (s[i].ndim == 2 ? s[i].shape[1] : 1) * (long long)dsize(s[i].dtype);
-        json_t *sh = s[i].ndim == 1 ? json_pack("[I]", s[i].shape[0])
-                                    : json_pack("[I,I]", s[i].shape[0], s[i].shape[1]);
-        json_object_set_new(h, s[i].name, json_pack("{s:s,s:o,s:[I,I]}", "dtype", s[i].dtype,
-                                                     "shape", sh, "data_offsets", off, off + nb));
+        json_t *sh =
+            s[i].ndim == 1 ? json_pack("[I]", s[i].shape[0]) : json_pack("[I,I]", s[i].shape[0], s[i].shape[1]);
+        json_object_set_new(
+            h, s[i].name,
+            json_pack("{s:s,s:o,s:[I,I]}", "dtype", s[i].dtype, "shape", sh, "data_offsets", off, off + nb));
         off += nb;
     }
     char *txt = json_dumps(h, JSON_COMPACT);
     json_decref(h);
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     FILE *f = fopen(path, "wb");
-    if (!f) { perror(path); exit(2); }
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
     unsigned long long hl = strlen(txt);
     for (int i = 0; i < 8; i++) fputc((int)((hl >> (8 * i)) & 0xff), f);
     fputs(txt, f);
@@ -119,7 +132,10 @@ static void expect_open_fail(const char *name, const char *want1, const char *wa
     am_err e = {0};
     int rc = am_qwen3_open(&m, dir, &e);
     CHECK(rc == -1, "%s: expected failure", name);
-    if (rc == 0) { am_qwen3_close(&m); return; }
+    if (rc == 0) {
+        am_qwen3_close(&m);
+        return;
+    }
     CHECK(strstr(e.msg, want1), "%s: message \"%s\" lacks \"%s\"", name, e.msg, want1);
     if (want2) CHECK(strstr(e.msg, want2), "%s: message \"%s\" lacks \"%s\"", name, e.msg, want2);
 }
@@ -152,22 +168,24 @@ static void test_config(void) {
     json_decref(cfg);
     path_of(dir, sizeof dir, "defaults");
     CHECK(am_qwen3_config_load(&c, dir, &e) == 0, "defaults: %s", e.msg);
-    CHECK(c.head_dim == 128 && c.num_key_value_heads == 32 && c.tie_word_embeddings == 0 &&
-          c.rope_theta == 1e6 && c.rms_norm_eps == 1e-6 && c.bos_token_id == -1,
+    CHECK(c.head_dim == 128 && c.num_key_value_heads == 32 && c.tie_word_embeddings == 0 && c.rope_theta == 1e6 &&
+              c.rms_norm_eps == 1e-6 && c.bos_token_id == -1,
           "defaults: hd %d kv %d tie %d theta %g eps %g bos %d", c.head_dim, c.num_key_value_heads,
           c.tie_word_embeddings, c.rope_theta, c.rms_norm_eps, c.bos_token_id);
     CHECK(c.n_eos == 1 && c.eos_ids[0] == 3, "eos int: %d %d", c.n_eos, c.eos_ids[0]);
-    CHECK(c.hidden_size == 16 && c.intermediate_size == 24 && c.num_hidden_layers == 2 &&
-          c.vocab_size == 50 && c.max_position_embeddings == 512, "sizes");
+    CHECK(c.hidden_size == 16 && c.intermediate_size == 24 && c.num_hidden_layers == 2 && c.vocab_size == 50 &&
+              c.max_position_embeddings == 512,
+          "sizes");
     /* the default head_dim then disagrees with the stored q_proj */
-    expect_open_fail("defaults", "model.layers.0.self_attn.q_proj.weight\" has shape [32, 16], "
-                     "expected [num_attention_heads*head_dim, hidden_size] = [8192, 16]", NULL);
+    expect_open_fail("defaults",
+                     "model.layers.0.self_attn.q_proj.weight\" has shape [32, 16], "
+                     "expected [num_attention_heads*head_dim, hidden_size] = [8192, 16]",
+                     NULL);
 
     /* rope_parameters, eos lists, generation_config override */
     cfg = base_config();
     json_object_del(cfg, "rope_theta");
-    json_object_set_new(cfg, "rope_parameters", json_pack("{s:f,s:s}", "rope_theta", 5e5,
-                                                          "rope_type", "default"));
+    json_object_set_new(cfg, "rope_parameters", json_pack("{s:f,s:s}", "rope_theta", 5e5, "rope_type", "default"));
     json_object_set_new(cfg, "eos_token_id", json_pack("[i,i,i]", 7, 8, 9));
     json_object_set_new(cfg, "bos_token_id", json_integer(5));
     json_object_set_new(cfg, "torch_dtype", json_string("bfloat16"));
@@ -184,13 +202,14 @@ static void test_config(void) {
     fputs("{\"eos_token_id\": 11, \"bos_token_id\": 12}", g);
     fclose(g);
     CHECK(am_qwen3_config_load(&c, dir, &e) == 0, "generation_config: %s", e.msg);
-    CHECK(c.n_eos == 1 && c.eos_ids[0] == 11 && c.bos_token_id == 5, "gen override: %d %d bos %d",
-          c.n_eos, c.eos_ids[0], c.bos_token_id);
+    CHECK(c.n_eos == 1 && c.eos_ids[0] == 11 && c.bos_token_id == 5, "gen override: %d %d bos %d", c.n_eos,
+          c.eos_ids[0], c.bos_token_id);
     g = fopen(gpath, "w");
     fputs("{\"eos_token_id\": \"x\"}", g);
     fclose(g);
     CHECK(am_qwen3_config_load(&c, dir, &e) == -1 && strstr(e.msg, "generation_config.json: key "
-          "\"eos_token_id\" must be an integer or a list"), "gen bad eos: %s", e.msg);
+                                                                   "\"eos_token_id\" must be an integer or a list"),
+          "gen bad eos: %s", e.msg);
 
     /* errors, each naming config.json and the key */
     cfg = base_config();
@@ -251,35 +270,37 @@ static void test_binding(void) {
         if (strstr(s[i].name, "v_proj")) s[i].dtype = "F16";
     }
     snprintf(s[n].name, sizeof s[n].name, "model.layers.0.self_attn.rotary_emb.inv_freq");
-    s[n].dtype = "F32"; s[n].ndim = 1; s[n].shape[0] = 4;
+    s[n].dtype = "F32";
+    s[n].ndim = 1;
+    s[n].shape[0] = 4;
     write_mini("good", cfg, s, n + 1);
     path_of(dir, sizeof dir, "good");
     int rc = am_qwen3_open(&m, dir, &e);
     CHECK(rc == 0, "good: %s", e.msg);
     if (!rc) {
         CHECK(m.lm_head != m.embed && !strcmp(m.lm_head->name, "lm_head.weight"), "untied lm_head");
-        CHECK(!strcmp(m.embed->name, "model.embed_tokens.weight") &&
-              !strcmp(m.final_norm->name, "model.norm.weight"), "embed/norm names");
-        const char *fields[] = {"input_layernorm", "self_attn.q_proj", "self_attn.k_proj",
-                                "self_attn.v_proj", "self_attn.o_proj", "self_attn.q_norm",
-                                "self_attn.k_norm", "post_attention_layernorm", "mlp.gate_proj",
-                                "mlp.up_proj", "mlp.down_proj"};
+        CHECK(!strcmp(m.embed->name, "model.embed_tokens.weight") && !strcmp(m.final_norm->name, "model.norm.weight"),
+              "embed/norm names");
+        const char *fields[] = {"input_layernorm",  "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+                                "self_attn.o_proj", "self_attn.q_norm", "self_attn.k_norm", "post_attention_layernorm",
+                                "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
         for (int l = 0; l < 2; l++) {
             const am_tensor *const *t = (const am_tensor *const *)&m.layers[l];
             for (int k = 0; k < 11; k++) {
                 char want[128];
                 snprintf(want, sizeof want, "model.layers.%d.%s.weight", l, fields[k]);
-                CHECK(t[k] && !strcmp(t[k]->name, want), "layer %d slot %d: %s != %s", l, k,
-                      t[k] ? t[k]->name : "NULL", want);
+                CHECK(t[k] && !strcmp(t[k]->name, want), "layer %d slot %d: %s != %s", l, k, t[k] ? t[k]->name : "NULL",
+                      want);
             }
         }
         CHECK(m.layers[1].v_proj->dtype == AM_F16 && m.layers[1].q_norm->dtype == AM_F32 &&
-              m.layers[1].q_proj->dtype == AM_BF16, "mixed dtypes kept");
+                  m.layers[1].q_proj->dtype == AM_BF16,
+              "mixed dtypes kept");
         CHECK(m.layers[0].o_proj->shape[0] == 16 && m.layers[0].o_proj->shape[1] == 32, "o_proj shape");
         /* bytes: tensor i in the written order has byte k = i*31+k */
         const unsigned char *b = m.layers[0].q_proj->data;
-        CHECK(b[0] == (unsigned char)(5 * 31) && b[100] == (unsigned char)(5 * 31 + 100),
-              "q_proj bytes %d %d", b[0], b[100]);
+        CHECK(b[0] == (unsigned char)(5 * 31) && b[100] == (unsigned char)(5 * 31 + 100), "q_proj bytes %d %d", b[0],
+              b[100]);
         CHECK(strlen(m.fingerprint) == 16, "fingerprint length");
         char fp1[17];
         memcpy(fp1, m.fingerprint, 17);
@@ -310,24 +331,26 @@ static void test_binding(void) {
             s[i].shape[1] = 32;
         }
     write_mini("transposed", cfg, s, n);
-    expect_open_fail("transposed", "transposed/model.safetensors: tensor "
+    expect_open_fail("transposed",
+                     "transposed/model.safetensors: tensor "
                      "\"model.layers.1.self_attn.q_proj.weight\" has shape [16, 32]",
                      "expected [num_attention_heads*head_dim, hidden_size] = [32, 16]");
 
     /* a 2-D norm */
     n = base_specs(s, 1);
-    s[1].ndim = 2; s[1].shape[1] = 1;
+    s[1].ndim = 2;
+    s[1].shape[1] = 1;
     write_mini("norm2d", cfg, s, n);
-    expect_open_fail("norm2d", "\"model.norm.weight\" has shape [16, 1], expected [hidden_size] = [16]",
-                     NULL);
+    expect_open_fail("norm2d", "\"model.norm.weight\" has shape [16, 1], expected [hidden_size] = [16]", NULL);
 
     /* extra layer */
     n = base_specs(s, 1);
     snprintf(s[n].name, sizeof s[n].name, "model.layers.2.input_layernorm.weight");
-    s[n].dtype = "BF16"; s[n].ndim = 1; s[n].shape[0] = 16;
+    s[n].dtype = "BF16";
+    s[n].ndim = 1;
+    s[n].shape[0] = 16;
     write_mini("extra", cfg, s, n + 1);
-    expect_open_fail("extra", "unexpected tensor \"model.layers.2.input_layernorm.weight\"",
-                     "with 2 layers");
+    expect_open_fail("extra", "unexpected tensor \"model.layers.2.input_layernorm.weight\"", "with 2 layers");
 
     /* untied without lm_head */
     n = base_specs(s, 0);
@@ -360,7 +383,10 @@ static void expect_open_code(const char *name, am_code code) {
     am_err e = {0};
     int rc = am_qwen3_open(&m, dir, &e);
     CHECK(rc == -1, "%s: expected failure", name);
-    if (rc == 0) { am_qwen3_close(&m); return; }
+    if (rc == 0) {
+        am_qwen3_close(&m);
+        return;
+    }
     CHECK(e.code == code, "%s: code %d, want %d (%s)", name, (int)e.code, (int)code, e.msg);
     CHECK(am_exit_status(&e) == 1, "%s: exit status %d", name, am_exit_status(&e));
 }
@@ -376,7 +402,10 @@ static void test_codes(void) {
     char path[600];
     path_of(path, sizeof path, "extra/config.json");
     FILE *f = fopen(path, "w");
-    if (f) { fputs("{\"model_type\": \"qwen3\",", f); fclose(f); }
+    if (f) {
+        fputs("{\"model_type\": \"qwen3\",", f);
+        fclose(f);
+    }
     expect_open_code("extra", AM_E_CORRUPT);
     /* truncated safetensors: the header promises more bytes than the file holds */
     path_of(path, sizeof path, "transposed/model.safetensors");
@@ -387,8 +416,7 @@ static void test_codes(void) {
 
 /* ---- the synthetic writer through the loader ------------------------------ */
 
-static int write_preset(const char *name, const char *preset, am_dtype dt, int shards,
-                        uint64_t seed, am_err *e) {
+static int write_preset(const char *name, const char *preset, am_dtype dt, int shards, uint64_t seed, am_err *e) {
     am_qwen3_config c;
     if (am_ckpt_preset(&c, preset, e)) return -1;
     am_ckpt_opts o = {.dtype = dt, .shards = shards, .seed = seed, .qk_scale = 2.0};
@@ -402,12 +430,18 @@ static void check_values(const am_qwen3 *m, uint64_t seed, double qk) {
     am_ckpt_tensor *t;
     int n;
     am_err e;
-    if (am_ckpt_tensors(&m->cfg, &t, &n, &e)) { CHECK(0, "%s", e.msg); return; }
+    if (am_ckpt_tensors(&m->cfg, &t, &n, &e)) {
+        CHECK(0, "%s", e.msg);
+        return;
+    }
     CHECK(n == m->st.ntensors, "tensor count %d vs %d", n, m->st.ntensors);
     long bad = 0;
     for (int i = 0; i < n; i++) {
         const am_tensor *x = am_st_find(&m->st, t[i].name);
-        if (!x) { CHECK(0, "%s not stored", t[i].name); continue; }
+        if (!x) {
+            CHECK(0, "%s not stored", t[i].name);
+            continue;
+        }
         int64_t ne = t[i].ndim == 1 ? t[i].shape[0] : t[i].shape[0] * t[i].shape[1];
         for (int64_t j = 0; j < ne; j++) {
             float v = am_ckpt_value(seed, i, t[i].kind, qk, (uint64_t)j);
@@ -433,13 +467,13 @@ static void test_writer(void) {
     if (rc) return;
     const am_qwen3_config *c = &m.cfg;
     CHECK(c->hidden_size == 64 && c->num_hidden_layers == 4 && c->num_attention_heads == 4 &&
-          c->num_key_value_heads == 2 && c->head_dim == 32 && c->intermediate_size == 192 &&
-          c->vocab_size == 151936 && c->tie_word_embeddings == 1 &&
-          c->max_position_embeddings == 40960 && c->rope_theta == 1e6 && c->rms_norm_eps == 1e-6,
+              c->num_key_value_heads == 2 && c->head_dim == 32 && c->intermediate_size == 192 &&
+              c->vocab_size == 151936 && c->tie_word_embeddings == 1 && c->max_position_embeddings == 40960 &&
+              c->rope_theta == 1e6 && c->rms_norm_eps == 1e-6,
           "tiny config");
     /* config.json says eos 151645; generation_config.json lists two */
-    CHECK(c->n_eos == 2 && c->eos_ids[0] == 151645 && c->eos_ids[1] == 151643 &&
-          c->bos_token_id == 151643, "tiny eos/bos");
+    CHECK(c->n_eos == 2 && c->eos_ids[0] == 151645 && c->eos_ids[1] == 151643 && c->bos_token_id == 151643,
+          "tiny eos/bos");
     CHECK(m.lm_head == m.embed && m.st.nfiles == 1 && m.st.ntensors == 2 + 11 * 4, "tiny tensors");
     CHECK(m.layers[3].q_proj->shape[0] == 128 && m.layers[3].q_proj->shape[1] == 64, "q_proj shape");
     check_values(&m, 5, 2.0);
@@ -480,8 +514,7 @@ static void test_writer(void) {
         am_ckpt_preset(&cc, "tiny", &e);
         am_ckpt_opts o = {.dtype = AM_BF16, .shards = 1, .seed = 5, .qk_scale = 2.0, .force = 1};
         CHECK(am_ckpt_write(&cc, &o, dir, &e) == 0, "force: %s", e.msg);
-        CHECK(am_qwen3_open(&m, dir, &e) == 0 && !strcmp(m.fingerprint, fp_tiny),
-              "rewrite gives the same fingerprint");
+        CHECK(am_qwen3_open(&m, dir, &e) == 0 && !strcmp(m.fingerprint, fp_tiny), "rewrite gives the same fingerprint");
         am_qwen3_close(&m);
         path_of(a, sizeof a, "foreign");
         mkdir(a, 0777);
@@ -490,7 +523,8 @@ static void test_writer(void) {
         fputs("keep", f);
         fclose(f);
         CHECK(am_ckpt_write(&cc, &o, a, &e) == -1 && strstr(e.msg, "\"notes.txt\", which is not a "
-              "checkpoint file"), "foreign dir: %s", e.msg);
+                                                                   "checkpoint file"),
+              "foreign dir: %s", e.msg);
         CHECK(access(b, F_OK) == 0, "foreign file kept");
     }
 
@@ -499,8 +533,11 @@ static void test_writer(void) {
     CHECK(write_preset("sh1", "tiny", AM_F16, 3, 5, &e) == 0, "sh1: %s", e.msg);
     omp_set_num_threads(2);
     CHECK(write_preset("sh2", "tiny", AM_F16, 3, 5, &e) == 0, "sh2: %s", e.msg);
-    const char *files[] = {"config.json", "generation_config.json", "model.safetensors.index.json",
-                           "model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors",
+    const char *files[] = {"config.json",
+                           "generation_config.json",
+                           "model.safetensors.index.json",
+                           "model-00001-of-00003.safetensors",
+                           "model-00002-of-00003.safetensors",
                            "model-00003-of-00003.safetensors"};
     for (int i = 0; i < 6; i++) {
         snprintf(a, sizeof a, "%s/sh1/%s", root, files[i]);
@@ -534,7 +571,10 @@ static void test_writer(void) {
 
 int main(void) {
     snprintf(root, sizeof root, "q3_test_%ld", (long)getpid());
-    if (mkdir(root, 0777)) { perror(root); return 2; }
+    if (mkdir(root, 0777)) {
+        perror(root);
+        return 2;
+    }
     test_config();
     test_binding();
     test_codes();

@@ -35,8 +35,7 @@ typedef struct maps {
     float *m[NU];
 } maps;
 
-static int hook(void *ctx, int layer, int unit, int q0, int nq, int nk, const float *probs, am_err *e)
-{
+static int hook(void *ctx, int layer, int unit, int q0, int nq, int nk, const float *probs, am_err *e) {
     maps *mp = ctx;
     for (int h = 0; h < mp->H; h++)
         for (int i = 0; i < nq; i++)
@@ -46,28 +45,22 @@ static int hook(void *ctx, int layer, int unit, int q0, int nq, int nk, const fl
     return 0;
 }
 
-static int read_ds(hid_t f, const char *name, hid_t type, void *buf, hsize_t *dims, int maxrank)
-{
+static int read_ds(hid_t f, const char *name, hid_t type, void *buf, hsize_t *dims, int maxrank) {
     hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-    if (d < 0)
-        return -1;
+    if (d < 0) return -1;
     hid_t s = H5Dget_space(d);
     int r = H5Sget_simple_extent_ndims(s);
-    if (r > maxrank)
-        r = -1;
-    else
-        H5Sget_simple_extent_dims(s, dims, NULL);
+    if (r > maxrank) r = -1;
+    else H5Sget_simple_extent_dims(s, dims, NULL);
     int rc = r < 0 ? -1 : (H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0 ? -1 : 0);
     H5Sclose(s);
     H5Dclose(d);
     return rc;
 }
 
-static hsize_t ds_size(hid_t f, const char *name)
-{
+static hsize_t ds_size(hid_t f, const char *name) {
     hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-    if (d < 0)
-        return 0;
+    if (d < 0) return 0;
     hid_t s = H5Dget_space(d);
     hsize_t n = (hsize_t)H5Sget_simple_extent_npoints(s);
     H5Sclose(s);
@@ -75,18 +68,15 @@ static hsize_t ds_size(hid_t f, const char *name)
     return n;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     const char *preset = "tiny";
-    if (argc == 3 && !strcmp(argv[1], "--preset"))
-        preset = argv[2];
+    if (argc == 3 && !strcmp(argv[1], "--preset")) preset = argv[2];
     const char *bin = getenv("ATTNMIX_BIN"), *src = getenv("ATTNMIX_SRC"), *py = getenv("PYTHON");
     if (!bin || !src) {
         fprintf(stderr, "test_runtime_ref: ATTNMIX_BIN and ATTNMIX_SRC must be set (run through ctest)\n");
         return 1;
     }
-    if (!py)
-        py = "/usr/bin/python3";
+    if (!py) py = "/usr/bin/python3";
     int max_new = !strcmp(preset, "tiny") ? 10 : 6;
     char dir[256], cmd[2048], cases_path[300], ref_path[300];
     snprintf(dir, sizeof dir, "runtime_ref.%s.model", preset);
@@ -109,8 +99,8 @@ int main(int argc, char **argv)
 
     /* cases: random ids, alphas across [0, 1], pads masked and not */
     unit_case uc[NU];
-    static const double alphas[NU] = { 0.0, 0.25, 0.5, 0.8, 1.0 };
-    static const int lens[NU] = { 6, 9, 4, 8, 7 };
+    static const double alphas[NU] = {0.0, 0.25, 0.5, 0.8, 1.0};
+    static const int lens[NU] = {6, 9, 4, 8, 7};
     uint64_t s = 12345;
     for (int u = 0; u < NU; u++) {
         unit_case *c = &uc[u];
@@ -122,23 +112,19 @@ int main(int argc, char **argv)
             c->ids_a[t] = (int)((s >> 33) % 151000);
             s = s * 6364136223846793005ull + 1442695040888963407ull;
             c->ids_b[t] = (int)((s >> 33) % 151000);
-            if (t < c->n_pad)
-                c->ids_a[t] = c->ids_b[t] = 151643;
+            if (t < c->n_pad) c->ids_a[t] = c->ids_b[t] = 151643;
         }
     }
     FILE *f = fopen(cases_path, "w");
     fprintf(f, "{\"max_new_tokens\": %d, \"eos_ids\": [", max_new);
-    for (int i = 0; i < m.cfg.n_eos; i++)
-        fprintf(f, "%s%d", i ? ", " : "", m.cfg.eos_ids[i]);
+    for (int i = 0; i < m.cfg.n_eos; i++) fprintf(f, "%s%d", i ? ", " : "", m.cfg.eos_ids[i]);
     fprintf(f, "], \"units\": [");
     for (int u = 0; u < NU; u++) {
-        fprintf(f, "%s{\"alpha\": %.17g, \"n_pad\": %d, \"mask_pads\": %d, \"ids_a\": [", u ? ", " : "",
-                uc[u].alpha, uc[u].n_pad, uc[u].mask_pads);
-        for (int t = 0; t < uc[u].T; t++)
-            fprintf(f, "%s%d", t ? ", " : "", uc[u].ids_a[t]);
+        fprintf(f, "%s{\"alpha\": %.17g, \"n_pad\": %d, \"mask_pads\": %d, \"ids_a\": [", u ? ", " : "", uc[u].alpha,
+                uc[u].n_pad, uc[u].mask_pads);
+        for (int t = 0; t < uc[u].T; t++) fprintf(f, "%s%d", t ? ", " : "", uc[u].ids_a[t]);
         fprintf(f, "], \"ids_b\": [");
-        for (int t = 0; t < uc[u].T; t++)
-            fprintf(f, "%s%d", t ? ", " : "", uc[u].ids_b[t]);
+        for (int t = 0; t < uc[u].T; t++) fprintf(f, "%s%d", t ? ", " : "", uc[u].ids_b[t]);
         fprintf(f, "]}");
     }
     fprintf(f, "]}\n");
@@ -152,13 +138,13 @@ int main(int argc, char **argv)
 
     /* C: batched prefill of all units, batched greedy generation, all maps */
     int S = MAXT + max_new;
-    am_runtime_opts o = { .max_units = NU, .max_seq = S };
+    am_runtime_opts o = {.max_units = NU, .max_seq = S};
     am_runtime *rt = NULL;
     if (am_runtime_init(&rt, &m, &o, &e)) {
         fprintf(stderr, "test_runtime_ref: %s\n", e.msg);
         return 1;
     }
-    maps mp = { .L = L, .H = H, .S = S };
+    maps mp = {.L = L, .H = H, .S = S};
     float *emb[NU], *ea = malloc(sizeof(float) * D);
     int units[NU], T[NU];
     for (int u = 0; u < NU; u++) {
@@ -171,11 +157,11 @@ int main(int argc, char **argv)
         units[u] = u, T[u] = uc[u].T;
         am_runtime_reset(rt, u, uc[u].n_pad, uc[u].mask_pads);
     }
-    am_capture cap = { .fn = hook, .ctx = &mp };
+    am_capture cap = {.fn = hook, .ctx = &mp};
     float *logits0 = malloc(sizeof(float) * NU * V);
     int32_t *gen = malloc(sizeof(int32_t) * NU * max_new);
     int n_gen[NU];
-    am_gen_opts g = { .max_new_tokens = max_new, .eos_ids = m.cfg.eos_ids, .n_eos = m.cfg.n_eos };
+    am_gen_opts g = {.max_new_tokens = max_new, .eos_ids = m.cfg.eos_ids, .n_eos = m.cfg.n_eos};
     if (am_forward(rt, NU, units, T, (const float *const *)emb, &cap, logits0, &e) ||
         am_generate(rt, NU, units, logits0, &g, &cap, gen, n_gen, &e)) {
         fprintf(stderr, "test_runtime_ref: %s\n", e.msg);
@@ -207,13 +193,11 @@ int main(int argc, char **argv)
         while (k < nref && k < n_gen[u] && margin[k] > MARGIN) {
             CHECK(gen[u * max_new + k] == rgen[k], "unit %d step %d: token %d, reference %d (margin %.3g)", u, k,
                   gen[u * max_new + k], rgen[k], margin[k]);
-            if (gen[u * max_new + k] != rgen[k])
-                break;
+            if (gen[u * max_new + k] != rgen[k]) break;
             k++;
         }
         int full = k == nref && k == n_gen[u];
-        if (k == nref || k == n_gen[u])
-            CHECK(full, "unit %d: generated %d tokens, reference %d", u, n_gen[u], nref);
+        if (k == nref || k == n_gen[u]) CHECK(full, "unit %d: generated %d tokens, reference %d", u, n_gen[u], nref);
         compared_steps += k, total_steps += nref;
         /* shared prefix: positions 0 .. Tu + k - 1 */
         int rows = Tu + k, Sr = Tu + nref;
@@ -229,21 +213,17 @@ int main(int argc, char **argv)
                         float c = mp.m[u][(((size_t)l * H + h) * S + q) * S + j];
                         double r = rp[(((size_t)l * H + h) * Sr + q) * Sr + j];
                         double d = fabs(c - r);
-                        if (d > wp)
-                            wp = d;
-                        if (r == 0.0 && c != 0.0f)
-                            zero_bad++;
+                        if (d > wp) wp = d;
+                        if (r == 0.0 && c != 0.0f) zero_bad++;
                     }
         CHECK(wp <= PROB_TOL, "unit %d: attention probabilities differ by %.3g (tolerance %g)", u, wp, PROB_TOL);
         CHECK(!zero_bad, "unit %d: %d cells are 0 in the reference but not in C", u, zero_bad);
-        if (wp > worst_p)
-            worst_p = wp;
+        if (wp > worst_p) worst_p = wp;
         free(rp);
 
         /* logits of steps 0..min(k, nref-1): replay unit u alone */
         int nl = k < nref ? k + 1 : nref;
-        if (nl > n_gen[u])
-            nl = n_gen[u];
+        if (nl > n_gen[u]) nl = n_gen[u];
         am_runtime_reset(rt, 0, uc[u].n_pad, uc[u].mask_pads);
         int one = 0, Tl = Tu;
         if (am_forward(rt, 1, &one, &Tl, (const float *const *)&emb[u], NULL, step_logits, &e)) {
@@ -266,15 +246,12 @@ int main(int argc, char **argv)
             double mx = 0, md = 0;
             for (int v = 0; v < V; v++) {
                 double r = rl[(size_t)st * V + v];
-                if (fabs(r) > mx)
-                    mx = fabs(r);
+                if (fabs(r) > mx) mx = fabs(r);
                 double d = fabs(step_logits[(size_t)st * V + v] - r);
-                if (d > md)
-                    md = d;
+                if (d > md) md = d;
             }
             CHECK(md <= LOGIT_TOL * mx, "unit %d step %d: logits differ by %.3g, max |logit| %.3g", u, st, md, mx);
-            if (md / mx > worst_l)
-                worst_l = md / mx;
+            if (md / mx > worst_l) worst_l = md / mx;
         }
         free(rl);
         printf("unit %d: T=%d alpha=%.2f pads=%d%s: %d/%d tokens compared, max |dp| %.2e\n", u, Tu, uc[u].alpha,
@@ -287,8 +264,7 @@ int main(int argc, char **argv)
 
     am_runtime_free(rt);
     am_qwen3_close(&m);
-    for (int u = 0; u < NU; u++)
-        free(mp.m[u]), free(emb[u]);
+    for (int u = 0; u < NU; u++) free(mp.m[u]), free(emb[u]);
     free(ea), free(logits0), free(gen), free(step_logits);
     if (failures) {
         fprintf(stderr, "%d failures\n", failures);

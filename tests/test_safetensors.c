@@ -14,12 +14,14 @@ static char dir[256];
 
 /* Write a safetensors file: declared header length hl_decl (0 = real length),
  * header text padded with `pad` spaces, then ndata bytes with byte i = i*7+3. */
-static void write_st(const char *name, const char *header, int pad, size_t ndata,
-                     unsigned long long hl_decl) {
+static void write_st(const char *name, const char *header, int pad, size_t ndata, unsigned long long hl_decl) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
-    if (!f) { perror(path); exit(2); }
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
     unsigned long long hl = hl_decl ? hl_decl : strlen(header) + (size_t)pad;
     for (int i = 0; i < 8; i++) fputc((int)((hl >> (8 * i)) & 0xff), f);
     fputs(header, f);
@@ -32,7 +34,10 @@ static void write_text(const char *name, const char *text) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
-    if (!f) { perror(path); exit(2); }
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
     fputs(text, f);
     fclose(f);
 }
@@ -45,7 +50,10 @@ static void expect_fail(const char *name, const char *want) {
     am_err e = {0};
     int rc = am_st_open(&st, path, &e);
     CHECK(rc == -1, "%s: expected failure (%s), got success", name, want);
-    if (rc == 0) { am_st_close(&st); return; }
+    if (rc == 0) {
+        am_st_close(&st);
+        return;
+    }
     CHECK(strstr(e.msg, want) != NULL, "%s: message \"%s\" lacks \"%s\"", name, e.msg, want);
     CHECK(st.tensors == NULL && st.files == NULL, "%s: state not reset after failure", name);
 }
@@ -58,15 +66,17 @@ static void expect_code(const char *name, am_code code) {
     am_err e = {0};
     int rc = am_st_open(&st, path, &e);
     CHECK(rc == -1, "%s: expected failure", name);
-    if (rc == 0) { am_st_close(&st); return; }
+    if (rc == 0) {
+        am_st_close(&st);
+        return;
+    }
     CHECK(e.code == code, "%s: code %d, want %d (%s)", name, (int)e.code, (int)code, e.msg);
 }
 
-static const char *VALID =
-    "{\"__metadata__\":{\"format\":\"pt\"},"
-    "\"zeta.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
-    "\"alpha.weight\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[24,32]},"
-    "\"mid.bias\":{\"dtype\":\"F16\",\"shape\":[1,1,2,3],\"data_offsets\":[32,44]}}";
+static const char *VALID = "{\"__metadata__\":{\"format\":\"pt\"},"
+                           "\"zeta.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]},"
+                           "\"alpha.weight\":{\"dtype\":\"BF16\",\"shape\":[4],\"data_offsets\":[24,32]},"
+                           "\"mid.bias\":{\"dtype\":\"F16\",\"shape\":[1,1,2,3],\"data_offsets\":[32,44]}}";
 
 static void test_valid(void) {
     write_st("valid.safetensors", VALID, 5, 44, 0); /* 5 spaces of padding */
@@ -81,16 +91,15 @@ static void test_valid(void) {
     CHECK(st.files[0].header_len == strlen(VALID) + 5, "header_len %zu", st.files[0].header_len);
     CHECK(st.files[0].size == 8 + strlen(VALID) + 5 + 44, "size %zu", st.files[0].size);
     const char *order[] = {"alpha.weight", "mid.bias", "zeta.weight"};
-    for (int i = 0; i < 3; i++)
-        CHECK(!strcmp(st.tensors[i].name, order[i]), "order[%d] = %s", i, st.tensors[i].name);
+    for (int i = 0; i < 3; i++) CHECK(!strcmp(st.tensors[i].name, order[i]), "order[%d] = %s", i, st.tensors[i].name);
     const am_tensor *z = am_st_find(&st, "zeta.weight"), *a = am_st_find(&st, "alpha.weight");
     const am_tensor *m = am_st_find(&st, "mid.bias");
     CHECK(z && a && m, "find failed");
-    CHECK(am_st_find(&st, "missing") == NULL && am_st_find(&st, "aaa") == NULL &&
-          am_st_find(&st, "zzz") == NULL, "find of absent names");
+    CHECK(am_st_find(&st, "missing") == NULL && am_st_find(&st, "aaa") == NULL && am_st_find(&st, "zzz") == NULL,
+          "find of absent names");
     if (z && a && m) {
-        CHECK(z->dtype == AM_F32 && z->ndim == 2 && z->shape[0] == 2 && z->shape[1] == 3 &&
-              z->nbytes == 24, "zeta meta");
+        CHECK(z->dtype == AM_F32 && z->ndim == 2 && z->shape[0] == 2 && z->shape[1] == 3 && z->nbytes == 24,
+              "zeta meta");
         CHECK(a->dtype == AM_BF16 && a->ndim == 1 && a->shape[0] == 4 && a->nbytes == 8, "alpha meta");
         CHECK(m->dtype == AM_F16 && m->ndim == 4 && m->shape[3] == 3 && m->nbytes == 12, "mid meta");
         /* data pointers: byte k of the data area is k*7+3 */
@@ -100,12 +109,10 @@ static void test_valid(void) {
         for (int k = 0; k < 8; k++) ok &= pa[k] == (unsigned char)((24 + k) * 7 + 3);
         for (int k = 0; k < 12; k++) ok &= pm[k] == (unsigned char)((32 + k) * 7 + 3);
         CHECK(ok, "tensor bytes differ from the file's data area");
-        CHECK((const unsigned char *)z->data ==
-                  (const unsigned char *)st.files[0].map + 8 + strlen(VALID) + 5,
+        CHECK((const unsigned char *)z->data == (const unsigned char *)st.files[0].map + 8 + strlen(VALID) + 5,
               "data offset relative to the end of the header");
     }
-    CHECK(am_dtype_size(AM_BF16) == 2 && am_dtype_size(AM_F16) == 2 && am_dtype_size(AM_F32) == 4,
-          "dtype sizes");
+    CHECK(am_dtype_size(AM_BF16) == 2 && am_dtype_size(AM_F16) == 2 && am_dtype_size(AM_F32) == 4, "dtype sizes");
     CHECK(!strcmp(am_dtype_name(AM_BF16), "BF16"), "dtype name");
     am_st_close(&st);
 
@@ -139,30 +146,28 @@ static void test_malformed(void) {
     write_st("notobj.safetensors", "[1,2,3]", 1, 0, 0);
     expect_fail("notobj.safetensors", "not a JSON object");
     /* unknown dtype, named with its tensor */
-    write_st("dtype.safetensors",
-             "{\"w.int\":{\"dtype\":\"I32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 0, 8, 0);
+    write_st("dtype.safetensors", "{\"w.int\":{\"dtype\":\"I32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 0, 8, 0);
     expect_fail("dtype.safetensors", "tensor \"w.int\": dtype I32 is not supported");
     /* shape x dtype size != byte range */
-    write_st("shape.safetensors",
-             "{\"w\":{\"dtype\":\"BF16\",\"shape\":[3,4],\"data_offsets\":[0,20]}}", 0, 24, 0);
+    write_st("shape.safetensors", "{\"w\":{\"dtype\":\"BF16\",\"shape\":[3,4],\"data_offsets\":[0,20]}}", 0, 24, 0);
     expect_fail("shape.safetensors", "needs 24 bytes but data_offsets [0, 20] span 20 bytes");
     /* overlapping ranges */
     write_st("overlap.safetensors",
              "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
-             "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[8,24]}}", 0, 24, 0);
+             "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[8,24]}}",
+             0, 24, 0);
     expect_fail("overlap.safetensors", "overlapping");
     /* missing keys, negative sizes, reversed offsets */
     write_st("nooff.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[4]}}", 0, 16, 0);
     expect_fail("nooff.safetensors", "\"data_offsets\" must be an array");
-    write_st("negshape.safetensors",
-             "{\"a\":{\"dtype\":\"F32\",\"shape\":[-4],\"data_offsets\":[0,16]}}", 0, 16, 0);
+    write_st("negshape.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[-4],\"data_offsets\":[0,16]}}", 0, 16, 0);
     expect_fail("negshape.safetensors", "shape[0] is not a valid size");
-    write_st("revoff.safetensors",
-             "{\"a\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[16,0]}}", 0, 16, 0);
+    write_st("revoff.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[16,0]}}", 0, 16, 0);
     expect_fail("revoff.safetensors", "0 <= begin <= end");
     write_st("dup.safetensors",
              "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-             "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 0, 8, 0);
+             "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+             0, 8, 0);
     expect_fail("dup.safetensors", "not valid JSON");
     expect_fail("does-not-exist.safetensors", "cannot open");
     /* directory without a checkpoint */
@@ -192,10 +197,9 @@ static void test_sharded(void) {
                      "\"b\":{\"dtype\":\"F16\",\"shape\":[3],\"data_offsets\":[0,6]}}";
     write_st("sh/model-00001-of-00002.safetensors", s1, 4, 12, 0);
     write_st("sh/model-00002-of-00002.safetensors", s2, 2, 6, 0);
-    const char *good =
-        "{\"metadata\":{\"total_size\":18},\"weight_map\":{"
-        "\"a\":\"model-00001-of-00002.safetensors\",\"b\":\"model-00002-of-00002.safetensors\","
-        "\"c\":\"model-00001-of-00002.safetensors\"}}";
+    const char *good = "{\"metadata\":{\"total_size\":18},\"weight_map\":{"
+                       "\"a\":\"model-00001-of-00002.safetensors\",\"b\":\"model-00002-of-00002.safetensors\","
+                       "\"c\":\"model-00001-of-00002.safetensors\"}}";
     write_text("sh/model.safetensors.index.json", good);
     am_safetensors st;
     am_err e = {0};
@@ -206,11 +210,10 @@ static void test_sharded(void) {
         const am_tensor *b = am_st_find(&st, "b"), *c = am_st_find(&st, "c");
         CHECK(b && b->file == 1 && strstr(st.files[b->file].path, "00002-of"), "b in shard 2");
         CHECK(c && c->file == 0 && c->dtype == AM_BF16, "c in shard 1");
-        if (b) CHECK(((const unsigned char *)b->data)[0] == 3 && ((const unsigned char *)b->data)[5] == 38,
-                     "b bytes");
+        if (b) CHECK(((const unsigned char *)b->data)[0] == 3 && ((const unsigned char *)b->data)[5] == 38, "b bytes");
         if (c) CHECK(((const unsigned char *)c->data)[0] == (unsigned char)(8 * 7 + 3), "c bytes");
-        CHECK(!strcmp(st.tensors[0].name, "a") && !strcmp(st.tensors[1].name, "b") &&
-              !strcmp(st.tensors[2].name, "c"), "sorted across shards");
+        CHECK(!strcmp(st.tensors[0].name, "a") && !strcmp(st.tensors[1].name, "b") && !strcmp(st.tensors[2].name, "c"),
+              "sorted across shards");
         am_st_close(&st);
     }
     /* the index opened directly */
@@ -240,9 +243,8 @@ static void test_sharded(void) {
                "\"e\":\"model-00002-of-00002.safetensors\"}}");
     expect_fail("sh", "tensor \"e\" is mapped to");
     /* shard tensor absent from the map */
-    write_text("sh/model.safetensors.index.json",
-               "{\"weight_map\":{\"a\":\"model-00001-of-00002.safetensors\","
-               "\"b\":\"model-00002-of-00002.safetensors\"}}");
+    write_text("sh/model.safetensors.index.json", "{\"weight_map\":{\"a\":\"model-00001-of-00002.safetensors\","
+                                                  "\"b\":\"model-00002-of-00002.safetensors\"}}");
     expect_fail("sh", "tensor \"c\" is stored in model-00001-of-00002.safetensors but not listed");
     write_text("sh/model.safetensors.index.json", "{\"metadata\":{}}");
     expect_fail("sh", "\"weight_map\" missing");
@@ -257,7 +259,10 @@ static void test_sharded(void) {
 
 int main(void) {
     snprintf(dir, sizeof dir, "st_test_%ld", (long)getpid());
-    if (mkdir(dir, 0777)) { perror(dir); return 2; }
+    if (mkdir(dir, 0777)) {
+        perror(dir);
+        return 2;
+    }
     test_valid();
     test_malformed();
     test_sharded();

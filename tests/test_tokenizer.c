@@ -13,10 +13,10 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "test_util.h"
 #include "tokenizer/tok_internal.h"
 #include "tokenizer/tok_nfc_compat.h"
 #include "tokenizer/tokenizer.h"
-#include "test_util.h"
 
 static uint64_t rng_state = 0x243f6a8885a308d3ull;
 static uint32_t rnd(uint32_t n) {
@@ -43,8 +43,9 @@ static void test_nfc(void) {
     for (int32_t cp = 0x80; cp < 0x20000 && np < 59000; cp++) {
         if (cp >= 0xd800 && cp < 0xe000) continue;
         const utf8proc_property_t *p = utf8proc_get_property(cp);
-        if ((p->combining_class || p->comb_index != UINT16_MAX || (p->decomp_seqindex != UINT16_MAX && !p->decomp_type) ||
-             (cp >= 0x1100 && cp < 0x1200)) && !after_u9(cp))
+        if ((p->combining_class || p->comb_index != UINT16_MAX ||
+             (p->decomp_seqindex != UINT16_MAX && !p->decomp_type) || (cp >= 0x1100 && cp < 0x1200)) &&
+            !after_u9(cp))
             pool[np++] = cp;
     }
     const char *plain = "aeAEsS ";
@@ -61,7 +62,10 @@ static void test_nfc(void) {
         char *got;
         size_t glen;
         am_err e;
-        if (tok_nfc((const char *)s, n, &got, &glen, &e)) { CHECK(0, "tok_nfc failed: %s", e.msg); return; }
+        if (tok_nfc((const char *)s, n, &got, &glen, &e)) {
+            CHECK(0, "tok_nfc failed: %s", e.msg);
+            return;
+        }
         unsigned char *want = utf8proc_NFC(s);
         const char *g = got ? got : (const char *)s;
         size_t gl = got ? glen : n;
@@ -88,7 +92,10 @@ static size_t naive_bpe(const am_tokenizer *t, const unsigned char *w, size_t n,
         size_t at = 0;
         for (size_t i = 0; i + 1 < n; i++) {
             int32_t r = tok_merge_rank(&t->merges, ids[i], ids[i + 1]);
-            if (r >= 0 && r < best) { best = r; at = i; }
+            if (r >= 0 && r < best) {
+                best = r;
+                at = i;
+            }
         }
         if (best == INT32_MAX) return n;
         ids[at] = t->merges.rank_id[best];
@@ -98,8 +105,9 @@ static size_t naive_bpe(const am_tokenizer *t, const unsigned char *w, size_t n,
 }
 
 static void test_bpe(const am_tokenizer *t) {
-    static const char *pieces[] = {"e", "t", "a", "o", "i", "n", "s", "h", "r", "d", "l", "u", "th", "ing", " ",
-                                   "  ", "\n", "é", "中", "文", "ь", "ا", "🙂", "1", "0", "'", "-", "\xe4", "\x80"};
+    static const char *pieces[] = {"e", "t", "a",    "o",   "i", "n",  "s",  "h",    "r",   "d",
+                                   "l", "u", "th",   "ing", " ", "  ", "\n", "é",    "中",  "文",
+                                   "ь", "ا", "🙂", "1",   "0", "'",  "-",  "\xe4", "\x80"};
     int np = sizeof pieces / sizeof *pieces;
     tok_cache *cache = tok_cache_new(1 << 20);
     CHECK(cache != NULL, "cache allocation");
@@ -135,7 +143,10 @@ static void test_bpe(const am_tokenizer *t) {
 static void test_lossy(void) {
     /* Unicode Standard, section 3.9 (U+FFFD substitution of maximal subparts) */
     const char *in = "\x61\xF1\x80\x80\xE1\x80\xC2\x62\x80\x63\x80\xBF\x64";
-    const char *want = "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd" "d";
+    const char *want = "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                       "b\xef\xbf\xbd"
+                       "c\xef\xbf\xbd\xef\xbf\xbd"
+                       "d";
     char *buf = NULL;
     size_t len = 0, cap = 0;
     CHECK(tok_utf8_lossy((const unsigned char *)in, strlen(in), &buf, &len, &cap) == 0, "lossy");
@@ -211,11 +222,11 @@ static void test_api(const am_tokenizer *t, const char *file, const char *corpus
     /* ids of a model's padded vocabulary rows (151669..151935 for Qwen3):
      * am_tok_decode refuses them, am_tok_decode_skip leaves them out as HF does */
     CHECK(am_tok_encode(t, "Hello world", 11, &ids, &n, &e) == 0 && n == 2, "encode Hello world");
-    int32_t mixed[5] = { 151700, ids[0], -3, ids[1], 151935 };
+    int32_t mixed[5] = {151700, ids[0], -3, ids[1], 151935};
     free(ids);
     size_t unknown = 99;
-    CHECK(am_tok_decode(t, mixed, 5, &s, &sl, &e) == -1 && strstr(e.msg, "id 151700 at position 0"), "strict decode: %s",
-          e.msg);
+    CHECK(am_tok_decode(t, mixed, 5, &s, &sl, &e) == -1 && strstr(e.msg, "id 151700 at position 0"),
+          "strict decode: %s", e.msg);
     CHECK(am_tok_decode_skip(t, mixed, 5, &s, &sl, &unknown, &e) == 0 && unknown == 3 && sl == 11 &&
               memcmp(s, "Hello world", 11) == 0,
           "decode_skip: %zu unknown, '%.*s'", unknown, (int)sl, s);
@@ -223,7 +234,8 @@ static void test_api(const am_tokenizer *t, const char *file, const char *corpus
     CHECK(am_tok_decode_skip(t, mixed, 1, &s, &sl, &unknown, &e) == 0 && unknown == 1 && sl == 0 && s[0] == 0,
           "decode_skip of unknown ids only");
     free(s);
-    CHECK(am_tok_encode(t, "abc\xff", 4, &ids, &n, &e) == -1 && strstr(e.msg, "byte offset 3"), "invalid UTF-8: %s", e.msg);
+    CHECK(am_tok_encode(t, "abc\xff", 4, &ids, &n, &e) == -1 && strstr(e.msg, "byte offset 3"), "invalid UTF-8: %s",
+          e.msg);
     CHECK(am_tok_encode(t, "", 0, &ids, &n, &e) == 0 && n == 0, "empty text");
     free(ids);
 
@@ -239,7 +251,10 @@ static void test_api(const am_tokenizer *t, const char *file, const char *corpus
     size_t cap = 0;
     while (nt < MAXL && getline(&line, &cap, f) > 0) {
         json_t *js = json_loads(line, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
-        if (!json_is_string(js)) { json_decref(js); continue; }
+        if (!json_is_string(js)) {
+            json_decref(js);
+            continue;
+        }
         lens[nt] = json_string_length(js);
         texts[nt] = malloc(lens[nt] + 1);
         memcpy(texts[nt], json_string_value(js), lens[nt] + 1);
@@ -250,7 +265,8 @@ static void test_api(const am_tokenizer *t, const char *file, const char *corpus
     fclose(f);
     int32_t *ids_a[MAXL], *ids_b[MAXL], *ids_s[MAXL];
     size_t n_a[MAXL], n_b[MAXL], n_s[MAXL];
-    job ja = {t, texts, lens, nt, ids_a, n_a}, jb = {t, texts, lens, nt, ids_b, n_b}, js = {t, texts, lens, nt, ids_s, n_s};
+    job ja = {t, texts, lens, nt, ids_a, n_a}, jb = {t, texts, lens, nt, ids_b, n_b},
+        js = {t, texts, lens, nt, ids_s, n_s};
     encode_all(&js);
     pthread_t th[2];
     pthread_create(&th[0], NULL, encode_all, &ja);

@@ -25,7 +25,10 @@ static void clustered(double *X, int N, int D) {
 
 static double rel_err(const double *a, const double *b, int n) {
     double num = 0, den = 0;
-    for (int i = 0; i < n; i++) { num += (a[i] - b[i]) * (a[i] - b[i]); den += b[i] * b[i]; }
+    for (int i = 0; i < n; i++) {
+        num += (a[i] - b[i]) * (a[i] - b[i]);
+        den += b[i] * b[i];
+    }
     return sqrt(num / (den > 0 ? den : 1));
 }
 
@@ -38,7 +41,10 @@ int main(void) {
     for (int i = 0; i < 2 * N; i++) Y[i] = 2 * test_nrand(&rs);
 
     /* exact gradient vs finite differences (perplexity 10) */
-    if (am_tsne_kl_grad(X, N, D, 10, AM_TSNE_EXACT, 0, Y, G, &kl, &e)) { printf("%s\n", e.msg); return 1; }
+    if (am_tsne_kl_grad(X, N, D, 10, AM_TSNE_EXACT, 0, Y, G, &kl, &e)) {
+        printf("%s\n", e.msg);
+        return 1;
+    }
     for (int t = 0; t < 2 * N; t++) {
         double h = 1e-5, kp, km, save = Y[t];
         Y[t] = save + h;
@@ -93,7 +99,10 @@ int main(void) {
             for (int j = 0; j < N; j++) {
                 if (j == i) continue;
                 double dx = Y1[2 * i] - Y1[2 * j], dy = Y1[2 * i + 1] - Y1[2 * j + 1];
-                if (dx * dx + dy * dy < bd) { bd = dx * dx + dy * dy; best = j; }
+                if (dx * dx + dy * dy < bd) {
+                    bd = dx * dx + dy * dy;
+                    best = j;
+                }
             }
             wrong += best % 3 != i % 3;
         }

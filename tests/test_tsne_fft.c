@@ -37,7 +37,10 @@ static void direct(const double *Y, int N, double *rep, double *zrow) {
 
 static double rel_err(const double *a, const double *b, int n) {
     double num = 0, den = 0;
-    for (int i = 0; i < n; i++) { num += (a[i] - b[i]) * (a[i] - b[i]); den += b[i] * b[i]; }
+    for (int i = 0; i < n; i++) {
+        num += (a[i] - b[i]) * (a[i] - b[i]);
+        den += b[i] * b[i];
+    }
     return sqrt(num / (den > 0 ? den : 1));
 }
 
@@ -51,11 +54,21 @@ static double max_rel(const double *a, const double *b, int n) {
  * uniform in [-s, s]^2; 2: one Gaussian blob of sd s. */
 static void layout(double *Y, int N, int kind, double s) {
     double C[10][2];
-    for (int k = 0; k < 10; k++) { C[k][0] = s * (2 * test_urand(&rs) - 1); C[k][1] = s * (2 * test_urand(&rs) - 1); }
+    for (int k = 0; k < 10; k++) {
+        C[k][0] = s * (2 * test_urand(&rs) - 1);
+        C[k][1] = s * (2 * test_urand(&rs) - 1);
+    }
     for (int i = 0; i < N; i++) {
-        if (kind == 0) { Y[2 * i] = s * (2 * test_urand(&rs) - 1); Y[2 * i + 1] = s * (2 * test_urand(&rs) - 1); }
-        else if (kind == 1) { Y[2 * i] = C[i % 10][0] + test_nrand(&rs); Y[2 * i + 1] = C[i % 10][1] + test_nrand(&rs); }
-        else { Y[2 * i] = s * test_nrand(&rs); Y[2 * i + 1] = s * test_nrand(&rs); }
+        if (kind == 0) {
+            Y[2 * i] = s * (2 * test_urand(&rs) - 1);
+            Y[2 * i + 1] = s * (2 * test_urand(&rs) - 1);
+        } else if (kind == 1) {
+            Y[2 * i] = C[i % 10][0] + test_nrand(&rs);
+            Y[2 * i + 1] = C[i % 10][1] + test_nrand(&rs);
+        } else {
+            Y[2 * i] = s * test_nrand(&rs);
+            Y[2 * i + 1] = s * test_nrand(&rs);
+        }
     }
 }
 
@@ -64,16 +77,28 @@ int main(void) {
     static double Y[N * 2], rep[N * 2], z[N], rep0[N * 2], z0[N];
     am_err e = {0};
     am_tsne_fft f;
-    if (am_tsne_fft_init(&f, N, &e)) { printf("%s\n", e.msg); return 1; }
+    if (am_tsne_fft_init(&f, N, &e)) {
+        printf("%s\n", e.msg);
+        return 1;
+    }
     const int p0 = f.p;
     const double u0 = f.per_unit;
     /* fine: spread at most min_intervals intervals wide, so intervals are
      * shorter than 1 (the kernel's length scale); coarse: intervals of the
      * default width 1/per_unit or wider (capped grid) */
-    static const struct { int kind; double s; int fine; const char *name; } cases[] = {
-        {0, 5, 1, "uniform +-5"},       {2, 1e-3, 1, "blob sd 1e-3"},       {2, 2, 1, "blob sd 2"},
-        {1, 10, 1, "10 clusters in +-10"}, {0, 40, 0, "uniform +-40"},      {1, 30, 0, "10 clusters in +-30"},
-        {1, 57, 0, "10 clusters in +-57"}, {1, 200, 0, "10 clusters in +-200 (capped grid)"}};
+    static const struct {
+        int kind;
+        double s;
+        int fine;
+        const char *name;
+    } cases[] = {{0, 5, 1, "uniform +-5"},
+                 {2, 1e-3, 1, "blob sd 1e-3"},
+                 {2, 2, 1, "blob sd 2"},
+                 {1, 10, 1, "10 clusters in +-10"},
+                 {0, 40, 0, "uniform +-40"},
+                 {1, 30, 0, "10 clusters in +-30"},
+                 {1, 57, 0, "10 clusters in +-57"},
+                 {1, 200, 0, "10 clusters in +-200 (capped grid)"}};
     for (int refined = 0; refined < 2; refined++) {
         /* refined: more nodes per interval and more intervals per unit */
         f.p = refined ? 6 : p0;
@@ -82,13 +107,20 @@ int main(void) {
             if (refined && cases[c].s >= 100) continue; /* a 3072^2 grid: slow */
             layout(Y, N, cases[c].kind, cases[c].s);
             direct(Y, N, rep0, z0);
-            if (am_tsne_fft_repulsion(&f, Y, rep, z, &e)) { printf("%s\n", e.msg); return 1; }
+            if (am_tsne_fft_repulsion(&f, Y, rep, z, &e)) {
+                printf("%s\n", e.msg);
+                return 1;
+            }
             double er = rel_err(rep, rep0, 2 * N), ez = max_rel(z, z0, N);
             double zs = 0, zs0 = 0;
-            for (int i = 0; i < N; i++) { zs += z[i]; zs0 += z0[i]; }
+            for (int i = 0; i < N; i++) {
+                zs += z[i];
+                zs0 += z0[i];
+            }
             double eZ = fabs(zs - zs0) / zs0;
             printf("p %d, %.3g/unit, %-36s intervals %3d: force rel err %.2e, max row-Z rel err %.2e, "
-                   "Z rel err %.2e\n", f.p, f.per_unit, cases[c].name, f.nb, er, ez, eZ);
+                   "Z rel err %.2e\n",
+                   f.p, f.per_unit, cases[c].name, f.nb, er, ez, eZ);
             int tight = cases[c].fine || refined;
             double bf = tight ? 1e-3 : 2e-2, bz = tight ? 1e-3 : 2e-2, bZ = tight ? 1e-4 : 1e-3;
             CHECK(er < bf, "%s (p %d): repulsive force relative error %g >= %g", cases[c].name, f.p, er, bf);
@@ -99,7 +131,10 @@ int main(void) {
     am_tsne_fft_free(&f);
 
     /* bad input: a non-finite coordinate is refused with a message */
-    if (am_tsne_fft_init(&f, 4, &e)) { printf("%s\n", e.msg); return 1; }
+    if (am_tsne_fft_init(&f, 4, &e)) {
+        printf("%s\n", e.msg);
+        return 1;
+    }
     double bad[8] = {0, 0, 1, 1, NAN, 2, 3, 3}, r4[8], z4[4];
     CHECK(am_tsne_fft_repulsion(&f, bad, r4, z4, &e) != 0 && strstr(e.msg, "non-finite"),
           "non-finite embedding must fail (got '%s')", e.msg);
@@ -141,7 +176,10 @@ int main(void) {
     CHECK(memcmp(Y1, Y2, sizeof Y1) == 0, "two FFT runs differ");
     CHECK(r1.iterations == 300, "%d iterations", r1.iterations);
     double ks;
-    if (am_tsne_sparse_kl(X, M, D, 20, Y1, &ks, &e)) { printf("%s\n", e.msg); return 1; }
+    if (am_tsne_sparse_kl(X, M, D, 20, Y1, &ks, &e)) {
+        printf("%s\n", e.msg);
+        return 1;
+    }
     printf("run: reported KL %.6f, KL with exact Z %.6f\n", r1.kl, ks);
     CHECK(fabs(ks - r1.kl) < 0.01 * ks, "reported KL %g vs recomputed with exact Z %g", r1.kl, ks);
     int wrong = 0;
@@ -151,7 +189,10 @@ int main(void) {
         for (int j = 0; j < M; j++) {
             if (j == i) continue;
             double dx = Y1[2 * i] - Y1[2 * j], dy = Y1[2 * i + 1] - Y1[2 * j + 1];
-            if (dx * dx + dy * dy < bd) { bd = dx * dx + dy * dy; best = j; }
+            if (dx * dx + dy * dy < bd) {
+                bd = dx * dx + dy * dy;
+                best = j;
+            }
         }
         wrong += best % 3 != i % 3;
     }

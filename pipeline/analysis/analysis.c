@@ -7,9 +7,8 @@
 #include <string.h>
 
 const char *const am_an_feature_names[AM_AN_NFEAT] = {
-    "sink", "diagonal", "previous", "band2", "band4", "band8", "distance_norm",
-    "entropy_norm", "entropy_spread", "offset_mass", "vbar", "column_gini",
-    "max_mass", "prefix_mass",
+    "sink",         "diagonal",       "previous",    "band2", "band4",       "band8",    "distance_norm",
+    "entropy_norm", "entropy_spread", "offset_mass", "vbar",  "column_gini", "max_mass", "prefix_mass",
 };
 
 int am_an_work_init(am_an_work *w, int S) {
@@ -57,14 +56,17 @@ static double band_mass(const float *row, int q, int w) {
     return s;
 }
 
-void am_an_map_stats(const float *A, int S, int n, int band, am_an_work *w,
-                     am_an_stats *out, double *entropy_by_q) {
+void am_an_map_stats(const float *A, int S, int n, int band, am_an_work *w, am_an_stats *out, double *entropy_by_q) {
     const double nan = NAN;
     memset(out, 0, sizeof *out);
     if (n > S) n = S;
     if (entropy_by_q)
         for (int q = 0; q < S; q++) entropy_by_q[q] = nan;
-    for (int k = 0; k < S; k++) { w->offset[k] = 0; w->column[k] = 0; w->visible[k] = 0; }
+    for (int k = 0; k < S; k++) {
+        w->offset[k] = 0;
+        w->column[k] = 0;
+        w->visible[k] = 0;
+    }
 
     double s_ent = 0, s_sink = 0, s_diag = 0, s_prev = 0, s_band = 0, s_dist = 0;
     double s_b2 = 0, s_b4 = 0, s_b8 = 0, s_distn = 0, s_entn = 0, s_max = 0, s_pre = 0;
@@ -168,7 +170,10 @@ double am_an_js_maps(const float *A, int na, const float *B, int nb, int S) {
     for (int q = 1; q < n; q++) {
         const float *a = A + (size_t)q * S, *b = B + (size_t)q * S; /* [S] each */
         double sa = 0, sb = 0;
-        for (int k = 0; k < n; k++) { sa += a[k]; sb += b[k]; }
+        for (int k = 0; k < n; k++) {
+            sa += a[k];
+            sb += b[k];
+        }
         if (!(sa > 0) || !(sb > 0)) continue;
         double js = 0;
         for (int k = 0; k < n; k++) {

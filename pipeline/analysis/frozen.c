@@ -22,7 +22,8 @@ void am_frozen_cmp_free(am_frozen_cmp *c, int n) {
 
 static int argmax(const float *x, int V) {
     int b = 0;
-    for (int v = 1; v < V; v++) if (x[v] > x[b]) b = v;
+    for (int v = 1; v < V; v++)
+        if (x[v] > x[b]) b = v;
     return b;
 }
 
@@ -32,7 +33,10 @@ static int read_kl(const char *path, am_frozen_cmp *c, am_err *e) {
     hsize_t d[3], d2[2];
     hid_t f = am_h5_open_input(path, AM_SCHEMA_CUBE, e);
     if (f < 0) return -1;
-    if (!am_h5_exists(f, "kl")) { rc = 0; goto out; }
+    if (!am_h5_exists(f, "kl")) {
+        rc = 0;
+        goto out;
+    }
     if (am_h5_read(f, "kl", H5T_NATIVE_DOUBLE, 3, d, (void **)&c->kl_step, e) < 0 ||
         am_h5_read(f, "kl_steps", H5T_NATIVE_INT32, 2, d2, (void **)&c->kl_steps, e) < 0)
         goto out;
@@ -98,7 +102,10 @@ static int compare_one(const char *live, const float *ll, const hsize_t *ld, con
     if (access(path, F_OK) == 0) {
         cf = am_h5_open_input(path, AM_SCHEMA_CUBE, e);
         if (cf < 0 || am_h5_read_strs(cf, "text", 2, td, &c->text, e) < 0) goto out;
-        if ((int)td[0] != c->P || (int)td[1] != c->A) { am_fail(e, "%s: /text shape differs from the prefill", path); goto out; }
+        if ((int)td[0] != c->P || (int)td[1] != c->A) {
+            am_fail(e, "%s: /text shape differs from the prefill", path);
+            goto out;
+        }
         if (read_kl(path, c, e) < 0) goto out;
     }
     rc = 0;
@@ -123,11 +130,15 @@ static int run_name(const char *dir, char *name, size_t cap, am_err *e) {
     return 0;
 }
 
-typedef struct named_dir { char name[256]; const char *dir; } named_dir;
-static int cmp_named(const void *a, const void *b) { return strcmp(((const named_dir *)a)->name, ((const named_dir *)b)->name); }
+typedef struct named_dir {
+    char name[256];
+    const char *dir;
+} named_dir;
+static int cmp_named(const void *a, const void *b) {
+    return strcmp(((const named_dir *)a)->name, ((const named_dir *)b)->name);
+}
 
-int am_frozen_compare(const char *live_prefill, const char *const *dirs, int n, am_frozen_cmp **out,
-                      am_err *e) {
+int am_frozen_compare(const char *live_prefill, const char *const *dirs, int n, am_frozen_cmp **out, am_err *e) {
     int rc = -1;
     float *ll = NULL;
     hsize_t ld[3];
@@ -186,7 +197,8 @@ static int read_run(hid_t g, am_frozen_cmp *c, am_err *e) {
         if (am_h5_read(g, "kl_max", H5T_NATIVE_DOUBLE, 2, dn, &v, e)) return -1;
         c->kl_max = v;
     }
-    if (am_h5_read_attr_f64(g, "freeze_alpha", &c->alpha, e) || am_h5_read_attr_str(g, "freeze_source", &c->source, e) ||
+    if (am_h5_read_attr_f64(g, "freeze_alpha", &c->alpha, e) ||
+        am_h5_read_attr_str(g, "freeze_source", &c->source, e) ||
         am_h5_read_attr_str(g, "freeze_layers", &c->layers, e) || am_h5_read_attr_str(g, "freeze_heads", &c->heads, e))
         return -1;
     return 0;

@@ -8,8 +8,8 @@
 #include "h5/h5io.h"
 #include "h5/schema.h"
 
-const char *const am_hc_names[AM_HC_N] = {"previous_token", "first_token_sink", "diagonal",
-                                          "fixed_offset",   "broad",            "induction"};
+const char *const am_hc_names[AM_HC_N] = {"previous_token", "first_token_sink", "diagonal", "fixed_offset",
+                                          "broad",          "induction"};
 
 const char *am_hc_label_name(int label) { return label >= 0 && label < AM_HC_N ? am_hc_names[label] : "mixed"; }
 
@@ -68,8 +68,7 @@ int am_hc_induction_read(const char *path, am_hc_induction *ind, am_err *e) {
         am_h5_read_attr_str(f, "checkpoint_fingerprint", &ind->checkpoint_fingerprint, e) ||
         am_h5_read_attr_str(f, "fingerprint", &ind->fingerprint, e) ||
         am_h5_read_attr_i64(f, "induction_tokens", &ind->tokens, e) ||
-        am_h5_read_attr_i64(f, "induction_seqs", &ind->seqs, e) ||
-        am_h5_read_attr_i64(f, "seed", &ind->seed, e))
+        am_h5_read_attr_i64(f, "induction_seqs", &ind->seqs, e) || am_h5_read_attr_i64(f, "seed", &ind->seed, e))
         goto out;
     if (am_h5_attr_exists(f, "checkpoint") ? am_h5_read_attr_str(f, "checkpoint", &ind->checkpoint, e)
                                            : !(ind->checkpoint = am_calloc(1, 1, "a string", e)))

@@ -43,11 +43,11 @@ const char *am_hc_label_name(int label);
  * copy's queries R + i and the sequences, of the attention to key i + 1, the
  * token after the first occurrence of the query's token). */
 typedef struct am_hc_induction {
-    int L, H;                         /* model layers x query heads */
-    double *score;                    /* [L][H], NaN allowed */
+    int L, H;      /* model layers x query heads */
+    double *score; /* [L][H], NaN allowed */
     char *model, *checkpoint_fingerprint, *fingerprint;
-    char *checkpoint;                 /* checkpoint directory, "" when not recorded */
-    int64_t tokens, seqs, seed;       /* R, B and the seed of the random tokens */
+    char *checkpoint;           /* checkpoint directory, "" when not recorded */
+    int64_t tokens, seqs, seed; /* R, B and the seed of the random tokens */
 } am_hc_induction;
 
 /* Read and check an induction file (schema, /score float64 [L, H], root

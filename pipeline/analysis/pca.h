@@ -14,7 +14,7 @@ void am_pca_zscore(double *X, int N, int F, double *mean, double *std);
  * positive; may be NULL), variance [K] (eigenvalues of the covariance with
  * divisor N-1, descending), ratio [K] (variance / total variance; may be NULL),
  * scores [N,K] (centred X times the components; may be NULL). */
-int am_pca_fit(const double *X, int N, int D, int K, double *components, double *variance,
-               double *ratio, double *scores, am_err *e);
+int am_pca_fit(const double *X, int N, int D, int K, double *components, double *variance, double *ratio,
+               double *scores, am_err *e);
 
 #endif

@@ -10,8 +10,8 @@
 #include "analysis/run_internal.h"
 #include "h5/h5io.h"
 
-const char *const an_stat_names[ST_N] = {"entropy", "sink", "diagonal", "previous", "band",
-                                         "distance", "offset_mass", "vbar", "js_alpha0", "js_alpha1"};
+const char *const an_stat_names[ST_N] = {"entropy",  "sink",        "diagonal", "previous",  "band",
+                                         "distance", "offset_mass", "vbar",     "js_alpha0", "js_alpha1"};
 
 void am_an_config_defaults(am_an_config *c) {
     memset(c, 0, sizeof *c);

@@ -9,8 +9,8 @@
 
 #include <stddef.h>
 
-#include "base/error.h"
 #include "analysis/tsne.h"
+#include "base/error.h"
 
 typedef struct am_an_input {
     const char *name; /* model name (group /models/<name>); NULL: the cube's `model` attribute, else
@@ -24,20 +24,20 @@ typedef struct am_an_model_path {
 } am_an_model_path;
 
 typedef struct am_an_config {
-    const char *out;          /* analysis.h5 (written to OUT.tmp-PID, fsynced, renamed) */
+    const char *out; /* analysis.h5 (written to OUT.tmp-PID, fsynced, renamed) */
     const am_an_input *inputs;
     int n_inputs;
     const am_an_model_path *induction; /* [n_induction] induction file (attnmix.induction/1) of a model, for
                                           its head classes; a model without one has no induction score */
     int n_induction;
-    const am_an_model_path *frozen;    /* [n_frozen] frozen-run directory of a model (prefill.h5, optionally
+    const am_an_model_path *frozen; /* [n_frozen] frozen-run directory of a model (prefill.h5, optionally
                                           cube.h5), compared with the live prefill.h5 beside its cube */
     int n_frozen;
-    int band;                 /* recent-band width w, default 4 */
-    int tsne_on_maps;         /* 0: motif features (z-scored), 1: raw maps flattened */
-    int tsne_auto;            /* 1: exact for N <= 2000, else am_tsne_method_for(AUTO) */
-    am_tsne_opts tsne;        /* perplexity, iterations, seed, method */
-    int verbose;              /* progress on stderr */
+    int band;          /* recent-band width w, default 4 */
+    int tsne_on_maps;  /* 0: motif features (z-scored), 1: raw maps flattened */
+    int tsne_auto;     /* 1: exact for N <= 2000, else am_tsne_method_for(AUTO) */
+    am_tsne_opts tsne; /* perplexity, iterations, seed, method */
+    int verbose;       /* progress on stderr */
 } am_an_config;
 
 void am_an_config_defaults(am_an_config *c);

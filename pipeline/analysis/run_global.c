@@ -45,11 +45,11 @@ static int write_root(const am_an_config *cfg, const an_inputs *in, hid_t out, a
     }
     gmtime_r(&now, &tmv);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-    bad = am_h5_attr_str(out, "schema", AM_SCHEMA_ANALYSIS, e) || am_h5_attr_str(out, "attnmix_version", ATTNMIX_VERSION, e) ||
+    bad = am_h5_attr_str(out, "schema", AM_SCHEMA_ANALYSIS, e) ||
+          am_h5_attr_str(out, "attnmix_version", ATTNMIX_VERSION, e) ||
           am_h5_attr_str(out, "git_commit", ATTNMIX_GIT_COMMIT, e) || am_h5_attr_str(out, "created", created, e) ||
-          am_h5_attr_i64(out, "seed", (int64_t)cfg->tsne.seed, e) ||
-          am_h5_attr_strs(out, "models", ip + 3 * n, n, e) || am_h5_attr_strs(out, "inputs", ip, n, e) ||
-          am_h5_attr_strs(out, "input_fingerprints", ip + n, n, e) ||
+          am_h5_attr_i64(out, "seed", (int64_t)cfg->tsne.seed, e) || am_h5_attr_strs(out, "models", ip + 3 * n, n, e) ||
+          am_h5_attr_strs(out, "inputs", ip, n, e) || am_h5_attr_strs(out, "input_fingerprints", ip + n, n, e) ||
           am_h5_attr_strs(out, "checkpoint_fingerprints", ip + 2 * n, n, e) ||
           am_h5_attr_i64(out, "band", cfg->band, e) ||
           am_h5_attr_str(out, "tsne_on", cfg->tsne_on_maps ? "maps" : "features", e);
@@ -146,7 +146,10 @@ static int tsne_write(const am_an_config *cfg, hid_t loc, const char *name, cons
     if (N >= 4) {
         an_progress(cfg, "t-SNE of %d x %d (%s, perplexity %g, %d iterations)", N, D, am_tsne_method_name(o.method),
                     o.perplexity, o.iterations);
-        if (am_tsne_run(X, N, D, &o, Y, &r, e)) { am_wrap(e, "t-SNE for %s", name); goto out; }
+        if (am_tsne_run(X, N, D, &o, Y, &r, e)) {
+            am_wrap(e, "t-SNE for %s", name);
+            goto out;
+        }
         an_progress(cfg, "t-SNE done: KL %.6f after %d iterations", r.kl, r.iterations);
     } else {
         for (int i = 0; i < 2 * N; i++) Y[i] = NAN;
@@ -174,12 +177,15 @@ static int write_heads(const am_an_config *cfg, const an_inputs *in, const doubl
     hid_t gh = H5I_INVALID_HID;
     for (int i = 0; i < in->n; i++) Hn += in->cubes[i].c.L * in->cubes[i].c.H;
     const hsize_t dH = Hn, dHF[2] = {(hsize_t)Hn, (hsize_t)F}, dHH[2] = {(hsize_t)Hn, (hsize_t)Hn};
-    double *hfeat = am_calloc((size_t)Hn * F + 1, sizeof *hfeat, "head features", e);         /* [Hn,F] */
+    double *hfeat = am_calloc((size_t)Hn * F + 1, sizeof *hfeat, "head features", e);                  /* [Hn,F] */
     double *hdist = hfeat ? am_malloc((size_t)Hn * Hn + 1, sizeof *hdist, "head distances", e) : NULL; /* [Hn,Hn] */
     int *hl = hdist ? am_malloc((size_t)Hn + 1, sizeof *hl, "head layers", e) : NULL;
     int *hh = hl ? am_malloc((size_t)Hn + 1, sizeof *hh, "head indices", e) : NULL;
     const char **hm = hh ? am_malloc((size_t)Hn + 1, sizeof *hm, "head models", e) : NULL;
-    if (!hm) { am_wrap(e, "%d heads", Hn); goto out; }
+    if (!hm) {
+        am_wrap(e, "%d heads", Hn);
+        goto out;
+    }
     for (int i = 0; i < in->n; i++) {
         const an_cube *c = &in->cubes[i];
         const am_cube *k = &c->c;
@@ -224,8 +230,7 @@ out:
     return rc;
 }
 
-int an_write_global(const am_an_config *cfg, const an_inputs *in, hid_t out, an_points *pts, float **maps,
-                    am_err *e) {
+int an_write_global(const am_an_config *cfg, const an_inputs *in, hid_t out, an_points *pts, float **maps, am_err *e) {
     const size_t N = pts->N;
     const int F = AM_AN_NFEAT;
     int rc = -1;

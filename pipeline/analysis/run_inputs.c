@@ -22,7 +22,10 @@ static int file_fingerprint(const char *path, char *hex, am_err *e) {
     if (!f) return am_fail_errno(e, "%s: cannot open", path);
     if (!(buf = am_malloc(CHUNK, 1, "a read buffer", e))) goto out;
     while ((n = fread(buf, 1, CHUNK, f)) > 0) h = am_fnv1a(h, buf, n);
-    if (ferror(f)) { am_fail_errno(e, "%s: read error", path); goto out; }
+    if (ferror(f)) {
+        am_fail_errno(e, "%s: read error", path);
+        goto out;
+    }
     am_hash_hex(h, hex);
     rc = 0;
 out:
@@ -58,17 +61,22 @@ static int load_induction(an_cube *c, am_err *e) {
     const char *cfp = c->c.checkpoint_fingerprint;
     if (am_hc_induction_read(c->induction, &c->ind, e)) return am_wrap(e, "induction scores of model '%s'", c->name);
     if (cfp && cfp[0] && strcmp(cfp, ind->checkpoint_fingerprint) != 0)
-        return am_fail(e, "%s was computed from the checkpoint with fingerprint %s, but the cube %s is of checkpoint %s "
-                       "(re-run attnmix-induction for model '%s')", c->induction, ind->checkpoint_fingerprint,
-                       c->c.path, cfp, c->name);
+        return am_fail(e,
+                       "%s was computed from the checkpoint with fingerprint %s, but the cube %s is of checkpoint %s "
+                       "(re-run attnmix-induction for model '%s')",
+                       c->induction, ind->checkpoint_fingerprint, c->c.path, cfp, c->name);
     for (int l = 0; l < c->c.L; l++)
         if (c->c.layer[l] < 0 || c->c.layer[l] >= ind->L)
-            return am_fail(e, "%s: layer %d is not in the induction scores of %s (/score is [%d layers, %d heads]; "
-                           "files of different models?)", c->c.path, c->c.layer[l], c->induction, ind->L, ind->H);
+            return am_fail(e,
+                           "%s: layer %d is not in the induction scores of %s (/score is [%d layers, %d heads]; "
+                           "files of different models?)",
+                           c->c.path, c->c.layer[l], c->induction, ind->L, ind->H);
     for (int h = 0; h < c->c.H; h++)
         if (c->c.head[h] < 0 || c->c.head[h] >= ind->H)
-            return am_fail(e, "%s: head %d is not in the induction scores of %s (/score is [%d layers, %d heads]; "
-                           "files of different models?)", c->c.path, c->c.head[h], c->induction, ind->L, ind->H);
+            return am_fail(e,
+                           "%s: head %d is not in the induction scores of %s (/score is [%d layers, %d heads]; "
+                           "files of different models?)",
+                           c->c.path, c->c.head[h], c->induction, ind->L, ind->H);
     return 0;
 }
 
@@ -84,7 +92,8 @@ static int uniq_sorted(void *v, int n, size_t sz, int (*cmp)(const void *, const
     char *b = v;
     int m = 1;
     for (int i = 1; i < n; i++)
-        if (cmp(b + (size_t)i * sz, b + (size_t)(m - 1) * sz) != 0) memmove(b + (size_t)m++ * sz, b + (size_t)i * sz, sz);
+        if (cmp(b + (size_t)i * sz, b + (size_t)(m - 1) * sz) != 0)
+            memmove(b + (size_t)m++ * sz, b + (size_t)i * sz, sz);
     return m;
 }
 
@@ -94,7 +103,8 @@ static int open_cube(const am_an_config *cfg, an_inputs *in, int i, int *pair_ca
     const am_an_input *inp = &cfg->inputs[i];
     if (am_cube_open(&c->c, inp->path, e)) return -1;
     if (inp->name) {
-        if (strlen(inp->name) >= sizeof c->name) return am_fail_code(e, AM_E_USAGE, "model name '%s' is too long", inp->name);
+        if (strlen(inp->name) >= sizeof c->name)
+            return am_fail_code(e, AM_E_USAGE, "model name '%s' is too long", inp->name);
         snprintf(c->name, sizeof c->name, "%s", inp->name);
     } else if (default_name(&c->c, c->name, sizeof c->name, e)) {
         return -1;

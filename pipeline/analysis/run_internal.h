@@ -16,32 +16,31 @@
 #include "base/error.h"
 #include "h5/cube_read.h"
 
-
 /* ---- inputs (run_inputs.c) ------------------------------------------------ */
 
 /* One input cube and what the analysis adds to it. */
 typedef struct an_cube {
-    char name[256];          /* model name (group /models/<name>) */
-    am_cube c;               /* the cube: sizes, axes, lengths, root attributes */
-    const char *induction;   /* induction file, or NULL */
-    am_hc_induction ind;     /* its contents (score NULL without one) */
-    const char **frozen;     /* [n_frozen] frozen-run directories */
+    char name[256];        /* model name (group /models/<name>) */
+    am_cube c;             /* the cube: sizes, axes, lengths, root attributes */
+    const char *induction; /* induction file, or NULL */
+    am_hc_induction ind;   /* its contents (score NULL without one) */
+    const char **frozen;   /* [n_frozen] frozen-run directories */
     int n_frozen;
-    int *pair_index;         /* [P] index into the union of pair keys */
-    int a0, a1;              /* alpha index of 0 and of 1, -1 if absent */
-    size_t base;             /* index of the cube's first point */
-    char file_fp[17];        /* fingerprint of the cube file's bytes */
+    int *pair_index;  /* [P] index into the union of pair keys */
+    int a0, a1;       /* alpha index of 0 and of 1, -1 if absent */
+    size_t base;      /* index of the cube's first point */
+    char file_fp[17]; /* fingerprint of the cube file's bytes */
 } an_cube;
 
 /* All inputs and the union of their axes (the root scales of analysis.h5). */
 typedef struct an_inputs {
     int n;
-    an_cube *cubes;          /* [n] */
-    size_t N;                /* points: sum of P*A*L*H */
-    const char **pair;       /* [npair] pair keys in order of appearance (owned by the cubes) */
+    an_cube *cubes;    /* [n] */
+    size_t N;          /* points: sum of P*A*L*H */
+    const char **pair; /* [npair] pair keys in order of appearance (owned by the cubes) */
     int npair;
-    double *alpha;           /* [nalpha] sorted, unique */
-    int *layer, *head;       /* [nlayer], [nhead] sorted, unique */
+    double *alpha;     /* [nalpha] sorted, unique */
+    int *layer, *head; /* [nlayer], [nhead] sorted, unique */
     int nalpha, nlayer, nhead;
 } an_inputs;
 
@@ -51,23 +50,34 @@ void an_inputs_free(an_inputs *in);
 
 /* ---- points --------------------------------------------------------------- */
 
-enum { ST_ENTROPY, ST_SINK, ST_DIAGONAL, ST_PREVIOUS, ST_BAND, ST_DISTANCE, ST_OFFSET_MASS,
-       ST_VBAR, ST_JS0, ST_JS1, ST_N };
+enum {
+    ST_ENTROPY,
+    ST_SINK,
+    ST_DIAGONAL,
+    ST_PREVIOUS,
+    ST_BAND,
+    ST_DISTANCE,
+    ST_OFFSET_MASS,
+    ST_VBAR,
+    ST_JS0,
+    ST_JS1,
+    ST_N
+};
 extern const char *const an_stat_names[ST_N]; /* dataset names in /points */
 
 typedef struct an_points {
     size_t N;
-    int *model;       /* [N] input index */
-    int *pair;        /* [N] index into the union of pair keys */
-    double *alpha;    /* [N] */
-    int *layer;       /* [N] */
-    int *head;        /* [N] */
-    int *offset;      /* [N] dominant offset */
-    int *rows;        /* [N] valid rows */
-    double *st;       /* [ST_N, N] */
-    double *feat;     /* [N, AM_AN_NFEAT] raw features */
-    double *hc;       /* [N, AM_HC_MAP_N] pattern-shape head-class scores of the map */
-    int *hclass;      /* [N] dominant class of the point's head (-1 mixed) */
+    int *model;    /* [N] input index */
+    int *pair;     /* [N] index into the union of pair keys */
+    double *alpha; /* [N] */
+    int *layer;    /* [N] */
+    int *head;     /* [N] */
+    int *offset;   /* [N] dominant offset */
+    int *rows;     /* [N] valid rows */
+    double *st;    /* [ST_N, N] */
+    double *feat;  /* [N, AM_AN_NFEAT] raw features */
+    double *hc;    /* [N, AM_HC_MAP_N] pattern-shape head-class scores of the map */
+    int *hclass;   /* [N] dominant class of the point's head (-1 mixed) */
 } an_points;
 
 int an_points_init(an_points *p, size_t N, am_err *e);
@@ -85,8 +95,7 @@ int an_model_pass(const am_an_config *cfg, const an_cube *c, hid_t out, an_point
 /* Root scales and attributes, /points, /pca, /heads and the t-SNE
  * embeddings. *maps (the flattened maps with --tsne-on maps) is freed once
  * it has been used. */
-int an_write_global(const am_an_config *cfg, const an_inputs *in, hid_t out, an_points *pts, float **maps,
-                    am_err *e);
+int an_write_global(const am_an_config *cfg, const an_inputs *in, hid_t out, an_points *pts, float **maps, am_err *e);
 
 /* ---- shared helpers (run.c) ----------------------------------------------- */
 

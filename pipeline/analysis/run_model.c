@@ -75,7 +75,8 @@ static int head_classes(const am_an_config *cfg, const an_cube *c, hid_t g, an_p
     if (ind) /* layers and heads of the cube were checked against the file's [L, H] */
         for (int l = 0; l < L; l++)
             for (int h = 0; h < H; h++)
-                score[((size_t)l * H + h) * K + AM_HC_INDUCTION] = ind->score[(size_t)k->layer[l] * ind->H + k->head[h]];
+                score[((size_t)l * H + h) * K + AM_HC_INDUCTION] =
+                    ind->score[(size_t)k->layer[l] * ind->H + k->head[h]];
     for (size_t lh = 0; lh < LH; lh++) label[lh] = am_hc_label(score + lh * K);
     for (size_t i = first; i < last; i++) pts->hclass[i] = label[(i - first) % LH];
 
@@ -150,8 +151,8 @@ static int frozen_runs(const an_cube *c, hid_t g, am_err *e) {
     for (int i = 0; i < n; i++) {
         const am_frozen_cmp *f = &fc[i];
         if (f->P != c->c.P || f->A != c->c.A) {
-            am_fail(e, "%s: %d pairs x %d alphas, the cube %s has %d x %d", c->frozen[i], f->P, f->A, c->c.path,
-                    c->c.P, c->c.A);
+            am_fail(e, "%s: %d pairs x %d alphas, the cube %s has %d x %d", c->frozen[i], f->P, f->A, c->c.path, c->c.P,
+                    c->c.A);
             goto out;
         }
         hsize_t dPA[2] = {(hsize_t)f->P, (hsize_t)f->A};
@@ -269,12 +270,12 @@ int an_model_pass(const am_an_config *cfg, const an_cube *c, hid_t out, an_point
         (dent = am_h5_create(g, "entropy_by_query", H5T_IEEE_F64LE, 5, de, ce, 4, &nan, e)) < 0)
         goto out;
 
-    if (!(blk = am_malloc((size_t)A * H * SS, sizeof *blk, "a block of maps", e)) ||   /* [A,H,S,S] */
-        !(mean = am_malloc((size_t)A * SS, sizeof *mean, "head means", e)) ||          /* [A,S,S] */
-        !(var = am_malloc((size_t)A * SS, sizeof *var, "head variances", e)) ||        /* [A,S,S] */
-        !(ent = am_malloc((size_t)A * H * S, sizeof *ent, "entropies", e)) ||          /* [A,H,S] */
-        !(offp = am_malloc((size_t)A * H * S, sizeof *offp, "offset profiles", e)) ||  /* [A,H,S] */
-        !(hc_off = am_calloc((size_t)L * H * S, sizeof *hc_off, "offset sums", e)) ||  /* [L,H,S] sums over maps */
+    if (!(blk = am_malloc((size_t)A * H * SS, sizeof *blk, "a block of maps", e)) ||      /* [A,H,S,S] */
+        !(mean = am_malloc((size_t)A * SS, sizeof *mean, "head means", e)) ||             /* [A,S,S] */
+        !(var = am_malloc((size_t)A * SS, sizeof *var, "head variances", e)) ||           /* [A,S,S] */
+        !(ent = am_malloc((size_t)A * H * S, sizeof *ent, "entropies", e)) ||             /* [A,H,S] */
+        !(offp = am_malloc((size_t)A * H * S, sizeof *offp, "offset profiles", e)) ||     /* [A,H,S] */
+        !(hc_off = am_calloc((size_t)L * H * S, sizeof *hc_off, "offset sums", e)) ||     /* [L,H,S] sums over maps */
         !(hc_offn = am_calloc((size_t)L * H * S, sizeof *hc_offn, "offset counts", e))) { /* [L,H,S] counts */
         am_wrap(e, "a [%d,%d,%d,%d] block of %s", A, H, S, S, k->path);
         goto out;

@@ -98,8 +98,7 @@ static int init_embedding(const double *X, int N, int D, const am_tsne_opts *o, 
 
 /* ---- optimisation ------------------------------------------------------------ */
 
-int am_tsne_run(const double *X, int N, int D, const am_tsne_opts *o, double *Y, am_tsne_result *res,
-                am_err *e) {
+int am_tsne_run(const double *X, int N, int D, const am_tsne_opts *o, double *Y, am_tsne_result *res, am_err *e) {
     int rc = -1, it = 0, total = o->iterations;
     double *P = NULL, *upd = NULL, *gains = NULL, *grad = NULL, *rowz = NULL, *rowk = NULL;
     double lr = 0, kl = NAN;
@@ -125,7 +124,10 @@ int am_tsne_run(const double *X, int N, int D, const am_tsne_opts *o, double *Y,
         if (tsne_sparse_joint_p(X, N, D, o->perplexity, &sp, e)) goto out;
     } else {
         P = malloc((size_t)N * N * sizeof *P); /* [N,N] */
-        if (!P) { am_fail(e, "t-SNE exact: out of memory for %d x %d (use fft or barnes_hut)", N, N); goto out; }
+        if (!P) {
+            am_fail(e, "t-SNE exact: out of memory for %d x %d (use fft or barnes_hut)", N, N);
+            goto out;
+        }
         if (tsne_dense_p(X, N, D, o->perplexity, P, e)) goto out;
     }
     if (init_embedding(X, N, D, o, Y, e)) goto out;
@@ -158,14 +160,20 @@ int am_tsne_run(const double *X, int N, int D, const am_tsne_opts *o, double *Y,
         int best_iter = it, i;
         /* each phase starts from zero velocity and unit gains, as sklearn's
          * _gradient_descent does on each of its two calls */
-        for (int k = 0; k < 2 * N; k++) { upd[k] = 0; gains[k] = 1; }
+        for (int k = 0; k < 2 * N; k++) {
+            upd[k] = 0;
+            gains[k] = 1;
+        }
         for (i = it; i < stop; i++) {
             int check = (i + 1) % 50 == 0, want = check || i == stop - 1;
             double err;
             if (bh) {
                 int fail = 0;
                 err = tsne_bh_grad(&sp, ex, Y, N, o->theta, &qt, grad, rowz, rowk, want, &fail);
-                if (fail) { am_fail(e, "t-SNE: out of memory for the quadtree"); goto out; }
+                if (fail) {
+                    am_fail(e, "t-SNE: out of memory for the quadtree");
+                    goto out;
+                }
             } else if (fft) {
                 if (tsne_fft_grad(&sp, ex, Y, N, &ff, grad, rowz, rowk, want, &err, e)) goto out;
             } else {
@@ -186,9 +194,17 @@ int am_tsne_run(const double *X, int N, int D, const am_tsne_opts *o, double *Y,
                 if (o->verbose)
                     fprintf(stderr, "t-SNE iteration %d: KL %.6f, gradient norm %.3g\n", i + 1, err, sqrt(gn));
                 int patience = phase == 0 ? o->exaggeration_iters : o->n_iter_without_progress;
-                if (err < best_error) { best_error = err; best_iter = i; }
-                else if (i - best_iter > patience) { i++; break; }
-                if (sqrt(gn) <= o->min_grad_norm) { i++; break; }
+                if (err < best_error) {
+                    best_error = err;
+                    best_iter = i;
+                } else if (i - best_iter > patience) {
+                    i++;
+                    break;
+                }
+                if (sqrt(gn) <= o->min_grad_norm) {
+                    i++;
+                    break;
+                }
             }
         }
         it = i;
@@ -201,36 +217,50 @@ int am_tsne_run(const double *X, int N, int D, const am_tsne_opts *o, double *Y,
     res->seconds_optimise = now_s() - t0;
     rc = 0;
 out:
-    free(P); free(upd); free(gains); free(grad); free(rowz); free(rowk);
+    free(P);
+    free(upd);
+    free(gains);
+    free(grad);
+    free(rowz);
+    free(rowk);
     tsne_sparse_p_free(&sp);
-    free(qt.nodes); free(qt.perm); free(qt.tmp);
+    free(qt.nodes);
+    free(qt.perm);
+    free(qt.tmp);
     am_tsne_fft_free(&ff);
     return rc;
 }
 
-int am_tsne_exact_kl(const double *X, int N, int D, double perplexity, const double *Y, double *kl,
-                     am_err *e) {
+int am_tsne_exact_kl(const double *X, int N, int D, double perplexity, const double *Y, double *kl, am_err *e) {
     double *P = malloc((size_t)N * N * sizeof *P), *g = malloc((size_t)2 * N * sizeof *g),
            *rz = malloc((size_t)N * sizeof *rz);
     int rc = -1;
-    if (!P || !g || !rz) { am_fail(e, "t-SNE: out of memory"); goto out; }
+    if (!P || !g || !rz) {
+        am_fail(e, "t-SNE: out of memory");
+        goto out;
+    }
     if (tsne_dense_p(X, N, D, perplexity, P, e)) goto out;
     *kl = tsne_exact_grad(P, 1, Y, N, g, rz, 1);
     rc = 0;
 out:
-    free(P); free(g); free(rz);
+    free(P);
+    free(g);
+    free(rz);
     return rc;
 }
 
-int am_tsne_kl_grad(const double *X, int N, int D, double perplexity, am_tsne_method method,
-                    double theta, const double *Y, double *grad, double *kl, am_err *e) {
+int am_tsne_kl_grad(const double *X, int N, int D, double perplexity, am_tsne_method method, double theta,
+                    const double *Y, double *grad, double *kl, am_err *e) {
     int rc = -1;
     double *P = NULL, *rz = malloc((size_t)N * sizeof *rz), *rk = malloc((size_t)N * sizeof *rk);
     sparse_p sp;
     qtree qt;
     memset(&sp, 0, sizeof sp);
     memset(&qt, 0, sizeof qt);
-    if (!rz || !rk) { am_fail(e, "t-SNE: out of memory"); goto out; }
+    if (!rz || !rk) {
+        am_fail(e, "t-SNE: out of memory");
+        goto out;
+    }
     if (method == AM_TSNE_FFT) {
         am_tsne_fft ff;
         if (tsne_sparse_joint_p(X, N, D, perplexity, &sp, e) || am_tsne_fft_init(&ff, N, e)) goto out;
@@ -241,30 +271,45 @@ int am_tsne_kl_grad(const double *X, int N, int D, double perplexity, am_tsne_me
         int fail = 0;
         qt.perm = malloc((size_t)N * sizeof *qt.perm);
         qt.tmp = malloc((size_t)N * sizeof *qt.tmp);
-        if (!qt.perm || !qt.tmp) { am_fail(e, "t-SNE: out of memory"); goto out; }
+        if (!qt.perm || !qt.tmp) {
+            am_fail(e, "t-SNE: out of memory");
+            goto out;
+        }
         if (tsne_sparse_joint_p(X, N, D, perplexity, &sp, e)) goto out;
         *kl = tsne_bh_grad(&sp, 1, Y, N, theta, &qt, grad, rz, rk, 1, &fail);
-        if (fail) { am_fail(e, "t-SNE: out of memory for the quadtree"); goto out; }
+        if (fail) {
+            am_fail(e, "t-SNE: out of memory for the quadtree");
+            goto out;
+        }
     } else {
         P = malloc((size_t)N * N * sizeof *P);
-        if (!P) { am_fail(e, "t-SNE: out of memory"); goto out; }
+        if (!P) {
+            am_fail(e, "t-SNE: out of memory");
+            goto out;
+        }
         if (tsne_dense_p(X, N, D, perplexity, P, e)) goto out;
         *kl = tsne_exact_grad(P, 1, Y, N, grad, rz, 1);
     }
     rc = 0;
 out:
-    free(P); free(rz); free(rk);
+    free(P);
+    free(rz);
+    free(rk);
     tsne_sparse_p_free(&sp);
-    free(qt.nodes); free(qt.perm); free(qt.tmp);
+    free(qt.nodes);
+    free(qt.perm);
+    free(qt.tmp);
     return rc;
 }
 
-int am_tsne_sparse_kl(const double *X, int N, int D, double perplexity, const double *Y, double *kl,
-                      am_err *e) {
+int am_tsne_sparse_kl(const double *X, int N, int D, double perplexity, const double *Y, double *kl, am_err *e) {
     sparse_p sp;
     double *rz = malloc((size_t)N * sizeof *rz); /* [N] */
     if (!rz) return am_fail(e, "t-SNE: out of memory");
-    if (tsne_sparse_joint_p(X, N, D, perplexity, &sp, e)) { free(rz); return -1; }
+    if (tsne_sparse_joint_p(X, N, D, perplexity, &sp, e)) {
+        free(rz);
+        return -1;
+    }
     /* Z over the upper triangle, one sum per row, rows added serially */
 #pragma omp parallel for schedule(dynamic, 64) if (N >= AM_TSNE_PAR_MIN)
     for (int i = 0; i < N; i++) {

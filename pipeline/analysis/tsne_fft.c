@@ -98,14 +98,20 @@ static void lagrange(double u, int p, const double *den, double *w) {
 
 int am_tsne_fft_repulsion(am_tsne_fft *f, const double *Y, double *rep, double *zrow, am_err *e) {
     const int N = f->N, p = f->p;
-    if (p < 2 || p > AM_FFT_PMAX) return am_fail(e, "t-SNE FFT: nodes per interval must be 2..%d, got %d", AM_FFT_PMAX, p);
+    if (p < 2 || p > AM_FFT_PMAX)
+        return am_fail(e, "t-SNE FFT: nodes per interval must be 2..%d, got %d", AM_FFT_PMAX, p);
     double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
     for (int i = 0; i < N; i++) {
         double x = Y[2 * i], y = Y[2 * i + 1];
         if (!isfinite(x) || !isfinite(y))
-            return am_fail(e, "t-SNE FFT: point %d of the embedding has a non-finite coordinate (diverged? lower the learning rate)", i);
-        xmin = fmin(xmin, x); xmax = fmax(xmax, x);
-        ymin = fmin(ymin, y); ymax = fmax(ymax, y);
+            return am_fail(
+                e,
+                "t-SNE FFT: point %d of the embedding has a non-finite coordinate (diverged? lower the learning rate)",
+                i);
+        xmin = fmin(xmin, x);
+        xmax = fmax(xmax, x);
+        ymin = fmin(ymin, y);
+        ymax = fmax(ymax, y);
     }
     double R = fmax(xmax - xmin, ymax - ymin);
     R = R * (1 + 1e-9) + 1e-12;
@@ -204,10 +210,14 @@ int am_tsne_fft_repulsion(am_tsne_fft *f, const double *Y, double *rep, double *
         for (size_t t = 0; t < nc; t++) {
             double a = K1[t][0], b = K1[t][1], c = K2[t][0], d = K2[t][1];
             double r0 = C0[t][0], i0 = C0[t][1], r1 = C1[t][0], i1 = C1[t][1], r2 = C2[t][0], i2 = C2[t][1];
-            O[t][0] = a * r0 - b * i0; O[t][1] = a * i0 + b * r0;
-            C0[t][0] = c * r0 - d * i0; C0[t][1] = c * i0 + d * r0;
-            C1[t][0] = c * r1 - d * i1; C1[t][1] = c * i1 + d * r1;
-            C2[t][0] = c * r2 - d * i2; C2[t][1] = c * i2 + d * r2;
+            O[t][0] = a * r0 - b * i0;
+            O[t][1] = a * i0 + b * r0;
+            C0[t][0] = c * r0 - d * i0;
+            C0[t][1] = c * i0 + d * r0;
+            C1[t][0] = c * r1 - d * i1;
+            C1[t][1] = c * i1 + d * r1;
+            C2[t][0] = c * r2 - d * i2;
+            C2[t][1] = c * i2 + d * r2;
         }
     }
     static const int outs[4] = {5, 2, 3, 4};

@@ -23,16 +23,16 @@
 #include "base/error.h"
 
 typedef struct am_tsne_fft {
-    int p;              /* Lagrange nodes per interval (6), 2..8 */
-    int min_intervals;  /* intervals per axis at least (25) */
-    double per_unit;    /* intervals per unit of embedding length (0.7) */
-    int max_intervals;  /* cap on intervals per axis (256) */
+    int p;             /* Lagrange nodes per interval (6), 2..8 */
+    int min_intervals; /* intervals per axis at least (25) */
+    double per_unit;   /* intervals per unit of embedding length (0.7) */
+    int max_intervals; /* cap on intervals per axis (256) */
     /* internal state */
     int N, nb, nf, cap_nf;
-    double kh;          /* node spacing of the kernel spectra in buf[0..1], 0: none */
-    int *ix;            /* [N,2] first node index per axis */
-    double *w;          /* [N,2,p] Lagrange weights per axis */
-    double *buf[6];     /* [nf, 2*(nf/2+1)] in-place real/complex grids */
+    double kh;      /* node spacing of the kernel spectra in buf[0..1], 0: none */
+    int *ix;        /* [N,2] first node index per axis */
+    double *w;      /* [N,2,p] Lagrange weights per axis */
+    double *buf[6]; /* [nf, 2*(nf/2+1)] in-place real/complex grids */
     void *plan_fwd, *plan_inv;
 } am_tsne_fft;
 

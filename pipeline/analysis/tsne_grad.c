@@ -64,11 +64,13 @@ static int qt_new(qtree *t) {
 
 /* Build the subtree for perm[lo, hi) inside the square at (x0, y0) with side w;
  * children of a node are allocated consecutively (non-empty quadrants only). */
-static int qt_build(qtree *t, const double *Y, int node, int lo, int hi, double x0, double y0, double w,
-                    int depth) {
+static int qt_build(qtree *t, const double *Y, int node, int lo, int hi, double x0, double y0, double w, int depth) {
     qnode *nd = &t->nodes[node];
     double sx = 0, sy = 0;
-    for (int a = lo; a < hi; a++) { sx += Y[2 * t->perm[a]]; sy += Y[2 * t->perm[a] + 1]; }
+    for (int a = lo; a < hi; a++) {
+        sx += Y[2 * t->perm[a]];
+        sy += Y[2 * t->perm[a] + 1];
+    }
     int cnt = hi - lo;
     nd->cx = sx / cnt;
     nd->cy = sy / cnt;
@@ -87,7 +89,10 @@ static int qt_build(qtree *t, const double *Y, int node, int lo, int hi, double 
         qc[q]++;
     }
     int off[4], o = lo;
-    for (int q = 0; q < 4; q++) { off[q] = o; o += qc[q]; }
+    for (int q = 0; q < 4; q++) {
+        off[q] = o;
+        o += qc[q];
+    }
     int pos[4] = {off[0], off[1], off[2], off[3]};
     for (int a = lo; a < hi; a++) {
         int p = t->perm[a];
@@ -108,8 +113,7 @@ static int qt_build(qtree *t, const double *Y, int node, int lo, int hi, double 
     int c = 0;
     for (int q = 0; q < 4; q++) {
         if (!qc[q]) continue;
-        if (qt_build(t, Y, first + c, off[q], off[q] + qc[q], x0 + (q & 1) * h, y0 + (q >> 1) * h, h,
-                     depth + 1))
+        if (qt_build(t, Y, first + c, off[q], off[q] + qc[q], x0 + (q & 1) * h, y0 + (q >> 1) * h, h, depth + 1))
             return -1;
         c++;
     }
@@ -119,8 +123,10 @@ static int qt_build(qtree *t, const double *Y, int node, int lo, int hi, double 
 static int qt_rebuild(qtree *t, const double *Y, int N) {
     double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
     for (int i = 0; i < N; i++) {
-        xmin = fmin(xmin, Y[2 * i]); xmax = fmax(xmax, Y[2 * i]);
-        ymin = fmin(ymin, Y[2 * i + 1]); ymax = fmax(ymax, Y[2 * i + 1]);
+        xmin = fmin(xmin, Y[2 * i]);
+        xmax = fmax(xmax, Y[2 * i]);
+        ymin = fmin(ymin, Y[2 * i + 1]);
+        ymax = fmax(ymax, Y[2 * i + 1]);
     }
     double w = fmax(xmax - xmin, ymax - ymin);
     w = w * (1 + 1e-9) + 1e-12;
@@ -133,8 +139,7 @@ static int qt_rebuild(qtree *t, const double *Y, int N) {
 
 /* Negative force of point i: sum over cells of count q^2 (y_i - c), and the
  * sum of count q into *zi (self excluded). */
-static void qt_negative(const qtree *t, const double *Y, int i, double theta2, double *fx, double *fy,
-                        double *zi) {
+static void qt_negative(const qtree *t, const double *Y, int i, double theta2, double *fx, double *fy, double *zi) {
     int stack[256];
     int sp = 0;
     double yx = Y[2 * i], yy = Y[2 * i + 1], ax = 0, ay = 0, z = 0;
@@ -177,8 +182,8 @@ static void qt_negative(const qtree *t, const double *Y, int i, double theta2, d
 /* Gradient [N,2] from the sparse P (times ex) given the repulsive sums
  * sum_j q_ij^2 (y_i - y_j) in grad on entry and the normalisation Z; returns
  * the KL estimate when want_kl. rowk [N] scratch. */
-static double attract(const sparse_p *P, double ex, const double *Y, int N, double Z, double *grad,
-                      double *rowk, int want_kl) {
+static double attract(const sparse_p *P, double ex, const double *Y, int N, double Z, double *grad, double *rowk,
+                      int want_kl) {
     if (!(Z > DBL_MIN)) Z = DBL_MIN;
     double iZ = 1.0 / Z;
 #pragma omp parallel for schedule(dynamic, 256) if (N >= AM_TSNE_PAR_MIN_BH)
@@ -213,7 +218,10 @@ int tsne_fft_grad(const sparse_p *P, double ex, const double *Y, int N, am_tsne_
 
 double tsne_bh_grad(const sparse_p *P, double ex, const double *Y, int N, double theta, qtree *t, double *grad,
                     double *rowz, double *rowk, int want_kl, int *fail) {
-    if (qt_rebuild(t, Y, N)) { *fail = 1; return 0; }
+    if (qt_rebuild(t, Y, N)) {
+        *fail = 1;
+        return 0;
+    }
     double theta2 = theta * theta;
     /* negative forces in tree order (neighbouring points walk similar paths) */
 #pragma omp parallel for schedule(dynamic, 256) if (N >= AM_TSNE_PAR_MIN_BH)

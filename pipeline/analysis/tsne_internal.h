@@ -40,19 +40,19 @@ int tsne_sparse_joint_p(const double *X, int N, int D, double perplexity, sparse
 
 /* Barnes-Hut quadtree over the embedding, rebuilt every iteration. */
 typedef struct qnode {
-    double cx, cy;   /* centre of mass */
-    double w2;       /* squared side length of the cell */
-    int count;       /* points below */
-    int child;       /* first of `nchild` consecutive children, -1 for a leaf */
+    double cx, cy; /* centre of mass */
+    double w2;     /* squared side length of the cell */
+    int count;     /* points below */
+    int child;     /* first of `nchild` consecutive children, -1 for a leaf */
     int nchild;
-    int start;       /* leaf: first point in the permuted order */
+    int start; /* leaf: first point in the permuted order */
 } qnode;
 
 typedef struct qtree {
     qnode *nodes;
     int n, cap;
-    int *perm;   /* [N] points in tree order */
-    int *tmp;    /* [N] */
+    int *perm; /* [N] points in tree order */
+    int *tmp;  /* [N] */
 } qtree;
 
 /* grad [N,2] of KL(P||Q) for dense P [N,N] (times exaggeration ex); returns

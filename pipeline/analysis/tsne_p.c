@@ -17,9 +17,15 @@ static void binary_search_row(const double *d, int m, double perplexity, double 
     double beta = 1, beta_min = -INFINITY, beta_max = INFINITY;
     for (int step = 0; step < 100; step++) {
         double sum = 0, sdp = 0;
-        for (int j = 0; j < m; j++) { p[j] = exp(-d[j] * beta); sum += p[j]; }
+        for (int j = 0; j < m; j++) {
+            p[j] = exp(-d[j] * beta);
+            sum += p[j];
+        }
         if (sum == 0) sum = 1e-8;
-        for (int j = 0; j < m; j++) { p[j] /= sum; sdp += d[j] * p[j]; }
+        for (int j = 0; j < m; j++) {
+            p[j] /= sum;
+            sdp += d[j] * p[j];
+        }
         double entropy = log(sum) + beta * sdp, diff = entropy - desired;
         if (fabs(diff) <= tol) break;
         if (diff > 0) {
@@ -34,10 +40,9 @@ static void binary_search_row(const double *d, int m, double perplexity, double 
 
 /* Squared Euclidean distances of rows [i0, i0+B) of X to rows [j0, j0+C), into
  * out [B, C] (clamped at 0). norms [N]. */
-static void sq_dist_block(const double *X, int D, const double *norms, int i0, int B, int j0, int C,
-                          double *out) {
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, C, D, -2.0, X + (size_t)i0 * D, D,
-                X + (size_t)j0 * D, D, 0.0, out, C);
+static void sq_dist_block(const double *X, int D, const double *norms, int i0, int B, int j0, int C, double *out) {
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, C, D, -2.0, X + (size_t)i0 * D, D, X + (size_t)j0 * D, D,
+                0.0, out, C);
     for (int a = 0; a < B; a++)
         for (int b = 0; b < C; b++) {
             double v = out[(size_t)a * C + b] + norms[i0 + a] + norms[j0 + b];
@@ -58,7 +63,10 @@ static double *row_norms(const double *X, int N, int D) {
 
 static double sq_dist(const double *a, const double *b, int D) {
     double s = 0;
-    for (int d = 0; d < D; d++) { double t = a[d] - b[d]; s += t * t; }
+    for (int d = 0; d < D; d++) {
+        double t = a[d] - b[d];
+        s += t * t;
+    }
     return s;
 }
 
@@ -116,10 +124,12 @@ static void heap_push(double *hd, int *hi, int *size, int k, double d, int j) {
         while (c > 0) {
             int p = (c - 1) / 2;
             if (hd[p] >= d) break;
-            hd[c] = hd[p]; hi[c] = hi[p];
+            hd[c] = hd[p];
+            hi[c] = hi[p];
             c = p;
         }
-        hd[c] = d; hi[c] = j;
+        hd[c] = d;
+        hi[c] = j;
         return;
     }
     if (d >= hd[0]) return;
@@ -127,13 +137,18 @@ static void heap_push(double *hd, int *hi, int *size, int k, double d, int j) {
     for (;;) {
         int l = 2 * c + 1, r = l + 1, m = c;
         double md = d;
-        if (l < k && hd[l] > md) { m = l; md = hd[l]; }
+        if (l < k && hd[l] > md) {
+            m = l;
+            md = hd[l];
+        }
         if (r < k && hd[r] > md) { m = r; }
         if (m == c) break;
-        hd[c] = hd[m]; hi[c] = hi[m];
+        hd[c] = hd[m];
+        hi[c] = hi[m];
         c = m;
     }
-    hd[c] = d; hi[c] = j;
+    hd[c] = d;
+    hi[c] = j;
 }
 
 /* Exact k nearest neighbours of every row of X (self excluded): each thread
@@ -187,7 +202,10 @@ static int knn(const double *X, int N, int D, int k, int *nn, double *nd, am_err
     return 0;
 }
 
-typedef struct trip { int col; double v; } trip;
+typedef struct trip {
+    int col;
+    double v;
+} trip;
 static int cmp_trip(const void *a, const void *b) {
     int x = ((const trip *)a)->col, y = ((const trip *)b)->col;
     return (x > y) - (x < y);
@@ -195,24 +213,33 @@ static int cmp_trip(const void *a, const void *b) {
 
 int tsne_sparse_joint_p(const double *X, int N, int D, double perplexity, sparse_p *sp, am_err *e) {
     int rc = -1, k = N - 1 < (int)(3 * perplexity + 1) ? N - 1 : (int)(3 * perplexity + 1);
-    int *nn = malloc((size_t)N * k * sizeof *nn);          /* [N,k] */
-    double *nd = malloc((size_t)N * k * sizeof *nd);       /* [N,k] */
-    double *cp = malloc((size_t)N * k * sizeof *cp);       /* [N,k] conditional P */
+    int *nn = malloc((size_t)N * k * sizeof *nn);    /* [N,k] */
+    double *nd = malloc((size_t)N * k * sizeof *nd); /* [N,k] */
+    double *cp = malloc((size_t)N * k * sizeof *cp); /* [N,k] conditional P */
     size_t *cnt = calloc((size_t)N + 1, sizeof *cnt);
-    trip *tr = malloc((size_t)2 * N * k * sizeof *tr);     /* [2Nk] */
+    trip *tr = malloc((size_t)2 * N * k * sizeof *tr); /* [2Nk] */
     size_t *fill = NULL, nz = 0;
     double sum = 0;
     memset(sp, 0, sizeof *sp);
-    if (!nn || !nd || !cp || !cnt || !tr) { am_fail(e, "t-SNE: out of memory for P (N=%d, k=%d)", N, k); goto out; }
+    if (!nn || !nd || !cp || !cnt || !tr) {
+        am_fail(e, "t-SNE: out of memory for P (N=%d, k=%d)", N, k);
+        goto out;
+    }
     if (knn(X, N, D, k, nn, nd, e)) goto out;
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < N; i++) binary_search_row(nd + (size_t)i * k, k, perplexity, cp + (size_t)i * k);
     /* triplets of P and P^T bucketed by row */
     for (int i = 0; i < N; i++)
-        for (int t = 0; t < k; t++) { cnt[i + 1]++; cnt[nn[(size_t)i * k + t] + 1]++; }
+        for (int t = 0; t < k; t++) {
+            cnt[i + 1]++;
+            cnt[nn[(size_t)i * k + t] + 1]++;
+        }
     for (int i = 0; i < N; i++) cnt[i + 1] += cnt[i];
     fill = malloc((size_t)N * sizeof *fill);
-    if (!fill) { am_fail(e, "t-SNE: out of memory"); goto out; }
+    if (!fill) {
+        am_fail(e, "t-SNE: out of memory");
+        goto out;
+    }
     for (int i = 0; i < N; i++) fill[i] = cnt[i];
     for (int i = 0; i < N; i++)
         for (int t = 0; t < k; t++) {
@@ -225,7 +252,10 @@ int tsne_sparse_joint_p(const double *X, int N, int D, double perplexity, sparse
     sp->ptr = malloc(((size_t)N + 1) * sizeof *sp->ptr);
     sp->col = malloc((size_t)2 * N * k * sizeof *sp->col);
     sp->val = malloc((size_t)2 * N * k * sizeof *sp->val);
-    if (!sp->ptr || !sp->col || !sp->val) { am_fail(e, "t-SNE: out of memory"); goto out; }
+    if (!sp->ptr || !sp->col || !sp->val) {
+        am_fail(e, "t-SNE: out of memory");
+        goto out;
+    }
     for (int i = 0; i < N; i++) {
         trip *r = tr + cnt[i];
         size_t m = cnt[i + 1] - cnt[i];
@@ -233,7 +263,11 @@ int tsne_sparse_joint_p(const double *X, int N, int D, double perplexity, sparse
         sp->ptr[i] = nz;
         for (size_t t = 0; t < m; t++) {
             if (nz > sp->ptr[i] && sp->col[nz - 1] == r[t].col) sp->val[nz - 1] += r[t].v;
-            else { sp->col[nz] = r[t].col; sp->val[nz] = r[t].v; nz++; }
+            else {
+                sp->col[nz] = r[t].col;
+                sp->val[nz] = r[t].v;
+                nz++;
+            }
         }
     }
     sp->ptr[N] = nz;
@@ -244,6 +278,11 @@ int tsne_sparse_joint_p(const double *X, int N, int D, double perplexity, sparse
     rc = 0;
 out:
     if (rc) tsne_sparse_p_free(sp);
-    free(nn); free(nd); free(cp); free(cnt); free(tr); free(fill);
+    free(nn);
+    free(nd);
+    free(cp);
+    free(cnt);
+    free(tr);
+    free(fill);
     return rc;
 }

@@ -44,8 +44,8 @@ static int parse_models(cfg_walk *w, yaml_node_t *n) {
             return -1;
         for (int j = 0; j < i; j++)
             if (!strcmp(c->models[j].name, mc->name))
-                return cfg_fail_at(w, v->start_mark, "duplicate model name '%s' in '%s' (same as models[%d])",
-                                   mc->name, kp, j);
+                return cfg_fail_at(w, v->start_mark, "duplicate model name '%s' in '%s' (same as models[%d])", mc->name,
+                                   kp, j);
 
         snprintf(kp, sizeof kp, "%s.checkpoint", path);
         if (!(v = cfg_require(w, m, path, "checkpoint")) || cfg_get_str(w, v, kp, &mc->checkpoint) ||
@@ -83,8 +83,8 @@ static int parse_pairs(cfg_walk *w, yaml_node_t *n) {
             return -1;
         for (int j = 0; j < i; j++)
             if (!strcmp(c->pairs[j].key, pc->key))
-                return cfg_fail_at(w, v->start_mark, "duplicate pair key '%s' in '%s' (same as pairs[%d])",
-                                   pc->key, kp, j);
+                return cfg_fail_at(w, v->start_mark, "duplicate pair key '%s' in '%s' (same as pairs[%d])", pc->key, kp,
+                                   j);
 
         snprintf(kp, sizeof kp, "%s.a", path);
         if (!(v = cfg_require(w, m, path, "a")) || cfg_get_str(w, v, kp, &pc->a) || cfg_nonempty(w, v, kp, pc->a))
@@ -201,17 +201,19 @@ static int parse_capture(cfg_walk *w, yaml_node_t *n) {
 }
 
 static int parse_root(cfg_walk *w, yaml_node_t *root) {
-    static const char *const keys[] = {"experiment", "output_dir", "seed",    "models",       "pairs", "alphas",
-                                       "padding",    "generation", "capture", "backend",      "threads",
-                                       "cuda_compute", NULL};
+    static const char *const keys[] = {"experiment", "output_dir",   "seed",       "models",  "pairs",
+                                       "alphas",     "padding",      "generation", "capture", "backend",
+                                       "threads",    "cuda_compute", NULL};
     static const char *const backends[] = {"auto", "cpu", "cuda", NULL}; /* = am_backend order */
     static const char *const computes[] = {"bf16", "float32", NULL};     /* cuda_f32 = index */
     am_config *c = w->c;
     yaml_node_t *v;
     char qb[64];
     if (root->type != YAML_MAPPING_NODE)
-        return cfg_fail_at(w, root->start_mark, "the configuration must be a mapping of keys (experiment, models, "
-                                            "pairs, ...), got %s", cfg_quote(root, qb, sizeof qb));
+        return cfg_fail_at(w, root->start_mark,
+                           "the configuration must be a mapping of keys (experiment, models, "
+                           "pairs, ...), got %s",
+                           cfg_quote(root, qb, sizeof qb));
     if (cfg_check_keys(w, root, "", keys)) return -1;
 
     if (!(v = cfg_require(w, root, "", "experiment")) || cfg_get_str(w, v, "experiment", &c->experiment) ||
@@ -362,8 +364,9 @@ int am_config_parse(am_config *c, const char *text, size_t len, const char *name
     root = yaml_document_get_root_node(&doc);
     if (!root || cfg_is_null(root)) {
         yaml_mark_t m = root ? root->start_mark : cfg_mark_of_offset(text, len, 0);
-        cfg_fail_at(&w, m, "the configuration is empty (expected a mapping with at least experiment, models "
-                           "and pairs)");
+        cfg_fail_at(&w, m,
+                    "the configuration is empty (expected a mapping with at least experiment, models "
+                    "and pairs)");
         goto out;
     }
     if (parse_root(&w, root)) goto out;

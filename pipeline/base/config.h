@@ -11,51 +11,51 @@
 typedef enum am_backend { AM_BACKEND_AUTO = 0, AM_BACKEND_CPU, AM_BACKEND_CUDA } am_backend;
 
 typedef struct am_model_cfg {
-    char *name;        /* output subdirectory; [A-Za-z0-9._-]+ */
-    char *checkpoint;  /* HF checkpoint directory */
-    char *tokenizer;   /* tokenizer.json or directory; default: checkpoint */
+    char *name;       /* output subdirectory; [A-Za-z0-9._-]+ */
+    char *checkpoint; /* HF checkpoint directory */
+    char *tokenizer;  /* tokenizer.json or directory; default: checkpoint */
 } am_model_cfg;
 
 typedef struct am_pair_cfg {
-    char *key;         /* unique, [A-Za-z0-9._-]+ */
-    char *a, *b;       /* prompts, non-empty UTF-8 */
+    char *key;   /* unique, [A-Za-z0-9._-]+ */
+    char *a, *b; /* prompts, non-empty UTF-8 */
 } am_pair_cfg;
 
 typedef struct am_config {
-    char *path;             /* file it came from */
-    char *text;             /* the YAML text, verbatim (recorded in outputs) */
+    char *path; /* file it came from */
+    char *text; /* the YAML text, verbatim (recorded in outputs) */
     size_t text_len;
-    char *experiment;       /* required */
-    char *output_dir;       /* default "out/<experiment>" */
-    uint64_t seed;          /* default 0 */
-    am_model_cfg *models;   /* [n_models] >= 1 */
+    char *experiment;     /* required */
+    char *output_dir;     /* default "out/<experiment>" */
+    uint64_t seed;        /* default 0 */
+    am_model_cfg *models; /* [n_models] >= 1 */
     int n_models;
-    am_pair_cfg *pairs;     /* [n_pairs] >= 1 */
+    am_pair_cfg *pairs; /* [n_pairs] >= 1 */
     int n_pairs;
-    double *alphas;         /* [n_alphas] >= 1; default 0, .25, .5, .75, 1 */
+    double *alphas; /* [n_alphas] >= 1; default 0, .25, .5, .75, 1 */
     int n_alphas;
     /* padding */
-    int pad_left;           /* side: left (default) | right */
-    int32_t pad_id;         /* -1 = the tokenizer's <|endoftext|> */
-    int mask_pads;          /* default 0 */
+    int pad_left;   /* side: left (default) | right */
+    int32_t pad_id; /* -1 = the tokenizer's <|endoftext|> */
+    int mask_pads;  /* default 0 */
     /* generation */
-    int max_new_tokens;     /* default 100 */
-    int sample;             /* mode: greedy (default) | sample */
-    double temperature;     /* default 1.0 (sampling only) */
-    double top_p;           /* default 1.0 (sampling only) */
-    int32_t *eos_ids;       /* NULL = from the checkpoint's generation_config.json */
+    int max_new_tokens; /* default 100 */
+    int sample;         /* mode: greedy (default) | sample */
+    double temperature; /* default 1.0 (sampling only) */
+    double top_p;       /* default 1.0 (sampling only) */
+    int32_t *eos_ids;   /* NULL = from the checkpoint's generation_config.json */
     int n_eos;
     /* capture */
-    int *layers;            /* NULL = all layers */
+    int *layers; /* NULL = all layers */
     int n_layers;
-    int *heads;             /* NULL = all query heads */
+    int *heads; /* NULL = all query heads */
     int n_heads;
-    int store_f16;          /* dtype: float32 (default) | float16 */
-    int compression;        /* deflate level 0..9, default 4 */
+    int store_f16;   /* dtype: float32 (default) | float16 */
+    int compression; /* deflate level 0..9, default 4 */
     /* execution */
-    am_backend backend;     /* default auto (the CPU until the CUDA backend is validated on a GPU) */
-    int cuda_f32;           /* cuda_compute: bf16 (default, 0) | float32 (1) */
-    int threads;            /* 0 = all cores */
+    am_backend backend; /* default auto (the CPU until the CUDA backend is validated on a GPU) */
+    int cuda_f32;       /* cuda_compute: bf16 (default, 0) | float32 (1) */
+    int threads;        /* 0 = all cores */
     /* warnings that are not errors (alpha outside [0,1], ...), one per line */
     char warnings[1024];
 } am_config;

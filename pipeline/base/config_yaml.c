@@ -31,8 +31,7 @@ void cfg_warn_at(cfg_walk *w, yaml_mark_t m, const char *fmt, ...) {
     char *buf = w->c->warnings;
     size_t used = strlen(buf), cap = sizeof w->c->warnings;
     if (used + 1 >= cap) return;
-    int n = snprintf(buf + used, cap - used, "%s:%zu:%zu: warning: %s\n", w->name, m.line + 1,
-                     m.column + 1, msg);
+    int n = snprintf(buf + used, cap - used, "%s:%zu:%zu: warning: %s\n", w->name, m.line + 1, m.column + 1, msg);
     if (n < 0 || (size_t)n >= cap - used) { /* truncated: end on a line break */
         buf[cap - 2] = '\n';
         buf[cap - 1] = '\0';
@@ -67,8 +66,8 @@ static const char *cfg_node_kind(const yaml_node_t *n) {
 int cfg_is_null(const yaml_node_t *n) {
     if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return 0;
     const char *v = (const char *)n->data.scalar.value;
-    return n->data.scalar.length == 0 || !strcmp(v, "~") || !strcmp(v, "null") ||
-           !strcmp(v, "Null") || !strcmp(v, "NULL");
+    return n->data.scalar.length == 0 || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
+           !strcmp(v, "NULL");
 }
 
 /* A short quotation of a scalar for messages ("got 'abc'"). */
@@ -113,8 +112,8 @@ int cfg_check_keys(cfg_walk *w, yaml_node_t *map, const char *where, const char 
             yaml_node_t *k2 = yaml_document_get_node(w->doc, q->key);
             if (k2->type == YAML_SCALAR_NODE && !strcmp((const char *)k2->data.scalar.value, key))
                 return cfg_fail_at(w, k->start_mark, "duplicate key '%s'%s%s%s (first at %zu:%zu)", key,
-                                   *where ? " in '" : "", where, *where ? "'" : "",
-                               k2->start_mark.line + 1, k2->start_mark.column + 1);
+                                   *where ? " in '" : "", where, *where ? "'" : "", k2->start_mark.line + 1,
+                                   k2->start_mark.column + 1);
         }
     }
     return 0;
@@ -141,12 +140,10 @@ yaml_node_t *cfg_require(cfg_walk *w, yaml_node_t *map, const char *where, const
     yaml_node_t *v = cfg_lookup(w, map, key, &k);
     if (v) return v;
     if (k)
-        cfg_fail_at(w, k->start_mark, "required key '%s'%s%s%s has no value", key, *where ? " in '" : "",
-                    where, *where ? "'" : "");
-    else if (*where)
-        cfg_fail_at(w, map->start_mark, "missing required key '%s' in '%s'", key, where);
-    else
-        cfg_fail_at(w, map->start_mark, "missing required top-level key '%s'", key);
+        cfg_fail_at(w, k->start_mark, "required key '%s'%s%s%s has no value", key, *where ? " in '" : "", where,
+                    *where ? "'" : "");
+    else if (*where) cfg_fail_at(w, map->start_mark, "missing required key '%s' in '%s'", key, where);
+    else cfg_fail_at(w, map->start_mark, "missing required top-level key '%s'", key);
     return NULL;
 }
 
@@ -211,8 +208,8 @@ int cfg_get_int(cfg_walk *w, yaml_node_t *n, const char *path, long long lo, lon
     errno = 0;
     long long x = strtoll(v, NULL, 10);
     if (errno == ERANGE || x < lo || x > hi)
-        return cfg_fail_at(w, n->start_mark, "'%s' is %s, outside [%lld, %lld]", path, cfg_quote(n, qb, sizeof qb),
-                           lo, hi);
+        return cfg_fail_at(w, n->start_mark, "'%s' is %s, outside [%lld, %lld]", path, cfg_quote(n, qb, sizeof qb), lo,
+                           hi);
     *out = x;
     return 0;
 }
@@ -243,9 +240,9 @@ int cfg_get_num(cfg_walk *w, yaml_node_t *n, const char *path, double *out) {
     const char *v = (const char *)n->data.scalar.value, *p = v;
     if (*p == '-' || *p == '+') p++;
     const char *lower = p;
-    if (!strcmp(lower, ".inf") || !strcmp(lower, ".Inf") || !strcmp(lower, ".INF") ||
-        !strcmp(lower, ".nan") || !strcmp(lower, ".NaN") || !strcmp(lower, ".NAN") ||
-        !strcasecmp(lower, "inf") || !strcasecmp(lower, "infinity") || !strcasecmp(lower, "nan"))
+    if (!strcmp(lower, ".inf") || !strcmp(lower, ".Inf") || !strcmp(lower, ".INF") || !strcmp(lower, ".nan") ||
+        !strcmp(lower, ".NaN") || !strcmp(lower, ".NAN") || !strcasecmp(lower, "inf") ||
+        !strcasecmp(lower, "infinity") || !strcasecmp(lower, "nan"))
         return cfg_fail_at(w, n->start_mark, "'%s' must be a finite number, got %s", path, cfg_quote(n, qb, sizeof qb));
     int nd = 0;
     while (*p >= '0' && *p <= '9') p++, nd++;
@@ -302,8 +299,8 @@ int cfg_get_enum(cfg_walk *w, yaml_node_t *n, const char *path, const char *cons
 int cfg_check_name(cfg_walk *w, yaml_node_t *n, const char *path, const char *s) {
     int ok = *s != '\0' && strcmp(s, ".") && strcmp(s, "..");
     for (const char *p = s; *p && ok; p++)
-        ok = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-             *p == '.' || *p == '_' || *p == '-';
+        ok = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+             *p == '_' || *p == '-';
     if (ok) return 0;
     char qb[64];
     return cfg_fail_at(w, n->start_mark, "'%s' is %s; use letters, digits, '.', '_' and '-' only", path,

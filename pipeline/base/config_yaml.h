@@ -14,8 +14,8 @@
 
 /* Walking context: the text being read and where results and errors go. */
 typedef struct cfg_walk {
-    const char *name;     /* file name used in messages */
-    const char *text;     /* the YAML text [len] */
+    const char *name; /* file name used in messages */
+    const char *text; /* the YAML text [len] */
     size_t len;
     yaml_document_t *doc;
     am_config *c;

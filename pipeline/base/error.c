@@ -37,8 +37,7 @@ int am_fail_errno(am_err *e, const char *fmt, ...) {
     va_start(ap, fmt);
     int n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof e->msg)
-        snprintf(e->msg + n, sizeof e->msg - (size_t)n, ": %s", strerror(saved));
+    if (n >= 0 && (size_t)n < sizeof e->msg) snprintf(e->msg + n, sizeof e->msg - (size_t)n, ": %s", strerror(saved));
     e->code = saved == ENOENT ? AM_E_NOTFOUND : saved == ENOMEM ? AM_E_NOMEM : AM_E_IO;
     return -1;
 }
@@ -51,8 +50,7 @@ int am_wrap(am_err *e, const char *fmt, ...) {
     va_start(ap, fmt);
     int n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof e->msg)
-        snprintf(e->msg + n, sizeof e->msg - (size_t)n, ": %s", old);
+    if (n >= 0 && (size_t)n < sizeof e->msg) snprintf(e->msg + n, sizeof e->msg - (size_t)n, ": %s", old);
     if (e->code == AM_E_OK) e->code = AM_E_FAIL;
     return -1;
 }

@@ -1,8 +1,8 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 int am_mkdirs(const char *path, am_err *e) {
     char buf[4096];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return am_fail(e, "%s: path too long", path);
-    for (char *p = buf + 1; ; p++) {
+    for (char *p = buf + 1;; p++) {
         if (*p == '/' || *p == 0) {
             char c = *p;
             *p = 0;
@@ -22,7 +22,6 @@ int am_mkdirs(const char *path, am_err *e) {
     }
     return 0;
 }
-
 
 int am_read_stream(FILE *f, const char *name, char **buf, size_t *len, am_err *e) {
     char *b = NULL;

@@ -25,4 +25,3 @@ uint64_t am_memory_available(void) {
     }
     return avail;
 }
-

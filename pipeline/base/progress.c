@@ -23,8 +23,8 @@ void am_progress_update(am_progress *p, long done, long total) {
     if (p->quiet || (now - p->last < 0.5 && done < total)) return;
     p->last = now;
     double el = now - p->t0, eta = done > 0 ? el * (double)(total - done) / (double)done : 0;
-    fprintf(stderr, "\r%s %s: %ld/%ld %s, %.0fs elapsed, ETA %.0fs   ", p->stage, p->model, done,
-            total, p->what, el, eta);
+    fprintf(stderr, "\r%s %s: %ld/%ld %s, %.0fs elapsed, ETA %.0fs   ", p->stage, p->model, done, total, p->what, el,
+            eta);
     p->open = 1;
     if (done >= total) am_progress_break(p);
 }

@@ -2,19 +2,20 @@
  * merge): dimension scales on every axis and the NeXus view for h5web. */
 #include <stdio.h>
 
-#include "h5/h5io.h"
 #include "h5/cube.h"
+#include "h5/h5io.h"
 
 /* Attach /pair, /alpha, /layer, /head, /query, /key, /step and /token as
  * dimension scales of the cube's datasets (docs/schema.md). */
 int am_cube_attach_scales(hid_t f, am_err *e) {
-    const char *by_pair[] = {"attention", "length", "generated_ids", "text", "prompt_length", "ids_a", "ids_b",
-                             "prompt_a", "prompt_b"};
+    const char *by_pair[] = {"attention", "length", "generated_ids", "text",    "prompt_length",
+                             "ids_a",     "ids_b",  "prompt_a",      "prompt_b"};
     const char *by_alpha[] = {"attention", "length", "generated_ids", "text"};
     const char *att[] = {"attention"}, *ids[] = {"ids_a", "ids_b"}, *gid[] = {"generated_ids"};
     const int z[] = {0, 0, 0, 0, 0, 0, 0, 0, 0}, one[] = {1, 1, 1, 1}, two[] = {2}, three[] = {3}, four[] = {4},
               five[] = {5}, two2[] = {1, 1};
-    if (am_h5_scale(f, "pair", "pair", by_pair, z, 9, e) < 0 || am_h5_scale(f, "alpha", "alpha", by_alpha, one, 4, e) < 0 ||
+    if (am_h5_scale(f, "pair", "pair", by_pair, z, 9, e) < 0 ||
+        am_h5_scale(f, "alpha", "alpha", by_alpha, one, 4, e) < 0 ||
         am_h5_scale(f, "layer", "layer", att, two, 1, e) < 0 || am_h5_scale(f, "head", "head", att, three, 1, e) < 0 ||
         am_h5_scale(f, "query", "query", att, four, 1, e) < 0 || am_h5_scale(f, "key", "key", att, five, 1, e) < 0 ||
         am_h5_scale(f, "step", "step", gid, two, 1, e) < 0 || am_h5_scale(f, "token", "token", ids, two2, 2, e) < 0)
@@ -47,4 +48,3 @@ out:
     H5Gclose(entry);
     return rc;
 }
-

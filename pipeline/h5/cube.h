@@ -2,8 +2,8 @@
 #ifndef AM_CUBE_H
 #define AM_CUBE_H
 
-#include <hdf5.h>
 #include "base/error.h"
+#include <hdf5.h>
 
 /* Cube layout shared by generate and merge: dimension scales on every axis
  * of the cube's datasets, and the NeXus group /entry/maps for h5web. */

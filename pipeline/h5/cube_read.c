@@ -53,7 +53,8 @@ static int read_strings(am_cube *c, const char *name, int rank, int n0, int n1, 
     const int has = opt_shape(c, name, &r, dims, e);
     if (has <= 0) return has;
     if (r != rank || dims[0] != (hsize_t)n0 || (rank == 2 && dims[1] != (hsize_t)n1)) {
-        if (rank == 1) return am_fail_code(e, AM_E_CORRUPT, "%s: /%s must be [%d] strings (%s)", c->path, name, n0, what);
+        if (rank == 1)
+            return am_fail_code(e, AM_E_CORRUPT, "%s: /%s must be [%d] strings (%s)", c->path, name, n0, what);
         return am_fail_code(e, AM_E_CORRUPT, "%s: /%s must be [%d, %d] strings (%s)", c->path, name, n0, n1, what);
     }
     if (am_h5_read_strs(c->file, name, rank, dims, out, e) < 0) return am_wrap(e, "%s", c->path);
@@ -77,7 +78,8 @@ static int read_attr(const am_cube *c, const char *name, char **out, am_err *e) 
         return am_wrap(e, "%s: cannot read the root attributes", c->path);
     }
     if (!ok) return 0;
-    if (am_h5_read_attr_str(c->file, name, out, e) < 0) return am_wrap(e, "%s: cannot read the root attributes", c->path);
+    if (am_h5_read_attr_str(c->file, name, out, e) < 0)
+        return am_wrap(e, "%s: cannot read the root attributes", c->path);
     return 0;
 }
 
@@ -101,11 +103,13 @@ static int check_schema(const am_cube *c, const char *schema, am_err *e) {
     char *got = NULL;
     am_err sub = {0};
     if (am_h5_read_attr_str(c->file, "schema", &got, &sub) < 0)
-        return am_fail_code(e, AM_E_CORRUPT, "%s: no 'schema' attribute; expected a file of schema %s", c->path, schema);
+        return am_fail_code(e, AM_E_CORRUPT, "%s: no 'schema' attribute; expected a file of schema %s", c->path,
+                            schema);
     const int ok = strcmp(got, schema) == 0;
     if (!ok)
-        am_fail_code(e, AM_E_CORRUPT, "%s: schema is '%s', expected '%s' (written by another version? re-run the stage)",
-                     c->path, got, schema);
+        am_fail_code(e, AM_E_CORRUPT,
+                     "%s: schema is '%s', expected '%s' (written by another version? re-run the stage)", c->path, got,
+                     schema);
     free(got);
     return ok ? 0 : -1;
 }
@@ -120,8 +124,10 @@ static int open_attention(am_cube *c, am_err *e) {
                             c->path);
     if (am_h5_shape(c->file, "attention", &rank, dims, e) < 0) return am_wrap(e, "%s", c->path);
     if (rank != 6 || dims[4] != dims[5])
-        return am_fail_code(e, AM_E_CORRUPT, "%s: /attention must be [pair, alpha, layer, head, query, key] with "
-                            "query == key (rank %d found)", c->path, rank);
+        return am_fail_code(e, AM_E_CORRUPT,
+                            "%s: /attention must be [pair, alpha, layer, head, query, key] with "
+                            "query == key (rank %d found)",
+                            c->path, rank);
     for (int i = 0; i < 6; i++)
         if (dims[i] == 0 || dims[i] > 1u << 24)
             return am_fail_code(e, AM_E_CORRUPT, "%s: /attention axis %d has size %llu", c->path, i,
@@ -139,8 +145,10 @@ static int open_attention(am_cube *c, am_err *e) {
     H5Tclose(t);
     c->dtype = size == 2 ? "float16" : size == 4 ? "float32" : size == 8 ? "float64" : NULL;
     if (cls != H5T_FLOAT || !c->dtype)
-        return am_fail_code(e, AM_E_CORRUPT, "%s: /attention must be float16, float32 or float64 (found a %s type of "
-                            "%zu bytes)", c->path, cls == H5T_FLOAT ? "float" : "non-float", size);
+        return am_fail_code(e, AM_E_CORRUPT,
+                            "%s: /attention must be float16, float32 or float64 (found a %s type of "
+                            "%zu bytes)",
+                            c->path, cls == H5T_FLOAT ? "float" : "non-float", size);
     return 0;
 }
 
@@ -171,7 +179,8 @@ static int read_units(am_cube *c, am_err *e) {
     c->has_length = r;
     if (r) {
         if (rank != 2 || dims[0] != (hsize_t)c->P || dims[1] != (hsize_t)c->A)
-            return am_fail_code(e, AM_E_CORRUPT, "%s: /length must be int32 [%d, %d] (pair, alpha)", c->path, c->P, c->A);
+            return am_fail_code(e, AM_E_CORRUPT, "%s: /length must be int32 [%d, %d] (pair, alpha)", c->path, c->P,
+                                c->A);
         if (read_num(c, "length", H5T_NATIVE_INT32, 2, (void **)&c->length, e) < 0) return -1;
         for (int i = 0; i < U; i++)
             if (c->length[i] < 0 || c->length[i] > c->S)
@@ -234,8 +243,7 @@ static int read_attrs(am_cube *c, am_err *e) {
         read_attr(c, "fingerprint", &c->fingerprint, e) < 0 ||
         read_attr(c, "checkpoint_fingerprint", &c->checkpoint_fingerprint, e) < 0 ||
         read_attr(c, "caveat", &c->caveat, e) < 0 || read_attr(c, "config_yaml", &c->config_yaml, e) < 0 ||
-        read_attr(c, "config_hash", &c->config_hash, e) < 0 ||
-        read_attr(c, "storage_dtype", &c->storage_dtype, e) < 0)
+        read_attr(c, "config_hash", &c->config_hash, e) < 0 || read_attr(c, "storage_dtype", &c->storage_dtype, e) < 0)
         return -1;
     c->name = c->model && c->model[0] ? strdup(c->model) : name_from_path(c->path, e);
     if (!c->name) return am_fail_code(e, AM_E_NOMEM, "%s: out of memory", c->path);

@@ -16,25 +16,25 @@
 
 typedef struct am_cube {
     char path[4096];
-    hid_t file, attn;             /* H5I_INVALID_HID when closed */
-    int P, A, L, H, S;            /* /attention [P, A, L, H, S, S] */
-    const char *dtype;            /* "float16", "float32" or "float64" (stored type) */
-    char **pair;                  /* [P] pair keys */
-    double *alpha;                /* [A] */
-    int32_t *layer, *head;        /* [L], [H] model indices */
-    int32_t *length;              /* [P*A] valid size n of each unit */
-    int has_length;               /* /length was present */
-    int32_t *prompt_length;       /* [P] T_p, or NULL */
-    int T;                        /* /ids_a, /ids_b [P, T] (0 when absent) */
-    int32_t *ids_a, *ids_b;       /* [P*T] or NULL */
-    int N;                        /* /generated_ids [P, A, N] (0 when absent) */
-    int32_t *generated;           /* [P*A*N] -1 padded, or NULL */
-    char **text;                  /* [P*A] or NULL */
-    char **prompt_a, **prompt_b;  /* [P] or NULL */
+    hid_t file, attn;            /* H5I_INVALID_HID when closed */
+    int P, A, L, H, S;           /* /attention [P, A, L, H, S, S] */
+    const char *dtype;           /* "float16", "float32" or "float64" (stored type) */
+    char **pair;                 /* [P] pair keys */
+    double *alpha;               /* [A] */
+    int32_t *layer, *head;       /* [L], [H] model indices */
+    int32_t *length;             /* [P*A] valid size n of each unit */
+    int has_length;              /* /length was present */
+    int32_t *prompt_length;      /* [P] T_p, or NULL */
+    int T;                       /* /ids_a, /ids_b [P, T] (0 when absent) */
+    int32_t *ids_a, *ids_b;      /* [P*T] or NULL */
+    int N;                       /* /generated_ids [P, A, N] (0 when absent) */
+    int32_t *generated;          /* [P*A*N] -1 padded, or NULL */
+    char **text;                 /* [P*A] or NULL */
+    char **prompt_a, **prompt_b; /* [P] or NULL */
     /* root attributes (NULL when absent) */
     char *schema, *model, *fingerprint, *checkpoint_fingerprint, *caveat, *config_yaml, *config_hash;
     char *storage_dtype;
-    char *name;                   /* the model attribute when set, else from the path: NAME for
+    char *name; /* the model attribute when set, else from the path: NAME for
                                    * .../NAME/cube.h5, the file's stem otherwise (never NULL) */
 } am_cube;
 

@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <signal.h>
 #include <hdf5_hl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +12,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "stage/stage.h" /* am_memory_available */
 #include "base/memory.h"
+#include "stage/stage.h" /* am_memory_available */
 
 /* ---- errors --------------------------------------------------------------- */
 
-typedef struct { char desc[512]; char func[128]; } h5_last;
+typedef struct {
+    char desc[512];
+    char func[128];
+} h5_last;
 
 static herr_t walk_innermost(unsigned n, const H5E_error2_t *err, void *ctx) {
     h5_last *last = ctx;
@@ -33,8 +36,7 @@ int am_h5_fail(am_err *e, const char *file, int line, const char *call, const ch
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_innermost, &last);
     H5Eclear2(H5E_DEFAULT);
     return am_fail(e, "%s: HDF5 error in %s (%s:%d): %s%s%s", what, call, file, line,
-                   last.desc[0] ? last.desc : "unknown error", last.func[0] ? " in " : "",
-                   last.func);
+                   last.desc[0] ? last.desc : "unknown error", last.func[0] ? " in " : "", last.func);
 }
 
 void am_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
@@ -96,7 +98,10 @@ int am_h5_out_commit(am_h5_out *o, am_err *e) {
     o->file = H5I_INVALID_HID;
     /* Make the bytes durable before the name says the file is complete. */
     int fd = open(o->tmp, O_RDONLY);
-    if (fd >= 0) { fsync(fd); close(fd); }
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
     if (rename(o->tmp, o->path) != 0) {
         int saved = errno;
         unlink(o->tmp);
@@ -126,7 +131,7 @@ static uint64_t le64(const unsigned char *b) {
 /* 1: the collection of `size` bytes at file offset `at` decodes; 0: it would
  * not (*bad_at = the object's offset); -1: read error. */
 static int gcol_ok(int fd, uint64_t at, uint64_t size, uint64_t *bad_at) {
-    uint64_t off = 16; /* "GCOL", version, 3 reserved, u64 collection size */
+    uint64_t off = 16;   /* "GCOL", version, 3 reserved, u64 collection size */
     unsigned char h[16]; /* object header: u16 index, u16 refcount, 4 reserved, u64 size */
     while (off < size) {
         if (size - off < 16) return 1; /* tail too small for an object header: free space */
@@ -135,7 +140,10 @@ static int gcol_ok(int fd, uint64_t at, uint64_t size, uint64_t *bad_at) {
         const uint64_t osz = le64(h + 8);
         uint64_t need = osz;
         if (idx > 0) need = osz > UINT64_MAX - 32 ? UINT64_MAX : 16 + ((osz + 7) & ~(uint64_t)7);
-        if (need == 0 || need > size - off) { *bad_at = at + off; return 0; }
+        if (need == 0 || need > size - off) {
+            *bad_at = at + off;
+            return 0;
+        }
         off += need;
     }
     return 1;
@@ -149,16 +157,25 @@ int am_h5_check_heaps(const char *path, am_err *e) {
     if (fd < 0) return am_fail_errno(e, "%s", path);
     struct stat sb;
     uint64_t n = 0;
-    if (fstat(fd, &sb) != 0) { am_fail_errno(e, "%s", path); goto out; }
+    if (fstat(fd, &sb) != 0) {
+        am_fail_errno(e, "%s", path);
+        goto out;
+    }
     n = (uint64_t)sb.st_size;
     buf = malloc(CHUNK);
-    if (!buf) { am_fail(e, "%s: out of memory", path); goto out; }
+    if (!buf) {
+        am_fail(e, "%s: out of memory", path);
+        goto out;
+    }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     /* Chunks overlap by KEEP bytes so a 16-byte collection header is always
      * whole in one of them. */
     for (uint64_t pos = 0; pos + 16 <= n; pos += CHUNK - KEEP) {
         const ssize_t got = pread(fd, buf, CHUNK, (off_t)pos);
-        if (got < 16) { am_fail_errno(e, "%s: read failed", path); goto out; }
+        if (got < 16) {
+            am_fail_errno(e, "%s: read failed", path);
+            goto out;
+        }
         const unsigned char *end = buf + got - 15; /* candidates with 16 bytes after them */
         for (const unsigned char *p = buf; p < end && (p = memchr(p, 'G', (size_t)(end - p))) != NULL; p++) {
             if (p[1] != 'C' || p[2] != 'O' || p[3] != 'L' || p[4] != 1) continue; /* only version 1 exists */
@@ -166,9 +183,13 @@ int am_h5_check_heaps(const char *path, am_err *e) {
             if (size < 16 || size > n - at) continue; /* the library's read of it fails cleanly */
             uint64_t bad = 0;
             const int ok = gcol_ok(fd, at, size, &bad);
-            if (ok < 0) { am_fail_errno(e, "%s: read failed", path); goto out; }
+            if (ok < 0) {
+                am_fail_errno(e, "%s: read failed", path);
+                goto out;
+            }
             if (!ok) {
-                am_fail(e, "%s: corrupt global heap (variable-length strings) at byte %llu: the object at byte "
+                am_fail(e,
+                        "%s: corrupt global heap (variable-length strings) at byte %llu: the object at byte "
                         "%llu has an impossible size (damaged file? re-run the stage that wrote it)",
                         path, (unsigned long long)at, (unsigned long long)bad);
                 goto out;
@@ -203,10 +224,14 @@ hid_t am_h5_open_input(const char *path, const char *schema, am_err *e) {
             return H5I_INVALID_HID;
         }
         int ok = strcmp(got, schema) == 0;
-        if (!ok) am_fail(e, "%s: schema is '%s', expected '%s' (written by another version? re-run the stage)",
-                         path, got, schema);
+        if (!ok)
+            am_fail(e, "%s: schema is '%s', expected '%s' (written by another version? re-run the stage)", path, got,
+                    schema);
         free(got);
-        if (!ok) { H5Fclose(f); return H5I_INVALID_HID; }
+        if (!ok) {
+            H5Fclose(f);
+            return H5I_INVALID_HID;
+        }
     }
     return f;
 }
@@ -223,8 +248,7 @@ static hid_t utf8_type(void) {
 static int attr_write(hid_t loc, const char *name, hid_t type, hid_t space, const void *v, am_err *e) {
     if (H5Aexists(loc, name) > 0) H5Adelete(loc, name);
     hid_t a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a < 0 ? am_h5_fail(e, __FILE__, __LINE__, "H5Acreate2", name)
-                   : AM_H5(H5Awrite(a, type, v), e, name);
+    int rc = a < 0 ? am_h5_fail(e, __FILE__, __LINE__, "H5Acreate2", name) : AM_H5(H5Awrite(a, type, v), e, name);
     if (a >= 0) H5Aclose(a);
     return rc;
 }
@@ -232,7 +256,8 @@ static int attr_write(hid_t loc, const char *name, hid_t type, hid_t space, cons
 int am_h5_attr_str(hid_t loc, const char *name, const char *value, am_err *e) {
     hid_t t = utf8_type(), s = H5Screate(H5S_SCALAR);
     int rc = attr_write(loc, name, t, s, &value, e);
-    H5Sclose(s); H5Tclose(t);
+    H5Sclose(s);
+    H5Tclose(t);
     return rc;
 }
 
@@ -240,7 +265,8 @@ int am_h5_attr_strs(hid_t loc, const char *name, const char *const *values, int 
     hsize_t d = (hsize_t)n;
     hid_t t = utf8_type(), s = H5Screate_simple(1, &d, NULL);
     int rc = attr_write(loc, name, t, s, values, e);
-    H5Sclose(s); H5Tclose(t);
+    H5Sclose(s);
+    H5Tclose(t);
     return rc;
 }
 
@@ -265,7 +291,10 @@ int am_h5_read_attr_str(hid_t loc, const char *name, char **value, am_err *e) {
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT), ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
     if (AM_H5ID(a, e, name)) goto out;
     ft = H5Aget_type(a);
-    if (H5Tget_class(ft) != H5T_STRING) { am_fail(e, "%s: attribute '%s' is not a string", am_h5_name(loc), name); goto out; }
+    if (H5Tget_class(ft) != H5T_STRING) {
+        am_fail(e, "%s: attribute '%s' is not a string", am_h5_name(loc), name);
+        goto out;
+    }
     if (H5Tis_variable_str(ft) > 0) {
         char *s = NULL;
         mt = utf8_type();
@@ -277,7 +306,11 @@ int am_h5_read_attr_str(hid_t loc, const char *name, char **value, am_err *e) {
         mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, n + 1);
         *value = calloc(n + 2, 1);
-        if (AM_H5(H5Aread(a, mt, *value), e, name)) { free(*value); *value = NULL; goto out; }
+        if (AM_H5(H5Aread(a, mt, *value), e, name)) {
+            free(*value);
+            *value = NULL;
+            goto out;
+        }
     }
     rc = 0;
 out:
@@ -298,19 +331,24 @@ int am_h5_read_attr_i64(hid_t loc, const char *name, int64_t *value, am_err *e) 
 
 /* ---- datasets ------------------------------------------------------------- */
 
-hid_t am_h5_write(hid_t loc, const char *name, hid_t mem_type, hid_t file_type, int rank,
-                  const hsize_t *dims, const hsize_t *chunk, int level, const void *data,
-                  am_err *e) {
+hid_t am_h5_write(hid_t loc, const char *name, hid_t mem_type, hid_t file_type, int rank, const hsize_t *dims,
+                  const hsize_t *chunk, int level, const void *data, am_err *e) {
     hid_t space = H5Screate_simple(rank, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
     hid_t d = H5I_INVALID_HID;
     hsize_t total = 1;
     for (int i = 0; i < rank; i++) total *= dims[i];
     if (chunk && total > 0) {
         H5Pset_chunk(dcpl, rank, chunk);
-        if (level > 0) { H5Pset_shuffle(dcpl); H5Pset_deflate(dcpl, (unsigned)level); }
+        if (level > 0) {
+            H5Pset_shuffle(dcpl);
+            H5Pset_deflate(dcpl, (unsigned)level);
+        }
     }
     d = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    if (d < 0) { am_h5_fail(e, __FILE__, __LINE__, "H5Dcreate2", name); goto out; }
+    if (d < 0) {
+        am_h5_fail(e, __FILE__, __LINE__, "H5Dcreate2", name);
+        goto out;
+    }
     if (data && total > 0 && H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
         am_h5_fail(e, __FILE__, __LINE__, "H5Dwrite", name);
         H5Dclose(d);
@@ -330,16 +368,15 @@ int am_h5_put(hid_t loc, const char *name, hid_t mem_type, hid_t file_type, int 
     return 0;
 }
 
-hid_t am_h5_write_strs(hid_t loc, const char *name, int rank, const hsize_t *dims,
-                       const char *const *values, am_err *e) {
+hid_t am_h5_write_strs(hid_t loc, const char *name, int rank, const hsize_t *dims, const char *const *values,
+                       am_err *e) {
     hid_t t = utf8_type();
     hid_t d = am_h5_write(loc, name, t, t, rank, dims, NULL, 0, values, e);
     H5Tclose(t);
     return d;
 }
 
-int am_h5_read(hid_t loc, const char *name, hid_t mem_type, int rank, hsize_t *dims,
-               void **out, am_err *e) {
+int am_h5_read(hid_t loc, const char *name, hid_t mem_type, int rank, hsize_t *dims, void **out, am_err *e) {
     *out = NULL;
     int rc = -1, r = 0;
     hid_t d = H5I_INVALID_HID, s = H5I_INVALID_HID;
@@ -367,12 +404,17 @@ int am_h5_read(hid_t loc, const char *name, hid_t mem_type, int rank, hsize_t *d
         else n *= dims[i];
     }
     if ((uint64_t)n * esize > avail) {
-        am_fail(e, "%s: dataset '%s' claims %zu elements (%.3g bytes), more than the %.3g bytes of memory "
-                "available (corrupt file?)", am_h5_name(loc), name, n, (double)n * esize, (double)avail);
+        am_fail(e,
+                "%s: dataset '%s' claims %zu elements (%.3g bytes), more than the %.3g bytes of memory "
+                "available (corrupt file?)",
+                am_h5_name(loc), name, n, (double)n * esize, (double)avail);
         goto out;
     }
     *out = malloc(n * esize + 1);
-    if (!*out) { am_fail(e, "%s: out of memory reading '%s'", am_h5_name(loc), name); goto out; }
+    if (!*out) {
+        am_fail(e, "%s: out of memory reading '%s'", am_h5_name(loc), name);
+        goto out;
+    }
     if (n && H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0) {
         am_h5_fail(e, __FILE__, __LINE__, "H5Dread", name);
         free(*out);
@@ -408,16 +450,23 @@ int am_h5_read_strs(hid_t loc, const char *name, int rank, hsize_t *dims, char *
     fsize = vlen ? 0 : H5Tget_size(ft);
     mt = H5Tcopy(H5T_C_S1);
     if (AM_H5ID(mt, e, name) || AM_H5(H5Tset_size(mt, vlen ? H5T_VARIABLE : fsize + 1), e, name) ||
-        AM_H5(H5Tset_cset(mt, H5Tget_cset(ft)), e, name) || (!vlen && AM_H5(H5Tset_strpad(mt, H5T_STR_NULLTERM), e, name)))
+        AM_H5(H5Tset_cset(mt, H5Tget_cset(ft)), e, name) ||
+        (!vlen && AM_H5(H5Tset_strpad(mt, H5T_STR_NULLTERM), e, name)))
         goto out;
     if (am_h5_read(loc, name, mt, rank, dims, (void **)&raw, e) < 0) goto out;
     for (int i = 0; i < rank; i++) n *= dims[i];
     res = calloc(n ? n : 1, sizeof *res);
-    if (!res) { am_fail_code(e, AM_E_NOMEM, "%s: out of memory reading '%s'", am_h5_name(loc), name); goto out; }
+    if (!res) {
+        am_fail_code(e, AM_E_NOMEM, "%s: out of memory reading '%s'", am_h5_name(loc), name);
+        goto out;
+    }
     for (size_t i = 0; i < n; i++) {
         const char *v = vlen ? ((char **)raw)[i] : raw + i * (fsize + 1);
         res[i] = strdup(v ? v : "");
-        if (!res[i]) { am_fail_code(e, AM_E_NOMEM, "%s: out of memory reading '%s'", am_h5_name(loc), name); goto out; }
+        if (!res[i]) {
+            am_fail_code(e, AM_E_NOMEM, "%s: out of memory reading '%s'", am_h5_name(loc), name);
+            goto out;
+        }
     }
     *out = res;
     res = NULL;
@@ -439,8 +488,8 @@ void am_h5_free_strs(char **s, size_t n) {
     free(s);
 }
 
-int am_h5_scale(hid_t loc, const char *scale, const char *label, const char *const *dsets,
-                const int *dims, int n, am_err *e) {
+int am_h5_scale(hid_t loc, const char *scale, const char *label, const char *const *dsets, const int *dims, int n,
+                am_err *e) {
     int rc = -1;
     hid_t s = H5Dopen2(loc, scale, H5P_DEFAULT), d = H5I_INVALID_HID;
     if (AM_H5ID(s, e, scale)) return -1;
@@ -485,8 +534,8 @@ int am_h5_copy_plain(hid_t from, hid_t to, const char *name, am_err *e) {
     int rc = -1;
     void *buf = NULL;
     hssize_t n = 0;
-    hid_t d = H5I_INVALID_HID, t = H5I_INVALID_HID, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID,
-          s = H5I_INVALID_HID, os = H5I_INVALID_HID, o = H5I_INVALID_HID;
+    hid_t d = H5I_INVALID_HID, t = H5I_INVALID_HID, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID, s = H5I_INVALID_HID,
+          os = H5I_INVALID_HID, o = H5I_INVALID_HID;
     hsize_t dims[H5S_MAX_RANK];
     H5T_class_t cls = H5T_NO_CLASS;
     size_t size = 0;
@@ -512,8 +561,10 @@ int am_h5_copy_plain(hid_t from, hid_t to, const char *name, am_err *e) {
         ft = H5Tcopy(size == 4 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE);
         mt = H5Tcopy(size == 4 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE);
     } else {
-        am_fail(e, "%s: dataset '%s' has an unexpected type (class %d, %zu bytes); expected variable-length "
-                "strings or 32/64-bit numbers (corrupt file?)", am_h5_name(from), name, (int)cls, size);
+        am_fail(e,
+                "%s: dataset '%s' has an unexpected type (class %d, %zu bytes); expected variable-length "
+                "strings or 32/64-bit numbers (corrupt file?)",
+                am_h5_name(from), name, (int)cls, size);
         goto out;
     }
     rank = H5Sget_simple_extent_ndims(s);
@@ -530,7 +581,11 @@ int am_h5_copy_plain(hid_t from, hid_t to, const char *name, am_err *e) {
         goto out;
     }
     buf = calloc((size_t)(n > 0 ? n : 1), H5Tget_size(mt));
-    if (!buf) { am_fail(e, "%s: out of memory copying '%s'", am_h5_name(from), name); n = 0; goto out; }
+    if (!buf) {
+        am_fail(e, "%s: out of memory copying '%s'", am_h5_name(from), name);
+        n = 0;
+        goto out;
+    }
     if (n > 0 && AM_H5(H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), e, name)) goto out;
     os = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, dims, NULL);
     if (AM_H5ID(os, e, name)) goto out;
@@ -598,14 +653,15 @@ out:
     return rc;
 }
 
-hid_t am_h5_create(hid_t loc, const char *name, hid_t file_type, int rank, const hsize_t *dims,
-                   const hsize_t *chunk, int level, const double *fill, am_err *e) {
+hid_t am_h5_create(hid_t loc, const char *name, hid_t file_type, int rank, const hsize_t *dims, const hsize_t *chunk,
+                   int level, const double *fill, am_err *e) {
     hid_t d = H5I_INVALID_HID;
     hid_t space = H5Screate_simple(rank, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
     if (AM_H5ID(space, e, name) || AM_H5ID(dcpl, e, name)) goto out;
     if (chunk) {
         if (AM_H5(H5Pset_chunk(dcpl, rank, chunk), e, name)) goto out;
-        if (level > 0 && (AM_H5(H5Pset_shuffle(dcpl), e, name) || AM_H5(H5Pset_deflate(dcpl, (unsigned)level), e, name)))
+        if (level > 0 &&
+            (AM_H5(H5Pset_shuffle(dcpl), e, name) || AM_H5(H5Pset_deflate(dcpl, (unsigned)level), e, name)))
             goto out;
     }
     if (fill && AM_H5(H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, fill), e, name)) goto out;
@@ -617,8 +673,8 @@ out:
     return d;
 }
 
-int am_h5_write_slab(hid_t d, hid_t mem_type, int rank, const hsize_t *start, const hsize_t *count,
-                     const void *buf, am_err *e) {
+int am_h5_write_slab(hid_t d, hid_t mem_type, int rank, const hsize_t *start, const hsize_t *count, const void *buf,
+                     am_err *e) {
     int rc = -1;
     hid_t fs = H5Dget_space(d), ms = H5Screate_simple(rank, count, NULL);
     if (AM_H5ID(fs, e, "hyperslab") || AM_H5ID(ms, e, "hyperslab") ||
@@ -690,7 +746,12 @@ hid_t am_h5_write_i32(hid_t loc, const char *name, int rank, const hsize_t *dims
     return am_h5_write(loc, name, H5T_NATIVE_INT32, H5T_STD_I32LE, rank, dims, NULL, 0, v, e);
 }
 
-typedef struct attr_copy { hid_t to; const char *const *skip; am_err *e; int rc; } attr_copy;
+typedef struct attr_copy {
+    hid_t to;
+    const char *const *skip;
+    am_err *e;
+    int rc;
+} attr_copy;
 
 static herr_t copy_attr(hid_t loc, const char *name, const H5A_info_t *info, void *ctx) {
     attr_copy *ac = ctx;
@@ -710,8 +771,14 @@ static herr_t copy_attr(hid_t loc, const char *name, const H5A_info_t *info, voi
     if (AM_H5ID(mt, ac->e, name) || AM_H5ID(sp, ac->e, name)) goto out;
     n = H5Sget_simple_extent_npoints(sp);
     buf = calloc((size_t)(n > 0 ? n : 1), H5Tget_size(mt));
-    if (!buf) { am_fail_code(ac->e, AM_E_NOMEM, "%s: out of memory copying attribute '%s'", am_h5_name(loc), name); goto out; }
-    if (AM_H5(H5Aread(a, mt, buf), ac->e, name)) { n = 0; goto out; }
+    if (!buf) {
+        am_fail_code(ac->e, AM_E_NOMEM, "%s: out of memory copying attribute '%s'", am_h5_name(loc), name);
+        goto out;
+    }
+    if (AM_H5(H5Aread(a, mt, buf), ac->e, name)) {
+        n = 0;
+        goto out;
+    }
     if (H5Aexists(ac->to, name) > 0) H5Adelete(ac->to, name);
     o = H5Acreate2(ac->to, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
     if (AM_H5ID(o, ac->e, name) || AM_H5(H5Awrite(o, mt, buf), ac->e, name)) goto out;
@@ -749,7 +816,10 @@ int am_h5_list(hid_t loc, const char *group, char ***names, int *n, am_err *e) {
     if (!(v = am_calloc(info.nlinks ? (size_t)info.nlinks : 1, sizeof *v, "group member names", e))) goto out;
     for (k = 0; k < (int)info.nlinks; k++) {
         ssize_t len = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, (hsize_t)k, NULL, 0, H5P_DEFAULT);
-        if (len < 0) { am_h5_fail(e, __FILE__, __LINE__, "H5Lget_name_by_idx", group); goto out; }
+        if (len < 0) {
+            am_h5_fail(e, __FILE__, __LINE__, "H5Lget_name_by_idx", group);
+            goto out;
+        }
         if (!(v[k] = am_malloc((size_t)len + 1, 1, "a group member name", e))) goto out;
         H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, (hsize_t)k, v[k], (size_t)len + 1, H5P_DEFAULT);
     }

@@ -11,10 +11,8 @@
 
 /* Record a failed HDF5 call with its location and HDF5's innermost message. */
 int am_h5_fail(am_err *e, const char *file, int line, const char *call, const char *what);
-#define AM_H5(call, e, what) \
-    ((call) < 0 ? am_h5_fail((e), __FILE__, __LINE__, #call, (what)) : 0)
-#define AM_H5ID(id, e, what) \
-    ((id) < 0 ? am_h5_fail((e), __FILE__, __LINE__, "open/create", (what)) : 0)
+#define AM_H5(call, e, what) ((call) < 0 ? am_h5_fail((e), __FILE__, __LINE__, #call, (what)) : 0)
+#define AM_H5ID(id, e, what) ((id) < 0 ? am_h5_fail((e), __FILE__, __LINE__, "open/create", (what)) : 0)
 
 /* Silence HDF5's automatic error printing (errors come back as am_err). */
 void am_h5_quiet(void);
@@ -52,28 +50,26 @@ int am_h5_read_attr_i64(hid_t loc, const char *name, int64_t *value, am_err *e);
 /* Write a whole contiguous dataset; chunk may be NULL (contiguous). level:
  * deflate level (0 = none; shuffle is added with deflate). Returns the open
  * dataset id (caller closes) or -1. */
-hid_t am_h5_write(hid_t loc, const char *name, hid_t mem_type, hid_t file_type, int rank,
-                  const hsize_t *dims, const hsize_t *chunk, int level, const void *data,
-                  am_err *e);
+hid_t am_h5_write(hid_t loc, const char *name, hid_t mem_type, hid_t file_type, int rank, const hsize_t *dims,
+                  const hsize_t *chunk, int level, const void *data, am_err *e);
 /* Write a whole contiguous dataset and close it: 0 or -1. */
 int am_h5_put(hid_t loc, const char *name, hid_t mem_type, hid_t file_type, int rank, const hsize_t *dims,
               const void *data, am_err *e);
 /* Write an array of UTF-8 strings as a 1-D or 2-D (dims) variable-length string dataset. */
-hid_t am_h5_write_strs(hid_t loc, const char *name, int rank, const hsize_t *dims,
-                       const char *const *values, am_err *e);
+hid_t am_h5_write_strs(hid_t loc, const char *name, int rank, const hsize_t *dims, const char *const *values,
+                       am_err *e);
 
 /* Read a whole dataset into *out (malloc'd) as mem_type; dims (<= 8) returned.
  * Fails with a message naming file and dataset if the rank differs. */
-int am_h5_read(hid_t loc, const char *name, hid_t mem_type, int rank, hsize_t *dims,
-               void **out, am_err *e);
+int am_h5_read(hid_t loc, const char *name, hid_t mem_type, int rank, hsize_t *dims, void **out, am_err *e);
 /* Read a 1-D or 2-D string dataset (each malloc'd; free with am_h5_free_strs). */
 int am_h5_read_strs(hid_t loc, const char *name, int rank, hsize_t *dims, char ***out, am_err *e);
 void am_h5_free_strs(char **s, size_t n);
 
 /* Turn dataset `scale` into a dimension scale and attach it to dimension
  * `dim` of each dataset in dsets. */
-int am_h5_scale(hid_t loc, const char *scale, const char *label, const char *const *dsets,
-                const int *dims, int n, am_err *e);
+int am_h5_scale(hid_t loc, const char *scale, const char *label, const char *const *dsets, const int *dims, int n,
+                am_err *e);
 
 /* Copy a dataset's values (not its attributes or scales) into another file. */
 int am_h5_copy_plain(hid_t from, hid_t to, const char *name, am_err *e);
@@ -97,11 +93,11 @@ int am_h5_shape(hid_t loc, const char *name, int *rank, hsize_t *dims, am_err *e
  * > 0 adds shuffle + deflate), unwritten elements read as *fill (converted
  * from double; NULL: the library's default). Returns the open dataset (caller
  * closes) or -1. Fill it with am_h5_write_slab. */
-hid_t am_h5_create(hid_t loc, const char *name, hid_t file_type, int rank, const hsize_t *dims,
-                   const hsize_t *chunk, int level, const double *fill, am_err *e);
+hid_t am_h5_create(hid_t loc, const char *name, hid_t file_type, int rank, const hsize_t *dims, const hsize_t *chunk,
+                   int level, const double *fill, am_err *e);
 /* Write buf [count] of mem_type into the hyperslab start/count of dataset d. */
-int am_h5_write_slab(hid_t d, hid_t mem_type, int rank, const hsize_t *start, const hsize_t *count,
-                     const void *buf, am_err *e);
+int am_h5_write_slab(hid_t d, hid_t mem_type, int rank, const hsize_t *start, const hsize_t *count, const void *buf,
+                     am_err *e);
 /* Attach dataset scales[i] to dimension i of dataset dset (paths relative to
  * loc; a NULL entry skips that dimension). A scale that is not one yet becomes
  * a dimension scale named after the last component of its path. */

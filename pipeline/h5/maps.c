@@ -7,11 +7,11 @@
 #include <zlib.h>
 
 #include "h5/h5io.h"
-#include "half.h"
 #include "h5/maps.h"
+#include "half.h"
 
-int am_maps_create(am_maps *w, hid_t file, const char *name, int P, int A, int L, int H, int S,
-                   int f16, int level, am_err *e) {
+int am_maps_create(am_maps *w, hid_t file, const char *name, int P, int A, int L, int H, int S, int f16, int level,
+                   am_err *e) {
     memset(w, 0, sizeof *w);
     w->dset = w->fspace = w->mspace = w->ftype = H5I_INVALID_HID;
     w->H = H;
@@ -23,7 +23,10 @@ int am_maps_create(am_maps *w, hid_t file, const char *name, int P, int A, int L
     hsize_t chunk[6] = {1, 1, 1, 1, (hsize_t)S, (hsize_t)S};
     hid_t mem = f16 ? w->ftype : H5T_NATIVE_FLOAT;
     w->dset = am_h5_write(file, name, mem, w->ftype, 6, dims, chunk, level, NULL, e);
-    if (w->dset < 0) { am_maps_close(w); return -1; }
+    if (w->dset < 0) {
+        am_maps_close(w);
+        return -1;
+    }
     w->fspace = H5Dget_space(w->dset);
     hsize_t one[6] = {1, 1, 1, (hsize_t)H, (hsize_t)S, (hsize_t)S};
     w->mspace = H5Screate_simple(6, one, NULL);
@@ -67,8 +70,7 @@ int am_maps_write(am_maps *w, int p, int a, int l, const float *maps, am_err *e)
     if (zfail) return am_fail(e, "attention: deflate failed");
     for (int h = 0; h < w->H; h++) {
         hsize_t off[6] = {(hsize_t)p, (hsize_t)a, (hsize_t)l, (hsize_t)h, 0, 0};
-        if (AM_H5(H5Dwrite_chunk(w->dset, H5P_DEFAULT, 0, off, w->zlen[h], w->z + (size_t)h * w->zcap), e,
-                  "attention"))
+        if (AM_H5(H5Dwrite_chunk(w->dset, H5P_DEFAULT, 0, off, w->zlen[h], w->z + (size_t)h * w->zcap), e, "attention"))
             return -1;
     }
     return 0;
@@ -79,7 +81,13 @@ void am_maps_close(am_maps *w) {
     if (w->fspace >= 0) H5Sclose(w->fspace);
     if (w->dset >= 0) H5Dclose(w->dset);
     if (w->ftype >= 0) H5Tclose(w->ftype);
-    free(w->half); free(w->shuf); free(w->z); free(w->zlen);
-    w->half = NULL; w->shuf = NULL; w->z = NULL; w->zlen = NULL;
+    free(w->half);
+    free(w->shuf);
+    free(w->z);
+    free(w->zlen);
+    w->half = NULL;
+    w->shuf = NULL;
+    w->z = NULL;
+    w->zlen = NULL;
     w->dset = w->fspace = w->mspace = w->ftype = H5I_INVALID_HID;
 }

@@ -81,11 +81,14 @@ int am_ckpt_tensors(const am_qwen3_config *c, am_ckpt_tensor **out, int *n, am_e
     int cap = 3 + 11 * c->num_hidden_layers, k = 0;
     am_ckpt_tensor *t = am_calloc((size_t)cap, sizeof *t, "the tensor list", e); /* [cap] */
     if (!t) return -1;
-#define ADD(nd, a, b, kd, ...)                                            \
-    do {                                                                  \
-        snprintf(t[k].name, sizeof t[k].name, __VA_ARGS__);               \
-        t[k].ndim = nd; t[k].shape[0] = a; t[k].shape[1] = b; t[k].kind = kd; \
-        k++;                                                              \
+#define ADD(nd, a, b, kd, ...)                              \
+    do {                                                    \
+        snprintf(t[k].name, sizeof t[k].name, __VA_ARGS__); \
+        t[k].ndim = nd;                                     \
+        t[k].shape[0] = a;                                  \
+        t[k].shape[1] = b;                                  \
+        t[k].kind = kd;                                     \
+        k++;                                                \
     } while (0)
     ADD(2, V, D, AM_CKPT_MATRIX, "model.embed_tokens.weight");
     ADD(1, D, 0, AM_CKPT_NORM, "model.norm.weight");
@@ -110,9 +113,7 @@ int am_ckpt_tensors(const am_qwen3_config *c, am_ckpt_tensor **out, int *n, am_e
     return 0;
 }
 
-static int64_t tensor_elems(const am_ckpt_tensor *t) {
-    return t->ndim == 1 ? t->shape[0] : t->shape[0] * t->shape[1];
-}
+static int64_t tensor_elems(const am_ckpt_tensor *t) { return t->ndim == 1 ? t->shape[0] : t->shape[0] * t->shape[1]; }
 
 /* ---- values ---------------------------------------------------------------- */
 
@@ -132,8 +133,8 @@ static inline uint64_t tensor_key(uint64_t seed, int index) {
  * variance 4 * 65536^2 / 12), centred exactly in integers, then one multiply:
  * no rounding step a compiler could fuse, so every code path gives the same bits. */
 static inline float matrix_value(uint64_t h) {
-    int32_t s = (int32_t)(h & 0xffff) + (int32_t)((h >> 16) & 0xffff) +
-                (int32_t)((h >> 32) & 0xffff) + (int32_t)(h >> 48) - 131070;
+    int32_t s = (int32_t)(h & 0xffff) + (int32_t)((h >> 16) & 0xffff) + (int32_t)((h >> 32) & 0xffff) +
+                (int32_t)(h >> 48) - 131070;
     return (float)s * (0.02f * 1.7320508f / 65536.0f);
 }
 
@@ -147,23 +148,20 @@ static inline float value_at(uint64_t key, int kind, float qk_scale, uint64_t i)
 
 /* Matrix chunk straight to bf16, d[i] = element first + i. The values cannot
  * be NaN, so the rounding needs no NaN branch; vectorised variants below. */
-#define FILL_BF16_MATRIX_BODY                                                     \
-    for (int64_t i = 0; i < n; i++) {                                             \
+#define FILL_BF16_MATRIX_BODY                                                               \
+    for (int64_t i = 0; i < n; i++) {                                                       \
         float v = matrix_value(mix64(key + (first + (uint64_t)i) * 0x9e3779b97f4a7c15ull)); \
-        uint32_t u;                                                               \
-        memcpy(&u, &v, 4);                                                        \
-        d[i] = (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);                \
+        uint32_t u;                                                                         \
+        memcpy(&u, &v, 4);                                                                  \
+        d[i] = (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);                          \
     }
 
-__attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
-static void fill_bf16_matrix_avx512(uint64_t key, uint64_t first, int64_t n, uint16_t *d) {
-    _Pragma("omp simd")
-    FILL_BF16_MATRIX_BODY
+__attribute__((target("avx512f,avx512dq,avx512bw,avx512vl"))) static void
+fill_bf16_matrix_avx512(uint64_t key, uint64_t first, int64_t n, uint16_t *d) {
+    _Pragma("omp simd") FILL_BF16_MATRIX_BODY
 }
 
-static void fill_bf16_matrix_plain(uint64_t key, uint64_t first, int64_t n, uint16_t *d) {
-    FILL_BF16_MATRIX_BODY
-}
+static void fill_bf16_matrix_plain(uint64_t key, uint64_t first, int64_t n, uint16_t *d) { FILL_BF16_MATRIX_BODY }
 
 /* 1 when the AVX-512 variant can run here (vpmullq for the 64-bit hash). */
 static int fill_fast(void) {
@@ -200,10 +198,10 @@ uint16_t am_ckpt_f16(float x) { return am_f32_to_f16(x); }
 #define CIRCUIT_G0 4.0f /* q_norm/k_norm weight, layer 0 */
 #define CIRCUIT_G1 4.0f /* layer 1 */
 
-static float circuit_value(const am_qwen3_config *c, const am_ckpt_tensor *t, int index, uint64_t seed,
-                           uint64_t i) {
+static float circuit_value(const am_qwen3_config *c, const am_ckpt_tensor *t, int index, uint64_t seed, uint64_t i) {
     int hd = c->head_dim, half = hd / 2;
-    int64_t cols = t->ndim == 2 ? t->shape[1] : 1, row = (int64_t)(i / (uint64_t)cols), col = (int64_t)(i % (uint64_t)cols);
+    int64_t cols = t->ndim == 2 ? t->shape[1] : 1, row = (int64_t)(i / (uint64_t)cols),
+            col = (int64_t)(i % (uint64_t)cols);
     int l = -1;
     const char *w = t->name;
     if (!strncmp(w, "model.layers.", 13)) {
@@ -275,12 +273,24 @@ static int copy_file(const char *src, const char *dst, am_err *e) {
     int rc = -1;
     FILE *in = fopen(src, "rb"), *out = NULL;
     char buf[1 << 16];
-    if (!in) { am_fail_errno(e, "cannot open %s", src); goto out; }
-    if (!(out = fopen(dst, "wb"))) { am_fail_errno(e, "cannot create %s", dst); goto out; }
+    if (!in) {
+        am_fail_errno(e, "cannot open %s", src);
+        goto out;
+    }
+    if (!(out = fopen(dst, "wb"))) {
+        am_fail_errno(e, "cannot create %s", dst);
+        goto out;
+    }
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n) { am_fail_errno(e, "cannot write %s", dst); goto out; }
-    if (ferror(in)) { am_fail(e, "read error on %s", src); goto out; }
+        if (fwrite(buf, 1, n, out) != n) {
+            am_fail_errno(e, "cannot write %s", dst);
+            goto out;
+        }
+    if (ferror(in)) {
+        am_fail(e, "read error on %s", src);
+        goto out;
+    }
     rc = 0;
 out:
     if (in) fclose(in);
@@ -300,9 +310,9 @@ static int file_exists(const char *p) {
 
 /* File names a checkpoint directory may hold (the only ones we delete). */
 static int known_name(const char *n) {
-    static const char *fixed[] = {"config.json", "generation_config.json", "model.safetensors",
-                                  "model.safetensors.index.json", "tokenizer.json",
-                                  "tokenizer_config.json"};
+    static const char *fixed[] = {"config.json",       "generation_config.json",
+                                  "model.safetensors", "model.safetensors.index.json",
+                                  "tokenizer.json",    "tokenizer_config.json"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (!strcmp(n, fixed[i])) return 1;
     unsigned a, b;
@@ -318,8 +328,10 @@ static int check_only_known(const char *dir, am_err *e) {
     int rc = 0;
     while ((de = readdir(d)))
         if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && !known_name(de->d_name)) {
-            rc = am_fail(e, "%s holds \"%s\", which is not a checkpoint file; refusing to replace "
-                         "the directory (choose another --out)", dir, de->d_name);
+            rc = am_fail(e,
+                         "%s holds \"%s\", which is not a checkpoint file; refusing to replace "
+                         "the directory (choose another --out)",
+                         dir, de->d_name);
             break;
         }
     closedir(d);
@@ -356,9 +368,7 @@ static int mkdir_parents(const char *path, am_err *e) {
 
 /* ---- config files ---------------------------------------------------------- */
 
-static const char *torch_dtype(am_dtype t) {
-    return t == AM_F32 ? "float32" : t == AM_F16 ? "float16" : "bfloat16";
-}
+static const char *torch_dtype(am_dtype t) { return t == AM_F32 ? "float32" : t == AM_F16 ? "float16" : "bfloat16"; }
 
 static int write_configs(const am_qwen3_config *c, am_dtype dt, const char *dir, am_err *e) {
     char path[8192];
@@ -386,8 +396,7 @@ static int write_configs(const am_qwen3_config *c, am_dtype dt, const char *dir,
     json_object_set_new(o, "rope_scaling", json_null());
     if (c->rope_theta == floor(c->rope_theta) && c->rope_theta < 1e15)
         json_object_set_new(o, "rope_theta", json_integer((json_int_t)c->rope_theta));
-    else
-        json_object_set_new(o, "rope_theta", json_real(c->rope_theta));
+    else json_object_set_new(o, "rope_theta", json_real(c->rope_theta));
     json_object_set_new(o, "sliding_window", json_null());
     json_object_set_new(o, "tie_word_embeddings", json_boolean(c->tie_word_embeddings));
     json_object_set_new(o, "torch_dtype", json_string(torch_dtype(dt)));
@@ -431,27 +440,32 @@ static double now_s(void) {
 }
 
 /* Header JSON for tensors [a, b), space-padded to a multiple of 8 bytes. */
-static char *shard_header(const am_ckpt_tensor *t, int a, int b, size_t esize, size_t *len,
-                          am_dtype dt, am_err *e) {
+static char *shard_header(const am_ckpt_tensor *t, int a, int b, size_t esize, size_t *len, am_dtype dt, am_err *e) {
     json_t *h = json_object();
     json_object_set_new(h, "__metadata__", json_pack("{s:s}", "format", "pt"));
     uint64_t off = 0;
     for (int i = a; i < b; i++) {
         uint64_t n = (uint64_t)tensor_elems(&t[i]) * esize;
         json_t *sh = t[i].ndim == 1 ? json_pack("[I]", (json_int_t)t[i].shape[0])
-                                    : json_pack("[I,I]", (json_int_t)t[i].shape[0],
-                                                (json_int_t)t[i].shape[1]);
+                                    : json_pack("[I,I]", (json_int_t)t[i].shape[0], (json_int_t)t[i].shape[1]);
         json_object_set_new(h, t[i].name,
-                            json_pack("{s:s,s:o,s:[I,I]}", "dtype", am_dtype_name(dt), "shape", sh,
-                                      "data_offsets", (json_int_t)off, (json_int_t)(off + n)));
+                            json_pack("{s:s,s:o,s:[I,I]}", "dtype", am_dtype_name(dt), "shape", sh, "data_offsets",
+                                      (json_int_t)off, (json_int_t)(off + n)));
         off += n;
     }
     char *s = json_dumps(h, JSON_COMPACT);
     json_decref(h);
-    if (!s) { am_fail_code(e, AM_E_NOMEM, "out of memory building a safetensors header"); return NULL; }
+    if (!s) {
+        am_fail_code(e, AM_E_NOMEM, "out of memory building a safetensors header");
+        return NULL;
+    }
     size_t n = strlen(s), padded = (n + 7) & ~(size_t)7;
     char *p = realloc(s, padded + 1);
-    if (!p) { free(s); am_fail_code(e, AM_E_NOMEM, "out of memory building a safetensors header"); return NULL; }
+    if (!p) {
+        free(s);
+        am_fail_code(e, AM_E_NOMEM, "out of memory building a safetensors header");
+        return NULL;
+    }
     memset(p + n, ' ', padded - n);
     p[padded] = 0;
     *len = padded;
@@ -459,10 +473,10 @@ static char *shard_header(const am_ckpt_tensor *t, int a, int b, size_t esize, s
 }
 
 typedef struct work {
-    int tensor;      /* index into the tensor list */
-    int64_t first;   /* first element */
-    int64_t count;   /* elements */
-    uint64_t off;    /* file offset of the first element */
+    int tensor;    /* index into the tensor list */
+    int64_t first; /* first element */
+    int64_t count; /* elements */
+    uint64_t off;  /* file offset of the first element */
 } work;
 
 static int write_shard(const am_qwen3_config *c, const char *path, const am_ckpt_tensor *t, int a, int b,
@@ -478,7 +492,10 @@ static int write_shard(const am_qwen3_config *c, const char *path, const am_ckpt
     float qk = (float)o->qk_scale;
     if (!hdr) goto out;
     fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) { am_fail_errno(e, "cannot create %s", path); goto out; }
+    if (fd < 0) {
+        am_fail_errno(e, "cannot create %s", path);
+        goto out;
+    }
     for (int i = 0; i < 8; i++) lenb[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
     if (write_all(fd, lenb, 8, 0) || write_all(fd, hdr, hlen, 8)) {
         am_fail_errno(e, "cannot write %s", path);
@@ -524,8 +541,8 @@ static int write_shard(const am_qwen3_config *c, const char *path, const am_ckpt
                     else ((uint16_t *)buf)[i] = o->dtype == AM_BF16 ? am_ckpt_bf16(v) : am_ckpt_f16(v);
                 }
             } else if (o->dtype == AM_BF16 && kind == AM_CKPT_MATRIX) {
-                (fast ? fill_bf16_matrix_avx512 : fill_bf16_matrix_plain)(
-                    key, (uint64_t)wk->first, wk->count, (uint16_t *)buf);
+                (fast ? fill_bf16_matrix_avx512 : fill_bf16_matrix_plain)(key, (uint64_t)wk->first, wk->count,
+                                                                          (uint16_t *)buf);
             } else if (o->dtype == AM_BF16) {
                 uint16_t *d = (uint16_t *)buf;
                 for (int64_t i = 0; i < wk->count; i++)
@@ -536,8 +553,7 @@ static int write_shard(const am_qwen3_config *c, const char *path, const am_ckpt
                     d[i] = am_ckpt_f16(value_at(key, kind, qk, (uint64_t)(wk->first + i)));
             } else {
                 float *d = (float *)buf;
-                for (int64_t i = 0; i < wk->count; i++)
-                    d[i] = value_at(key, kind, qk, (uint64_t)(wk->first + i));
+                for (int64_t i = 0; i < wk->count; i++) d[i] = value_at(key, kind, qk, (uint64_t)(wk->first + i));
             }
             size_t nb = (size_t)wk->count * esize;
             if (write_all(fd, buf, nb, (off_t)wk->off)) {
@@ -551,13 +567,15 @@ static int write_shard(const am_qwen3_config *c, const char *path, const am_ckpt
             if (pr->on) {
                 uint64_t done;
 #pragma omp atomic capture
-                { pr->done += nb; done = pr->done; }
+                {
+                    pr->done += nb;
+                    done = pr->done;
+                }
 #pragma omp critical(ckpt_progress)
                 if (done >= pr->next) {
                     double dt = now_s() - pr->t0;
-                    fprintf(stderr, "  %5.1f%%  %.2f of %.2f GB  %.2f GB/s\n",
-                            100.0 * (double)done / (double)pr->total, done / 1e9, pr->total / 1e9,
-                            dt > 0 ? done / 1e9 / dt : 0.0);
+                    fprintf(stderr, "  %5.1f%%  %.2f of %.2f GB  %.2f GB/s\n", 100.0 * (double)done / (double)pr->total,
+                            done / 1e9, pr->total / 1e9, dt > 0 ? done / 1e9 / dt : 0.0);
                     while (pr->next <= done) pr->next += pr->total / 10;
                 }
             }
@@ -577,8 +595,8 @@ out:
     return rc;
 }
 
-static int write_index(const char *dir, const am_ckpt_tensor *t, const int *shard_of, int n,
-                       int nshards, uint64_t total, am_err *e) {
+static int write_index(const char *dir, const am_ckpt_tensor *t, const int *shard_of, int n, int nshards,
+                       uint64_t total, am_err *e) {
     json_t *root = json_object(), *wm = json_object();
     char fname[64], path[8192];
     json_object_set_new(root, "metadata", json_pack("{s:I}", "total_size", (json_int_t)total));
@@ -595,8 +613,7 @@ static int write_index(const char *dir, const am_ckpt_tensor *t, const int *shar
 
 /* ---- whole checkpoint ------------------------------------------------------ */
 
-static int write_into(const am_qwen3_config *c, const am_ckpt_opts *o, const char *dir,
-                      am_err *e) {
+static int write_into(const am_qwen3_config *c, const am_ckpt_opts *o, const char *dir, am_err *e) {
     am_ckpt_tensor *t = NULL; /* [n] sorted by name */
     int *shard_of = NULL;     /* [n] */
     int n = 0, rc = -1, s = 0, a = 0;
@@ -651,7 +668,8 @@ out:
 int am_ckpt_write(const am_qwen3_config *c, const am_ckpt_opts *o, const char *out, am_err *e) {
     if (o->circuit && (c->hidden_size != 64 || c->head_dim != 32 || c->num_attention_heads != 4 ||
                        c->num_key_value_heads != 2 || c->num_hidden_layers < 2))
-        return am_fail_code(e, AM_E_USAGE, "circuit weights need hidden 64, head_dim 32, 4 heads, 2 kv heads, "
+        return am_fail_code(e, AM_E_USAGE,
+                            "circuit weights need hidden 64, head_dim 32, 4 heads, 2 kv heads, "
                             ">= 2 layers (the \"circuit\" preset)");
     char tmp[4200], old[4200], probe[4300];
     size_t len = strlen(out);
@@ -663,8 +681,10 @@ int am_ckpt_write(const am_qwen3_config *c, const am_ckpt_opts *o, const char *o
     if (exists && !is_dir(dir)) return am_fail(e, "%s exists and is not a directory", dir);
     snprintf(probe, sizeof probe, "%s/config.json", dir);
     if (exists && file_exists(probe) && !o->force)
-        return am_fail(e, "%s already holds a checkpoint (config.json exists); pass --force to "
-                       "replace it", dir);
+        return am_fail(e,
+                       "%s already holds a checkpoint (config.json exists); pass --force to "
+                       "replace it",
+                       dir);
     if (exists && check_only_known(dir, e)) return -1;
     if (o->tokenizer) {
         snprintf(probe, sizeof probe, is_dir(o->tokenizer) ? "%s/tokenizer.json" : "%s", o->tokenizer);

@@ -10,29 +10,29 @@
 
 /* Kinds of tensors, each with its own value distribution. */
 enum {
-    AM_CKPT_MATRIX = 0,  /* ~ N(0, 0.02^2) (sum-of-four-uniforms approximation) */
-    AM_CKPT_NORM = 1,    /* 1 + 0.1*u, u ~ U[-1, 1) */
-    AM_CKPT_QKNORM = 2,  /* qk_scale * (1 + 0.1*u) */
+    AM_CKPT_MATRIX = 0, /* ~ N(0, 0.02^2) (sum-of-four-uniforms approximation) */
+    AM_CKPT_NORM = 1,   /* 1 + 0.1*u, u ~ U[-1, 1) */
+    AM_CKPT_QKNORM = 2, /* qk_scale * (1 + 0.1*u) */
 };
 
 typedef struct am_ckpt_tensor {
-    char name[96];       /* HF name, e.g. "model.layers.3.mlp.up_proj.weight" */
-    int ndim;            /* 1 or 2 */
+    char name[96]; /* HF name, e.g. "model.layers.3.mlp.up_proj.weight" */
+    int ndim;      /* 1 or 2 */
     int64_t shape[2];
-    int kind;            /* AM_CKPT_* */
+    int kind; /* AM_CKPT_* */
 } am_ckpt_tensor;
 
 typedef struct am_ckpt_opts {
-    am_dtype dtype;      /* stored dtype of every tensor */
-    int shards;          /* 1: model.safetensors; N > 1: model-0000i-of-0000N + index */
+    am_dtype dtype; /* stored dtype of every tensor */
+    int shards;     /* 1: model.safetensors; N > 1: model-0000i-of-0000N + index */
     uint64_t seed;
-    double qk_scale;     /* multiplies q_norm/k_norm weights */
+    double qk_scale;       /* multiplies q_norm/k_norm weights */
     const char *tokenizer; /* directory with tokenizer.json (+ tokenizer_config.json) or a
                             * tokenizer.json file; NULL = none */
-    int circuit;         /* hand-set weights with known heads (preset "circuit" shape:
+    int circuit;           /* hand-set weights with known heads (preset "circuit" shape:
                           * D 64, hd 32, H 4, KV 2, L >= 2); seed sets the embeddings */
-    int force;           /* replace an existing checkpoint directory */
-    int progress;        /* progress lines on stderr */
+    int force;             /* replace an existing checkpoint directory */
+    int progress;          /* progress lines on stderr */
 } am_ckpt_opts;
 
 /* Names accepted by am_ckpt_preset, space separated. */

@@ -7,8 +7,7 @@
 
 #include "model/runtime_impl.h"
 
-static uint64_t splitmix64(uint64_t *s)
-{
+static uint64_t splitmix64(uint64_t *s) {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
@@ -16,8 +15,7 @@ static uint64_t splitmix64(uint64_t *s)
 }
 
 /* Stream (seed, unit): independent of which other units run. */
-static uint64_t rng_seed(uint64_t seed, int unit)
-{
+static uint64_t rng_seed(uint64_t seed, int unit) {
     uint64_t s = seed;
     uint64_t a = splitmix64(&s);
     s = a ^ (0xd1b54a32d192ed03ull * (uint64_t)(unit + 1));
@@ -27,11 +25,9 @@ static uint64_t rng_seed(uint64_t seed, int unit)
 static double rng_uniform(uint64_t *s) { return (double)(splitmix64(s) >> 11) * (1.0 / 9007199254740992.0); }
 
 static const double *cmp_p;
-static int cmp_desc(const void *a, const void *b)
-{
+static int cmp_desc(const void *a, const void *b) {
     int i = *(const int *)a, j = *(const int *)b;
-    if (cmp_p[i] != cmp_p[j])
-        return cmp_p[i] > cmp_p[j] ? -1 : 1;
+    if (cmp_p[i] != cmp_p[j]) return cmp_p[i] > cmp_p[j] ? -1 : 1;
     return i - j;
 }
 
@@ -42,13 +38,11 @@ static int cmp_desc(const void *a, const void *b)
  * 1 - top_p). The others go into AM_SAMP_BUCKETS buckets by log p; whole
  * buckets above the boundary are kept and only the boundary bucket is sorted,
  * so a flat distribution costs O(V), not a sort of V ids. */
-static int sample(am_runtime *rt, const float *logits, double temperature, double top_p, uint64_t *rng)
-{
+static int sample(am_runtime *rt, const float *logits, double temperature, double top_p, uint64_t *rng) {
     int V = rt->V, nc = 0;
     double *p = rt->samp_p, mx = -INFINITY, sum = 0;
     for (int i = 0; i < V; i++)
-        if (logits[i] > mx)
-            mx = logits[i];
+        if (logits[i] > mx) mx = logits[i];
     for (int i = 0; i < V; i++) {
         p[i] = exp(((double)logits[i] - mx) / temperature);
         sum += p[i];
@@ -56,14 +50,12 @@ static int sample(am_runtime *rt, const float *logits, double temperature, doubl
     double pmax = 0;
     for (int i = 0; i < V; i++) {
         p[i] /= sum;
-        if (p[i] > pmax)
-            pmax = p[i];
+        if (p[i] > pmax) pmax = p[i];
     }
     if (top_p < 1.0) {
         double thr = (1.0 - top_p) / V, lmax = log(pmax), span = lmax - log(thr);
         double *bm = rt->samp_bucket_mass;
-        for (int b = 0; b < AM_SAMP_BUCKETS; b++)
-            bm[b] = 0;
+        for (int b = 0; b < AM_SAMP_BUCKETS; b++) bm[b] = 0;
         for (int i = 0; i < V; i++)
             if (p[i] > thr) {
                 int b = (int)((lmax - log(p[i])) / span * AM_SAMP_BUCKETS);
@@ -75,55 +67,44 @@ static int sample(am_runtime *rt, const float *logits, double temperature, doubl
         /* boundary bucket: mass before it < top_p <= mass through it */
         double cum = 0;
         int bb = 0;
-        while (bb < AM_SAMP_BUCKETS - 1 && cum + bm[bb] < top_p)
-            cum += bm[bb++];
+        while (bb < AM_SAMP_BUCKETS - 1 && cum + bm[bb] < top_p) cum += bm[bb++];
         for (int i = 0; i < V; i++)
-            if (rt->samp_bucket[i] >= 0 && rt->samp_bucket[i] < bb)
-                rt->samp_idx[nc++] = i;
+            if (rt->samp_bucket[i] >= 0 && rt->samp_bucket[i] < bb) rt->samp_idx[nc++] = i;
         int nb0 = nc;
         for (int i = 0; i < V; i++)
-            if (rt->samp_bucket[i] == bb)
-                rt->samp_idx[nc++] = i;
+            if (rt->samp_bucket[i] == bb) rt->samp_idx[nc++] = i;
         cmp_p = p;
         qsort(rt->samp_idx + nb0, nc - nb0, sizeof(int), cmp_desc);
         int keep = nb0;
-        while (keep < nc && (keep == 0 || cum < top_p))
-            cum += p[rt->samp_idx[keep++]];
+        while (keep < nc && (keep == 0 || cum < top_p)) cum += p[rt->samp_idx[keep++]];
         nc = keep;
     } else {
-        for (int i = 0; i < V; i++)
-            rt->samp_idx[nc++] = i;
+        for (int i = 0; i < V; i++) rt->samp_idx[nc++] = i;
     }
     double mass = 0;
-    for (int c = 0; c < nc; c++)
-        mass += p[rt->samp_idx[c]];
+    for (int c = 0; c < nc; c++) mass += p[rt->samp_idx[c]];
     double r = rng_uniform(rng) * mass, acc = 0;
     for (int c = 0; c < nc; c++) {
         acc += p[rt->samp_idx[c]];
-        if (r < acc)
-            return rt->samp_idx[c];
+        if (r < acc) return rt->samp_idx[c];
     }
     return rt->samp_idx[nc - 1];
 }
 
 int am_generate(am_runtime *rt, int n, const int *units, const float *logits0, const am_gen_opts *g,
-                const am_capture *cap, int32_t *gen, int *n_gen, am_err *e)
-{
+                const am_capture *cap, int32_t *gen, int *n_gen, am_err *e) {
     int V = rt->V, D = rt->D, maxn = g->max_new_tokens;
-    if (n < 1 || n > rt->max_units)
-        return am_fail(e, "generate: %d units (1..max_units %d)", n, rt->max_units);
+    if (n < 1 || n > rt->max_units) return am_fail(e, "generate: %d units (1..max_units %d)", n, rt->max_units);
     if (g->temperature < 0 || (g->temperature > 0 && !(g->top_p > 0 && g->top_p <= 1)))
-        return am_fail(e, "generate: temperature %g must be >= 0 and top_p %g in (0, 1]", g->temperature,
-                       g->top_p);
+        return am_fail(e, "generate: temperature %g must be >= 0 and top_p %g in (0, 1]", g->temperature, g->top_p);
     for (int i = 0; i < n; i++) {
         int u = units[i];
         if (u < 0 || u >= rt->max_units)
             return am_fail(e, "generate: unit %d out of range 0..%d", u, rt->max_units - 1);
-        if (rt->len[u] < 1)
-            return am_fail(e, "generate: unit %d has no prompt (prefill it first)", u);
+        if (rt->len[u] < 1) return am_fail(e, "generate: unit %d has no prompt (prefill it first)", u);
         if (rt->len[u] + maxn > rt->max_seq)
-            return am_fail(e, "generate: unit %d: %d prompt + %d new tokens exceed max_seq %d; hint: raise max_seq",
-                           u, rt->len[u], maxn, rt->max_seq);
+            return am_fail(e, "generate: unit %d: %d prompt + %d new tokens exceed max_seq %d; hint: raise max_seq", u,
+                           rt->len[u], maxn, rt->max_seq);
         if (g->max_new && (g->max_new[i] < 0 || g->max_new[i] > maxn))
             return am_fail(e, "generate: unit %d: limit %d outside 0..max_new_tokens %d", u, g->max_new[i], maxn);
         n_gen[i] = 0;
@@ -137,17 +118,13 @@ int am_generate(am_runtime *rt, int n, const int *units, const float *logits0, c
          * still feeds that token once, so its map stays square */
         int m = 0;
         for (int i = 0; i < n; i++) {
-            if (!rt->gen_active[i])
-                continue;
+            if (!rt->gen_active[i]) continue;
             const float *lg = cur + (size_t)rt->gen_row[i] * V;
-            int tok = g->temperature > 0 ? sample(rt, lg, g->temperature, g->top_p, &rt->rng[i])
-                                         : rt->k->argmax(lg, V);
+            int tok = g->temperature > 0 ? sample(rt, lg, g->temperature, g->top_p, &rt->rng[i]) : rt->k->argmax(lg, V);
             gen[(size_t)i * maxn + n_gen[i]++] = tok;
             int stop = n_gen[i] >= (g->max_new ? g->max_new[i] : maxn);
-            for (int s = 0; s < g->n_eos; s++)
-                stop |= tok == g->eos_ids[s];
-            if (stop)
-                rt->gen_active[i] = 0;
+            for (int s = 0; s < g->n_eos; s++) stop |= tok == g->eos_ids[s];
+            if (stop) rt->gen_active[i] = 0;
             am_embed_lookup(rt->m, tok, rt->gen_emb + (size_t)m * D);
             rt->gen_emb_ptr[m] = rt->gen_emb + (size_t)m * D;
             rt->gen_units[m] = units[i];
@@ -155,8 +132,7 @@ int am_generate(am_runtime *rt, int n, const int *units, const float *logits0, c
             rt->gen_map[m] = i;
             m++;
         }
-        if (m == 0)
-            break;
+        if (m == 0) break;
         /* one forward for all of them */
         if (am_forward(rt, m, rt->gen_units, rt->gen_T, rt->gen_emb_ptr, cap, rt->gen_logits, e))
             return am_wrap(e, "generate step %d", step);
@@ -166,8 +142,7 @@ int am_generate(am_runtime *rt, int n, const int *units, const float *logits0, c
             rt->gen_row[rt->gen_map[r]] = r;
             active += rt->gen_active[rt->gen_map[r]];
         }
-        if (g->progress)
-            g->progress(g->progress_ctx, step, active);
+        if (g->progress) g->progress(g->progress_ctx, step, active);
     }
     return 0;
 }

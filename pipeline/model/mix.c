@@ -17,8 +17,10 @@ int am_mix_embed(const am_qwen3 *m, const int32_t *ids_a, const int32_t *ids_b, 
         for (int k = 0; k < 2; k++) {
             int32_t id = (k ? ids_b : ids_a)[t];
             if (id < 0 || id >= m->cfg.vocab_size)
-                return am_fail_code(e, AM_E_CORRUPT, "mix: prompt %s token %d has id %d outside the vocabulary "
-                                    "(vocab_size %d)", k ? "b" : "a", t, id, m->cfg.vocab_size);
+                return am_fail_code(e, AM_E_CORRUPT,
+                                    "mix: prompt %s token %d has id %d outside the vocabulary "
+                                    "(vocab_size %d)",
+                                    k ? "b" : "a", t, id, m->cfg.vocab_size);
         }
     float *eb = am_malloc(D, sizeof *eb, "one embedding row", e); /* [D] */
     if (!eb) return -1;

@@ -15,8 +15,7 @@
 /* ---- config.json ---------------------------------------------------------- */
 
 /* Integer key: required (def ignored) or optional with default def. */
-static int get_int(json_t *o, const char *path, const char *key, int required, int def, int *out,
-                   am_err *e) {
+static int get_int(json_t *o, const char *path, const char *key, int required, int def, int *out, am_err *e) {
     json_t *v = json_object_get(o, key);
     if (!v || json_is_null(v)) {
         if (required)
@@ -26,8 +25,10 @@ static int get_int(json_t *o, const char *path, const char *key, int required, i
     }
     if (!json_is_integer(v))
         return am_fail_code(e, AM_E_CORRUPT, "%s: key \"%s\" must be an integer, found %s", path, key,
-                            json_is_string(v) ? "a string" : json_is_real(v) ? "a real number"
-                            : json_is_boolean(v) ? "a boolean" : "an array or object");
+                            json_is_string(v)    ? "a string"
+                            : json_is_real(v)    ? "a real number"
+                            : json_is_boolean(v) ? "a boolean"
+                                                 : "an array or object");
     json_int_t x = json_integer_value(v);
     if (x < -2147483647 || x > 2147483647)
         return am_fail_code(e, AM_E_CORRUPT, "%s: key \"%s\" = %lld is out of range", path, key, (long long)x);
@@ -35,19 +36,19 @@ static int get_int(json_t *o, const char *path, const char *key, int required, i
     return 0;
 }
 
-static int get_num(json_t *o, const char *path, const char *key, double def, double *out,
-                   am_err *e) {
+static int get_num(json_t *o, const char *path, const char *key, double def, double *out, am_err *e) {
     json_t *v = json_object_get(o, key);
-    if (!v || json_is_null(v)) { *out = def; return 0; }
-    if (!json_is_number(v))
-        return am_fail_code(e, AM_E_CORRUPT, "%s: key \"%s\" must be a number", path, key);
+    if (!v || json_is_null(v)) {
+        *out = def;
+        return 0;
+    }
+    if (!json_is_number(v)) return am_fail_code(e, AM_E_CORRUPT, "%s: key \"%s\" must be a number", path, key);
     *out = json_number_value(v);
     return 0;
 }
 
 /* Token id(s): int or list of ints. Returns the count found (0 if absent). */
-static int get_ids(json_t *o, const char *path, const char *key, int *ids, int max, int *n,
-                   am_err *e) {
+static int get_ids(json_t *o, const char *path, const char *key, int *ids, int max, int *n, am_err *e) {
     json_t *v = json_object_get(o, key);
     *n = 0;
     if (!v || json_is_null(v)) return 0;
@@ -82,8 +83,8 @@ static int check_rope_type(json_t *o, const char *path, const char *key, am_err 
     json_t *t = json_object_get(rs, "rope_type");
     if (!t) t = json_object_get(rs, "type");
     if (t && (!json_is_string(t) || strcmp(json_string_value(t), "default")))
-        return am_fail(e, "%s: key \"%s\": rope_type %s is not supported (only \"default\")", path,
-                       key, json_is_string(t) ? json_string_value(t) : "(not a string)");
+        return am_fail(e, "%s: key \"%s\": rope_type %s is not supported (only \"default\")", path, key,
+                       json_is_string(t) ? json_string_value(t) : "(not a string)");
     return 0;
 }
 
@@ -94,8 +95,8 @@ static int parse_config(am_qwen3_config *c, json_t *o, const char *path, am_err 
         return am_fail_code(e, AM_E_CORRUPT, "%s: key \"model_type\" missing or not a string (expected \"qwen3\")",
                             path);
     if (strcmp(json_string_value(mt), "qwen3"))
-        return am_fail(e, "%s: key \"model_type\" is \"%s\"; only \"qwen3\" (dense Qwen3) is supported",
-                       path, json_string_value(mt));
+        return am_fail(e, "%s: key \"model_type\" is \"%s\"; only \"qwen3\" (dense Qwen3) is supported", path,
+                       json_string_value(mt));
     if (get_int(o, path, "hidden_size", 1, 0, &c->hidden_size, e) ||
         get_int(o, path, "intermediate_size", 1, 0, &c->intermediate_size, e) ||
         get_int(o, path, "num_hidden_layers", 1, 0, &c->num_hidden_layers, e) ||
@@ -106,8 +107,7 @@ static int parse_config(am_qwen3_config *c, json_t *o, const char *path, am_err 
         get_int(o, path, "max_position_embeddings", 0, 32768, &c->max_position_embeddings, e))
         return -1;
     if (get_num(o, path, "rms_norm_eps", 1e-6, &c->rms_norm_eps, e)) return -1;
-    if (check_rope_type(o, path, "rope_scaling", e) || check_rope_type(o, path, "rope_parameters", e))
-        return -1;
+    if (check_rope_type(o, path, "rope_scaling", e) || check_rope_type(o, path, "rope_parameters", e)) return -1;
     json_t *rp = json_object_get(o, "rope_parameters");
     if (json_object_get(o, "rope_theta")) {
         if (get_num(o, path, "rope_theta", 1e6, &c->rope_theta, e)) return -1;
@@ -132,19 +132,26 @@ static int parse_config(am_qwen3_config *c, json_t *o, const char *path, am_err 
     if (json_is_string(dt)) snprintf(c->torch_dtype, sizeof c->torch_dtype, "%s", json_string_value(dt));
 
     /* validate */
-    struct { const char *k; int v; } pos[] = {
-        {"hidden_size", c->hidden_size}, {"intermediate_size", c->intermediate_size},
-        {"num_hidden_layers", c->num_hidden_layers}, {"num_attention_heads", c->num_attention_heads},
-        {"num_key_value_heads", c->num_key_value_heads}, {"head_dim", c->head_dim},
-        {"vocab_size", c->vocab_size}, {"max_position_embeddings", c->max_position_embeddings}};
+    struct {
+        const char *k;
+        int v;
+    } pos[] = {{"hidden_size", c->hidden_size},
+               {"intermediate_size", c->intermediate_size},
+               {"num_hidden_layers", c->num_hidden_layers},
+               {"num_attention_heads", c->num_attention_heads},
+               {"num_key_value_heads", c->num_key_value_heads},
+               {"head_dim", c->head_dim},
+               {"vocab_size", c->vocab_size},
+               {"max_position_embeddings", c->max_position_embeddings}};
     for (size_t i = 0; i < sizeof pos / sizeof pos[0]; i++)
         if (pos[i].v <= 0)
             return am_fail_code(e, AM_E_CORRUPT, "%s: key \"%s\" = %d must be positive", path, pos[i].k, pos[i].v);
     if (c->num_attention_heads % c->num_key_value_heads)
         return am_fail_code(e, AM_E_CORRUPT, "%s: num_attention_heads %d is not divisible by num_key_value_heads %d%s",
                             path, c->num_attention_heads, c->num_key_value_heads,
-                            json_object_get(o, "num_key_value_heads") ? ""
-                            : " (num_key_value_heads missing, defaulted to 32 as in transformers)");
+                            json_object_get(o, "num_key_value_heads")
+                                ? ""
+                                : " (num_key_value_heads missing, defaulted to 32 as in transformers)");
     if (c->head_dim % 2)
         return am_fail_code(e, AM_E_CORRUPT, "%s: key \"head_dim\" = %d must be even (rotate-half RoPE)", path,
                             c->head_dim);
@@ -217,8 +224,8 @@ typedef struct binder {
     am_err *e;
 } binder;
 
-static int bind(binder *b, const am_tensor **slot, const char *name, int ndim, int64_t d0,
-                int64_t d1, const char *what) {
+static int bind(binder *b, const am_tensor **slot, const char *name, int ndim, int64_t d0, int64_t d1,
+                const char *what) {
     const am_safetensors *st = &b->m->st;
     const am_tensor *t = am_st_find(st, name);
     char want[64];
@@ -232,8 +239,7 @@ static int bind(binder *b, const am_tensor **slot, const char *name, int ndim, i
         char got[96];
         size_t k = (size_t)snprintf(got, sizeof got, "[");
         for (int i = 0; i < t->ndim; i++)
-            k += (size_t)snprintf(got + k, sizeof got - k, "%s%lld", i ? ", " : "",
-                                  (long long)t->shape[i]);
+            k += (size_t)snprintf(got + k, sizeof got - k, "%s%lld", i ? ", " : "", (long long)t->shape[i]);
         snprintf(got + k, sizeof got - k, "]");
         return am_fail_code(b->e, AM_E_CORRUPT, "%s: tensor \"%s\" has shape %s, expected %s %s from config.json",
                             st->files[t->file].path, name, got, what, want);
@@ -295,18 +301,19 @@ int am_qwen3_open(am_qwen3 *m, const char *dir, am_err *e) {
         const am_tensor *t = am_st_find(&m->st, "lm_head.weight");
         if (t) b.used[t - m->st.tensors] = 1; /* ignored, as transformers does */
     } else if (!am_st_find(&m->st, "lm_head.weight")) {
-        am_fail_code(e, AM_E_NOTFOUND, "%s: tensor \"lm_head.weight\" missing and tie_word_embeddings is false in "
-                     "config.json (expected [vocab_size, hidden_size] = [%lld, %lld])", dir, (long long)V,
-                     (long long)D);
+        am_fail_code(e, AM_E_NOTFOUND,
+                     "%s: tensor \"lm_head.weight\" missing and tie_word_embeddings is false in "
+                     "config.json (expected [vocab_size, hidden_size] = [%lld, %lld])",
+                     dir, (long long)V, (long long)D);
         goto out;
     } else if (bind(&b, &m->lm_head, "lm_head.weight", 2, V, D, "[vocab_size, hidden_size] =")) {
         goto out;
     }
     char name[160];
-#define LAYER(field, suffix, nd, a, bb, what)                                              \
-    do {                                                                                  \
-        snprintf(name, sizeof name, "model.layers.%d.%s.weight", l, suffix);              \
-        if (bind(&b, &ly->field, name, nd, a, bb, what)) goto out;                        \
+#define LAYER(field, suffix, nd, a, bb, what)                                \
+    do {                                                                     \
+        snprintf(name, sizeof name, "model.layers.%d.%s.weight", l, suffix); \
+        if (bind(&b, &ly->field, name, nd, a, bb, what)) goto out;           \
     } while (0)
     for (int l = 0; l < c->num_hidden_layers; l++) {
         am_qwen3_layer *ly = &m->layers[l];
@@ -325,9 +332,10 @@ int am_qwen3_open(am_qwen3 *m, const char *dir, am_err *e) {
 #undef LAYER
     for (int i = 0; i < m->st.ntensors; i++)
         if (!b.used[i] && !is_ignorable(m->st.tensors[i].name)) {
-            am_fail_code(e, AM_E_CORRUPT, "%s: unexpected tensor \"%s\" (not part of a Qwen3 dense model with %d "
-                         "layers as config.json describes)", m->st.files[m->st.tensors[i].file].path,
-                         m->st.tensors[i].name, c->num_hidden_layers);
+            am_fail_code(e, AM_E_CORRUPT,
+                         "%s: unexpected tensor \"%s\" (not part of a Qwen3 dense model with %d "
+                         "layers as config.json describes)",
+                         m->st.files[m->st.tensors[i].file].path, m->st.tensors[i].name, c->num_hidden_layers);
             goto out;
         }
     if (fingerprint(m, e)) goto out;

@@ -9,16 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *xcalloc(size_t n, size_t size, size_t *total)
-{
-    if (n == 0)
-        n = 1;
+static void *xcalloc(size_t n, size_t size, size_t *total) {
+    if (n == 0) n = 1;
     *total += n * size;
     return calloc(n, size);
 }
 
-int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *o, am_err *e)
-{
+int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *o, am_err *e) {
     *out = NULL;
     const am_qwen3_config *c = &m->cfg;
     if (o->max_units < 1 || o->max_seq < 1)
@@ -28,11 +25,10 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
         return am_fail(e, "runtime for %s: head_dim %d is odd; rotate-half RoPE needs an even head_dim", m->dir,
                        c->head_dim);
     if (c->num_key_value_heads < 1 || c->num_attention_heads % c->num_key_value_heads)
-        return am_fail(e, "runtime for %s: num_attention_heads %d is not a multiple of num_key_value_heads %d",
-                       m->dir, c->num_attention_heads, c->num_key_value_heads);
+        return am_fail(e, "runtime for %s: num_attention_heads %d is not a multiple of num_key_value_heads %d", m->dir,
+                       c->num_attention_heads, c->num_key_value_heads);
     am_runtime *rt = calloc(1, sizeof *rt);
-    if (!rt)
-        return am_fail_code(e, AM_E_NOMEM, "runtime: out of memory");
+    if (!rt) return am_fail_code(e, AM_E_NOMEM, "runtime: out of memory");
     rt->m = m;
     rt->k = o->scalar ? am_kernels_get(AM_K_SCALAR) : am_kernels_best();
     rt->D = c->hidden_size, rt->F = c->intermediate_size, rt->L = c->num_hidden_layers;
@@ -42,68 +38,67 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
     rt->max_tokens = o->max_tokens > 0 ? o->max_tokens : o->max_units * o->max_seq;
     rt->eps = (float)c->rms_norm_eps;
     rt->scale = (float)(1.0 / sqrt((double)c->head_dim));
-    if (o->threads > 0)
-        omp_set_num_threads(o->threads);
+    if (o->threads > 0) omp_set_num_threads(o->threads);
 
     int D = rt->D, F = rt->F, L = rt->L, H = rt->H, KV = rt->KV, hd = rt->hd, V = rt->V;
     size_t U = rt->max_units, S = rt->max_seq, N = rt->max_tokens;
     rt->max_q = (int)(N < S ? N : S);
     size_t Q = rt->max_q, tot = 0;
     int on_dev = o->backend == AM_RT_CUDA;
-    size_t cache = on_dev ? 0 : U * L * KV * S * hd; /* the device holds the caches */
-    rt->kcache = xcalloc(cache, sizeof(float), &tot); /* [U][L][KV][S][hd] */
-    rt->vcache = xcalloc(cache, sizeof(float), &tot); /* [U][L][KV][S][hd] */
-    rt->len = xcalloc(U, sizeof(int), &tot);                       /* [U] filled positions */
-    rt->n_pad = xcalloc(U, sizeof(int), &tot);                     /* [U] */
-    rt->mask_pads = xcalloc(U, sizeof(int), &tot);                 /* [U] */
-    rt->cos_tab = xcalloc(S * (hd / 2), sizeof(float), &tot);      /* [S][hd/2] */
-    rt->sin_tab = xcalloc(S * (hd / 2), sizeof(float), &tot);      /* [S][hd/2] */
-    rt->x = xcalloc(N * D, sizeof(float), &tot);                   /* [N][D] residual stream */
-    size_t Nl = on_dev ? 0 : N; /* rows of the layer activations: the device has its own */
-    rt->xn = xcalloc(Nl * D, sizeof(float), &tot);                 /* [N][D] normed / projected */
-    rt->q = xcalloc(Nl * H * hd, sizeof(float), &tot);             /* [N][H][hd] */
-    rt->kx = xcalloc(Nl * KV * hd, sizeof(float), &tot);           /* [N][KV][hd] */
-    rt->vx = xcalloc(Nl * KV * hd, sizeof(float), &tot);           /* [N][KV][hd] */
-    rt->att = xcalloc(Nl * H * hd, sizeof(float), &tot);           /* [N][H][hd] */
-    rt->gate = xcalloc(Nl * F, sizeof(float), &tot);               /* [N][F] */
-    rt->up = xcalloc(Nl * F, sizeof(float), &tot);                 /* [N][F] */
-    rt->tok_pos = xcalloc(N, sizeof(int), &tot);                   /* [N] RoPE position */
+    size_t cache = on_dev ? 0 : U * L * KV * S * hd;          /* the device holds the caches */
+    rt->kcache = xcalloc(cache, sizeof(float), &tot);         /* [U][L][KV][S][hd] */
+    rt->vcache = xcalloc(cache, sizeof(float), &tot);         /* [U][L][KV][S][hd] */
+    rt->len = xcalloc(U, sizeof(int), &tot);                  /* [U] filled positions */
+    rt->n_pad = xcalloc(U, sizeof(int), &tot);                /* [U] */
+    rt->mask_pads = xcalloc(U, sizeof(int), &tot);            /* [U] */
+    rt->cos_tab = xcalloc(S * (hd / 2), sizeof(float), &tot); /* [S][hd/2] */
+    rt->sin_tab = xcalloc(S * (hd / 2), sizeof(float), &tot); /* [S][hd/2] */
+    rt->x = xcalloc(N * D, sizeof(float), &tot);              /* [N][D] residual stream */
+    size_t Nl = on_dev ? 0 : N;                          /* rows of the layer activations: the device has its own */
+    rt->xn = xcalloc(Nl * D, sizeof(float), &tot);       /* [N][D] normed / projected */
+    rt->q = xcalloc(Nl * H * hd, sizeof(float), &tot);   /* [N][H][hd] */
+    rt->kx = xcalloc(Nl * KV * hd, sizeof(float), &tot); /* [N][KV][hd] */
+    rt->vx = xcalloc(Nl * KV * hd, sizeof(float), &tot); /* [N][KV][hd] */
+    rt->att = xcalloc(Nl * H * hd, sizeof(float), &tot); /* [N][H][hd] */
+    rt->gate = xcalloc(Nl * F, sizeof(float), &tot);     /* [N][F] */
+    rt->up = xcalloc(Nl * F, sizeof(float), &tot);       /* [N][F] */
+    rt->tok_pos = xcalloc(N, sizeof(int), &tot);         /* [N] RoPE position */
     /* probabilities of a group of units: one unit's full prefill, or a decode
      * step of all units at full length */
     rt->probs_cap = (size_t)H * (Q > U ? Q : U) * S;
-    rt->probs = xcalloc(on_dev ? 0 : rt->probs_cap, sizeof(float), &tot); /* per unit [H][nq][nk], packed;
+    rt->probs = xcalloc(on_dev ? 0 : rt->probs_cap, sizeof(float), &tot);  /* per unit [H][nq][nk], packed;
                                                                          * the device has its own */
-    rt->probs_off = xcalloc(U, sizeof(size_t), &tot);              /* [U] offset of unit i in probs */
-    rt->tok0 = xcalloc(U, sizeof(int), &tot);                      /* [U] first token row of unit i */
-    rt->cap = xcalloc((size_t)H * Q * S, sizeof(float), &tot);     /* [n_heads][nq][nk] head subset */
-    rt->last = xcalloc(on_dev ? 0 : U * D, sizeof(float), &tot);   /* [U][D] last position, normed */
-    rt->gen_logits = xcalloc(U * (size_t)V, sizeof(float), &tot);  /* [U][V] */
-    rt->gen_emb = xcalloc(U * D, sizeof(float), &tot);             /* [U][D] */
-    rt->gen_emb_ptr = xcalloc(U, sizeof(float *), &tot);           /* [U] */
-    rt->gen_units = xcalloc(U, sizeof(int), &tot);                 /* [U] */
-    rt->gen_T = xcalloc(U, sizeof(int), &tot);                     /* [U] */
-    rt->gen_row = xcalloc(U, sizeof(int), &tot);                   /* [U] logits row of unit i */
-    rt->gen_map = xcalloc(U, sizeof(int), &tot);                   /* [U] forward row -> i */
-    rt->gen_active = xcalloc(U, sizeof(int), &tot);                /* [U] */
-    rt->rng = xcalloc(U, sizeof(uint64_t), &tot);                  /* [U] sampling state */
-    rt->samp_p = xcalloc(V, sizeof(double), &tot);                 /* [V] probabilities */
-    rt->samp_idx = xcalloc(V, sizeof(int), &tot);                  /* [V] candidate ids */
-    rt->samp_bucket = xcalloc(V, sizeof(int), &tot);               /* [V] log-p bucket */
+    rt->probs_off = xcalloc(U, sizeof(size_t), &tot);                      /* [U] offset of unit i in probs */
+    rt->tok0 = xcalloc(U, sizeof(int), &tot);                              /* [U] first token row of unit i */
+    rt->cap = xcalloc((size_t)H * Q * S, sizeof(float), &tot);             /* [n_heads][nq][nk] head subset */
+    rt->last = xcalloc(on_dev ? 0 : U * D, sizeof(float), &tot);           /* [U][D] last position, normed */
+    rt->gen_logits = xcalloc(U * (size_t)V, sizeof(float), &tot);          /* [U][V] */
+    rt->gen_emb = xcalloc(U * D, sizeof(float), &tot);                     /* [U][D] */
+    rt->gen_emb_ptr = xcalloc(U, sizeof(float *), &tot);                   /* [U] */
+    rt->gen_units = xcalloc(U, sizeof(int), &tot);                         /* [U] */
+    rt->gen_T = xcalloc(U, sizeof(int), &tot);                             /* [U] */
+    rt->gen_row = xcalloc(U, sizeof(int), &tot);                           /* [U] logits row of unit i */
+    rt->gen_map = xcalloc(U, sizeof(int), &tot);                           /* [U] forward row -> i */
+    rt->gen_active = xcalloc(U, sizeof(int), &tot);                        /* [U] */
+    rt->rng = xcalloc(U, sizeof(uint64_t), &tot);                          /* [U] sampling state */
+    rt->samp_p = xcalloc(V, sizeof(double), &tot);                         /* [V] probabilities */
+    rt->samp_idx = xcalloc(V, sizeof(int), &tot);                          /* [V] candidate ids */
+    rt->samp_bucket = xcalloc(V, sizeof(int), &tot);                       /* [V] log-p bucket */
     rt->samp_bucket_mass = xcalloc(AM_SAMP_BUCKETS, sizeof(double), &tot); /* [AM_SAMP_BUCKETS] */
-    rt->group_end = xcalloc(U, sizeof(int), &tot);                 /* [U] */
-    rt->row_unit = xcalloc(N, sizeof(int), &tot);                  /* [N] */
-    rt->call_q0 = xcalloc(U, sizeof(int), &tot);                   /* [U] */
-    rt->call_npad = xcalloc(U, sizeof(int), &tot);                 /* [U] */
-    rt->want = xcalloc(L, 1, &tot);                                /* [L] */
-    rt->modify = xcalloc(L, 1, &tot);                              /* [L] */
-    if (!rt->kcache || !rt->vcache || !rt->len || !rt->n_pad || !rt->mask_pads || !rt->cos_tab ||
-        !rt->sin_tab || !rt->x || !rt->xn || !rt->q || !rt->kx || !rt->vx || !rt->att || !rt->gate ||
-        !rt->up || !rt->tok_pos || !rt->probs || !rt->probs_off || !rt->tok0 || !rt->cap || !rt->last || !rt->gen_logits || !rt->gen_emb ||
-        !rt->gen_emb_ptr || !rt->gen_units || !rt->gen_T || !rt->gen_row || !rt->gen_map ||
-        !rt->gen_active || !rt->rng || !rt->samp_p || !rt->samp_idx ||
-        !rt->samp_bucket || !rt->samp_bucket_mass || !rt->group_end || !rt->row_unit || !rt->call_q0 ||
-        !rt->call_npad || !rt->want || !rt->modify) {
-        am_fail_code(e, AM_E_NOMEM, "runtime for %s: out of memory allocating %.2f GB (max_units %d, max_seq %d, "
+    rt->group_end = xcalloc(U, sizeof(int), &tot);                         /* [U] */
+    rt->row_unit = xcalloc(N, sizeof(int), &tot);                          /* [N] */
+    rt->call_q0 = xcalloc(U, sizeof(int), &tot);                           /* [U] */
+    rt->call_npad = xcalloc(U, sizeof(int), &tot);                         /* [U] */
+    rt->want = xcalloc(L, 1, &tot);                                        /* [L] */
+    rt->modify = xcalloc(L, 1, &tot);                                      /* [L] */
+    if (!rt->kcache || !rt->vcache || !rt->len || !rt->n_pad || !rt->mask_pads || !rt->cos_tab || !rt->sin_tab ||
+        !rt->x || !rt->xn || !rt->q || !rt->kx || !rt->vx || !rt->att || !rt->gate || !rt->up || !rt->tok_pos ||
+        !rt->probs || !rt->probs_off || !rt->tok0 || !rt->cap || !rt->last || !rt->gen_logits || !rt->gen_emb ||
+        !rt->gen_emb_ptr || !rt->gen_units || !rt->gen_T || !rt->gen_row || !rt->gen_map || !rt->gen_active ||
+        !rt->rng || !rt->samp_p || !rt->samp_idx || !rt->samp_bucket || !rt->samp_bucket_mass || !rt->group_end ||
+        !rt->row_unit || !rt->call_q0 || !rt->call_npad || !rt->want || !rt->modify) {
+        am_fail_code(e, AM_E_NOMEM,
+                     "runtime for %s: out of memory allocating %.2f GB (max_units %d, max_seq %d, "
                      "max_tokens %d); hint: lower max_units or max_seq",
                      m->dir, tot / 1e9, o->max_units, o->max_seq, rt->max_tokens);
         am_runtime_free(rt);
@@ -124,9 +119,13 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
         }
     }
     if (on_dev) {
-        am_dev_opts d = { .max_units = rt->max_units, .max_seq = rt->max_seq, .max_tokens = rt->max_tokens,
-                          .probs_cap = rt->probs_cap, .compute = o->cuda_f32 ? AM_DEV_F32 : AM_DEV_BF16,
-                          .cos_tab = rt->cos_tab, .sin_tab = rt->sin_tab };
+        am_dev_opts d = {.max_units = rt->max_units,
+                         .max_seq = rt->max_seq,
+                         .max_tokens = rt->max_tokens,
+                         .probs_cap = rt->probs_cap,
+                         .compute = o->cuda_f32 ? AM_DEV_F32 : AM_DEV_BF16,
+                         .cos_tab = rt->cos_tab,
+                         .sin_tab = rt->sin_tab};
         if (am_dev_init(&rt->dev, m, &d, e)) {
             am_runtime_free(rt);
             return -1;
@@ -136,10 +135,8 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
     return 0;
 }
 
-void am_runtime_free(am_runtime *rt)
-{
-    if (!rt)
-        return;
+void am_runtime_free(am_runtime *rt) {
+    if (!rt) return;
     free(rt->kcache), free(rt->vcache), free(rt->len), free(rt->n_pad), free(rt->mask_pads);
     free(rt->cos_tab), free(rt->sin_tab), free(rt->x), free(rt->xn), free(rt->q), free(rt->kx);
     free(rt->vx), free(rt->att), free(rt->gate), free(rt->up), free(rt->tok_pos), free(rt->probs);
@@ -152,26 +149,20 @@ void am_runtime_free(am_runtime *rt)
     free(rt);
 }
 
-void am_runtime_reset(am_runtime *rt, int unit, int n_pad, int mask_pads)
-{
-    if (unit < 0 || unit >= rt->max_units)
-        return;
+void am_runtime_reset(am_runtime *rt, int unit, int n_pad, int mask_pads) {
+    if (unit < 0 || unit >= rt->max_units) return;
     rt->len[unit] = 0;
     rt->n_pad[unit] = n_pad > 0 ? n_pad : 0;
     rt->mask_pads[unit] = mask_pads != 0;
 }
 
-int am_runtime_len(const am_runtime *rt, int unit)
-{
-    return unit >= 0 && unit < rt->max_units ? rt->len[unit] : -1;
-}
+int am_runtime_len(const am_runtime *rt, int unit) { return unit >= 0 && unit < rt->max_units ? rt->len[unit] : -1; }
 
 const char *am_runtime_kernel_name(const am_runtime *rt) { return rt->dev ? am_dev_name(rt->dev) : rt->k->name; }
 
 size_t am_runtime_bytes(const am_runtime *rt) { return rt->bytes + am_dev_bytes(rt->dev); }
 
-void am_embed_lookup(const am_qwen3 *m, int32_t id, float *out)
-{
+void am_embed_lookup(const am_qwen3 *m, int32_t id, float *out) {
     const am_tensor *t = m->embed;
     size_t D = (size_t)m->cfg.hidden_size;
     const char *row = (const char *)t->data + (size_t)id * D * am_dtype_size(t->dtype);
@@ -181,10 +172,8 @@ void am_embed_lookup(const am_qwen3 *m, int32_t id, float *out)
 /* RoPE position of cache slot s of a unit: with masked pads, real tokens are
  * numbered from 0 and pads get position 1 (HF: cumsum(mask) - 1, pads filled
  * with 1); a pad query sees only itself, so its position has no effect. */
-static int slot_pos(const am_runtime *rt, int u, int s)
-{
-    if (!rt->mask_pads[u])
-        return s;
+static int slot_pos(const am_runtime *rt, int u, int s) {
+    if (!rt->mask_pads[u]) return s;
     return s < rt->n_pad[u] ? 1 : s - rt->n_pad[u];
 }
 
@@ -197,9 +186,8 @@ enum { ATT_FUSED = 0, ATT_PROBS = 1, ATT_VALUES = 2 };
  * probabilities; ATT_VALUES: only the weighted value sums of the (possibly
  * substituted) probabilities. The per-row kernel calls are the same in every
  * mode, so a split run is bitwise equal to a fused one. */
-static void attention_group(am_runtime *rt, int l, const int *units, const int *T, const int *tok0,
-                            const size_t *off, int i0, int i1, int mode)
-{
+static void attention_group(am_runtime *rt, int l, const int *units, const int *T, const int *tok0, const size_t *off,
+                            int i0, int i1, int mode) {
     const am_kernels *k = rt->k;
     int H = rt->H, KV = rt->KV, hd = rt->hd, S = rt->max_seq, grp = H / KV;
     int nrows = 0;
@@ -212,8 +200,7 @@ static void attention_group(am_runtime *rt, int l, const int *units, const int *
     for (int rr = 0; rr < nrows; rr++) {
         /* which unit, head and query this row is */
         int i = i0, r = rr;
-        while (r >= H * T[i])
-            r -= H * T[i++];
+        while (r >= H * T[i]) r -= H * T[i++];
         int u = units[i], nq = T[i], h = r / nq, qi = r % nq;
         int q0 = rt->len[u], nk = q0 + nq, p = q0 + qi; /* p: absolute position of the query */
         int npad = rt->mask_pads[u] ? rt->n_pad[u] : 0, kvh = h / grp;
@@ -228,22 +215,17 @@ static void attention_group(am_runtime *rt, int l, const int *units, const int *
         /* scores (q.k) * scale over keys 0..p */
         k->attn_scores(row, qv, kc, hd, p + 1, hd, rt->scale);
         /* mask pads as keys (a pad query keeps itself) */
-        for (int j = 0; j < npad && j < p; j++)
-            row[j] = -INFINITY;
+        for (int j = 0; j < npad && j < p; j++) row[j] = -INFINITY;
         /* float32 softmax; masked and future keys are exactly 0 */
         k->softmax(row, p + 1);
-        for (int j = p + 1; j < nk; j++)
-            row[j] = 0.0f;
-        if (mode == ATT_PROBS)
-            continue;
+        for (int j = p + 1; j < nk; j++) row[j] = 0.0f;
+        if (mode == ATT_PROBS) continue;
         /* weighted sum of values (query head h reads kv head h / (H/KV)) */
         k->attn_values(rt->att + ((size_t)(tok0[i] + qi) * H + h) * hd, row, vc, hd, p + 1, hd);
     }
 }
 
-static int capture_unit(am_runtime *rt, const am_capture *cap, int l, int u, int nq, const float *probs,
-                        am_err *e)
-{
+static int capture_unit(am_runtime *rt, const am_capture *cap, int l, int u, int nq, const float *probs, am_err *e) {
     int q0 = rt->len[u], nk = q0 + nq;
     if (cap->heads) {
         size_t plane = (size_t)nq * nk;
@@ -251,21 +233,18 @@ static int capture_unit(am_runtime *rt, const am_capture *cap, int l, int u, int
             memcpy(rt->cap + i * plane, probs + (size_t)cap->heads[i] * plane, plane * sizeof(float));
         probs = rt->cap;
     }
-    if (cap->fn(cap->ctx, l, u, q0, nq, nk, probs, e))
-        return am_wrap(e, "capture hook (layer %d, unit %d)", l, u);
+    if (cap->fn(cap->ctx, l, u, q0, nq, nk, probs, e)) return am_wrap(e, "capture hook (layer %d, unit %d)", l, u);
     return 0;
 }
 
 /* Let the freeze hook overwrite the selected heads' probabilities of one unit
  * (probs: [H][nq][nk]). */
-static int freeze_unit(am_runtime *rt, int l, int u, int nq, float *probs, am_err *e)
-{
+static int freeze_unit(am_runtime *rt, int l, int u, int nq, float *probs, am_err *e) {
     const am_freeze *fz = rt->freeze;
     int q0 = rt->len[u], nk = q0 + nq;
     size_t plane = (size_t)nq * nk;
     for (int h = 0; h < rt->H; h++) {
-        if (fz->heads && !fz->heads[h])
-            continue;
+        if (fz->heads && !fz->heads[h]) continue;
         if (fz->fn(fz->ctx, l, u, h, q0, nq, nk, probs + (size_t)h * plane, e))
             return am_wrap(e, "freeze hook (layer %d, unit %d, head %d)", l, u, h);
     }
@@ -276,8 +255,7 @@ void am_runtime_set_freeze(am_runtime *rt, const am_freeze *fz) { rt->freeze = f
 
 /* Split the call's units into groups whose probabilities ([H][nq][nk] per
  * unit, packed at probs_off) fit rt->probs; a unit alone always fits. */
-static void plan_groups(am_runtime *rt, int n, const int *units, const int *T)
-{
+static void plan_groups(am_runtime *rt, int n, const int *units, const int *T) {
     size_t used = 0;
     rt->n_groups = 0;
     for (int i = 0; i < n; i++) {
@@ -303,47 +281,54 @@ typedef struct dev_cb_ctx {
     const am_capture *cap;
 } dev_cb_ctx;
 
-static int dev_layer_cb(void *ctx, int l, int i0, int i1, float *probs, int modify, am_err *e)
-{
+static int dev_layer_cb(void *ctx, int l, int i0, int i1, float *probs, int modify, am_err *e) {
     dev_cb_ctx *c = ctx;
     /* the CPU path's order: the whole group is frozen, then captured */
     for (int i = i0; modify && i < i1; i++)
-        if (freeze_unit(c->rt, l, c->units[i], c->T[i], probs + c->rt->probs_off[i], e))
-            return -1;
+        if (freeze_unit(c->rt, l, c->units[i], c->T[i], probs + c->rt->probs_off[i], e)) return -1;
     for (int i = i0; wants_layer(c->cap, l) && i < i1; i++)
-        if (capture_unit(c->rt, c->cap, l, c->units[i], c->T[i], probs + c->rt->probs_off[i], e))
-            return -1;
+        if (capture_unit(c->rt, c->cap, l, c->units[i], c->T[i], probs + c->rt->probs_off[i], e)) return -1;
     return 0;
 }
 
 /* The layers and logits of one call on the GPU (rt->x, rt->tok_pos, rt->tok0
  * and the groups are set). */
 static int forward_dev(am_runtime *rt, int n, const int *units, const int *T, int N, const am_capture *cap,
-                       float *logits, am_err *e)
-{
+                       float *logits, am_err *e) {
     for (int i = 0; i < n; i++) {
         int u = units[i];
         rt->call_q0[i] = rt->len[u];
         rt->call_npad[i] = rt->mask_pads[u] ? rt->n_pad[u] : 0;
-        for (int t = 0; t < T[i]; t++)
-            rt->row_unit[rt->tok0[i] + t] = i;
+        for (int t = 0; t < T[i]; t++) rt->row_unit[rt->tok0[i] + t] = i;
     }
     for (int l = 0; l < rt->L; l++) {
         rt->modify[l] = (unsigned char)freezes_layer(rt->freeze, l);
         rt->want[l] = (unsigned char)(rt->modify[l] || wants_layer(cap, l));
     }
-    dev_cb_ctx ctx = { rt, units, T, cap };
-    am_dev_call c = { .n = n, .N = N, .units = units, .T = T, .q0 = rt->call_q0, .npad = rt->call_npad,
-                      .tok0 = rt->tok0, .row_unit = rt->row_unit, .tok_pos = rt->tok_pos, .x = rt->x,
-                      .n_groups = rt->n_groups, .group_end = rt->group_end, .probs_off = rt->probs_off,
-                      .want = rt->want, .modify = rt->modify, .layer_cb = dev_layer_cb, .ctx = &ctx,
-                      .logits = logits };
+    dev_cb_ctx ctx = {rt, units, T, cap};
+    am_dev_call c = {.n = n,
+                     .N = N,
+                     .units = units,
+                     .T = T,
+                     .q0 = rt->call_q0,
+                     .npad = rt->call_npad,
+                     .tok0 = rt->tok0,
+                     .row_unit = rt->row_unit,
+                     .tok_pos = rt->tok_pos,
+                     .x = rt->x,
+                     .n_groups = rt->n_groups,
+                     .group_end = rt->group_end,
+                     .probs_off = rt->probs_off,
+                     .want = rt->want,
+                     .modify = rt->modify,
+                     .layer_cb = dev_layer_cb,
+                     .ctx = &ctx,
+                     .logits = logits};
     return am_dev_forward(rt->dev, &c, e);
 }
 
-int am_forward(am_runtime *rt, int n, const int *units, const int *T, const float *const *emb,
-               const am_capture *cap, float *logits, am_err *e)
-{
+int am_forward(am_runtime *rt, int n, const int *units, const int *T, const float *const *emb, const am_capture *cap,
+               float *logits, am_err *e) {
     const am_qwen3 *m = rt->m;
     const am_kernels *k = rt->k;
     int D = rt->D, F = rt->F, H = rt->H, KV = rt->KV, hd = rt->hd, S = rt->max_seq;
@@ -354,36 +339,29 @@ int am_forward(am_runtime *rt, int n, const int *units, const int *T, const floa
     int N = 0;
     for (int i = 0; i < n; i++) {
         int u = units[i];
-        if (u < 0 || u >= rt->max_units)
-            return am_fail(e, "forward: unit %d out of range 0..%d", u, rt->max_units - 1);
+        if (u < 0 || u >= rt->max_units) return am_fail(e, "forward: unit %d out of range 0..%d", u, rt->max_units - 1);
         for (int j = 0; j < i; j++)
-            if (units[j] == u)
-                return am_fail(e, "forward: unit %d listed twice in one call", u);
-        if (T[i] < 1)
-            return am_fail(e, "forward: unit %d gets %d tokens (>= 1 needed)", u, T[i]);
+            if (units[j] == u) return am_fail(e, "forward: unit %d listed twice in one call", u);
+        if (T[i] < 1) return am_fail(e, "forward: unit %d gets %d tokens (>= 1 needed)", u, T[i]);
         if (rt->len[u] + T[i] > S)
-            return am_fail(e, "forward: unit %d would hold %d positions, max_seq is %d; hint: raise max_seq",
-                           u, rt->len[u] + T[i], S);
+            return am_fail(e, "forward: unit %d would hold %d positions, max_seq is %d; hint: raise max_seq", u,
+                           rt->len[u] + T[i], S);
         if (T[i] > rt->max_q)
             return am_fail(e, "forward: unit %d gets %d tokens in one call, at most %d", u, T[i], rt->max_q);
         N += T[i];
     }
-    if (N > rt->max_tokens)
-        return am_fail(e, "forward: %d tokens in one call, max_tokens is %d", N, rt->max_tokens);
+    if (N > rt->max_tokens) return am_fail(e, "forward: %d tokens in one call, max_tokens is %d", N, rt->max_tokens);
     for (int i = 0, r = 0; i < n; i++)
         for (int t = 0; t < T[i]; t++, r++) {
-            if (t == 0)
-                rt->tok0[i] = r;
+            if (t == 0) rt->tok0[i] = r;
             memcpy(rt->x + (size_t)r * D, emb[i] + (size_t)t * D, sizeof(float) * D);
             rt->tok_pos[r] = slot_pos(rt, units[i], rt->len[units[i]] + t);
         }
     plan_groups(rt, n, units, T);
 
     if (rt->dev) {
-        if (forward_dev(rt, n, units, T, N, cap, logits, e))
-            return -1;
-        for (int i = 0; i < n; i++)
-            rt->len[units[i]] += T[i];
+        if (forward_dev(rt, n, units, T, N, cap, logits, e)) return -1;
+        for (int i = 0; i < n; i++) rt->len[units[i]] += T[i];
         return 0;
     }
 
@@ -424,13 +402,11 @@ int am_forward(am_runtime *rt, int n, const int *units, const int *T, const floa
                 /* frozen patterns: probabilities, substitution, then values */
                 attention_group(rt, l, units, T, rt->tok0, rt->probs_off, i0, i1, ATT_PROBS);
                 for (int i = i0; i < i1; i++)
-                    if (freeze_unit(rt, l, units[i], T[i], rt->probs + rt->probs_off[i], e))
-                        return -1;
+                    if (freeze_unit(rt, l, units[i], T[i], rt->probs + rt->probs_off[i], e)) return -1;
                 attention_group(rt, l, units, T, rt->tok0, rt->probs_off, i0, i1, ATT_VALUES);
             }
             for (int i = i0; want && i < i1; i++)
-                if (capture_unit(rt, cap, l, units[i], T[i], rt->probs + rt->probs_off[i], e))
-                    return -1;
+                if (capture_unit(rt, cap, l, units[i], T[i], rt->probs + rt->probs_off[i], e)) return -1;
         }
         /* x += o_proj(att) */
         k->matmul(rt->xn, rt->att, w->o_proj->data, w->o_proj->dtype, N, H * hd, D);
@@ -444,8 +420,7 @@ int am_forward(am_runtime *rt, int n, const int *units, const int *T, const floa
         k->matmul(rt->xn, rt->gate, w->down_proj->data, w->down_proj->dtype, N, F, D);
         k->add(rt->x, rt->xn, (size_t)N * D);
     }
-    for (int i = 0; i < n; i++)
-        rt->len[units[i]] += T[i];
+    for (int i = 0; i < n; i++) rt->len[units[i]] += T[i];
 
     /* logits of each unit's last position: final norm, then lm_head */
     if (logits) {

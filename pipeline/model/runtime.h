@@ -17,8 +17,7 @@
  *   nk = q0 + nq; cells above the diagonal are exactly 0.
  * The buffer is only valid during the call. Return -1 (with e set) to abort. */
 typedef struct am_capture {
-    int (*fn)(void *ctx, int layer, int unit, int q0, int nq, int nk,
-              const float *probs, am_err *e);
+    int (*fn)(void *ctx, int layer, int unit, int q0, int nq, int nk, const float *probs, am_err *e);
     void *ctx;
     const unsigned char *layers; /* [L], 1 = capture; NULL = every layer */
     const int *heads;            /* [n_heads] query heads; NULL = all H */
@@ -35,8 +34,7 @@ typedef struct am_capture {
  * ignored (the value sum runs over keys 0..q0+i). The capture hook then sees
  * the substituted probabilities. Return -1 (with e set) to abort. */
 typedef struct am_freeze {
-    int (*fn)(void *ctx, int layer, int unit, int head, int q0, int nq, int nk, float *probs,
-              am_err *e);
+    int (*fn)(void *ctx, int layer, int unit, int head, int q0, int nq, int nk, float *probs, am_err *e);
     void *ctx;
     const unsigned char *layers; /* [L], 1 = substitute; NULL = every layer */
     const unsigned char *heads;  /* [H] query heads, 1 = substitute; NULL = all */
@@ -45,14 +43,14 @@ typedef struct am_freeze {
 typedef enum am_rt_backend { AM_RT_CPU = 0, AM_RT_CUDA = 1 } am_rt_backend;
 
 typedef struct am_runtime_opts {
-    int max_units;   /* units (KV caches) held at once */
-    int max_seq;     /* positions per unit: prompt + generated */
-    int max_tokens;  /* tokens in one am_forward call over all units; 0 = max_units * max_seq */
-    int threads;     /* 0 = OpenMP default */
-    int scalar;      /* 1 = plain reference kernels everywhere (tests) */
+    int max_units;         /* units (KV caches) held at once */
+    int max_seq;           /* positions per unit: prompt + generated */
+    int max_tokens;        /* tokens in one am_forward call over all units; 0 = max_units * max_seq */
+    int threads;           /* 0 = OpenMP default */
+    int scalar;            /* 1 = plain reference kernels everywhere (tests) */
     am_rt_backend backend; /* AM_RT_CPU (default) or AM_RT_CUDA: the layers run on the GPU
                             * (model/runtime_cuda.h); hooks, sampling and bookkeeping stay here */
-    int cuda_f32;    /* AM_RT_CUDA: 1 = float32 compute, 0 = bf16 GEMMs (default) */
+    int cuda_f32;          /* AM_RT_CUDA: 1 = float32 compute, 0 = bf16 GEMMs (default) */
 } am_runtime_opts;
 
 typedef struct am_runtime am_runtime;
@@ -86,17 +84,17 @@ void am_embed_lookup(const am_qwen3 *m, int32_t id, float *out);
 /* Append T[i] input embeddings emb[i] ([T[i]][D] float32) to the cache of unit
  * units[i], for i < n, computing all layers (prefill when T > 1, a decode step
  * when T == 1). logits, if not NULL: [n][V], the last appended position's. */
-int am_forward(am_runtime *rt, int n, const int *units, const int *T,
-               const float *const *emb, const am_capture *cap, float *logits, am_err *e);
+int am_forward(am_runtime *rt, int n, const int *units, const int *T, const float *const *emb, const am_capture *cap,
+               float *logits, am_err *e);
 
 typedef struct am_gen_opts {
     int max_new_tokens;
-    const int *max_new;          /* [n] per-unit limits (<= max_new_tokens); NULL = none */
-    const int *eos_ids;          /* stop ids (the eos itself is kept and fed) */
+    const int *max_new; /* [n] per-unit limits (<= max_new_tokens); NULL = none */
+    const int *eos_ids; /* stop ids (the eos itself is kept and fed) */
     int n_eos;
-    double temperature;          /* 0 = greedy (ties: lowest id) */
-    double top_p;                /* sampling only; 1 = off */
-    uint64_t seed;               /* sampling only; unit u uses stream (seed, units[u]) */
+    double temperature; /* 0 = greedy (ties: lowest id) */
+    double top_p;       /* sampling only; 1 = off */
+    uint64_t seed;      /* sampling only; unit u uses stream (seed, units[u]) */
     void (*progress)(void *ctx, int step, int active);
     void *progress_ctx;
 } am_gen_opts;
@@ -106,8 +104,7 @@ typedef struct am_gen_opts {
  * Every generated token is fed back as its plain embedding, the last one too,
  * so the captured map of a unit with T prompt tokens and N generated tokens
  * is (T+N) x (T+N). gen: [n][max_new_tokens] ids, n_gen: [n] counts. */
-int am_generate(am_runtime *rt, int n, const int *units, const float *logits0,
-                const am_gen_opts *g, const am_capture *cap,
-                int32_t *gen, int *n_gen, am_err *e);
+int am_generate(am_runtime *rt, int n, const int *units, const float *logits0, const am_gen_opts *g,
+                const am_capture *cap, int32_t *gen, int *n_gen, am_err *e);
 
 #endif

@@ -24,26 +24,26 @@ typedef struct am_dev_opts {
     int max_units, max_seq, max_tokens; /* as am_runtime_opts (max_tokens resolved) */
     size_t probs_cap;                   /* floats of one probability buffer */
     am_dev_compute compute;
-    int device;                         /* CUDA device index */
-    const float *cos_tab, *sin_tab;     /* [max_seq][head_dim/2] RoPE tables (host, runtime.c's) */
+    int device;                     /* CUDA device index */
+    const float *cos_tab, *sin_tab; /* [max_seq][head_dim/2] RoPE tables (host, runtime.c's) */
 } am_dev_opts;
 
 /* One am_forward call, prepared by runtime.c. Units are processed in groups
  * whose probabilities ([H][nq][nk] per unit, packed at probs_off[i]) fit one
  * buffer of probs_cap floats. */
 typedef struct am_dev_call {
-    int n, N;             /* units in the call, token rows */
-    const int *units;     /* [n] cache slots */
-    const int *T;         /* [n] new tokens of unit i */
-    const int *q0;        /* [n] positions already in unit i's cache */
-    const int *npad;      /* [n] leading pads masked as keys (0: none) */
-    const int *tok0;      /* [n] first row of unit i in x */
-    const int *row_unit;  /* [N] call index i of each row */
-    const int *tok_pos;   /* [N] RoPE position of each row */
-    const float *x;       /* [N][D] input embeddings (host) */
+    int n, N;            /* units in the call, token rows */
+    const int *units;    /* [n] cache slots */
+    const int *T;        /* [n] new tokens of unit i */
+    const int *q0;       /* [n] positions already in unit i's cache */
+    const int *npad;     /* [n] leading pads masked as keys (0: none) */
+    const int *tok0;     /* [n] first row of unit i in x */
+    const int *row_unit; /* [N] call index i of each row */
+    const int *tok_pos;  /* [N] RoPE position of each row */
+    const float *x;      /* [N][D] input embeddings (host) */
     int n_groups;
-    const int *group_end; /* [n_groups] units [group_end[g-1], group_end[g]) form group g */
-    const size_t *probs_off; /* [n] offset of unit i in its group's buffer */
+    const int *group_end;        /* [n_groups] units [group_end[g-1], group_end[g]) form group g */
+    const size_t *probs_off;     /* [n] offset of unit i in its group's buffer */
     const unsigned char *want;   /* [L] 1: the host sees the layer's probabilities */
     const unsigned char *modify; /* [L] 1: the host may rewrite them before P.V (freeze) */
     /* Host side of a group's probabilities, after the softmax: called in
@@ -51,7 +51,7 @@ typedef struct am_dev_call {
      * modify) valid during the call. */
     int (*layer_cb)(void *ctx, int layer, int i0, int i1, float *probs, int modify, am_err *e);
     void *ctx;
-    float *logits;        /* [n][V] host, last row of each unit; NULL: none */
+    float *logits; /* [n][V] host, last row of each unit; NULL: none */
 } am_dev_call;
 
 typedef struct am_dev am_dev;

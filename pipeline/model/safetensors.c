@@ -90,8 +90,7 @@ static void shape_str(const int64_t *shape, int ndim, char *buf, size_t n) {
 }
 
 /* Parse one header entry into l->v[l->n - 1]; path for messages. */
-static int parse_entry(const char *path, const char *name, json_t *v, size_t data_len,
-                       st_entry *en, am_err *e) {
+static int parse_entry(const char *path, const char *name, json_t *v, size_t data_len, st_entry *en, am_err *e) {
     if (!json_is_object(v))
         return am_fail_code(e, AM_E_CORRUPT, "%s: tensor \"%s\": header entry is not a JSON object", path, name);
     json_t *jd = json_object_get(v, "dtype");
@@ -105,8 +104,10 @@ static int parse_entry(const char *path, const char *name, json_t *v, size_t dat
         return am_fail_code(e, AM_E_CORRUPT, "%s: tensor \"%s\": \"data_offsets\" must be an array [begin, end]", path,
                             name);
     if (dtype_parse(json_string_value(jd), &en->t.dtype))
-        return am_fail(e, "%s: tensor \"%s\": dtype %s is not supported (BF16, F16 and F32 only; convert the "
-                       "checkpoint)", path, name, json_string_value(jd));
+        return am_fail(e,
+                       "%s: tensor \"%s\": dtype %s is not supported (BF16, F16 and F32 only; convert the "
+                       "checkpoint)",
+                       path, name, json_string_value(jd));
     size_t nd = json_array_size(js);
     if (nd < 1 || nd > 4)
         return am_fail_code(e, AM_E_CORRUPT, "%s: tensor \"%s\": %zu dimensions (1 to 4 supported)", path, name, nd);
@@ -115,8 +116,7 @@ static int parse_entry(const char *path, const char *name, json_t *v, size_t dat
     unsigned __int128 nel = 1;
     for (size_t i = 0; i < nd; i++) {
         json_t *d = json_array_get(js, i);
-        if (!json_is_integer(d) || json_integer_value(d) < 0 ||
-            json_integer_value(d) > ((json_int_t)1 << 40))
+        if (!json_is_integer(d) || json_integer_value(d) < 0 || json_integer_value(d) > ((json_int_t)1 << 40))
             return am_fail_code(e, AM_E_CORRUPT, "%s: tensor \"%s\": shape[%zu] is not a valid size", path, name, i);
         en->t.shape[i] = json_integer_value(d);
         nel *= (unsigned __int128)en->t.shape[i];
@@ -160,22 +160,34 @@ static int file_open(am_st_file *f, int fi, const char *path, st_list *l, am_err
     json_error_t je;
     const char *key;
     json_t *val;
-    size_t data_len;                 /* bytes after the header */
-    const unsigned char *data;       /* [data_len] the data area */
-    int n;                           /* tensors of this file */
-    st_entry *mine;                  /* [n] this file's entries in l */
+    size_t data_len;           /* bytes after the header */
+    const unsigned char *data; /* [data_len] the data area */
+    int n;                     /* tensors of this file */
+    st_entry *mine;            /* [n] this file's entries in l */
     if (!(f->path = strdup(path))) return am_fail_code(e, AM_E_NOMEM, "out of memory");
     fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { am_fail_errno(e, "cannot open %s", path); goto out; }
-    if (fstat(fd, &sb)) { am_fail_errno(e, "cannot stat %s", path); goto out; }
-    if (!S_ISREG(sb.st_mode)) { am_fail_code(e, AM_E_CORRUPT, "%s: not a regular file", path); goto out; }
+    if (fd < 0) {
+        am_fail_errno(e, "cannot open %s", path);
+        goto out;
+    }
+    if (fstat(fd, &sb)) {
+        am_fail_errno(e, "cannot stat %s", path);
+        goto out;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        am_fail_code(e, AM_E_CORRUPT, "%s: not a regular file", path);
+        goto out;
+    }
     f->size = (size_t)sb.st_size;
     if (f->size < 8) {
         am_fail_code(e, AM_E_CORRUPT, "%s: file is %zu bytes, too short for the 8-byte header length (truncated?)",
                      path, f->size);
         goto out;
     }
-    if (pread(fd, lenb, 8, 0) != 8) { am_fail_errno(e, "%s: cannot read the header length", path); goto out; }
+    if (pread(fd, lenb, 8, 0) != 8) {
+        am_fail_errno(e, "%s: cannot read the header length", path);
+        goto out;
+    }
     for (int i = 7; i >= 0; i--) hl = (hl << 8) | lenb[i];
     if (hl > ST_MAX_HEADER) {
         am_fail_code(e, AM_E_CORRUPT, "%s: header length %llu bytes is absurd (limit %u); not a safetensors file?",
@@ -196,18 +208,25 @@ static int file_open(am_st_file *f, int fi, const char *path, st_list *l, am_err
     }
     root = json_loadb((const char *)f->map + 8, f->header_len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
-        am_fail_code(e, AM_E_CORRUPT, "%s: header is not valid JSON (line %d, column %d: %s)", path, je.line,
-                     je.column, je.text);
+        am_fail_code(e, AM_E_CORRUPT, "%s: header is not valid JSON (line %d, column %d: %s)", path, je.line, je.column,
+                     je.text);
         goto out;
     }
-    if (!json_is_object(root)) { am_fail_code(e, AM_E_CORRUPT, "%s: header is not a JSON object", path); goto out; }
+    if (!json_is_object(root)) {
+        am_fail_code(e, AM_E_CORRUPT, "%s: header is not a JSON object", path);
+        goto out;
+    }
     data_len = f->size - 8 - f->header_len;
     data = (const unsigned char *)f->map + 8 + f->header_len;
     json_object_foreach(root, key, val) {
         if (!strcmp(key, "__metadata__")) continue;
         if (list_push(l, e)) goto out;
         st_entry *en = &l->v[l->n - 1];
-        if (parse_entry(path, key, val, data_len, en, e)) { l->n--; free(en->t.name); goto out; }
+        if (parse_entry(path, key, val, data_len, en, e)) {
+            l->n--;
+            free(en->t.name);
+            goto out;
+        }
         en->t.data = data + en->begin;
         en->t.file = fi;
     }
@@ -217,9 +236,11 @@ static int file_open(am_st_file *f, int fi, const char *path, st_list *l, am_err
     if (n > 1) qsort(mine, (size_t)n, sizeof *mine, cmp_begin);
     for (int i = 1; i < n; i++)
         if (mine[i].begin < mine[i - 1].end) {
-            am_fail_code(e, AM_E_CORRUPT, "%s: tensors \"%s\" [%zu, %zu] and \"%s\" [%zu, %zu] have overlapping "
-                         "data_offsets", path, mine[i - 1].t.name, mine[i - 1].begin, mine[i - 1].end, mine[i].t.name,
-                         mine[i].begin, mine[i].end);
+            am_fail_code(e, AM_E_CORRUPT,
+                         "%s: tensors \"%s\" [%zu, %zu] and \"%s\" [%zu, %zu] have overlapping "
+                         "data_offsets",
+                         path, mine[i - 1].t.name, mine[i - 1].begin, mine[i - 1].end, mine[i].t.name, mine[i].begin,
+                         mine[i].end);
             goto out;
         }
     rc = 0;
@@ -255,9 +276,7 @@ static int add_file(am_safetensors *st, const char *path, st_list *l, am_err *e)
     return file_open(&f[st->nfiles - 1], st->nfiles - 1, path, l, e);
 }
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Sharded checkpoint: read the index, open every listed shard (sorted by
  * name), then check every tensor sits in the shard the index names. */
@@ -276,8 +295,9 @@ static int open_index(am_safetensors *st, const char *index, st_list *l, am_err 
     else snprintf(dir, sizeof dir, ".");
     if (!root) {
         if (!exists(index)) am_fail_code(e, AM_E_NOTFOUND, "%s: no such file", index);
-        else am_fail_code(e, AM_E_CORRUPT, "%s: not valid JSON (line %d, column %d: %s)", index, je.line, je.column,
-                          je.text);
+        else
+            am_fail_code(e, AM_E_CORRUPT, "%s: not valid JSON (line %d, column %d: %s)", index, je.line, je.column,
+                         je.text);
         goto out;
     }
     wm = json_object_get(root, "weight_map");
@@ -285,7 +305,10 @@ static int open_index(am_safetensors *st, const char *index, st_list *l, am_err 
         am_fail_code(e, AM_E_CORRUPT, "%s: key \"weight_map\" missing or not an object", index);
         goto out;
     }
-    if (json_object_size(wm) == 0) { am_fail_code(e, AM_E_CORRUPT, "%s: \"weight_map\" is empty", index); goto out; }
+    if (json_object_size(wm) == 0) {
+        am_fail_code(e, AM_E_CORRUPT, "%s: \"weight_map\" is empty", index);
+        goto out;
+    }
     shards = am_calloc(json_object_size(wm), sizeof *shards, "the shard list", e);
     if (!shards) goto out;
     json_object_foreach(wm, key, val) {
@@ -330,8 +353,8 @@ static int open_index(am_safetensors *st, const char *index, st_list *l, am_err 
             goto out;
         }
         if (strcmp(json_string_value(s), fname)) {
-            am_fail_code(e, AM_E_CORRUPT, "%s: tensor \"%s\" is stored in %s but the index says %s", index, name,
-                         fname, json_string_value(s));
+            am_fail_code(e, AM_E_CORRUPT, "%s: tensor \"%s\" is stored in %s but the index says %s", index, name, fname,
+                         json_string_value(s));
             goto out;
         }
     }
@@ -341,8 +364,8 @@ static int open_index(am_safetensors *st, const char *index, st_list *l, am_err 
             int found = 0;
             for (int i = 0; i < l->n && !found; i++) found = !strcmp(l->v[i].t.name, key);
             if (!found) {
-                am_fail_code(e, AM_E_NOTFOUND, "%s: tensor \"%s\" is mapped to %s/%s, which does not contain it",
-                             index, key, dir, json_string_value(val));
+                am_fail_code(e, AM_E_NOTFOUND, "%s: tensor \"%s\" is mapped to %s/%s, which does not contain it", index,
+                             key, dir, json_string_value(val));
                 goto out;
             }
         }
@@ -365,8 +388,10 @@ int am_st_open(am_safetensors *st, const char *path, am_err *e) {
         else {
             snprintf(p, sizeof p, "%s/model.safetensors", path);
             if (!exists(p)) {
-                am_fail_code(e, AM_E_NOTFOUND, "%s: neither model.safetensors nor model.safetensors.index.json "
-                             "found (is this a Hugging Face checkpoint directory?)", path);
+                am_fail_code(e, AM_E_NOTFOUND,
+                             "%s: neither model.safetensors nor model.safetensors.index.json "
+                             "found (is this a Hugging Face checkpoint directory?)",
+                             path);
                 goto out;
             }
             rc = add_file(st, p, &l, e);
@@ -378,7 +403,10 @@ int am_st_open(am_safetensors *st, const char *path, am_err *e) {
     }
     if (rc) goto out;
     rc = -1;
-    if (l.n == 0) { am_fail_code(e, AM_E_CORRUPT, "%s: checkpoint holds no tensors", path); goto out; }
+    if (l.n == 0) {
+        am_fail_code(e, AM_E_CORRUPT, "%s: checkpoint holds no tensors", path);
+        goto out;
+    }
     qsort(l.v, (size_t)l.n, sizeof *l.v, cmp_name);
     for (int i = 1; i < l.n; i++)
         if (!strcmp(l.v[i].t.name, l.v[i - 1].t.name)) {

@@ -13,8 +13,8 @@
 #include "plot/figures.h"
 
 /* Read /points/<name> as a numeric array of N rows x *cols (1-D: cols = 1). */
-static int am_read_points(hid_t f, const char *name, hid_t mt, void **out, int *rows, int *cols,
-                          const char *path, am_err *e) {
+static int am_read_points(hid_t f, const char *name, hid_t mt, void **out, int *rows, int *cols, const char *path,
+                          am_err *e) {
     int rank = 0;
     hsize_t d[H5S_MAX_RANK];
     *out = NULL;
@@ -47,19 +47,22 @@ int am_fig_analysis_has(const char *analysis, const char *space, am_err *e) {
     return r;
 }
 
-int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, int cx, int cy,
-                   const am_fig_opts *o, const char *path, am_err *e) {
+int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, int cx, int cy, const am_fig_opts *o,
+                   const char *path, am_err *e) {
     hid_t f = H5I_INVALID_HID;
     int rc = -1, n = 0, r, c, npair = 0, nmodel = 0, ngroups = 0, nm = 0, ncoord = 0, kc = 0;
     char **model = NULL, **pairs = NULL, **gnames = NULL, **mnames = NULL;
     int32_t *pair = NULL, *layer = NULL;
     double *alpha = NULL, *coord = NULL, *x = NULL, *y = NULL, *vals = NULL;
     int *group = NULL, *marker = NULL;
-    unsigned char (*rgb)[3] = NULL;
+    unsigned char(*rgb)[3] = NULL;
     char title[256], sub[512], xl[32], yl[32], name[64];
     int32_t *hclass = NULL;
     am_scatter sc;
-    const char *bys = by == AM_BY_ALPHA ? "alpha" : by == AM_BY_PAIR ? "pair" : by == AM_BY_LAYER ? "layer" : "head class";
+    const char *bys = by == AM_BY_ALPHA   ? "alpha"
+                      : by == AM_BY_PAIR  ? "pair"
+                      : by == AM_BY_LAYER ? "layer"
+                                          : "head class";
 
     f = am_h5_open_input(analysis, NULL, e);
     if (f < 0) return -1;
@@ -78,15 +81,13 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
         }
     }
     snprintf(name, sizeof name, "points/%s", space);
-    if (am_read_points(f, name, H5T_NATIVE_DOUBLE, (void **)&coord, &r, &ncoord, analysis, e))
-        goto out;
+    if (am_read_points(f, name, H5T_NATIVE_DOUBLE, (void **)&coord, &r, &ncoord, analysis, e)) goto out;
     if (r != n) {
         am_fail(e, "%s: /%s has %d rows, /points/model has %d", analysis, name, r, n);
         goto out;
     }
     if (cx < 0 || cy < 0 || cx >= ncoord || cy >= ncoord) {
-        am_fail(e, "%s: /%s has %d components, asked for %d and %d", analysis, name, ncoord,
-                cx + 1, cy + 1);
+        am_fail(e, "%s: /%s has %d components, asked for %d and %d", analysis, name, ncoord, cx + 1, cy + 1);
         goto out;
     }
     if (am_read_strings(f, "pair", &pairs, &npair, e)) goto out;
@@ -97,13 +98,15 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
     marker = malloc(sizeof *marker * (n ? n : 1));
     vals = malloc(sizeof *vals * (n ? n : 1));
     mnames = calloc(n ? n : 1, sizeof *mnames);
-    if (!x || !y || !group || !marker || !vals || !mnames) { am_fail(e, "out of memory"); goto out; }
+    if (!x || !y || !group || !marker || !vals || !mnames) {
+        am_fail(e, "out of memory");
+        goto out;
+    }
     for (int i = 0; i < n; i++) {
         x[i] = coord[(size_t)i * ncoord + cx];
         y[i] = coord[(size_t)i * ncoord + cy];
         if (pair[i] < 0 || pair[i] >= npair) {
-            am_fail(e, "%s: /points/pair[%d] = %d outside /pair (%d entries)", analysis, i, pair[i],
-                    npair);
+            am_fail(e, "%s: /points/pair[%d] = %d outside /pair (%d entries)", analysis, i, pair[i], npair);
             goto out;
         }
         int m = 0;
@@ -113,18 +116,25 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
     }
     if (by == AM_BY_CLASS) {
         if (am_read_points(f, "points/head_class", H5T_NATIVE_INT32, (void **)&hclass, &r, &c, analysis, e)) goto out;
-        if (r != n) { am_fail(e, "%s: /points/head_class has %d rows, /points/model has %d", analysis, r, n); goto out; }
+        if (r != n) {
+            am_fail(e, "%s: /points/head_class has %d rows, /points/model has %d", analysis, r, n);
+            goto out;
+        }
         int present[AM_HC_N + 1] = {0}, slot[AM_HC_N + 1]; /* index AM_HC_N: mixed */
         for (int i = 0; i < n; i++) {
             if (hclass[i] < -1 || hclass[i] >= AM_HC_N) {
-                am_fail(e, "%s: /points/head_class[%d] = %d is not a class (-1 .. %d)", analysis, i, hclass[i], AM_HC_N - 1);
+                am_fail(e, "%s: /points/head_class[%d] = %d is not a class (-1 .. %d)", analysis, i, hclass[i],
+                        AM_HC_N - 1);
                 goto out;
             }
             present[hclass[i] < 0 ? AM_HC_N : hclass[i]] = 1;
         }
         gnames = calloc(AM_HC_N + 1, sizeof *gnames);
         rgb = calloc(AM_HC_N + 1, sizeof *rgb);
-        if (!gnames || !rgb) { am_fail(e, "out of memory"); goto out; }
+        if (!gnames || !rgb) {
+            am_fail(e, "out of memory");
+            goto out;
+        }
         for (int k = 0; k <= AM_HC_N; k++) {
             if (!present[k]) continue;
             slot[k] = ngroups;
@@ -138,7 +148,10 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
         ngroups = npair;
         gnames = calloc(ngroups ? ngroups : 1, sizeof *gnames);
         rgb = calloc(ngroups ? ngroups : 1, sizeof *rgb);
-        if (!gnames || !rgb) { am_fail(e, "out of memory"); goto out; }
+        if (!gnames || !rgb) {
+            am_fail(e, "out of memory");
+            goto out;
+        }
         for (int g = 0; g < ngroups; g++) {
             gnames[g] = strdup(pairs[g]);
             am_plot_category_rgb(g, rgb[g]);
@@ -147,22 +160,28 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
     } else {
         for (int i = 0; i < n; i++) vals[i] = by == AM_BY_ALPHA ? alpha[i] : layer[i];
         double *uniq = malloc(sizeof *uniq * (n ? n : 1));
-        if (!uniq) { am_fail(e, "out of memory"); goto out; }
+        if (!uniq) {
+            am_fail(e, "out of memory");
+            goto out;
+        }
         memcpy(uniq, vals, sizeof *uniq * n);
         qsort(uniq, (size_t)n, sizeof *uniq, am_cmp_double);
         for (int i = 0; i < n; i++)
             if (ngroups == 0 || uniq[i] != uniq[ngroups - 1]) uniq[ngroups++] = uniq[i];
         gnames = calloc(ngroups ? ngroups : 1, sizeof *gnames);
         rgb = calloc(ngroups ? ngroups : 1, sizeof *rgb);
-        if (!gnames || !rgb) { free(uniq); am_fail(e, "out of memory"); goto out; }
+        if (!gnames || !rgb) {
+            free(uniq);
+            am_fail(e, "out of memory");
+            goto out;
+        }
         for (int g = 0; g < ngroups; g++) {
             char num[32], lab[64];
             am_plot_format_number(uniq[g], num, sizeof num);
             snprintf(lab, sizeof lab, by == AM_BY_ALPHA ? "\xce\xb1 = %s" : "layer %s", num);
             gnames[g] = strdup(lab);
-            double t = by == AM_BY_ALPHA
-                           ? (ngroups > 1 ? (uniq[g] - uniq[0]) / (uniq[ngroups - 1] - uniq[0]) : 0.5)
-                           : (ngroups > 1 ? (double)g / (ngroups - 1) : 0.5);
+            double t = by == AM_BY_ALPHA ? (ngroups > 1 ? (uniq[g] - uniq[0]) / (uniq[ngroups - 1] - uniq[0]) : 0.5)
+                                         : (ngroups > 1 ? (double)g / (ngroups - 1) : 0.5);
             /* stop short of the palest end so points stay visible on white */
             am_cmap_rgb8(AM_CMAP_VIRIDIS, t * 0.92, rgb[g]);
         }
@@ -180,18 +199,33 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
         snprintf(xl, sizeof xl, "PC%d", cx + 1);
         snprintf(yl, sizeof yl, "PC%d", cy + 1);
     }
-    snprintf(title, sizeof title, "%s of attention maps, coloured by %s",
-             !strcmp(space, "tsne") ? "t-SNE" : "PCA", bys);
+    snprintf(title, sizeof title, "%s of attention maps, coloured by %s", !strcmp(space, "tsne") ? "t-SNE" : "PCA",
+             bys);
     kc = snprintf(sub, sizeof sub, "%d maps (one point per model, pair, \xce\xb1, layer, head)", n);
     if (nm > 1 && kc > 0 && (size_t)kc < sizeof sub)
         snprintf(sub + kc, sizeof sub - (size_t)kc, "; marker shape: model");
     for (int g = 0; g < ngroups; g++)
-        if (!gnames[g]) { am_fail(e, "out of memory"); goto out; }
+        if (!gnames[g]) {
+            am_fail(e, "out of memory");
+            goto out;
+        }
     sc = (am_scatter){
-        .n = n, .x = x, .y = y, .group = group, .marker = marker, .ngroups = ngroups,
-        .group_names = (const char **)gnames, .group_rgb = (const unsigned char (*)[3])rgb,
-        .group_title = bys, .nmarkers = nm, .marker_names = (const char **)mnames,
-        .marker_title = "model", .title = title, .subtitle = sub, .xlabel = xl, .ylabel = yl,
+        .n = n,
+        .x = x,
+        .y = y,
+        .group = group,
+        .marker = marker,
+        .ngroups = ngroups,
+        .group_names = (const char **)gnames,
+        .group_rgb = (const unsigned char(*)[3])rgb,
+        .group_title = bys,
+        .nmarkers = nm,
+        .marker_names = (const char **)mnames,
+        .marker_title = "model",
+        .title = title,
+        .subtitle = sub,
+        .xlabel = xl,
+        .ylabel = yl,
     };
     rc = am_plot_scatter_render(&sc, &o->style, o->fmt, path, e);
 out:
@@ -201,7 +235,15 @@ out:
     am_h5_free_strs(gnames, (size_t)ngroups);
     free(mnames); /* entries borrowed from model */
     free(hclass);
-    free(pair); free(layer); free(alpha); free(coord); free(x); free(y); free(vals);
-    free(group); free(marker); free(rgb);
+    free(pair);
+    free(layer);
+    free(alpha);
+    free(coord);
+    free(x);
+    free(y);
+    free(vals);
+    free(group);
+    free(marker);
+    free(rgb);
     return rc;
 }

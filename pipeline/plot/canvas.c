@@ -4,9 +4,9 @@
  * empty boxes. */
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
-#include <pango/pangocairo.h>
 #include <errno.h>
 #include <math.h>
+#include <pango/pangocairo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,12 +30,9 @@ int am_plot_format_parse(const char *s) {
     return -1;
 }
 
-const char *am_plot_format_ext(am_plot_format f) {
-    return f == AM_FMT_SVG ? "svg" : f == AM_FMT_PDF ? "pdf" : "png";
-}
+const char *am_plot_format_ext(am_plot_format f) { return f == AM_FMT_SVG ? "svg" : f == AM_FMT_PDF ? "pdf" : "png"; }
 
-int am_canvas_init(am_canvas *c, am_plot_format fmt, const char *path, double w, double h,
-                   double zoom, am_err *e) {
+int am_canvas_init(am_canvas *c, am_plot_format fmt, const char *path, double w, double h, double zoom, am_err *e) {
     memset(c, 0, sizeof *c);
     c->fmt = fmt;
     c->w = w;
@@ -43,7 +40,10 @@ int am_canvas_init(am_canvas *c, am_plot_format fmt, const char *path, double w,
     c->zoom = zoom > 0 ? zoom : 1.0;
     c->path = strdup(path);
     c->tmp = am_strdup_fmt(path, ".tmp-", (long)getpid());
-    if (!c->path || !c->tmp) { am_canvas_free(c); return am_fail(e, "%s: out of memory", path); }
+    if (!c->path || !c->tmp) {
+        am_canvas_free(c);
+        return am_fail(e, "%s: out of memory", path);
+    }
     if (fmt == AM_FMT_PNG) {
         int pw = (int)ceil(w * c->zoom), ph = (int)ceil(h * c->zoom);
         c->surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, pw, ph);
@@ -52,15 +52,12 @@ int am_canvas_init(am_canvas *c, am_plot_format fmt, const char *path, double w,
     } else {
         c->surface = cairo_pdf_surface_create(c->tmp, w, h);
         /* Fixed dates keep the bytes a function of the input only. */
-        cairo_pdf_surface_set_metadata(c->surface, CAIRO_PDF_METADATA_CREATE_DATE,
-                                       "2000-01-01T00:00:00Z");
-        cairo_pdf_surface_set_metadata(c->surface, CAIRO_PDF_METADATA_MOD_DATE,
-                                       "2000-01-01T00:00:00Z");
+        cairo_pdf_surface_set_metadata(c->surface, CAIRO_PDF_METADATA_CREATE_DATE, "2000-01-01T00:00:00Z");
+        cairo_pdf_surface_set_metadata(c->surface, CAIRO_PDF_METADATA_MOD_DATE, "2000-01-01T00:00:00Z");
         cairo_pdf_surface_set_metadata(c->surface, CAIRO_PDF_METADATA_CREATOR, "attnmix-plot");
     }
     if (cairo_surface_status(c->surface) != CAIRO_STATUS_SUCCESS) {
-        int rc = am_fail(e, "%s: cannot create %s surface (%.0f x %.0f): %s", path,
-                         am_plot_format_ext(fmt), w, h,
+        int rc = am_fail(e, "%s: cannot create %s surface (%.0f x %.0f): %s", path, am_plot_format_ext(fmt), w, h,
                          cairo_status_to_string(cairo_surface_status(c->surface)));
         am_canvas_free(c);
         return rc;
@@ -84,16 +81,14 @@ int am_canvas_finish(am_canvas *c, am_err *e) {
     if (c->fmt == AM_FMT_PNG) {
         st = cairo_surface_write_to_png(c->surface, c->tmp);
         if (st != CAIRO_STATUS_SUCCESS) {
-            am_fail(e, "%s: writing PNG failed: %s (is the directory writable?)", c->tmp,
-                    cairo_status_to_string(st));
+            am_fail(e, "%s: writing PNG failed: %s (is the directory writable?)", c->tmp, cairo_status_to_string(st));
             goto out;
         }
     } else {
         cairo_surface_finish(c->surface);
         st = cairo_surface_status(c->surface);
         if (st != CAIRO_STATUS_SUCCESS) {
-            am_fail(e, "%s: writing %s failed: %s", c->tmp, am_plot_format_ext(c->fmt),
-                    cairo_status_to_string(st));
+            am_fail(e, "%s: writing %s failed: %s", c->tmp, am_plot_format_ext(c->fmt), cairo_status_to_string(st));
             goto out;
         }
     }
@@ -171,8 +166,8 @@ int am_plot_text_missing(cairo_t *cr, const char *s) {
     return n;
 }
 
-void am_plot_text(cairo_t *cr, double x, double y, const char *s, double size, int bold,
-                  double ax, double ay, double angle) {
+void am_plot_text(cairo_t *cr, double x, double y, const char *s, double size, int bold, double ax, double ay,
+                  double angle) {
     cairo_save(cr);
     cairo_translate(cr, x, y);
     cairo_rotate(cr, -angle);
@@ -207,8 +202,7 @@ char *am_plot_escape_label(const char *s, size_t len, int max_chars) {
     if (am_buf_put(&b, &n, &cap, "", 0)) return NULL;
     while (i < len) {
         utf8proc_int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
-                                              (utf8proc_ssize_t)(len - i), &cp);
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
         char tmp[16];
         const char *piece = tmp;
         size_t plen;
@@ -236,7 +230,10 @@ char *am_plot_escape_label(const char *s, size_t len, int max_chars) {
             tmp[k] = 0;
         }
         plen = strlen(piece);
-        if (am_buf_put(&b, &n, &cap, piece, plen)) { free(b); return NULL; }
+        if (am_buf_put(&b, &n, &cap, piece, plen)) {
+            free(b);
+            return NULL;
+        }
         i += (size_t)k;
         chars++;
     }

@@ -4,9 +4,9 @@
 #ifndef AM_PLOT_CANVAS_H
 #define AM_PLOT_CANVAS_H
 
+#include "base/error.h"
 #include <cairo.h>
 #include <stddef.h>
-#include "base/error.h"
 
 /* ---- canvas ----------------------------------------------------------------- */
 
@@ -20,16 +20,15 @@ typedef struct am_canvas {
     cairo_surface_t *surface;
     cairo_t *cr;
     am_plot_format fmt;
-    double w, h;   /* size in figure units (1 unit = 1 PNG pixel at zoom 1, 1 pt in PDF) */
-    double zoom;   /* PNG pixels per unit */
-    char *path;    /* final name */
-    char *tmp;     /* written first, renamed on success */
+    double w, h; /* size in figure units (1 unit = 1 PNG pixel at zoom 1, 1 pt in PDF) */
+    double zoom; /* PNG pixels per unit */
+    char *path;  /* final name */
+    char *tmp;   /* written first, renamed on success */
 } am_canvas;
 
 /* Open a w x h canvas on a white background. Nothing appears at `path`
  * until am_canvas_finish succeeds. */
-int am_canvas_init(am_canvas *c, am_plot_format fmt, const char *path, double w, double h,
-                   double zoom, am_err *e);
+int am_canvas_init(am_canvas *c, am_plot_format fmt, const char *path, double w, double h, double zoom, am_err *e);
 /* Write the file (temporary name, then rename) and release the canvas. */
 int am_canvas_finish(am_canvas *c, am_err *e);
 /* Release without writing (removes any temporary file). Safe after finish. */
@@ -42,8 +41,8 @@ void am_canvas_free(am_canvas *c);
 /* Anchor: horizontal 0 = left, 0.5 = centre, 1 = right; vertical the same for
  * top/middle/bottom of the font's ascent+descent box. angle in radians,
  * counter-clockwise positive (text reads bottom to top at pi/2). */
-void am_plot_text(cairo_t *cr, double x, double y, const char *s, double size, int bold,
-                  double ax, double ay, double angle);
+void am_plot_text(cairo_t *cr, double x, double y, const char *s, double size, int bold, double ax, double ay,
+                  double angle);
 /* A 1-unit frame in grey level `grey` (0 black .. 1 white) just outside the
  * rectangle (x, y, w, h), so it covers none of what is drawn inside. */
 void am_plot_frame(cairo_t *cr, double x, double y, double w, double h, double grey);

@@ -2,8 +2,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "plot/colormap_data.h"
 #include "plot/color.h"
+#include "plot/colormap_data.h"
 
 int am_cmap_index(double t) {
     if (!(t > 0.0)) return 0; /* also NaN */
@@ -14,14 +14,11 @@ int am_cmap_index(double t) {
 void am_cmap_entry(am_cmap c, int i, unsigned char rgb[3]) {
     if (i < 0) i = 0;
     if (i > AM_CMAP_SIZE - 1) i = AM_CMAP_SIZE - 1;
-    const unsigned char *p = c == AM_CMAP_DIVERGING ? am_cmap_diverging_data[i]
-                                                    : am_cmap_viridis_data[i];
+    const unsigned char *p = c == AM_CMAP_DIVERGING ? am_cmap_diverging_data[i] : am_cmap_viridis_data[i];
     memcpy(rgb, p, 3);
 }
 
-void am_cmap_rgb8(am_cmap c, double t, unsigned char rgb[3]) {
-    am_cmap_entry(c, am_cmap_index(t), rgb);
-}
+void am_cmap_rgb8(am_cmap c, double t, unsigned char rgb[3]) { am_cmap_entry(c, am_cmap_index(t), rgb); }
 
 double am_plot_scale_norm(const am_plot_scale *s, double v) {
     double t;
@@ -49,9 +46,8 @@ void am_plot_scale_fix(am_plot_scale *s) {
 
 /* Okabe & Ito's colour-blind-safe set, then Tableau-like extras. */
 static const unsigned char am_category[][3] = {
-    {0, 114, 178},  {230, 159, 0},  {0, 158, 115},  {204, 121, 167}, {86, 180, 233},
-    {213, 94, 0},   {240, 228, 66}, {0, 0, 0},      {140, 86, 75},   {127, 127, 127},
-    {188, 189, 34}, {23, 190, 207},
+    {0, 114, 178},  {230, 159, 0}, {0, 158, 115}, {204, 121, 167}, {86, 180, 233}, {213, 94, 0},
+    {240, 228, 66}, {0, 0, 0},     {140, 86, 75}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207},
 };
 
 void am_plot_category_rgb(int k, unsigned char rgb[3]) {

@@ -3,7 +3,6 @@
 #ifndef AM_PLOT_COLOR_H
 #define AM_PLOT_COLOR_H
 
-
 /* ---- colour maps ---------------------------------------------------------- */
 
 typedef enum { AM_CMAP_VIRIDIS = 0, AM_CMAP_DIVERGING = 1 } am_cmap;

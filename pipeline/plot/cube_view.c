@@ -18,13 +18,11 @@ int am_plot_cube_pair(const am_cube *c, const char *key, am_err *e) {
     return -1;
 }
 
-static int am_find_int(const am_cube *c, const int32_t *v, int n, int want, const char *what,
-                       am_err *e) {
+static int am_find_int(const am_cube *c, const int32_t *v, int n, int want, const char *what, am_err *e) {
     char list[1024] = "";
     for (int i = 0; i < n; i++)
         if (v[i] == want) return i;
-    for (int i = 0; i < n; i++)
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%d", i ? ", " : "", v[i]);
+    for (int i = 0; i < n; i++) snprintf(list + strlen(list), sizeof list - strlen(list), "%s%d", i ? ", " : "", v[i]);
     am_fail(e, "%s: %s %d was not captured (/%s has: %s)", c->path, what, want, what, list);
     return -1;
 }
@@ -33,15 +31,11 @@ int am_plot_cube_layer(const am_cube *c, int layer, am_err *e) {
     return am_find_int(c, c->layer, c->L, layer, "layer", e);
 }
 
-int am_plot_cube_head(const am_cube *c, int head, am_err *e) {
-    return am_find_int(c, c->head, c->H, head, "head", e);
-}
+int am_plot_cube_head(const am_cube *c, int head, am_err *e) { return am_find_int(c, c->head, c->H, head, "head", e); }
 
 int am_plot_cube_n(const am_cube *c, int p, int a) { return c->length[p * c->A + a]; }
 
-int am_plot_cube_prompt_len(const am_cube *c, int p) {
-    return c->prompt_length ? c->prompt_length[p] : 0;
-}
+int am_plot_cube_prompt_len(const am_cube *c, int p) { return c->prompt_length ? c->prompt_length[p] : 0; }
 
 void am_plot_labels_free(char **labels, int n) {
     if (!labels) return;
@@ -89,8 +83,7 @@ static int am_unit_prompt_len(const am_cube *c, int p) {
     return t;
 }
 
-int am_plot_cube_labels(const am_cube *c, int p, int a, const am_tokenizer *tok,
-                        char ***labels, am_err *e) {
+int am_plot_cube_labels(const am_cube *c, int p, int a, const am_tokenizer *tok, char ***labels, am_err *e) {
     int n = am_plot_cube_n(c, p, a), tp;
     char **l = NULL;
     *labels = NULL;
@@ -125,8 +118,8 @@ int am_plot_cube_labels(const am_cube *c, int p, int a, const am_tokenizer *tok,
         }
         if (!l[i]) {
             am_plot_labels_free(l, n);
-            return am_wrap(e, "%s: token labels of pair %s, alpha %g, position %d", c->path,
-                           c->pair[p], c->alpha[a], i);
+            return am_wrap(e, "%s: token labels of pair %s, alpha %g, position %d", c->path, c->pair[p], c->alpha[a],
+                           i);
         }
     }
     *labels = l;

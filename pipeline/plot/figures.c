@@ -18,9 +18,9 @@ void am_fig_opts_default(am_fig_opts *o) {
 /* Panels of one grid figure and the memory behind them. */
 typedef struct am_panels {
     int rows, cols;
-    am_heatmap *hm;    /* [rows * cols] */
-    float **buf;       /* [rows * cols] map data [n, n] */
-    char **titles;     /* [rows * cols] */
+    am_heatmap *hm; /* [rows * cols] */
+    float **buf;    /* [rows * cols] map data [n, n] */
+    char **titles;  /* [rows * cols] */
 } am_panels;
 
 static int am_panels_init(am_panels *ps, int rows, int cols, am_err *e) {
@@ -48,19 +48,20 @@ static void am_panels_free(am_panels *ps) {
 
 /* Load unit (p, a), layer l, head h (-1: mean over heads; `stat` 1: std over
  * heads instead of the mean) into panel i. */
-static int am_panel_load(am_panels *ps, int i, const am_cube *c, int p, int a, int l, int h,
-                         int stat, const am_fig_opts *o, const char *title, am_err *e) {
+static int am_panel_load(am_panels *ps, int i, const am_cube *c, int p, int a, int l, int h, int stat,
+                         const am_fig_opts *o, const char *title, am_err *e) {
     int n = am_plot_cube_n(c, p, a);
     size_t nn = (size_t)n * n;
     am_heatmap *hm = &ps->hm[i];
-    if (n < 1) return am_fail(e, "%s: unit (pair %s, alpha %g) is empty (/length is 0)", c->path, c->pair[p], c->alpha[a]);
-    float *out = malloc(nn * sizeof *out);      /* [n, n] */
+    if (n < 1)
+        return am_fail(e, "%s: unit (pair %s, alpha %g) is empty (/length is 0)", c->path, c->pair[p], c->alpha[a]);
+    float *out = malloc(nn * sizeof *out); /* [n, n] */
     if (!out) return am_fail(e, "out of memory (map %d x %d)", n, n);
     ps->buf[i] = out;
     if (h >= 0) {
         if (am_cube_read_map(c, p, a, l, h, out, e)) return -1;
     } else {
-        float *tmp = malloc(nn * sizeof *tmp);  /* [n, n] one head */
+        float *tmp = malloc(nn * sizeof *tmp);                             /* [n, n] one head */
         double *s1 = calloc(nn, sizeof *s1), *s2 = calloc(nn, sizeof *s2); /* [n, n] sums */
         int rc = 0;
         if (!tmp || !s1 || !s2) rc = am_fail(e, "out of memory (map %d x %d)", n, n);
@@ -93,15 +94,12 @@ static int am_panel_load(am_panels *ps, int i, const am_cube *c, int p, int a, i
     ps->titles[i] = strdup(title);
     if (!ps->titles[i]) return am_fail(e, "out of memory (panel title)");
     hm->title = ps->titles[i];
-    if (o->tok && n <= o->style.tokens_max &&
-        am_plot_cube_labels(c, p, a, o->tok, &hm->labels, e))
-        return -1;
+    if (o->tok && n <= o->style.tokens_max && am_plot_cube_labels(c, p, a, o->tok, &hm->labels, e)) return -1;
     return 0;
 }
 
 /* Colour scale over the panels whose scale index is `which`. */
-static void am_fit_scale(const am_panels *ps, int which, const am_fig_opts *o, am_plot_cscale *cs,
-                         const char *label) {
+static void am_fit_scale(const am_panels *ps, int which, const am_fig_opts *o, am_plot_cscale *cs, const char *label) {
     double mx = 0;
     for (int i = 0; i < ps->rows * ps->cols; i++) {
         const am_heatmap *hm = &ps->hm[i];
@@ -132,20 +130,20 @@ static const char *am_head_str(const am_cube *c, int h, char *buf, size_t n) {
     return buf;
 }
 
-static int am_render(am_panels *ps, am_plot_cscale *scales, int nscales, am_plot_bars bars,
-                     const char *title, const char *subtitle, const am_fig_opts *o,
-                     const char *path, am_err *e) {
+static int am_render(am_panels *ps, am_plot_cscale *scales, int nscales, am_plot_bars bars, const char *title,
+                     const char *subtitle, const am_fig_opts *o, const char *path, am_err *e) {
     am_grid g = {ps->rows, ps->cols, ps->hm, scales, nscales, title, subtitle};
     am_plot_style st = o->style;
     if (nscales > 1 && st.bars == AM_BARS_FIGURE) st.bars = bars;
     return am_plot_grid_render(&g, &st, o->fmt, path, NULL, e);
 }
 
-#define SUBTITLE_MIX "mix = \xce\xb1\xc2\xb7" "E[a] + (1\xe2\x88\x92\xce\xb1)\xc2\xb7" "E[b]"
+#define SUBTITLE_MIX                         \
+    "mix = \xce\xb1\xc2\xb7"                 \
+    "E[a] + (1\xe2\x88\x92\xce\xb1)\xc2\xb7" \
+    "E[b]"
 
-static const char *am_scale_label(const am_fig_opts *o) {
-    return o->log ? "attention (log scale)" : "attention";
-}
+static const char *am_scale_label(const am_fig_opts *o) { return o->log ? "attention (log scale)" : "attention"; }
 
 /* One row of a rows x alphas figure: the map (pair p, layer l, head h or -1
  * for the head mean) at every alpha, its panels titled "<label> · α = ...". */
@@ -155,8 +153,8 @@ typedef struct am_fig_row {
 } am_fig_row;
 
 /* A rows x alphas figure on one colour scale. */
-static int am_fig_rows(const am_cube *c, const am_fig_row *rows, int nrows, const char *title,
-                       const char *subtitle, const am_fig_opts *o, const char *path, am_err *e) {
+static int am_fig_rows(const am_cube *c, const am_fig_row *rows, int nrows, const char *title, const char *subtitle,
+                       const am_fig_opts *o, const char *path, am_err *e) {
     am_panels ps = {0};
     am_plot_cscale cs;
     char t[256], a_s[64];
@@ -175,8 +173,7 @@ out:
     return rc;
 }
 
-int am_fig_heads(const am_cube *c, int p, int l, const am_fig_opts *o, const char *path,
-                 am_err *e) {
+int am_fig_heads(const am_cube *c, int p, int l, const am_fig_opts *o, const char *path, am_err *e) {
     char title[512];
     am_fig_row *rows = am_calloc((size_t)c->H, sizeof *rows, "figure rows", e);
     if (!rows) return -1;
@@ -184,16 +181,14 @@ int am_fig_heads(const am_cube *c, int p, int l, const am_fig_opts *o, const cha
         rows[h] = (am_fig_row){p, l, h, ""};
         snprintf(rows[h].label, sizeof rows[h].label, "head %d", c->head[h]);
     }
-    snprintf(title, sizeof title, "%s \xc2\xb7 pair %s \xc2\xb7 layer %d", c->name, c->pair[p],
-             c->layer[l]);
+    snprintf(title, sizeof title, "%s \xc2\xb7 pair %s \xc2\xb7 layer %d", c->name, c->pair[p], c->layer[l]);
     int rc = am_fig_rows(c, rows, c->H, title,
                          "attention per query head (rows) and mixing weight (columns); " SUBTITLE_MIX, o, path, e);
     free(rows);
     return rc;
 }
 
-int am_fig_pairs(const am_cube *c, int l, int h, const am_fig_opts *o, const char *path,
-                 am_err *e) {
+int am_fig_pairs(const am_cube *c, int l, int h, const am_fig_opts *o, const char *path, am_err *e) {
     char title[512], h_s[64];
     am_fig_row *rows = am_calloc((size_t)c->P, sizeof *rows, "figure rows", e);
     if (!rows) return -1;
@@ -209,8 +204,7 @@ int am_fig_pairs(const am_cube *c, int l, int h, const am_fig_opts *o, const cha
     return rc;
 }
 
-int am_fig_summary(const am_cube *c, int p, int l, const am_fig_opts *o, const char *path,
-                   am_err *e) {
+int am_fig_summary(const am_cube *c, int p, int l, const am_fig_opts *o, const char *path, am_err *e) {
     am_panels ps = {0};
     am_plot_cscale cs[2];
     char t[256], title[512], sub[256], a_s[64];
@@ -225,10 +219,11 @@ int am_fig_summary(const am_cube *c, int p, int l, const am_fig_opts *o, const c
         }
     am_fit_scale(&ps, 0, o, &cs[0], o->log ? "mean (log scale)" : "mean over heads");
     am_fit_scale(&ps, 1, o, &cs[1], o->log ? "std (log scale)" : "std over heads");
-    snprintf(title, sizeof title, "%s \xc2\xb7 pair %s \xc2\xb7 layer %d", c->name, c->pair[p],
-             c->layer[l]);
-    snprintf(sub, sizeof sub, "mean (top) and standard deviation (bottom) of attention over %d "
-             "heads, per mixing weight", c->H);
+    snprintf(title, sizeof title, "%s \xc2\xb7 pair %s \xc2\xb7 layer %d", c->name, c->pair[p], c->layer[l]);
+    snprintf(sub, sizeof sub,
+             "mean (top) and standard deviation (bottom) of attention over %d "
+             "heads, per mixing weight",
+             c->H);
     rc = am_render(&ps, cs, 2, AM_BARS_ROW, title, sub, o, path, e);
 out:
     am_panels_free(&ps);
@@ -242,8 +237,7 @@ int am_fig_layer_picks(const am_cube *c, int picks[3]) {
     return n;
 }
 
-int am_fig_layers(const am_cube *c, int p, int h, const am_fig_opts *o, const char *path,
-                  am_err *e) {
+int am_fig_layers(const am_cube *c, int p, int h, const am_fig_opts *o, const char *path, am_err *e) {
     char title[512], h_s[64];
     am_fig_row rows[3];
     int picks[3], np = am_fig_layer_picks(c, picks);
@@ -254,6 +248,6 @@ int am_fig_layers(const am_cube *c, int p, int h, const am_fig_opts *o, const ch
     snprintf(title, sizeof title, "%s \xc2\xb7 pair %s \xc2\xb7 %s", c->name, c->pair[p],
              am_head_str(c, h, h_s, sizeof h_s));
     return am_fig_rows(c, rows, np, title,
-                       "first, middle and last captured layer (rows) per mixing weight (columns); " SUBTITLE_MIX,
-                       o, path, e);
+                       "first, middle and last captured layer (rows) per mixing weight (columns); " SUBTITLE_MIX, o,
+                       path, e);
 }

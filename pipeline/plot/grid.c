@@ -18,15 +18,15 @@
 
 #include "plot/grid.h"
 
-#define M_FIG 16.0      /* figure border */
-#define S_TITLE 15.0    /* font sizes */
+#define M_FIG 16.0   /* figure border */
+#define S_TITLE 15.0 /* font sizes */
 #define S_SUB 11.0
 #define S_PTITLE 11.0
 #define S_AXIS 10.0
 #define S_TICK 8.5
 #define TICK_LEN 3.0
 #define PAD 4.0
-#define GAP_H 22.0      /* between slots */
+#define GAP_H 22.0 /* between slots */
 #define GAP_V 12.0
 #define BAR_W 12.0
 #define BAR_GAP 10.0
@@ -57,8 +57,7 @@ static int am_bar_ticks(const am_plot_cscale *cs, double h, double *v) {
     v[n++] = s->vmin;
     v[n++] = s->vmax;
     if (s->log) {
-        for (double d = ceil(log10(s->vmin)); d <= floor(log10(s->vmax)) && n < MAX_TICKS; d++)
-            v[n++] = pow(10.0, d);
+        for (double d = ceil(log10(s->vmin)); d <= floor(log10(s->vmax)) && n < MAX_TICKS; d++) v[n++] = pow(10.0, d);
     } else {
         double step = am_nice_step((s->vmax - s->vmin) / 5.0);
         for (double t = ceil(s->vmin / step) * step; t <= s->vmax && n < MAX_TICKS; t += step)
@@ -88,8 +87,7 @@ double am_plot_colorbar_extent(cairo_t *cr, const am_plot_cscale *cs) {
     return TICK_LEN + 2 + wmax + PAD + (cs->label ? S_AXIS * 1.3 : 0);
 }
 
-double am_plot_colorbar(cairo_t *cr, double x, double y, double w, double h,
-                        const am_plot_cscale *cs) {
+double am_plot_colorbar(cairo_t *cr, double x, double y, double w, double h, const am_plot_cscale *cs) {
     /* bar: one image row per table entry, top row = top of the map */
     cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, AM_CMAP_SIZE);
     unsigned char *px = cairo_image_surface_get_data(img);
@@ -129,15 +127,14 @@ double am_plot_colorbar(cairo_t *cr, double x, double y, double w, double h,
         if (tw > wmax) wmax = tw;
     }
     if (cs->label)
-        am_plot_text(cr, x + w + TICK_LEN + 2 + wmax + PAD, y + h / 2, cs->label, S_AXIS, 0,
-                     0.5, 0.0, M_PI / 2);
+        am_plot_text(cr, x + w + TICK_LEN + 2 + wmax + PAD, y + h / 2, cs->label, S_AXIS, 0, 0.5, 0.0, M_PI / 2);
     return TICK_LEN + 2 + wmax + PAD + (cs->label ? S_AXIS * 1.3 : 0);
 }
 
 /* ---- heat-map block ------------------------------------------------------- */
 
-static int am_draw_block(cairo_t *cr, const am_heatmap *hm, const am_plot_cscale *cs,
-                         double x0, double y0, double cell) {
+static int am_draw_block(cairo_t *cr, const am_heatmap *hm, const am_plot_cscale *cs, double x0, double y0,
+                         double cell) {
     int n = hm->n;
     cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, n, n);
     if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
@@ -151,8 +148,7 @@ static int am_draw_block(cairo_t *cr, const am_heatmap *hm, const am_plot_cscale
         uint32_t *row = (uint32_t *)(px + (size_t)q * stride);
         for (int k = 0; k < n; k++) {
             unsigned char rgb[3];
-            am_cmap_rgb8(cs->cmap, am_plot_scale_norm(&cs->s, hm->data[(size_t)q * hm->ld + k]),
-                         rgb);
+            am_cmap_rgb8(cs->cmap, am_plot_scale_norm(&cs->s, hm->data[(size_t)q * hm->ld + k]), rgb);
             row[k] = (uint32_t)rgb[0] << 16 | (uint32_t)rgb[1] << 8 | rgb[2];
         }
     }
@@ -164,8 +160,7 @@ static int am_draw_block(cairo_t *cr, const am_heatmap *hm, const am_plot_cscale
     cairo_translate(cr, x0, y0);
     cairo_scale(cr, cell, cell);
     cairo_set_source_surface(cr, img, 0, 0);
-    cairo_pattern_set_filter(cairo_get_source(cr),
-                             cell >= 1.0 ? CAIRO_FILTER_NEAREST : CAIRO_FILTER_GOOD);
+    cairo_pattern_set_filter(cairo_get_source(cr), cell >= 1.0 ? CAIRO_FILTER_NEAREST : CAIRO_FILTER_GOOD);
     cairo_paint(cr);
     cairo_restore(cr);
     cairo_surface_destroy(img);
@@ -176,13 +171,13 @@ static int am_draw_block(cairo_t *cr, const am_heatmap *hm, const am_plot_cscale
 
 typedef struct am_grid_geom {
     double cell, side;
-    int tokens;               /* token labels drawn */
-    double tok_size;          /* their font size */
+    int tokens;      /* token labels drawn */
+    double tok_size; /* their font size */
     double left, right, top, bottom;
     double slot_w, slot_h;
-    double tickw, tickh;      /* room for tick labels on the y / x axis */
-    double header;            /* title block height */
-    double bar_x, bar_ext;    /* figure/row colour bar column */
+    double tickw, tickh;   /* room for tick labels on the y / x axis */
+    double header;         /* title block height */
+    double bar_x, bar_ext; /* figure/row colour bar column */
     double footer;
     double w, h;
 } am_grid_geom;
@@ -194,8 +189,7 @@ static int am_grid_nmax(const am_grid *g) {
     return nmax;
 }
 
-static void am_grid_layout(cairo_t *cr, const am_grid *g, const am_plot_style *st,
-                           am_grid_geom *G) {
+static void am_grid_layout(cairo_t *cr, const am_grid *g, const am_plot_style *st, am_grid_geom *G) {
     int np = g->rows * g->cols, nmax = am_grid_nmax(g), any_boundary = 0;
     memset(G, 0, sizeof *G);
     G->tokens = nmax <= st->tokens_max;
@@ -228,8 +222,7 @@ static void am_grid_layout(cairo_t *cr, const am_grid *g, const am_plot_style *s
         G->tickh = S_TICK * 1.2;
     }
     for (int i = 0; i < np; i++)
-        if (g->panels[i].data && g->panels[i].boundary > 0 && g->panels[i].boundary < g->panels[i].n)
-            any_boundary = 1;
+        if (g->panels[i].data && g->panels[i].boundary > 0 && g->panels[i].boundary < g->panels[i].n) any_boundary = 1;
 
     G->left = ceil(S_AXIS * 1.3 + PAD + G->tickw + TICK_LEN + 2);
     G->bottom = ceil(TICK_LEN + 2 + G->tickh + PAD + S_AXIS * 1.3);
@@ -264,8 +257,8 @@ static void am_grid_layout(cairo_t *cr, const am_grid *g, const am_plot_style *s
     G->h = ceil(M_FIG + G->header + g->rows * G->slot_h - GAP_V + G->footer + M_FIG * 0.75);
 }
 
-static void am_draw_panel(cairo_t *cr, const am_grid_geom *G, const am_heatmap *hm,
-                          const am_plot_cscale *cs, int bar, double x0, double y0) {
+static void am_draw_panel(cairo_t *cr, const am_grid_geom *G, const am_heatmap *hm, const am_plot_cscale *cs, int bar,
+                          double x0, double y0) {
     double cell = G->cell, bs = cell * hm->n;
     char buf[32];
 
@@ -284,8 +277,7 @@ static void am_draw_panel(cairo_t *cr, const am_grid_geom *G, const am_heatmap *
     }
 
     cairo_set_source_rgb(cr, 0, 0, 0);
-    if (hm->title)
-        am_plot_text(cr, x0 + bs / 2, y0 - PAD, hm->title, S_PTITLE, 0, 0.5, 1.0, 0);
+    if (hm->title) am_plot_text(cr, x0 + bs / 2, y0 - PAD, hm->title, S_PTITLE, 0, 0.5, 1.0, 0);
 
     /* ticks */
     cairo_set_line_width(cr, 0.8);
@@ -296,8 +288,7 @@ static void am_draw_panel(cairo_t *cr, const am_grid_geom *G, const am_heatmap *
             if (gen) cairo_set_source_rgb(cr, am_generated_rgb[0], am_generated_rgb[1], am_generated_rgb[2]);
             else cairo_set_source_rgb(cr, 0, 0, 0);
             am_plot_text(cr, x0 - TICK_LEN - 2, y0 + c, hm->labels[k], G->tok_size, 0, 1.0, 0.5, 0);
-            am_plot_text(cr, x0 + c, y0 + bs + TICK_LEN + 2, hm->labels[k], G->tok_size, 0, 1.0,
-                         0.5, M_PI / 2);
+            am_plot_text(cr, x0 + c, y0 + bs + TICK_LEN + 2, hm->labels[k], G->tok_size, 0, 1.0, 0.5, M_PI / 2);
         }
         cairo_set_source_rgb(cr, 0, 0, 0);
     } else {
@@ -315,15 +306,13 @@ static void am_draw_panel(cairo_t *cr, const am_grid_geom *G, const am_heatmap *
         }
     }
     /* axis labels */
-    am_plot_text(cr, x0 + bs / 2, y0 + bs + TICK_LEN + 2 + G->tickh + PAD, "key position",
-                 S_AXIS, 0, 0.5, 0.0, 0);
-    am_plot_text(cr, x0 - G->left + 1, y0 + bs / 2, "query position", S_AXIS, 0, 0.5, 0.0,
-                 M_PI / 2);
+    am_plot_text(cr, x0 + bs / 2, y0 + bs + TICK_LEN + 2 + G->tickh + PAD, "key position", S_AXIS, 0, 0.5, 0.0, 0);
+    am_plot_text(cr, x0 - G->left + 1, y0 + bs / 2, "query position", S_AXIS, 0, 0.5, 0.0, M_PI / 2);
     if (bar) am_plot_colorbar(cr, x0 + G->side + BAR_GAP, y0, BAR_W, G->side, cs);
 }
 
-int am_plot_grid_render(const am_grid *g, const am_plot_style *st, am_plot_format fmt,
-                        const char *path, am_panel_box *boxes, am_err *e) {
+int am_plot_grid_render(const am_grid *g, const am_plot_style *st, am_plot_format fmt, const char *path,
+                        am_panel_box *boxes, am_err *e) {
     am_canvas cv;
     am_grid_geom G;
     int np = g->rows * g->cols, any_boundary = 0;
@@ -331,8 +320,7 @@ int am_plot_grid_render(const am_grid *g, const am_plot_style *st, am_plot_forma
         const am_heatmap *hm = &g->panels[i];
         if (!hm->data) continue;
         if (hm->scale < 0 || hm->scale >= g->nscales)
-            return am_fail(e, "%s: panel %d refers to colour scale %d of %d", path, i, hm->scale,
-                           g->nscales);
+            return am_fail(e, "%s: panel %d refers to colour scale %d of %d", path, i, hm->scale, g->nscales);
         if (hm->n <= 0) return am_fail(e, "%s: panel %d is empty (n = %d)", path, i, hm->n);
         if (hm->boundary > 0 && hm->boundary < hm->n) any_boundary = 1;
     }
@@ -345,9 +333,10 @@ int am_plot_grid_render(const am_grid *g, const am_plot_style *st, am_plot_forma
         cairo_surface_destroy(s);
     }
     if (G.w * st->zoom > 32000 || G.h * st->zoom > 32000)
-        return am_fail(e, "%s: figure would be %.0f x %.0f pixels (cairo's limit is 32767); "
-                          "use a smaller --panel-size or fewer panels", path, G.w * st->zoom,
-                       G.h * st->zoom);
+        return am_fail(e,
+                       "%s: figure would be %.0f x %.0f pixels (cairo's limit is 32767); "
+                       "use a smaller --panel-size or fewer panels",
+                       path, G.w * st->zoom, G.h * st->zoom);
     if (am_canvas_init(&cv, fmt, path, G.w, G.h, st->zoom, e)) return -1;
     cairo_t *cr = cv.cr;
 
@@ -376,9 +365,7 @@ int am_plot_grid_render(const am_grid *g, const am_plot_style *st, am_plot_forma
             int sc = -1;
             for (int c = 0; c < g->cols && sc < 0; c++)
                 if (g->panels[r * g->cols + c].data) sc = g->panels[r * g->cols + c].scale;
-            if (sc >= 0)
-                am_plot_colorbar(cr, G.bar_x, body + r * G.slot_h + G.top, BAR_W, G.side,
-                                 &g->scales[sc]);
+            if (sc >= 0) am_plot_colorbar(cr, G.bar_x, body + r * G.slot_h + G.top, BAR_W, G.side, &g->scales[sc]);
         }
     } else if (st->bars == AM_BARS_FIGURE && g->nscales > 0) {
         double body_h = g->rows * G.slot_h - GAP_V - G.top - G.bottom;
@@ -393,8 +380,8 @@ int am_plot_grid_render(const am_grid *g, const am_plot_style *st, am_plot_forma
         cairo_line_to(cr, M_FIG + 18, fy);
         cairo_stroke(cr);
         cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-        am_plot_text(cr, M_FIG + 24, fy, G.tokens ? "prompt | generated boundary (generated tokens in red)"
-                                                 : "prompt | generated boundary",
+        am_plot_text(cr, M_FIG + 24, fy,
+                     G.tokens ? "prompt | generated boundary (generated tokens in red)" : "prompt | generated boundary",
                      S_TICK, 0, 0, 0.5, 0);
     }
     return am_canvas_finish(&cv, e);

@@ -7,20 +7,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "plot/report.h"
 #include "analysis/frozen.h"
+#include "plot/report.h"
 
 char *am_html_escape(const char *s) {
     size_t n = 0;
-    for (const char *p = s; *p; p++)
-        n += *p == '&' ? 5 : *p == '<' || *p == '>' ? 4 : *p == '"' || *p == '\'' ? 6 : 1;
+    for (const char *p = s; *p; p++) n += *p == '&' ? 5 : *p == '<' || *p == '>' ? 4 : *p == '"' || *p == '\'' ? 6 : 1;
     char *o = malloc(n + 1), *q = o;
     if (!o) return NULL;
     for (const char *p = s; *p; p++) {
-        const char *r = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;"
-                      : *p == '"' ? "&quot;" : *p == '\'' ? "&#39;" : NULL;
-        if (r) { memcpy(q, r, strlen(r)); q += strlen(r); }
-        else *q++ = *p;
+        const char *r = *p == '&'    ? "&amp;"
+                        : *p == '<'  ? "&lt;"
+                        : *p == '>'  ? "&gt;"
+                        : *p == '"'  ? "&quot;"
+                        : *p == '\'' ? "&#39;"
+                                     : NULL;
+        if (r) {
+            memcpy(q, r, strlen(r));
+            q += strlen(r);
+        } else *q++ = *p;
     }
     *q = 0;
     return o;
@@ -30,8 +35,8 @@ void am_report_slug(const char *s, char *out, size_t n) {
     size_t k = 0;
     for (; *s && k + 1 < n && k < 48; s++) {
         char c = *s;
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '.' || c == '_' || c == '-';
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                 c == '-';
         out[k++] = ok ? c : '_';
     }
     if (k == 0 && n > 1) out[k++] = '_';
@@ -45,7 +50,11 @@ static int am_mkdir(const char *d, am_err *e) {
 }
 
 /* Growing HTML buffer. */
-typedef struct am_html { char *b; size_t n, cap; int oom; } am_html;
+typedef struct am_html {
+    char *b;
+    size_t n, cap;
+    int oom;
+} am_html;
 
 static void am_h(am_html *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void am_h(am_html *h, const char *fmt, ...) {
@@ -54,11 +63,19 @@ static void am_h(am_html *h, const char *fmt, ...) {
     va_copy(ap2, ap);
     int k = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (k < 0 || h->oom) { va_end(ap2); h->oom = 1; return; }
+    if (k < 0 || h->oom) {
+        va_end(ap2);
+        h->oom = 1;
+        return;
+    }
     if (h->n + (size_t)k + 1 > h->cap) {
         size_t nc = (h->cap ? h->cap * 2 : 4096) + (size_t)k;
         char *nb = realloc(h->b, nc);
-        if (!nb) { va_end(ap2); h->oom = 1; return; }
+        if (!nb) {
+            va_end(ap2);
+            h->oom = 1;
+            return;
+        }
         h->b = nb;
         h->cap = nc;
     }
@@ -70,7 +87,10 @@ static void am_h(am_html *h, const char *fmt, ...) {
 /* Escaped text (empty for NULL). */
 static void am_h_text(am_html *h, const char *s) {
     char *x = am_html_escape(s ? s : "");
-    if (!x) { h->oom = 1; return; }
+    if (!x) {
+        h->oom = 1;
+        return;
+    }
     am_h(h, "%s", x);
     free(x);
 }
@@ -121,14 +141,17 @@ typedef struct am_rctx {
 } am_rctx;
 
 /* Render one figure to outdir/rel via fn and add it to the page. */
-#define AM_FIG(R, rel, caption, call)                                              \
-    do {                                                                           \
-        char full_[4096];                                                          \
-        snprintf(full_, sizeof full_, "%s/%s", (R)->outdir, rel);                  \
-        const char *path = full_;                                                  \
-        if (call) { am_wrap(e, "figure %s", rel); goto out; }                      \
-        if ((R)->progress) (R)->progress(full_, (R)->ctx);                         \
-        am_h_figure((R)->h, rel, caption, (R)->o->fmt);                            \
+#define AM_FIG(R, rel, caption, call)                             \
+    do {                                                          \
+        char full_[4096];                                         \
+        snprintf(full_, sizeof full_, "%s/%s", (R)->outdir, rel); \
+        const char *path = full_;                                 \
+        if (call) {                                               \
+            am_wrap(e, "figure %s", rel);                         \
+            goto out;                                             \
+        }                                                         \
+        if ((R)->progress) (R)->progress(full_, (R)->ctx);        \
+        am_h_figure((R)->h, rel, caption, (R)->o->fmt);           \
     } while (0)
 
 /* Live and frozen-pattern texts side by side with KL(live || frozen) of the
@@ -153,7 +176,10 @@ static void am_report_frozen(am_html *h, const am_cube *c, int p, const am_froze
         am_h_text(h, c->text[p * c->A + a]);
         am_h(h, "</td>");
         for (int i = 0; i < nf; i++) {
-            if (fc[i].P != c->P || fc[i].A != c->A) { am_h(h, "<td>(shape differs)</td>"); continue; }
+            if (fc[i].P != c->P || fc[i].A != c->A) {
+                am_h(h, "<td>(shape differs)</td>");
+                continue;
+            }
             int u = p * c->A + a;
             am_h(h, "<td class=\"txt\"><span class=\"kl\">KL %.4g nats after the prompt", fc[i].kl[u]);
             if (fc[i].kl_mean && fc[i].kl_steps[u] > 0)
@@ -169,8 +195,7 @@ static void am_report_frozen(am_html *h, const am_cube *c, int p, const am_froze
     am_h(h, "</table>\n");
 }
 
-static int am_report_model(am_rctx *R, const am_cube *c, const char *mslug, const char *cube_path,
-                           am_err *e) {
+static int am_report_model(am_rctx *R, const am_cube *c, const char *mslug, const char *cube_path, am_err *e) {
     const am_fig_opts *o = R->o;
     const char *ext = am_plot_format_ext(o->fmt);
     char rel[1024], cap[1024], dir[4096], pslug[80];
@@ -182,11 +207,16 @@ static int am_report_model(am_rctx *R, const am_cube *c, const char *mslug, cons
     if (R->analysis && am_frozen_read(R->analysis, c->name, &fc, &nf, e)) return -1;
 
     snprintf(dir, sizeof dir, "%s/%s", R->outdir, mslug);
-    if (am_mkdir(dir, e)) { am_frozen_cmp_free(fc, nf); return -1; }
+    if (am_mkdir(dir, e)) {
+        am_frozen_cmp_free(fc, nf);
+        return -1;
+    }
     am_h(h, "<section id=\"m-%s\">\n<h2>Model ", mslug);
     am_h_text(h, c->name);
-    am_h(h, "</h2>\n<p>%d pairs, %d mixing weights, %d captured layers, %d heads, up to %d "
-            "positions.</p>\n", c->P, c->A, c->L, c->H, c->S);
+    am_h(h,
+         "</h2>\n<p>%d pairs, %d mixing weights, %d captured layers, %d heads, up to %d "
+         "positions.</p>\n",
+         c->P, c->A, c->L, c->H, c->S);
 
     snprintf(rel, sizeof rel, "%s/pairs-L%d-headmean.%s", mslug, c->layer[mid], ext);
     snprintf(cap, sizeof cap, "All pairs at layer %d, mean over heads", c->layer[mid]);
@@ -200,8 +230,7 @@ static int am_report_model(am_rctx *R, const am_cube *c, const char *mslug, cons
         am_h_text(h, c->pair[p]);
         am_h(h, "</h3>\n<table class=\"prompts\">\n");
         for (int side = 0; side < 2; side++) {
-            am_h(h, "<tr><th>prompt %s (\xce\xb1 = %d)</th><td class=\"txt\">", side ? "b" : "a",
-                 side ? 0 : 1);
+            am_h(h, "<tr><th>prompt %s (\xce\xb1 = %d)</th><td class=\"txt\">", side ? "b" : "a", side ? 0 : 1);
             char **pr = side ? c->prompt_b : c->prompt_a;
             int32_t *ids = side ? c->ids_b : c->ids_a;
             if (pr) am_h_text(h, pr[p]);
@@ -209,8 +238,7 @@ static int am_report_model(am_rctx *R, const am_cube *c, const char *mslug, cons
             else am_h(h, "(not stored in the cube)");
             am_h(h, "</td></tr>\n");
         }
-        if (c->prompt_length) am_h(h, "<tr><th>prompt length</th><td>%d tokens</td></tr>\n",
-                                   c->prompt_length[p]);
+        if (c->prompt_length) am_h(h, "<tr><th>prompt length</th><td>%d tokens</td></tr>\n", c->prompt_length[p]);
         am_h(h, "</table>\n");
         if (c->text) {
             am_h(h, "<table class=\"texts\">\n<tr><th>\xce\xb1</th><th>length</th>"
@@ -218,8 +246,7 @@ static int am_report_model(am_rctx *R, const am_cube *c, const char *mslug, cons
             for (int a = 0; a < c->A; a++) {
                 char num[32];
                 am_plot_format_number(c->alpha[a], num, sizeof num);
-                am_h(h, "<tr><td>%s</td><td>%d</td><td class=\"txt\">", num,
-                     am_plot_cube_n(c, p, a));
+                am_h(h, "<tr><td>%s</td><td>%d</td><td class=\"txt\">", num, am_plot_cube_n(c, p, a));
                 am_h_text(h, c->text[p * c->A + a]);
                 am_h(h, "</td></tr>\n");
             }
@@ -231,14 +258,12 @@ static int am_report_model(am_rctx *R, const am_cube *c, const char *mslug, cons
             am_report_frozen(h, c, p, fc, nf);
         }
         snprintf(rel, sizeof rel, "%s/%s-layers-headmean.%s", mslug, pslug, ext);
-        snprintf(cap, sizeof cap, "Pair %s: first, middle and last captured layer, mean over heads",
-                 c->pair[p]);
+        snprintf(cap, sizeof cap, "Pair %s: first, middle and last captured layer, mean over heads", c->pair[p]);
         AM_FIG(R, rel, cap, am_fig_layers(c, p, -1, o, path, e));
         for (int k = 0; k < npick; k++) {
             int l = picks[k];
             snprintf(rel, sizeof rel, "%s/%s-summary-L%d.%s", mslug, pslug, c->layer[l], ext);
-            snprintf(cap, sizeof cap, "Pair %s, layer %d: mean and std over heads", c->pair[p],
-                     c->layer[l]);
+            snprintf(cap, sizeof cap, "Pair %s, layer %d: mean and std over heads", c->pair[p], c->layer[l]);
             AM_FIG(R, rel, cap, am_fig_summary(c, p, l, o, path, e));
             snprintf(rel, sizeof rel, "%s/%s-heads-L%d.%s", mslug, pslug, c->layer[l], ext);
             snprintf(cap, sizeof cap, "Pair %s, layer %d: every head", c->pair[p], c->layer[l]);
@@ -252,23 +277,26 @@ out:
     return rc;
 }
 
-int am_report_write(const char *const *cubes, int ncubes, const char *analysis,
-                    const am_fig_opts *o, const char *outdir, am_report_progress progress,
-                    void *ctx, am_err *e) {
+int am_report_write(const char *const *cubes, int ncubes, const char *analysis, const am_fig_opts *o,
+                    const char *outdir, am_report_progress progress, void *ctx, am_err *e) {
     am_html h = {0}, body = {0}, nav = {0};
     am_rctx R = {o, outdir, progress, ctx, &h, analysis};
-    char (*slugs)[64] = calloc(ncubes ? (size_t)ncubes : 1, sizeof *slugs);
+    char(*slugs)[64] = calloc(ncubes ? (size_t)ncubes : 1, sizeof *slugs);
     char index[4096], tmp[4200];
     int rc = -1;
     FILE *f = NULL;
     if (!slugs) return am_fail(e, "out of memory");
     if (am_mkdir(outdir, e)) goto out;
 
-    am_h(&h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-             "<title>attnmix figures</title>\n<style>\n%s</style>\n</head>\n<body>\n"
-             "<h1>attnmix figures</h1>\n", am_css);
-    am_h(&h, "<p>Attention maps of prompts mixed in embedding space, mix = \xce\xb1\xc2\xb7" "E[a] + "
-             "(1\xe2\x88\x92\xce\xb1)\xc2\xb7" "E[b]. Rows of each map are query positions, columns key "
+    am_h(&h,
+         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+         "<title>attnmix figures</title>\n<style>\n%s</style>\n</head>\n<body>\n"
+         "<h1>attnmix figures</h1>\n",
+         am_css);
+    am_h(&h, "<p>Attention maps of prompts mixed in embedding space, mix = \xce\xb1\xc2\xb7"
+             "E[a] + "
+             "(1\xe2\x88\x92\xce\xb1)\xc2\xb7"
+             "E[b]. Rows of each map are query positions, columns key "
              "positions; the red line separates prompt and generated tokens.</p>\n");
     R.h = &body;
     for (int i = 0; i < ncubes; i++) {
@@ -287,7 +315,10 @@ int am_report_write(const char *const *cubes, int ncubes, const char *analysis,
         am_h(&nav, "</a></li>\n");
         int r = am_report_model(&R, &c, slugs[i], cubes[i], e);
         am_cube_close(&c);
-        if (r) { am_wrap(e, "%s", cubes[i]); goto out; }
+        if (r) {
+            am_wrap(e, "%s", cubes[i]);
+            goto out;
+        }
     }
     if (analysis) {
         static const char *spaces[2] = {"tsne", "pca"};
@@ -303,25 +334,33 @@ int am_report_write(const char *const *cubes, int ncubes, const char *analysis,
             for (int b = 0; b < 3 + has_class; b++) {
                 char rel[256], cap[256];
                 snprintf(rel, sizeof rel, "scatter-%s-by-%s.%s", spaces[s], bys[b], ext);
-                snprintf(cap, sizeof cap, "%s of the maps, coloured by %s",
-                         s ? "PCA (PC1, PC2)" : "t-SNE", b == 3 ? "head class (docs/freeze.md)" : bys[b]);
+                snprintf(cap, sizeof cap, "%s of the maps, coloured by %s", s ? "PCA (PC1, PC2)" : "t-SNE",
+                         b == 3 ? "head class (docs/freeze.md)" : bys[b]);
                 R.h = &body;
-                AM_FIG(&R, rel, cap,
-                       am_fig_scatter(analysis, (am_scatter_by)b, spaces[s], 0, 1, o, path, e));
+                AM_FIG(&R, rel, cap, am_fig_scatter(analysis, (am_scatter_by)b, spaces[s], 0, 1, o, path, e));
             }
         }
         am_h(&body, "</section>\n");
     }
     if (analysis) am_h(&nav, "<li><a href=\"#scatter\">Embeddings of the maps</a></li>\n");
-    if (body.oom || nav.oom) { am_fail(e, "out of memory"); goto out; }
-    am_h(&h, "<nav><h2>Contents</h2><ul>\n%s</ul></nav>\n%s</body>\n</html>\n",
-         nav.b ? nav.b : "", body.b ? body.b : "");
-    if (h.oom) { am_fail(e, "out of memory"); goto out; }
+    if (body.oom || nav.oom) {
+        am_fail(e, "out of memory");
+        goto out;
+    }
+    am_h(&h, "<nav><h2>Contents</h2><ul>\n%s</ul></nav>\n%s</body>\n</html>\n", nav.b ? nav.b : "",
+         body.b ? body.b : "");
+    if (h.oom) {
+        am_fail(e, "out of memory");
+        goto out;
+    }
 
     snprintf(index, sizeof index, "%s/index.html", outdir);
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", index, (long)getpid());
     f = fopen(tmp, "wb");
-    if (!f) { am_fail_errno(e, "creating %s", tmp); goto out; }
+    if (!f) {
+        am_fail_errno(e, "creating %s", tmp);
+        goto out;
+    }
     if (fwrite(h.b, 1, h.n, f) != h.n || fclose(f) != 0) {
         f = NULL;
         am_fail_errno(e, "writing %s", tmp);
@@ -329,11 +368,18 @@ int am_report_write(const char *const *cubes, int ncubes, const char *analysis,
         goto out;
     }
     f = NULL;
-    if (rename(tmp, index)) { am_fail_errno(e, "renaming %s to %s", tmp, index); unlink(tmp); goto out; }
+    if (rename(tmp, index)) {
+        am_fail_errno(e, "renaming %s to %s", tmp, index);
+        unlink(tmp);
+        goto out;
+    }
     if (progress) progress(index, ctx);
     rc = 0;
 out:
-    if (f) { fclose(f); unlink(tmp); }
+    if (f) {
+        fclose(f);
+        unlink(tmp);
+    }
     free(h.b);
     free(body.b);
     free(nav.b);

@@ -11,9 +11,8 @@ typedef void (*am_report_progress)(const char *msg, void *ctx);
 
 /* cubes [ncubes] cube.h5 paths; analysis may be NULL. Figures go to
  * outdir/<model>/..., scatter plots to outdir/, then outdir/index.html. */
-int am_report_write(const char *const *cubes, int ncubes, const char *analysis,
-                    const am_fig_opts *o, const char *outdir, am_report_progress progress,
-                    void *ctx, am_err *e);
+int am_report_write(const char *const *cubes, int ncubes, const char *analysis, const am_fig_opts *o,
+                    const char *outdir, am_report_progress progress, void *ctx, am_err *e);
 
 /* HTML-escape s (& < > " ') into a malloc'd string. */
 char *am_html_escape(const char *s);

@@ -35,7 +35,10 @@ static void am_marker(cairo_t *cr, int shape, double x, double y, double r) {
         cairo_line_to(cr, x - r * 1.0, y);
         cairo_close_path(cr);
         break;
-    default: cairo_new_sub_path(cr); cairo_arc(cr, x, y, r, 0, 2 * M_PI); break;
+    default:
+        cairo_new_sub_path(cr);
+        cairo_arc(cr, x, y, r, 0, 2 * M_PI);
+        break;
     }
 }
 
@@ -47,15 +50,18 @@ static void am_range(const double *v, int n, double *lo, double *hi) {
             if (v[i] < *lo) *lo = v[i];
             if (v[i] > *hi) *hi = v[i];
         }
-    if (!(*hi >= *lo)) { *lo = 0; *hi = 1; }
+    if (!(*hi >= *lo)) {
+        *lo = 0;
+        *hi = 1;
+    }
     double pad = (*hi - *lo) * 0.06;
     if (pad == 0) pad = fabs(*lo) > 0 ? fabs(*lo) * 0.1 : 1.0;
     *lo -= pad;
     *hi += pad;
 }
 
-int am_plot_scatter_render(const am_scatter *sc, const am_plot_style *st, am_plot_format fmt,
-                           const char *path, am_err *e) {
+int am_plot_scatter_render(const am_scatter *sc, const am_plot_style *st, am_plot_format fmt, const char *path,
+                           am_err *e) {
     am_canvas cv;
     double side = fmax(st->panel * 2.2, 300.0);
     double xlo, xhi, ylo, yhi;
@@ -73,8 +79,7 @@ int am_plot_scatter_render(const am_scatter *sc, const am_plot_style *st, am_plo
         tickw = fmax(tickw, am_plot_text_width(mc, buf, S_TICK, 0));
     }
     int nleg = sc->ngroups > LEG_MAX ? LEG_MAX - 1 : sc->ngroups;
-    for (int g = 0; g < nleg; g++)
-        legw = fmax(legw, am_plot_text_width(mc, sc->group_names[g], S_LEG, 0) + 18);
+    for (int g = 0; g < nleg; g++) legw = fmax(legw, am_plot_text_width(mc, sc->group_names[g], S_LEG, 0) + 18);
     if (sc->group_title) legw = fmax(legw, am_plot_text_width(mc, sc->group_title, S_LEG, 1));
     if (sc->nmarkers > 1)
         for (int m = 0; m < sc->nmarkers; m++)
@@ -101,8 +106,8 @@ int am_plot_scatter_render(const am_scatter *sc, const am_plot_style *st, am_plo
         cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
         am_plot_text(cr, M_FIG, M_FIG + S_TITLE * 1.4, sc->subtitle, S_SUB, 0, 0, 0, 0);
     }
-#define MAPX(v) (px0 + ((v) - xlo) / (xhi - xlo) * side)
-#define MAPY(v) (py0 + side - ((v) - ylo) / (yhi - ylo) * side)
+#define MAPX(v) (px0 + ((v)-xlo) / (xhi - xlo) * side)
+#define MAPY(v) (py0 + side - ((v)-ylo) / (yhi - ylo) * side)
     /* grid and ticks */
     cairo_set_line_width(cr, 0.6);
     for (double t = ceil(xlo / xs) * xs; t <= xhi; t += xs) {
@@ -133,10 +138,8 @@ int am_plot_scatter_render(const am_scatter *sc, const am_plot_style *st, am_plo
     }
     cairo_set_source_rgb(cr, 0, 0, 0);
     if (sc->xlabel)
-        am_plot_text(cr, px0 + side / 2, py0 + side + 6 + S_TICK * 1.4 + 2, sc->xlabel, S_AXIS, 0,
-                     0.5, 0, 0);
-    if (sc->ylabel)
-        am_plot_text(cr, M_FIG, py0 + side / 2, sc->ylabel, S_AXIS, 0, 0.5, 0, M_PI / 2);
+        am_plot_text(cr, px0 + side / 2, py0 + side + 6 + S_TICK * 1.4 + 2, sc->xlabel, S_AXIS, 0, 0.5, 0, 0);
+    if (sc->ylabel) am_plot_text(cr, M_FIG, py0 + side / 2, sc->ylabel, S_AXIS, 0, 0.5, 0, M_PI / 2);
 
     /* points, clipped to the plot area */
     cairo_save(cr);

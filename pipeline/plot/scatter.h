@@ -10,22 +10,22 @@
 
 typedef struct am_scatter {
     int n;
-    const double *x, *y;      /* [n]; NaN points are skipped */
-    const int *group;         /* [n] legend group of each point */
-    const int *marker;        /* [n] marker shape index (0 circle, 1 square,
+    const double *x, *y; /* [n]; NaN points are skipped */
+    const int *group;    /* [n] legend group of each point */
+    const int *marker;   /* [n] marker shape index (0 circle, 1 square,
                                  2 triangle, 3 diamond, ...) or NULL */
     int ngroups;
-    const char **group_names; /* [ngroups] */
+    const char **group_names;            /* [ngroups] */
     const unsigned char (*group_rgb)[3]; /* [ngroups] */
-    const char *group_title;  /* legend heading, e.g. "alpha" */
+    const char *group_title;             /* legend heading, e.g. "alpha" */
     int nmarkers;
-    const char **marker_names;/* [nmarkers] legend entries for shapes, or NULL */
-    const char *marker_title; /* e.g. "model" */
+    const char **marker_names; /* [nmarkers] legend entries for shapes, or NULL */
+    const char *marker_title;  /* e.g. "model" */
     const char *title, *subtitle;
     const char *xlabel, *ylabel;
 } am_scatter;
 
-int am_plot_scatter_render(const am_scatter *sc, const am_plot_style *st, am_plot_format fmt,
-                           const char *path, am_err *e);
+int am_plot_scatter_render(const am_scatter *sc, const am_plot_style *st, am_plot_format fmt, const char *path,
+                           am_err *e);
 
 #endif

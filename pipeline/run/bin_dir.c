@@ -14,6 +14,7 @@ int am_bin_dir(char *out, size_t n, am_err *e) {
     char *slash = strrchr(buf, '/');
     if (!slash) return am_fail(e, "cannot find the directory of this program (/proc/self/exe is '%s')", buf);
     *slash = 0;
-    if ((size_t)snprintf(out, n, "%s", buf) >= n) return am_fail(e, "the directory of this program is too long: %s", buf);
+    if ((size_t)snprintf(out, n, "%s", buf) >= n)
+        return am_fail(e, "the directory of this program is too long: %s", buf);
     return 0;
 }

@@ -47,7 +47,10 @@ static int find_model(const am_config *c, int m, am_frozen_run **runs, int *n, i
         if (*n == *cap) {
             int nc = *cap ? 2 * *cap : 8;
             am_frozen_run *grown = realloc(*runs, (size_t)nc * sizeof *grown);
-            if (!grown) { am_fail_code(e, AM_E_NOMEM, "out of memory listing the frozen runs of %s", dir); goto out; }
+            if (!grown) {
+                am_fail_code(e, AM_E_NOMEM, "out of memory listing the frozen runs of %s", dir);
+                goto out;
+            }
             *runs = grown, *cap = nc;
         }
         am_frozen_run *r = &(*runs)[(*n)++];
@@ -57,7 +60,10 @@ static int find_model(const am_config *c, int m, am_frozen_run **runs, int *n, i
         snprintf(p, sizeof p, "%s/%s/cube.h5", dir, de->d_name);
         r->has_cube = is_file(p);
     }
-    if (errno) { am_fail_errno(e, "cannot list %s (looking for frozen-pattern runs)", dir); goto out; }
+    if (errno) {
+        am_fail_errno(e, "cannot list %s (looking for frozen-pattern runs)", dir);
+        goto out;
+    }
     rc = 0;
 out:
     closedir(d);

@@ -15,9 +15,9 @@
  * (attnmix-forward --freeze-...), and a cube.h5 once attnmix-generate ran
  * frozen too. */
 typedef struct am_frozen_run {
-    int model;        /* index into the config's models */
-    char name[256];   /* directory name: "frozen", "frozen-a1", ... */
-    int has_cube;     /* OUT/<model>/<name>/cube.h5 exists */
+    int model;      /* index into the config's models */
+    char name[256]; /* directory name: "frozen", "frozen-a1", ... */
+    int has_cube;   /* OUT/<model>/<name>/cube.h5 exists */
 } am_frozen_run;
 
 /* "OUT/<model>/induction.h5" for model index m. */

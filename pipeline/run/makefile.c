@@ -35,12 +35,16 @@ int am_run_check(const am_config *c, am_err *e) {
     size_t k = 0;
     struct stat st;
     if (!am_make_safe(c->output_dir) || !am_make_safe(c->path))
-        return am_fail_code(e, AM_E_USAGE, "%s: output_dir and the config path must not contain spaces, ':', '#', '$' "
-                            "or '%%'", c->path);
+        return am_fail_code(e, AM_E_USAGE,
+                            "%s: output_dir and the config path must not contain spaces, ':', '#', '$' "
+                            "or '%%'",
+                            c->path);
     for (int i = 0; i < c->n_models; i++)
         if (!am_make_safe(c->models[i].checkpoint))
-            return am_fail_code(e, AM_E_USAGE, "%s: checkpoint path of model '%s' must not contain spaces, ':', '#', "
-                                "'$' or '%%' (models[%d].checkpoint)", c->path, c->models[i].name, i);
+            return am_fail_code(e, AM_E_USAGE,
+                                "%s: checkpoint path of model '%s' must not contain spaces, ':', '#', "
+                                "'$' or '%%' (models[%d].checkpoint)",
+                                c->path, c->models[i].name, i);
     /* Every model's checkpoint and tokenizer exist before any stage runs, so
      * a config with placeholder paths (config/blog.yaml) stops at once,
      * saying which key to edit. */
@@ -49,7 +53,8 @@ int am_run_check(const am_config *c, am_err *e) {
         const am_model_cfg *m = &c->models[i];
         snprintf(p, sizeof p, "%s/config.json", m->checkpoint);
         if (stat(p, &st) != 0)
-            add_line(msg, sizeof msg, &k, "%s: model '%s': %s: %s; point models[%d].checkpoint at a Hugging Face "
+            add_line(msg, sizeof msg, &k,
+                     "%s: model '%s': %s: %s; point models[%d].checkpoint at a Hugging Face "
                      "checkpoint directory (config.json, *.safetensors, tokenizer.json)",
                      c->path, m->name, p, strerror(errno), i);
         if (m->tokenizer && strcmp(m->tokenizer, m->checkpoint) && stat(m->tokenizer, &st) != 0)
@@ -63,22 +68,27 @@ int am_run_check(const am_config *c, am_err *e) {
 /* The four stages that make a model's cube, and its induction scores. */
 static void model_rules(FILE *f, const am_config *c, int i, int *k, int steps) {
     const char *O = c->output_dir, *m = c->models[i].name, *ck = c->models[i].checkpoint;
-    fprintf(f, "%s/%s/tokens.h5: $(CONFIG)\n\t@echo '[%d/%d] tokenize %s' >&2\n"
-               "\t@$(BIN)/attnmix-tokenize --config $(CONFIG) --model %s --out $@ $(FLAGS)\n\n",
+    fprintf(f,
+            "%s/%s/tokens.h5: $(CONFIG)\n\t@echo '[%d/%d] tokenize %s' >&2\n"
+            "\t@$(BIN)/attnmix-tokenize --config $(CONFIG) --model %s --out $@ $(FLAGS)\n\n",
             O, m, ++*k, steps, m, m);
-    fprintf(f, "%s/%s/mix.h5: %s/%s/tokens.h5 %s/config.json\n\t@echo '[%d/%d] embed-mix %s' >&2\n"
-               "\t@$(BIN)/attnmix-embed-mix --config $(CONFIG) --model %s --in1 $< --out $@ $(FLAGS)\n\n",
+    fprintf(f,
+            "%s/%s/mix.h5: %s/%s/tokens.h5 %s/config.json\n\t@echo '[%d/%d] embed-mix %s' >&2\n"
+            "\t@$(BIN)/attnmix-embed-mix --config $(CONFIG) --model %s --in1 $< --out $@ $(FLAGS)\n\n",
             O, m, O, m, ck, ++*k, steps, m, m);
-    fprintf(f, "%s/%s/prefill.h5: %s/%s/mix.h5\n\t@echo '[%d/%d] forward %s' >&2\n"
-               "\t@$(BIN)/attnmix-forward --config $(CONFIG) --model %s --in1 $< --out $@ $(FLAGS)\n\n",
+    fprintf(f,
+            "%s/%s/prefill.h5: %s/%s/mix.h5\n\t@echo '[%d/%d] forward %s' >&2\n"
+            "\t@$(BIN)/attnmix-forward --config $(CONFIG) --model %s --in1 $< --out $@ $(FLAGS)\n\n",
             O, m, O, m, ++*k, steps, m, m);
-    fprintf(f, "%s/%s/cube.h5: %s/%s/mix.h5 %s/%s/prefill.h5\n\t@echo '[%d/%d] generate %s' >&2\n"
-               "\t@$(BIN)/attnmix-generate --config $(CONFIG) --model %s --in1 %s/%s/mix.h5 --in2 %s/%s/prefill.h5 "
-               "--out $@ $(FLAGS)\n\n",
+    fprintf(f,
+            "%s/%s/cube.h5: %s/%s/mix.h5 %s/%s/prefill.h5\n\t@echo '[%d/%d] generate %s' >&2\n"
+            "\t@$(BIN)/attnmix-generate --config $(CONFIG) --model %s --in1 %s/%s/mix.h5 --in2 %s/%s/prefill.h5 "
+            "--out $@ $(FLAGS)\n\n",
             O, m, O, m, O, m, ++*k, steps, m, m, O, m, O, m);
     /* Induction scores of the heads: the model on repeated random tokens. */
-    fprintf(f, "%s/%s/induction.h5: $(CONFIG) %s/config.json\n\t@echo '[%d/%d] induction %s' >&2\n"
-               "\t@$(BIN)/attnmix-induction --config $(CONFIG) --model %s --out $@ $(FLAGS)\n\n",
+    fprintf(f,
+            "%s/%s/induction.h5: $(CONFIG) %s/config.json\n\t@echo '[%d/%d] induction %s' >&2\n"
+            "\t@$(BIN)/attnmix-induction --config $(CONFIG) --model %s --out $@ $(FLAGS)\n\n",
             O, m, ck, ++*k, steps, m, m);
 }
 
@@ -102,8 +112,9 @@ int am_makefile_write(const am_config *c, const char *bin, const char *path, int
     if (am_frozen_runs_find(c, &fr, &nfr, e) < 0) goto out;
     for (int j = 0; j < nfr; j++)
         if (!am_make_safe(fr[j].name)) {
-            am_fail(e, "%s/%s/%s: the directory of a frozen-pattern run must not contain spaces, ':', '#', '$' or '%%' "
-                       "in its name (it is a prerequisite of the analysis in the Makefile); rename it",
+            am_fail(e,
+                    "%s/%s/%s: the directory of a frozen-pattern run must not contain spaces, ':', '#', '$' or '%%' "
+                    "in its name (it is a prerequisite of the analysis in the Makefile); rename it",
                     O, c->models[fr[j].model].name, fr[j].name);
             goto out;
         }
@@ -117,7 +128,8 @@ int am_makefile_write(const am_config *c, const char *bin, const char *path, int
 
     fprintf(f, "CUBES :=");
     for (int i = 0; i < M; i++) fprintf(f, " %s/%s/cube.h5", O, c->models[i].name);
-    fprintf(f, "\n# Frozen-pattern runs (OUT/<model>/frozen*/prefill.h5) present when this file was written.\nFROZEN :=");
+    fprintf(f,
+            "\n# Frozen-pattern runs (OUT/<model>/frozen*/prefill.h5) present when this file was written.\nFROZEN :=");
     for (int j = 0; j < nfr; j++) {
         const char *m = c->models[fr[j].model].name;
         fprintf(f, " %s/%s/%s/prefill.h5", O, m, fr[j].name);
@@ -125,7 +137,8 @@ int am_makefile_write(const am_config *c, const char *bin, const char *path, int
     }
     /* Each model's cube, then its induction scores: make -j1 runs the steps in their numbered order. */
     fprintf(f, "\n\n%s/analysis.h5:", O);
-    for (int i = 0; i < M; i++) fprintf(f, " %s/%s/cube.h5 %s/%s/induction.h5", O, c->models[i].name, O, c->models[i].name);
+    for (int i = 0; i < M; i++)
+        fprintf(f, " %s/%s/cube.h5 %s/%s/induction.h5", O, c->models[i].name, O, c->models[i].name);
     fprintf(f, " $(FROZEN)\n\t@echo '[%d/%d] analyze' >&2\n\t@$(BIN)/attnmix-analyze --seed %llu --out $@", ++k, steps,
             (unsigned long long)c->seed);
     for (int i = 0; i < M; i++) {
@@ -134,8 +147,9 @@ int am_makefile_write(const am_config *c, const char *bin, const char *path, int
         for (int j = 0; j < nfr; j++)
             if (fr[j].model == i) model_arg(f, "--frozen", c, i, fr[j].name, NULL);
     }
-    fprintf(f, "\n\n%s/figures/index.html: %s/analysis.h5 $(CUBES)\n\t@echo '[%d/%d] plot' >&2\n"
-               "\t@$(BIN)/attnmix-plot report --analysis %s/analysis.h5 --outdir %s/figures",
+    fprintf(f,
+            "\n\n%s/figures/index.html: %s/analysis.h5 $(CUBES)\n\t@echo '[%d/%d] plot' >&2\n"
+            "\t@$(BIN)/attnmix-plot report --analysis %s/analysis.h5 --outdir %s/figures",
             O, O, ++k, steps, O, O);
     for (int i = 0; i < M; i++) fprintf(f, " --cube %s/%s/cube.h5", O, c->models[i].name);
     /* Token labels: the Qwen3 models share one tokenizer; use the first model's. */

@@ -10,18 +10,19 @@
 
 #include "base/fs.h"
 #include "base/hash.h"
+#include "h5/cube.h"
 #include "h5/cube_read.h"
 #include "h5/h5io.h"
-#include "run/merge.h"
-#include "h5/cube.h"
 #include "h5/maps.h"
-#include "stage/provenance.h"
 #include "h5/schema.h"
+#include "run/merge.h"
+#include "stage/provenance.h"
 
 /* Datasets of a cube besides /attention, and the dimension scales on them
  * (the same as the single-machine cube written by generate). */
-static const char *SMALL[] = {"length", "prompt_length", "generated_ids", "text", "ids_a", "ids_b", "prompt_a",
-                              "prompt_b", "pair", "alpha", "layer", "head", "query", "key", "step", "token"};
+static const char *SMALL[] = {"length",   "prompt_length", "generated_ids", "text",  "ids_a", "ids_b",
+                              "prompt_a", "prompt_b",      "pair",          "alpha", "layer", "head",
+                              "query",    "key",           "step",          "token"};
 enum { N_SMALL = sizeof SMALL / sizeof *SMALL };
 
 static void cube_config_hash(const am_config *c, char out[17]) {
@@ -33,10 +34,10 @@ void am_shard_rel(const char *key, char *out, size_t n) { snprintf(out, n, "pair
 /* ---- one shard ------------------------------------------------------------- */
 
 typedef struct shard {
-    char path[4400];               /* as opened */
-    char rel[4200];                /* relative to OUT/<model> */
-    am_cube c;                     /* /attention [1, A, L, H, S_p, S_p] and the small datasets */
-    hid_t att_type;                /* stored type of /attention */
+    char path[4400]; /* as opened */
+    char rel[4200];  /* relative to OUT/<model> */
+    am_cube c;       /* /attention [1, A, L, H, S_p, S_p] and the small datasets */
+    hid_t att_type;  /* stored type of /attention */
 } shard;
 
 static void shard_init(shard *s) {
@@ -75,9 +76,10 @@ static int shard_open(shard *s, const am_config *c, const char *model, const cha
     if (r <= 0) return r == 0 ? am_fail(e, "shard %s belongs to model '%s', not '%s'", s->path, s->c.model, model) : -1;
     r = attr_is(s, "config_hash", s->c.config_hash, want_hash, e);
     if (r <= 0)
-        return r == 0 ? am_fail(e, "shard %s was computed from another config (config_hash %s, %s has %s): rerun its task",
-                                s->path, s->c.config_hash, c->path, want_hash)
-                      : -1;
+        return r == 0
+                   ? am_fail(e, "shard %s was computed from another config (config_hash %s, %s has %s): rerun its task",
+                             s->path, s->c.config_hash, c->path, want_hash)
+                   : -1;
     if (s->c.P != 1 || strcmp(s->c.pair[0], key) != 0)
         return am_fail(e, "shard %s holds %d pair(s) starting with '%s', expected the one pair '%s'", s->path, s->c.P,
                        s->c.pair[0], key);
@@ -86,9 +88,10 @@ static int shard_open(shard *s, const am_config *c, const char *model, const cha
 
 /* Check what the merge compares and lays out: every dataset of a cube and the provenance attributes. */
 static int shard_load(shard *s, am_err *e) {
-    static const char *const need[] = {"length", "prompt_length", "generated_ids", "text", "ids_a", "ids_b",
-                                       "prompt_a", "prompt_b", "layer", "head"};
-    const char *attr[3][2] = {{"fingerprint", s->c.fingerprint}, {"checkpoint_fingerprint", s->c.checkpoint_fingerprint},
+    static const char *const need[] = {"length", "prompt_length", "generated_ids", "text",  "ids_a",
+                                       "ids_b",  "prompt_a",      "prompt_b",      "layer", "head"};
+    const char *attr[3][2] = {{"fingerprint", s->c.fingerprint},
+                              {"checkpoint_fingerprint", s->c.checkpoint_fingerprint},
                               {"storage_dtype", s->c.storage_dtype}};
     for (int i = 0; i < 3; i++)
         if (!attr[i][1]) return am_fail_code(e, AM_E_CORRUPT, "shard %s: attribute '%s' missing", s->path, attr[i][0]);
@@ -106,8 +109,7 @@ static int shard_load(shard *s, am_err *e) {
 /* The shard s against the config and the first shard r. */
 static int shard_compare(const shard *s, const shard *r, const am_config *c, am_err *e) {
     const int A = s->c.A, L = s->c.L, H = s->c.H;
-    if (A != c->n_alphas)
-        return am_fail(e, "shard %s has %d alphas, %s lists %d", s->path, A, c->path, c->n_alphas);
+    if (A != c->n_alphas) return am_fail(e, "shard %s has %d alphas, %s lists %d", s->path, A, c->path, c->n_alphas);
     for (int a = 0; a < A; a++)
         if (s->c.alpha[a] != c->alphas[a])
             return am_fail(e, "shard %s has alpha %g at index %d, %s has %g", s->path, s->c.alpha[a], a, c->path,
@@ -181,10 +183,19 @@ static int merge_tsv(const am_config *c, const char *model, am_err *e) {
     for (int p = 0; p < c->n_pairs; p++) {
         snprintf(src, sizeof src, "%s/%s/pairs/%s/generations.tsv", c->output_dir, model, c->pairs[p].key);
         f = fopen(src, "r");
-        if (!f) { am_fail_errno(e, "cannot read %s", src); goto out; }
+        if (!f) {
+            am_fail_errno(e, "cannot read %s", src);
+            goto out;
+        }
         for (long k = 0; getline(&line, &cap, f) > 0; k++)
-            if ((k > 0 || p == 0) && fputs(line, o.f) == EOF) { am_fail_errno(e, "writing %s", o.tmp); goto out; }
-        if (ferror(f)) { am_fail_errno(e, "reading %s", src); goto out; }
+            if ((k > 0 || p == 0) && fputs(line, o.f) == EOF) {
+                am_fail_errno(e, "writing %s", o.tmp);
+                goto out;
+            }
+        if (ferror(f)) {
+            am_fail_errno(e, "reading %s", src);
+            goto out;
+        }
         fclose(f);
         f = NULL;
     }
@@ -235,7 +246,7 @@ out:
 typedef struct merged {
     int P, A, L, H, S, N, T;
     int32_t *length, *plen, *gen, *ids_a, *ids_b, *iota; /* [P][A], [P], [P][A][N], [P][T], [P][T], [max(S, N, T)] */
-    const char **text, **pa, **pb, **keys;                /* [P][A], [P], [P], [P]: borrowed from the shards */
+    const char **text, **pa, **pb, **keys;               /* [P][A], [P], [P], [P]: borrowed from the shards */
 } merged;
 
 static void merged_free(merged *m) {
@@ -281,7 +292,11 @@ static int merged_write(const merged *m, hid_t f, const shard *s0, am_err *e) {
                   dA[1] = {(hsize_t)m->A}, dL[1] = {(hsize_t)m->L}, dH[1] = {(hsize_t)m->H}, dS[1] = {(hsize_t)m->S},
                   dN[1] = {(hsize_t)m->N}, dT[1] = {(hsize_t)m->T};
     hid_t d = H5I_INVALID_HID;
-#define W(call) do { if ((d = (call)) < 0) return -1; H5Dclose(d); } while (0)
+#define W(call)                          \
+    do {                                 \
+        if ((d = (call)) < 0) return -1; \
+        H5Dclose(d);                     \
+    } while (0)
     W(am_h5_write_i32(f, "length", 2, dPA, m->length, e));
     W(am_h5_write_i32(f, "generated_ids", 3, dPAN, m->gen, e));
     W(am_h5_write_strs(f, "text", 2, dPA, m->text, e));
@@ -305,7 +320,7 @@ static int merged_write(const merged *m, hid_t f, const shard *s0, am_err *e) {
 /* Root attributes: the first shard's, less those of one pair, plus the sources. */
 static int merged_attrs(hid_t f, const shard *sh, int P, const char *fp, am_err *e) {
     static const char *const skip[] = {"fingerprint", "created", "mix_fingerprint", "prefill_fingerprint", "NX_class",
-                                       "default", NULL};
+                                       "default",     NULL};
     char created[32];
     int rc = -1;
     const time_t now = time(NULL);
@@ -413,11 +428,12 @@ static int check_sources(const char *cube_path, hid_t dcpl, int *level, am_err *
         char name[4200], dset[256], full[8800];
         H5Pget_virtual_filename(dcpl, i, name, sizeof name);
         H5Pget_virtual_dsetname(dcpl, i, dset, sizeof dset);
-        if (name[0] == '/' || strcmp(name, ".") == 0) snprintf(full, sizeof full, "%s", strcmp(name, ".") ? name : cube_path);
+        if (name[0] == '/' || strcmp(name, ".") == 0)
+            snprintf(full, sizeof full, "%s", strcmp(name, ".") ? name : cube_path);
         else snprintf(full, sizeof full, "%s/%s", dn, name);
         if (access(full, R_OK) != 0)
-            return am_fail_errno(e, "%s: virtual source %s (%s) is missing; a missing source would read as zeros", cube_path,
-                                 name, full);
+            return am_fail_errno(e, "%s: virtual source %s (%s) is missing; a missing source would read as zeros",
+                                 cube_path, name, full);
         hid_t f = H5Fopen(full, H5F_ACC_RDONLY, H5P_DEFAULT);
         hid_t d = f < 0 ? H5I_INVALID_HID : H5Dopen2(f, dset, H5P_DEFAULT);
         if (d >= 0 && i == 0 && *level < 0) {
@@ -437,7 +453,8 @@ int am_consolidate(const char *cube_path, const char *out_path, int level, am_er
     H5D_layout_t lay = H5D_LAYOUT_ERROR;
     am_cube c;
     am_h5_out out = {.file = H5I_INVALID_HID};
-    am_maps w = {.dset = H5I_INVALID_HID, .fspace = H5I_INVALID_HID, .mspace = H5I_INVALID_HID, .ftype = H5I_INVALID_HID};
+    am_maps w = {
+        .dset = H5I_INVALID_HID, .fspace = H5I_INVALID_HID, .mspace = H5I_INVALID_HID, .ftype = H5I_INVALID_HID};
     hid_t dcpl = H5I_INVALID_HID;
     float *buf = NULL;
     static const char *const skip[] = {"NX_class", "default", "layout", NULL};
@@ -453,7 +470,8 @@ int am_consolidate(const char *cube_path, const char *out_path, int level, am_er
     if (level < 0) level = src_level >= 0 ? src_level : 4;
     P = c.P, A = c.A, L = c.L, H = c.H, S = c.S;
     if (am_h5_out_create(&out, out_path, e) < 0) goto out;
-    if (am_maps_create(&w, out.file, "attention", P, A, L, H, S, strcmp(c.dtype, "float16") == 0, level, e) < 0) goto out;
+    if (am_maps_create(&w, out.file, "attention", P, A, L, H, S, strcmp(c.dtype, "float16") == 0, level, e) < 0)
+        goto out;
     buf = am_malloc((size_t)A * H * S, (size_t)S * sizeof *buf, "maps of one pair and layer", e); /* [A][H][S][S] */
     if (!buf) goto out;
     for (int p = 0; p < P; p++)
@@ -464,7 +482,10 @@ int am_consolidate(const char *cube_path, const char *out_path, int level, am_er
         }
     am_maps_close(&w);
     for (int i = 0; i < N_SMALL; i++)
-        if (am_h5_copy_plain(c.file, out.file, SMALL[i], e) < 0) { am_wrap(e, "%s", cube_path); goto out; }
+        if (am_h5_copy_plain(c.file, out.file, SMALL[i], e) < 0) {
+            am_wrap(e, "%s", cube_path);
+            goto out;
+        }
     if (am_cube_attach_scales(out.file, e) < 0 || am_cube_write_nexus(out.file, e) < 0 ||
         am_h5_copy_attrs(c.file, out.file, skip, e) < 0 || am_h5_attr_str(out.file, "layout", "single-file", e) < 0 ||
         am_h5_attr_str(out.file, "consolidated_from", cube_path, e) < 0)

@@ -21,14 +21,19 @@ static int directive_ok(const char *v) {
 }
 
 void am_slurm_shard(const am_config *c, const am_slurm_opts *o, int i, int *model, int *pair) {
-    if (o->shard_model) { *model = i; *pair = -1; }
-    else { *model = i / c->n_pairs; *pair = i % c->n_pairs; }
+    if (o->shard_model) {
+        *model = i;
+        *pair = -1;
+    } else {
+        *model = i / c->n_pairs;
+        *pair = i % c->n_pairs;
+    }
 }
 
 void am_slurm_ranges(const int *idx, int n, char *out, size_t cap) {
     size_t k = 0;
     out[0] = 0;
-    for (int i = 0; i < n && k < cap; ) {
+    for (int i = 0; i < n && k < cap;) {
         int j = i;
         while (j + 1 < n && idx[j + 1] == idx[j] + 1) j++;
         if (j == i) k += (size_t)snprintf(out + k, cap - k, "%s%d", i ? "," : "", idx[i]);
@@ -47,8 +52,7 @@ static void directives(FILE *f, const am_slurm_opts *o, int gres) {
 }
 
 /* A bash array NAME=(...) of each task's model name (pairs = 0) or pair key. */
-static void shard_array(FILE *f, const char *name, const am_config *c, const am_slurm_opts *o, int n_tasks,
-                        int pairs) {
+static void shard_array(FILE *f, const char *name, const am_config *c, const am_slurm_opts *o, int n_tasks, int pairs) {
     fprintf(f, "%s=(", name);
     for (int i = 0; i < n_tasks; i++) {
         int m, p;
@@ -73,8 +77,9 @@ static int write_array(const am_config *c, const char *bin, const char *cwd, con
     else snprintf(ranges, cap, "0-%d", plan->n_tasks - 1);
     if (am_file_out_create(&out, plan->array_path, e) < 0) goto out;
     f = out.f;
-    fprintf(f, "#!/bin/bash\n# Written by `attnmix slurm %s`; rerun that command rather than editing.\n"
-               "# Task i runs tokenize, embed-mix, forward and generate for shard i (%s).\n",
+    fprintf(f,
+            "#!/bin/bash\n# Written by `attnmix slurm %s`; rerun that command rather than editing.\n"
+            "# Task i runs tokenize, embed-mix, forward and generate for shard i (%s).\n",
             c->path, o->shard_model ? "a model" : "a model x pair");
     fprintf(f, "#SBATCH --job-name=attnmix-%s\n#SBATCH --array=%s", c->experiment, ranges);
     if (o->max_parallel > 0) fprintf(f, "%%%d", o->max_parallel);
@@ -87,14 +92,15 @@ static int write_array(const am_config *c, const char *bin, const char *cwd, con
     fputc('\n', f);
     shard_array(f, "MODELS", c, o, plan->n_tasks, 0);
     if (!o->shard_model) shard_array(f, "PAIRS", c, o, plan->n_tasks, 1);
-    fprintf(f, "i=${SLURM_ARRAY_TASK_ID:?run this script with sbatch}\n"
-               "sel=(--model \"${MODELS[$i]}\"%s)\n"
-               "threads=()\n"
-               "[[ -n ${SLURM_CPUS_PER_TASK:-} ]] && threads=(--threads \"$SLURM_CPUS_PER_TASK\")\n"
-               "echo \"attnmix: task $i (${sel[*]}) on $(hostname)\" >&2\n"
-               "for stage in tokenize embed-mix forward generate; do\n"
-               "  \"$BIN/attnmix-$stage\" --config \"$CONFIG\" \"${sel[@]}\" \"${threads[@]}\"\n"
-               "done\n",
+    fprintf(f,
+            "i=${SLURM_ARRAY_TASK_ID:?run this script with sbatch}\n"
+            "sel=(--model \"${MODELS[$i]}\"%s)\n"
+            "threads=()\n"
+            "[[ -n ${SLURM_CPUS_PER_TASK:-} ]] && threads=(--threads \"$SLURM_CPUS_PER_TASK\")\n"
+            "echo \"attnmix: task $i (${sel[*]}) on $(hostname)\" >&2\n"
+            "for stage in tokenize embed-mix forward generate; do\n"
+            "  \"$BIN/attnmix-$stage\" --config \"$CONFIG\" \"${sel[@]}\" \"${threads[@]}\"\n"
+            "done\n",
             o->shard_model ? "" : " --pair \"${PAIRS[$i]}\"");
     if (am_file_out_commit(&out, e) < 0) goto out;
     rc = 0;
@@ -128,8 +134,9 @@ static int write_merge(const am_config *c, const char *bin, const char *cwd, con
     if (am_frozen_runs_find(c, &fr, &nfr, e) < 0) goto out;
     if (am_file_out_create(&out, plan->merge_path, e) < 0) goto out;
     f = out.f;
-    fprintf(f, "#!/bin/bash\n# Written by `attnmix slurm %s`; rerun that command rather than editing.\n"
-               "# Runs after the array job: %sinduction scores, analyze, plot.\n",
+    fprintf(f,
+            "#!/bin/bash\n# Written by `attnmix slurm %s`; rerun that command rather than editing.\n"
+            "# Runs after the array job: %sinduction scores, analyze, plot.\n",
             c->path, o->shard_model ? "" : "merge the shards into the per-model cubes, ");
     fprintf(f, "#SBATCH --job-name=attnmix-%s-merge\n#SBATCH --output=%s/logs/merge_%%j.out\n#SBATCH --chdir=%s\n",
             c->experiment, plan->dir, cwd);
@@ -181,7 +188,8 @@ int am_slurm_write(const am_config *c, const char *bin, const am_slurm_opts *o, 
         if (vals[i] && (!vals[i][0] || !directive_ok(vals[i])))
             return am_fail(e, "Slurm option value '%s' must be non-empty and contain no spaces", vals[i]);
     if (!directive_ok(c->experiment))
-        return am_fail(e, "%s: the experiment name '%s' must contain no spaces to be a job name", c->path, c->experiment);
+        return am_fail(e, "%s: the experiment name '%s' must contain no spaces to be a job name", c->path,
+                       c->experiment);
     char cwd[PATH_MAX], cfg[PATH_MAX], logs[4300];
     if (!getcwd(cwd, sizeof cwd)) return am_fail_errno(e, "cannot get the current directory");
     if (!realpath(c->path, cfg)) return am_fail_errno(e, "%s", c->path);
@@ -190,8 +198,10 @@ int am_slurm_write(const am_config *c, const char *bin, const am_slurm_opts *o, 
     char abs_out[PATH_MAX];
     if (!realpath(c->output_dir, abs_out)) return am_fail_errno(e, "%s", c->output_dir);
     if (!directive_ok(abs_out) || !directive_ok(cwd))
-        return am_fail(e, "%s: the output directory %s and the current directory %s must contain no spaces "
-                          "(they appear in #SBATCH lines)", c->path, abs_out, cwd);
+        return am_fail(e,
+                       "%s: the output directory %s and the current directory %s must contain no spaces "
+                       "(they appear in #SBATCH lines)",
+                       c->path, abs_out, cwd);
     snprintf(plan->dir, sizeof plan->dir, "%s/slurm", abs_out);
     snprintf(plan->array_path, sizeof plan->array_path, "%s/array.sbatch", plan->dir);
     snprintf(plan->merge_path, sizeof plan->merge_path, "%s/merge.sbatch", plan->dir);
@@ -231,7 +241,11 @@ static int sbatch(const char *prog, char *const *args, int n, char id[64], am_er
     for (int i = 0; i < n && k < 15; i++) argv[k++] = args[i];
     argv[k] = NULL;
     pid_t pid = fork();
-    if (pid < 0) { close(fd[0]); close(fd[1]); return am_fail_errno(e, "fork"); }
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return am_fail_errno(e, "fork");
+    }
     if (pid == 0) {
         dup2(fd[1], 1);
         close(fd[0]);
@@ -252,7 +266,10 @@ static int sbatch(const char *prog, char *const *args, int n, char id[64], am_er
         return am_fail(e, "%s %s failed (exit %d); its message is above", prog, args[n - 1],
                        WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     size_t j = 0;
-    while (j < 63 && buf[j] >= '0' && buf[j] <= '9') { id[j] = buf[j]; j++; }
+    while (j < 63 && buf[j] >= '0' && buf[j] <= '9') {
+        id[j] = buf[j];
+        j++;
+    }
     id[j] = 0;
     if (j == 0) return am_fail(e, "%s %s printed no job id ('%s')", prog, args[n - 1], buf);
     return 0;

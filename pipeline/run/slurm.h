@@ -12,19 +12,19 @@
 #include "base/error.h"
 
 typedef struct am_slurm_opts {
-    const char *partition, *time, *mem, *gres, *account;  /* NULL = cluster default */
-    int cpus;             /* --cpus-per-task, 0 = cluster default */
-    int max_parallel;     /* array throttle %K, 0 = none */
-    int shard_model;      /* 1: one task per model; 0: one per (model, pair) */
-    const char *sbatch;   /* the sbatch program (default "sbatch") */
+    const char *partition, *time, *mem, *gres, *account; /* NULL = cluster default */
+    int cpus;                                            /* --cpus-per-task, 0 = cluster default */
+    int max_parallel;                                    /* array throttle %K, 0 = none */
+    int shard_model;                                     /* 1: one task per model; 0: one per (model, pair) */
+    const char *sbatch;                                  /* the sbatch program (default "sbatch") */
 } am_slurm_opts;
 
 /* What the scripts cover: task i is shard i; todo lists the incomplete ones. */
 typedef struct am_slurm_plan {
     int n_tasks;
-    int *todo;            /* [n_todo] task indices, ascending */
+    int *todo; /* [n_todo] task indices, ascending */
     int n_todo;
-    char dir[4200];       /* OUT/slurm (absolute) */
+    char dir[4200]; /* OUT/slurm (absolute) */
     char array_path[4300], merge_path[4300];
 } am_slurm_plan;
 
@@ -41,8 +41,7 @@ void am_slurm_plan_free(am_slurm_plan *plan);
 /* Submit: the array job (if any task is to do) with sbatch --parsable, then
  * the merge job with --dependency=afterok:<array id>. Ids are written into
  * array_id (empty when nothing was to do) and merge_id. */
-int am_slurm_submit(const am_slurm_opts *o, const am_slurm_plan *plan, char array_id[64], char merge_id[64],
-                    am_err *e);
+int am_slurm_submit(const am_slurm_opts *o, const am_slurm_plan *plan, char array_id[64], char merge_id[64], am_err *e);
 
 /* "0-2,5,7-9" from ascending indices. */
 void am_slurm_ranges(const int *idx, int n, char *out, size_t cap);

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h5/h5io.h"
-#include "stage/stage.h"
 #include "base/fs.h"
+#include "h5/h5io.h"
 #include "stage/freeze.h"
+#include "stage/stage.h"
 
 typedef struct stage_desc {
     const char *name, *inputs[2], *output, *summary;
@@ -51,17 +51,25 @@ int am_stage_main(const char *stage, int argc, char **argv) {
     const stage_desc *d = NULL;
     for (size_t i = 0; i < sizeof STAGES / sizeof *STAGES; i++)
         if (strcmp(STAGES[i].name, stage) == 0) d = &STAGES[i];
-    if (!d) { fprintf(stderr, "attnmix: unknown stage '%s'\n", stage); return 2; }
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'}, {"model", required_argument, 0, 'm'},
-        {"pair", required_argument, 0, 'p'},
-        {"in1", required_argument, 0, '1'},    {"in2", required_argument, 0, '2'},
-        {"out", required_argument, 0, 'o'},    {"force", no_argument, 0, 'f'},
-        {"threads", required_argument, 0, 't'}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},
-        {"freeze-from", required_argument, 0, 'F'}, {"freeze-alpha", required_argument, 0, 'A'},
-        {"freeze-layers", required_argument, 0, 'L'}, {"freeze-heads", required_argument, 0, 'H'},
-        {0, 0, 0, 0}};
+    if (!d) {
+        fprintf(stderr, "attnmix: unknown stage '%s'\n", stage);
+        return 2;
+    }
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"model", required_argument, 0, 'm'},
+                                         {"pair", required_argument, 0, 'p'},
+                                         {"in1", required_argument, 0, '1'},
+                                         {"in2", required_argument, 0, '2'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"force", no_argument, 0, 'f'},
+                                         {"threads", required_argument, 0, 't'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"freeze-from", required_argument, 0, 'F'},
+                                         {"freeze-alpha", required_argument, 0, 'A'},
+                                         {"freeze-layers", required_argument, 0, 'L'},
+                                         {"freeze-heads", required_argument, 0, 'H'},
+                                         {0, 0, 0, 0}};
     am_freeze_opts fzo = {0};
     int can_freeze = !strcmp(d->name, "forward") || !strcmp(d->name, "generate");
     char *fend;
@@ -85,15 +93,24 @@ int am_stage_main(const char *stage, int argc, char **argv) {
                 return 2;
             }
             break;
-        case 'F': case 'A': case 'L': case 'H':
-            if (!can_freeze) { fprintf(stderr, "attnmix-%s: --freeze-* options belong to forward and generate\n", d->name); return 2; }
+        case 'F':
+        case 'A':
+        case 'L':
+        case 'H':
+            if (!can_freeze) {
+                fprintf(stderr, "attnmix-%s: --freeze-* options belong to forward and generate\n", d->name);
+                return 2;
+            }
             fzo.enabled = 1;
             if (c == 'F') fzo.from = optarg;
             else if (c == 'L') fzo.layers = optarg;
             else if (c == 'H') fzo.heads = optarg;
             else {
                 fzo.alpha = strtod(optarg, &fend);
-                if (fend == optarg || *fend) { fprintf(stderr, "attnmix-%s: --freeze-alpha wants a number, not '%s'\n", d->name, optarg); return 2; }
+                if (fend == optarg || *fend) {
+                    fprintf(stderr, "attnmix-%s: --freeze-alpha wants a number, not '%s'\n", d->name, optarg);
+                    return 2;
+                }
                 fzo.have_alpha = 1;
             }
             break;
@@ -140,8 +157,14 @@ int am_stage_main(const char *stage, int argc, char **argv) {
             am_stage_free(&s);
             return am_exit_status(&e);
         }
-        if (!outp) { snprintf(rel, sizeof rel, "%s/%s", sub, d->output); am_stage_path(&s, rel, paths[2], sizeof paths[2]); }
-        if (!strcmp(d->name, "generate") && !in[1]) { snprintf(rel, sizeof rel, "%s/prefill.h5", sub); am_stage_path(&s, rel, paths[1], sizeof paths[1]); }
+        if (!outp) {
+            snprintf(rel, sizeof rel, "%s/%s", sub, d->output);
+            am_stage_path(&s, rel, paths[2], sizeof paths[2]);
+        }
+        if (!strcmp(d->name, "generate") && !in[1]) {
+            snprintf(rel, sizeof rel, "%s/prefill.h5", sub);
+            am_stage_path(&s, rel, paths[1], sizeof paths[1]);
+        }
     }
 
     int rc;

@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include "h5/h5io.h"
+#include "h5/schema.h"
 #include "model/mix.h"
 #include "model/qwen3.h"
-#include "stage/stage.h"
 #include "stage/provenance.h"
-#include "h5/schema.h"
+#include "stage/stage.h"
 
 int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_path, am_err *e) {
     const am_config *c = &s->cfg;
@@ -21,8 +21,8 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
     hid_t tf = H5I_INVALID_HID, d = H5I_INVALID_HID, space = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
     am_h5_out out = {.file = H5I_INVALID_HID};
     int32_t *ids_a = NULL, *ids_b = NULL, *plen = NULL, *pads = NULL; /* [P][T_max], [P][T_max], [P], [P][2] */
-    float *unit = NULL;                                                /* [T_max][D] */
-    int32_t *n_pad = NULL;                                             /* [P][A] */
+    float *unit = NULL;                                               /* [T_max][D] */
+    int32_t *n_pad = NULL;                                            /* [P][A] */
     char *pad_side = NULL;
     int64_t pad_id = -1;
     char tok_fp[17], fp[17];
@@ -54,30 +54,35 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
     }
     if (dims[1] < 1 || dims[1] > INT32_MAX || dims_b[0] != dims[0] || dims_b[1] != dims[1] || d1[0] != dims[0] ||
         dpads[0] != dims[0] || dpads[1] != 2) {
-        am_fail_code(e, AM_E_CORRUPT, "%s: datasets disagree on the shape: ids_a [%llu, %llu], ids_b [%llu, %llu], "
-                     "prompt_length [%llu], pads [%llu, %llu] (corrupt file? re-run tokenize)", tokens_path,
-                     (unsigned long long)dims[0], (unsigned long long)dims[1], (unsigned long long)dims_b[0],
-                     (unsigned long long)dims_b[1], (unsigned long long)d1[0], (unsigned long long)dpads[0],
-                     (unsigned long long)dpads[1]);
+        am_fail_code(e, AM_E_CORRUPT,
+                     "%s: datasets disagree on the shape: ids_a [%llu, %llu], ids_b [%llu, %llu], "
+                     "prompt_length [%llu], pads [%llu, %llu] (corrupt file? re-run tokenize)",
+                     tokens_path, (unsigned long long)dims[0], (unsigned long long)dims[1],
+                     (unsigned long long)dims_b[0], (unsigned long long)dims_b[1], (unsigned long long)d1[0],
+                     (unsigned long long)dpads[0], (unsigned long long)dpads[1]);
         goto out;
     }
     P = (int)dims[0], T_max = (int)dims[1], D = m.cfg.hidden_size;
     for (int p = 0; p < P; p++) longest = plen[p] > longest ? plen[p] : longest;
     if (longest != T_max) {
-        am_fail_code(e, AM_E_CORRUPT, "%s: ids_a/ids_b are %d wide but the longest prompt_length is %d (corrupt "
-                     "file? re-run tokenize)", tokens_path, T_max, longest);
+        am_fail_code(e, AM_E_CORRUPT,
+                     "%s: ids_a/ids_b are %d wide but the longest prompt_length is %d (corrupt "
+                     "file? re-run tokenize)",
+                     tokens_path, T_max, longest);
         goto out;
     }
     for (int p = 0; p < P; p++) {
         if (plen[p] < 1 || plen[p] > T_max || pads[2 * p] < 0 || pads[2 * p] >= plen[p] || pads[2 * p + 1] < 0 ||
             pads[2 * p + 1] >= plen[p]) {
-            am_fail_code(e, AM_E_CORRUPT, "%s: pair '%s' has prompt_length %d and pads %d, %d; expected 1 <= length "
-                         "<= %d and pads below the length (corrupt file? re-run tokenize)", tokens_path,
-                         c->pairs[p].key, plen[p], pads[2 * p], pads[2 * p + 1], T_max);
+            am_fail_code(e, AM_E_CORRUPT,
+                         "%s: pair '%s' has prompt_length %d and pads %d, %d; expected 1 <= length "
+                         "<= %d and pads below the length (corrupt file? re-run tokenize)",
+                         tokens_path, c->pairs[p].key, plen[p], pads[2 * p], pads[2 * p + 1], T_max);
             goto out;
         }
         if (plen[p] + c->max_new_tokens > m.cfg.max_position_embeddings) {
-            am_fail_code(e, AM_E_USAGE, "%s: pair '%s' has %d prompt tokens + %d generated "
+            am_fail_code(e, AM_E_USAGE,
+                         "%s: pair '%s' has %d prompt tokens + %d generated "
                          "(generation.max_new_tokens) = %d positions, more than max_position_embeddings %d of model "
                          "'%s' (%s/config.json): shorten the prompts or lower generation.max_new_tokens in %s",
                          tokens_path, c->pairs[p].key, plen[p], c->max_new_tokens, plen[p] + c->max_new_tokens,
@@ -90,10 +95,10 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
             for (int k = 0; k < 2; k++) {
                 int32_t id = (k ? ids_b : ids_a)[(size_t)p * T_max + t];
                 if (id < 0 || id >= m.cfg.vocab_size) {
-                    am_fail_code(e, AM_E_USAGE, "%s: pair '%s' prompt %s token %d has id %d outside the vocabulary "
+                    am_fail_code(e, AM_E_USAGE,
+                                 "%s: pair '%s' prompt %s token %d has id %d outside the vocabulary "
                                  "of model '%s' (vocab_size %d): tokenizer and checkpoint do not match",
-                                 tokens_path, c->pairs[p].key, k ? "b" : "a", t, id, s->model->name,
-                                 m.cfg.vocab_size);
+                                 tokens_path, c->pairs[p].key, k ? "b" : "a", t, id, s->model->name, m.cfg.vocab_size);
                     goto out;
                 }
             }
@@ -113,16 +118,15 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
     for (int p = 0; p < P; p++)
         for (int a = 0; a < A; a++) {
             memset(unit, 0, (size_t)T_max * D * sizeof *unit);
-            if (am_mix_embed(&m, ids_a + (size_t)p * T_max, ids_b + (size_t)p * T_max, plen[p], c->alphas[a], unit,
-                             e) < 0)
+            if (am_mix_embed(&m, ids_a + (size_t)p * T_max, ids_b + (size_t)p * T_max, plen[p], c->alphas[a], unit, e) <
+                0)
                 goto out;
             /* Pads that carry weight in this mix: a's if alpha != 0, b's if alpha != 1. */
             int pa = c->alphas[a] != 0.0 ? pads[2 * p] : 0, pb = c->alphas[a] != 1.0 ? pads[2 * p + 1] : 0;
             n_pad[p * A + a] = c->pad_left ? (pa > pb ? pa : pb) : 0;
             hsize_t start[4] = {(hsize_t)p, (hsize_t)a, 0, 0};
             H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, udims, NULL);
-            if (AM_H5(H5Dwrite(d, H5T_NATIVE_FLOAT, mspace, space, H5P_DEFAULT, unit), e, "embeddings"))
-                goto out;
+            if (AM_H5(H5Dwrite(d, H5T_NATIVE_FLOAT, mspace, space, H5P_DEFAULT, unit), e, "embeddings")) goto out;
         }
     H5Dclose(d);
     d = H5I_INVALID_HID;
@@ -136,8 +140,8 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
         const char *copies[] = {"pair", "prompt_a", "prompt_b", "ids_a", "ids_b", "prompt_length", "pads"};
         for (int i = 0; i < 7; i++)
             if (am_h5_copy_plain(tf, out.file, copies[i], e) < 0) goto out;
-        const char *by_pair[] = {"embeddings", "n_pad", "ids_a", "ids_b", "prompt_length", "pads", "prompt_a",
-                                 "prompt_b"};
+        const char *by_pair[] = {"embeddings",    "n_pad", "ids_a",    "ids_b",
+                                 "prompt_length", "pads",  "prompt_a", "prompt_b"};
         const char *by_alpha[] = {"embeddings", "n_pad"};
         const int dim0[] = {0, 0, 0, 0, 0, 0, 0, 0}, dim1[] = {1, 1};
         if (am_h5_scale(out.file, "pair", "pair", by_pair, dim0, 8, e) < 0 ||
@@ -150,13 +154,12 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
         am_h5_attr_str(out.file, "checkpoint_fingerprint", m.fingerprint, e) < 0 ||
         am_h5_attr_i64(out.file, "pad_id", pad_id, e) < 0 ||
         am_h5_attr_i64(out.file, "mask_pads", c->mask_pads, e) < 0 ||
-        am_h5_read_attr_str(tf, "pad_side", &pad_side, e) < 0 ||
-        am_h5_attr_str(out.file, "pad_side", pad_side, e) < 0)
+        am_h5_read_attr_str(tf, "pad_side", &pad_side, e) < 0 || am_h5_attr_str(out.file, "pad_side", pad_side, e) < 0)
         goto out;
     if (am_h5_out_commit(&out, e) < 0) goto out;
     if (!s->quiet)
-        fprintf(stderr, "embed-mix %s: %d pairs x %d alphas, T <= %d, D = %d -> %s\n", s->model->name, P, A,
-                T_max, D, out_path);
+        fprintf(stderr, "embed-mix %s: %d pairs x %d alphas, T <= %d, D = %d -> %s\n", s->model->name, P, A, T_max, D,
+                out_path);
     rc = 0;
 out:
     am_h5_close(&d);
@@ -165,6 +168,12 @@ out:
     am_h5_close(&tf);
     if (rc < 0) am_h5_out_abort(&out);
     if (have_model) am_qwen3_close(&m);
-    free(ids_a); free(ids_b); free(plen); free(pads); free(unit); free(n_pad); free(pad_side);
+    free(ids_a);
+    free(ids_b);
+    free(plen);
+    free(pads);
+    free(unit);
+    free(n_pad);
+    free(pad_side);
     return rc;
 }

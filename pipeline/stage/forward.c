@@ -4,25 +4,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/progress.h"
 #include "h5/h5io.h"
+#include "h5/maps.h"
+#include "h5/schema.h"
 #include "model/qwen3.h"
 #include "model/runtime.h"
-#include "stage/stage.h"
 #include "stage/freeze.h"
 #include "stage/memory_check.h"
 #include "stage/mix_data.h"
-#include "stage/selection.h"
-#include "h5/maps.h"
-#include "base/progress.h"
 #include "stage/provenance.h"
-#include "h5/schema.h"
+#include "stage/selection.h"
+#include "stage/stage.h"
 
 /* State of the capture hook: where each (unit, layer) map goes. */
 typedef struct fwd_capture {
     am_maps maps;
     const am_selection *sel;
-    int A, T;        /* alphas; map size T_max */
-    float *buf;      /* [Hc][T][T] one padded map set */
+    int A, T;   /* alphas; map size T_max */
+    float *buf; /* [Hc][T][T] one padded map set */
 } fwd_capture;
 
 static int fwd_hook(void *ctx, int layer, int unit, int q0, int nq, int nk, const float *probs, am_err *e) {
@@ -31,7 +31,8 @@ static int fwd_hook(void *ctx, int layer, int unit, int q0, int nq, int nk, cons
     memset(fc->buf, 0, (size_t)Hc * T * T * sizeof *fc->buf);
     for (int h = 0; h < Hc; h++)
         for (int i = 0; i < nq; i++)
-            memcpy(fc->buf + ((size_t)h * T + q0 + i) * T, probs + ((size_t)h * nq + i) * nk, (size_t)nk * sizeof(float));
+            memcpy(fc->buf + ((size_t)h * T + q0 + i) * T, probs + ((size_t)h * nq + i) * nk,
+                   (size_t)nk * sizeof(float));
     return am_maps_write(&fc->maps, unit / fc->A, unit % fc->A, fc->sel->index[layer], fc->buf, e);
 }
 
@@ -46,8 +47,9 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
     am_runtime *rt = NULL;
     am_runtime_opts ro;
     am_h5_out out = {.file = H5I_INVALID_HID};
-    fwd_capture fc = {.maps = {.dset = H5I_INVALID_HID, .fspace = H5I_INVALID_HID,
-                               .mspace = H5I_INVALID_HID, .ftype = H5I_INVALID_HID}};
+    fwd_capture fc = {
+        .maps = {
+            .dset = H5I_INVALID_HID, .fspace = H5I_INVALID_HID, .mspace = H5I_INVALID_HID, .ftype = H5I_INVALID_HID}};
     am_capture cap;
     am_progress pr;
     int *units = NULL, *lens = NULL; /* [U] */
@@ -106,7 +108,8 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
     for (int u = 0; u < U; u++) { /* greedy next token, lowest id on ties */
         const float *l = logits + (size_t)u * V;
         int best = 0;
-        for (int v = 1; v < V; v++) if (l[v] > l[best]) best = v;
+        for (int v = 1; v < V; v++)
+            if (l[v] > l[best]) best = v;
         next[u] = best;
     }
     {
@@ -136,15 +139,20 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
         (s->freeze.enabled && am_freeze_src_write_attrs(&fz, s, out.file, e) < 0))
         goto out;
     if (am_h5_out_commit(&out, e) < 0) goto out;
-    snprintf(summary, sizeof summary, "%d units, %d x %d maps of %d layers x %d heads%s -> %s", U, T, T, sel.Lc,
-             sel.Hc, s->freeze.enabled ? " (frozen patterns)" : "", out_path);
+    snprintf(summary, sizeof summary, "%d units, %d x %d maps of %d layers x %d heads%s -> %s", U, T, T, sel.Lc, sel.Hc,
+             s->freeze.enabled ? " (frozen patterns)" : "", out_path);
     am_progress_end(&pr, summary);
     rc = 0;
 out:
     am_h5_close(&d);
     am_maps_close(&fc.maps);
     if (rc < 0) am_h5_out_abort(&out);
-    free(fc.buf); free(units); free(lens); free(emb); free(logits); free(next);
+    free(fc.buf);
+    free(units);
+    free(lens);
+    free(emb);
+    free(logits);
+    free(next);
     am_runtime_free(rt);
     am_selection_free(&sel);
     am_freeze_src_free(&fz);

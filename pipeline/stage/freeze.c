@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include "h5/h5io.h"
-#include "model/qwen3.h"
-#include "stage/stage.h"
-#include "stage/freeze.h"
 #include "h5/schema.h"
+#include "model/qwen3.h"
+#include "stage/freeze.h"
+#include "stage/stage.h"
 
 void am_freeze_dir(const am_stage *s, char *out, size_t n) {
     if (s->freeze.have_alpha) snprintf(out, n, "frozen-a%g", s->freeze.alpha);
@@ -19,19 +19,28 @@ void am_freeze_dir(const am_stage *s, char *out, size_t n) {
 }
 
 void am_freeze_default_path(const am_stage *s, int forward, char *out, size_t n) {
-    if (s->freeze.from) { snprintf(out, n, "%s", s->freeze.from); return; }
+    if (s->freeze.from) {
+        snprintf(out, n, "%s", s->freeze.from);
+        return;
+    }
     am_stage_path(s, "cube.h5", out, n);
     if (forward && access(out, F_OK) != 0) am_stage_path(s, "prefill.h5", out, n);
 }
 
 /* "all" | "0,2,5" | "[0, 2, 5]" -> mask[n] (1 = selected). */
 static int parse_sel(const char *spec, const char *what, int n, unsigned char *mask, am_err *e) {
-    if (!spec || !strcmp(spec, "all")) { memset(mask, 1, (size_t)n); return 0; }
+    if (!spec || !strcmp(spec, "all")) {
+        memset(mask, 1, (size_t)n);
+        return 0;
+    }
     memset(mask, 0, (size_t)n);
     const char *p = spec;
     int count = 0;
     while (*p) {
-        if (*p == '[' || *p == ']' || *p == ',' || *p == ' ') { p++; continue; }
+        if (*p == '[' || *p == ']' || *p == ',' || *p == ' ') {
+            p++;
+            continue;
+        }
         char *end;
         long v = strtol(p, &end, 10);
         if (end == p)
@@ -49,7 +58,8 @@ static int parse_sel(const char *spec, const char *what, int n, unsigned char *m
 }
 
 void am_freeze_src_free(am_freeze_src *f) {
-    if (f->maps) for (int u = 0; u < f->U; u++) free(f->maps[u]);
+    if (f->maps)
+        for (int u = 0; u < f->U; u++) free(f->maps[u]);
     free(f->maps), free(f->len), free(f->lmask), free(f->hmask), free(f->lsel), free(f->hsel);
     free(f->layers), free(f->heads);
     memset(f, 0, sizeof *f);
@@ -83,13 +93,21 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
     if (parse_sel(s->freeze.layers, "layers", f->L, f->lmask, e) < 0 ||
         parse_sel(s->freeze.heads, "heads", f->H, f->hmask, e) < 0)
         goto out;
-    for (int l = 0; l < f->L; l++) { f->lsel[l] = f->lmask[l] ? f->Ls : -1; if (f->lmask[l]) f->layers[f->Ls++] = l; }
-    for (int k = 0; k < f->H; k++) { f->hsel[k] = f->hmask[k] ? f->Hs : -1; if (f->hmask[k]) f->heads[f->Hs++] = k; }
+    for (int l = 0; l < f->L; l++) {
+        f->lsel[l] = f->lmask[l] ? f->Ls : -1;
+        if (f->lmask[l]) f->layers[f->Ls++] = l;
+    }
+    for (int k = 0; k < f->H; k++) {
+        f->hsel[k] = f->hmask[k] ? f->Hs : -1;
+        if (f->hmask[k]) f->heads[f->Hs++] = k;
+    }
 
     h = H5Fopen(f->path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (h < 0) {
-        am_fail_code(e, access(f->path, F_OK) ? AM_E_NOTFOUND : AM_E_CORRUPT, "frozen-pattern source %s cannot be "
-                     "opened (run forward/generate live first, or pass --freeze-from)", f->path);
+        am_fail_code(e, access(f->path, F_OK) ? AM_E_NOTFOUND : AM_E_CORRUPT,
+                     "frozen-pattern source %s cannot be "
+                     "opened (run forward/generate live first, or pass --freeze-from)",
+                     f->path);
         goto out;
     }
     if (am_h5_read_attr_str(h, "schema", &schema, e) < 0) goto out;
@@ -100,8 +118,10 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
         goto out;
     }
     if (!forward && !is_cube) {
-        am_fail(e, "%s is a prefill file: frozen generation needs the patterns of the generated positions too; "
-                "hint: use a cube.h5 as --freeze-from", f->path);
+        am_fail(e,
+                "%s is a prefill file: frozen generation needs the patterns of the generated positions too; "
+                "hint: use a cube.h5 as --freeze-from",
+                f->path);
         goto out;
     }
     if (am_h5_read_attr_str(h, "fingerprint", &fp, e) < 0) goto out;
@@ -127,10 +147,14 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
     H5Sget_simple_extent_dims(fs, d, NULL);
     Ss = (int)d[4];
     /* every substituted layer and head must be in the source */
-    if (f->Ls > 256 || f->Hs > 256) { am_fail(e, "more than 256 layers or heads are not supported"); goto out; }
+    if (f->Ls > 256 || f->Hs > 256) {
+        am_fail(e, "more than 256 layers or heads are not supported");
+        goto out;
+    }
     for (int i = 0; i < f->Ls; i++) {
         li_src[i] = -1;
-        for (int j = 0; j < Lc; j++) if (slayer[j] == f->layers[i]) li_src[i] = j;
+        for (int j = 0; j < Lc; j++)
+            if (slayer[j] == f->layers[i]) li_src[i] = j;
         if (li_src[i] < 0) {
             am_fail_code(e, AM_E_NOTFOUND, "%s does not hold layer %d (it captured %d layers); hint: --freeze-layers",
                          f->path, f->layers[i], Lc);
@@ -139,7 +163,8 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
     }
     for (int i = 0; i < f->Hs; i++) {
         hi_src[i] = -1;
-        for (int j = 0; j < Hc; j++) if (shead[j] == f->heads[i]) hi_src[i] = j;
+        for (int j = 0; j < Hc; j++)
+            if (shead[j] == f->heads[i]) hi_src[i] = j;
         if (hi_src[i] < 0) {
             am_fail_code(e, AM_E_NOTFOUND, "%s does not hold head %d (it captured %d heads); hint: --freeze-heads",
                          f->path, f->heads[i], Hc);
@@ -147,18 +172,26 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
         }
     }
     if (s->freeze.have_alpha) {
-        for (int j = 0; j < As; j++) if (fabs(salpha[j] - s->freeze.alpha) < 1e-9) as_fixed = j;
+        for (int j = 0; j < As; j++)
+            if (fabs(salpha[j] - s->freeze.alpha) < 1e-9) as_fixed = j;
         if (as_fixed < 0) {
             am_fail_code(e, AM_E_NOTFOUND, "%s has no alpha %g (--freeze-alpha)", f->path, s->freeze.alpha);
             goto out;
         }
     }
     tmp = am_malloc((size_t)Lc * Hc * Ss * Ss, sizeof *tmp, "one unit of the frozen-pattern source", e);
-    if (!tmp) { am_wrap(e, "reading %s", f->path); goto out; }
+    if (!tmp) {
+        am_wrap(e, "reading %s", f->path);
+        goto out;
+    }
     for (int p = 0; p < P; p++) {
         int ps = -1;
-        for (int j = 0; j < Ps; j++) if (!strcmp(spairs[j], c->pairs[p].key)) ps = j;
-        if (ps < 0) { am_fail_code(e, AM_E_NOTFOUND, "%s has no pair '%s'", f->path, c->pairs[p].key); goto out; }
+        for (int j = 0; j < Ps; j++)
+            if (!strcmp(spairs[j], c->pairs[p].key)) ps = j;
+        if (ps < 0) {
+            am_fail_code(e, AM_E_NOTFOUND, "%s has no pair '%s'", f->path, c->pairs[p].key);
+            goto out;
+        }
         if (splen[ps] != plen[p]) {
             am_fail(e, "%s: pair '%s' has prompt length %d, this run %d (patterns are positional: shapes must match)",
                     f->path, c->pairs[p].key, splen[ps], plen[p]);
@@ -167,7 +200,8 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
         for (int a = 0; a < A; a++) {
             int as = as_fixed, u = p * A + a;
             if (as < 0) {
-                for (int j = 0; j < As; j++) if (fabs(salpha[j] - alphas[a]) < 1e-9) as = j;
+                for (int j = 0; j < As; j++)
+                    if (fabs(salpha[j] - alphas[a]) < 1e-9) as = j;
                 if (as < 0) {
                     am_fail_code(e, AM_E_NOTFOUND, "%s has no alpha %g for pair '%s'; hint: --freeze-alpha", f->path,
                                  alphas[a], c->pairs[p].key);
@@ -225,7 +259,10 @@ int am_freeze_src_hook(void *ctx, int layer, int unit, int head, int q0, int nq,
 }
 
 static void list_str(const int *v, int n, int all, char *out, size_t cap) {
-    if (all) { snprintf(out, cap, "all"); return; }
+    if (all) {
+        snprintf(out, cap, "all");
+        return;
+    }
     size_t k = 0;
     out[0] = 0;
     for (int i = 0; i < n && k + 16 < cap; i++) k += (size_t)snprintf(out + k, cap - k, "%s%d", i ? "," : "", v[i]);
@@ -235,8 +272,8 @@ void am_freeze_src_key(const am_freeze_src *f, const am_stage *s, char *out, siz
     char ls[1024], hs[1024];
     list_str(f->layers, f->Ls, f->Ls == f->L, ls, sizeof ls);
     list_str(f->heads, f->Hs, f->Hs == f->H, hs, sizeof hs);
-    snprintf(out, n, "freeze:%s:%s:%s:%.17g:%s:%s", f->path, f->fingerprint,
-             s->freeze.have_alpha ? "alpha" : "same", s->freeze.have_alpha ? s->freeze.alpha : 0.0, ls, hs);
+    snprintf(out, n, "freeze:%s:%s:%s:%.17g:%s:%s", f->path, f->fingerprint, s->freeze.have_alpha ? "alpha" : "same",
+             s->freeze.have_alpha ? s->freeze.alpha : 0.0, ls, hs);
 }
 
 int am_freeze_src_write_attrs(const am_freeze_src *f, const am_stage *s, hid_t file, am_err *e) {

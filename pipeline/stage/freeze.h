@@ -2,11 +2,11 @@
 #ifndef AM_FREEZE_H
 #define AM_FREEZE_H
 
-#include <hdf5.h>
-#include <stdint.h>
 #include "model/qwen3.h"
 #include "stage/mix_data.h"
 #include "stage/stage.h"
+#include <hdf5.h>
+#include <stdint.h>
 
 /* Frozen-pattern source resolved for a run of P pairs x A alphas (pair keys
  * from the config, prompt lengths plen[P], alphas[A]): for each run unit
@@ -14,16 +14,16 @@
  * cropped to the source unit's length. */
 typedef struct am_freeze_src {
     char path[4096];
-    char fingerprint[17];        /* the source file's fingerprint attribute */
-    char desc[4200];             /* "alpha 1 of <path>", for messages */
-    int L, H;                    /* model layers, heads */
-    unsigned char *lmask, *hmask;/* [L], [H] 1 = substituted */
-    int *lsel, *hsel;            /* [L], [H] model index -> selected index, -1 */
-    int Ls, Hs;                  /* selected counts */
+    char fingerprint[17];         /* the source file's fingerprint attribute */
+    char desc[4200];              /* "alpha 1 of <path>", for messages */
+    int L, H;                     /* model layers, heads */
+    unsigned char *lmask, *hmask; /* [L], [H] 1 = substituted */
+    int *lsel, *hsel;             /* [L], [H] model index -> selected index, -1 */
+    int Ls, Hs;                   /* selected counts */
     int U;
-    int *len;                    /* [U] positions the source covers */
-    float **maps;                /* [U] -> [Ls][Hs][len][len] */
-    int *layers, *heads;         /* [Ls], [Hs] model indices (provenance) */
+    int *len;            /* [U] positions the source covers */
+    float **maps;        /* [U] -> [Ls][Hs][len][len] */
+    int *layers, *heads; /* [Ls], [Hs] model indices (provenance) */
 } am_freeze_src;
 /* Default source path (see am_freeze_opts.from). */
 void am_freeze_default_path(const am_stage *s, int forward, char *out, size_t n);

@@ -10,10 +10,10 @@
 #include "logits.h"
 #include "model/qwen3.h"
 #include "model/runtime.h"
-#include "stage/stage.h"
 #include "stage/freeze.h"
 #include "stage/memory_check.h"
 #include "stage/mix_data.h"
+#include "stage/stage.h"
 
 typedef struct kl_hook {
     const am_freeze_src *f;
@@ -54,10 +54,13 @@ int am_freeze_kl(const am_stage *s, const am_qwen3 *m, const am_mix_data *mx, co
         if (n_kl[u] > maxk) maxk = n_kl[u];
         for (int j = 0; j < Nl; j++) kl[(size_t)u * Nl + j] = NAN;
     }
-    if (!maxk) { rc = 0; goto out; }
+    if (!maxk) {
+        rc = 0;
+        goto out;
+    }
     if (am_memory_check(s, m, 2 * U, T + maxk, 0, "generate (KL live vs frozen)", e) < 0) goto out;
-    ro = (am_runtime_opts){.max_units = 2 * U, .max_seq = T + maxk,
-                           .threads = s->threads ? s->threads : s->cfg.threads};
+    ro =
+        (am_runtime_opts){.max_units = 2 * U, .max_seq = T + maxk, .threads = s->threads ? s->threads : s->cfg.threads};
     if (am_stage_backend(s, &ro, e) < 0 || am_runtime_init(&rt, m, &ro, e) < 0) goto out;
     am_runtime_set_freeze(rt, &fh);
     for (int i = 0; i < 2 * U; i++) {
@@ -69,10 +72,11 @@ int am_freeze_kl(const am_stage *s, const am_qwen3 *m, const am_mix_data *mx, co
     for (int j = 0; j < maxk; j++) {
         int n = 0;
         for (int u = 0; u < U; u++)
-            if (j < n_kl[u]) kl[(size_t)u * Nl + j] = am_kl_logits(lg + (size_t)row[u] * V, lg + (size_t)row[U + u] * V, V);
+            if (j < n_kl[u])
+                kl[(size_t)u * Nl + j] = am_kl_logits(lg + (size_t)row[u] * V, lg + (size_t)row[U + u] * V, V);
         if (j + 1 == maxk) break;
         for (int i = 0; i < 2 * U; i++) row[i] = -1;
-        for (int half = 0; half < 2; half++)  /* live units first, then their frozen twins */
+        for (int half = 0; half < 2; half++) /* live units first, then their frozen twins */
             for (int u = 0; u < U; u++) {
                 if (j + 1 >= n_kl[u]) continue;
                 int i = half * U + u;

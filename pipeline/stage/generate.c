@@ -1,32 +1,32 @@
 /* generate: batched generation from the mixed prompts with capture of every
  * generated row; assembles the per-model cube (cube.h5) from the prompt maps
  * of prefill.h5 and the captured rows, plus generations.tsv. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <math.h>
 
-#include "h5/h5io.h"
-#include "model/qwen3.h"
-#include "model/runtime.h"
-#include "stage/stage.h"
-#include "tokenizer/tokenizer.h"
-#include "stage/freeze.h"
-#include "h5/cube.h"
-#include "stage/memory_check.h"
-#include "stage/mix_data.h"
-#include "stage/selection.h"
-#include "h5/maps.h"
 #include "base/fs.h"
 #include "base/progress.h"
-#include "stage/provenance.h"
+#include "h5/cube.h"
+#include "h5/h5io.h"
+#include "h5/maps.h"
 #include "h5/schema.h"
+#include "model/qwen3.h"
+#include "model/runtime.h"
+#include "stage/freeze.h"
+#include "stage/memory_check.h"
+#include "stage/mix_data.h"
+#include "stage/provenance.h"
+#include "stage/selection.h"
+#include "stage/stage.h"
+#include "tokenizer/tokenizer.h"
 
 /* Per-unit map buffers: unit u holds [Lc][Hc][Sb][Sb], Sb = T_p + N. */
 typedef struct gen_maps {
     const am_selection *sel;
-    float **unit;    /* [U] -> [Lc][Hc][Sb[u]][Sb[u]] */
-    int *Sb;         /* [U] */
+    float **unit; /* [U] -> [Lc][Hc][Sb[u]][Sb[u]] */
+    int *Sb;      /* [U] */
 } gen_maps;
 
 static float *cell(const gen_maps *g, int u, int li, int h, int q) {
@@ -44,7 +44,10 @@ static int gen_hook(void *ctx, int layer, int unit, int q0, int nq, int nk, cons
     return 0;
 }
 
-typedef struct gen_progress { am_progress pr; int total; } gen_progress;
+typedef struct gen_progress {
+    am_progress pr;
+    int total;
+} gen_progress;
 static void gen_progress_cb(void *ctx, int step, int active) {
     gen_progress *gp = ctx;
     (void)active;
@@ -55,7 +58,8 @@ static void gen_progress_cb(void *ctx, int step, int active) {
 static int load_prompt_maps(hid_t att, const gen_maps *g, int u, int p, int a, int Tp, int T, float *tmp, am_err *e) {
     const int Lc = g->sel->Lc, Hc = g->sel->Hc;
     hid_t fs = H5Dget_space(att);
-    hsize_t start[6] = {(hsize_t)p, (hsize_t)a, 0, 0, 0, 0}, count[6] = {1, 1, (hsize_t)Lc, (hsize_t)Hc, (hsize_t)T, (hsize_t)T};
+    hsize_t start[6] = {(hsize_t)p, (hsize_t)a, 0, 0, 0, 0},
+            count[6] = {1, 1, (hsize_t)Lc, (hsize_t)Hc, (hsize_t)T, (hsize_t)T};
     H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
     hid_t ms = H5Screate_simple(6, count, NULL);
     int rc = AM_H5(H5Dread(att, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, tmp), e, "prefill attention");
@@ -134,7 +138,8 @@ static int frozen_kl(am_stage *s, const am_qwen3 *m, const am_mix_data *mx, cons
     for (int u = 0; u < U; u++)
         while (n_live[u] < Nl && ids[(size_t)u * Nl + n_live[u]] >= 0) n_live[u]++;
     *Nkl = Nl;
-    if (!s->quiet) fprintf(stderr, "generate %s: KL(live || frozen) along the live tokens of %s\n", s->model->name, live_cube);
+    if (!s->quiet)
+        fprintf(stderr, "generate %s: KL(live || frozen) along the live tokens of %s\n", s->model->name, live_cube);
     rc = am_freeze_kl(s, m, mx, fz, ids, Nl, n_live, *kl, *n_kl, e);
 out:
     H5Fclose(f);
@@ -149,9 +154,11 @@ static int write_kl(hid_t f, int P, int A, int Nkl, const double *kl, const int3
     hid_t d = am_h5_write(f, "kl", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 3, dPAN, NULL, 0, kl, e);
     if (d < 0) return -1;
     int rc = am_h5_attr_str(d, "units", "nats", e) < 0 ||
-             am_h5_attr_str(d, "definition", "KL(live || frozen) of the next-token distributions at generated "
+             am_h5_attr_str(d, "definition",
+                            "KL(live || frozen) of the next-token distributions at generated "
                             "position j, both runs fed the prompt and the live tokens 0..j-1 (teacher-forced); NaN "
-                            "past kl_steps", e) < 0 ||
+                            "past kl_steps",
+                            e) < 0 ||
              am_h5_attr_str(d, "live_cube", live_cube, e) < 0;
     H5Dclose(d);
     if (rc) return -1;
@@ -159,7 +166,8 @@ static int write_kl(hid_t f, int P, int A, int Nkl, const double *kl, const int3
     H5Dclose(d);
     const char *ds[] = {"kl", "kl_steps"};
     const int z[] = {0, 0}, one[] = {1, 1};
-    return am_h5_scale(f, "pair", "pair", ds, z, 2, e) < 0 || am_h5_scale(f, "alpha", "alpha", ds, one, 2, e) < 0 ? -1 : 0;
+    return am_h5_scale(f, "pair", "pair", ds, z, 2, e) < 0 || am_h5_scale(f, "alpha", "alpha", ds, one, 2, e) < 0 ? -1
+                                                                                                                  : 0;
 }
 
 /* The prefill must agree with what forward recorded in prefill.h5: logits0
@@ -173,8 +181,8 @@ static int check_prefill_logits(hid_t pf, const char *prefill_path, const am_con
     int rc = 0;
     if (ld[0] != (hsize_t)mx->P || ld[1] != (hsize_t)A || ld[2] != (hsize_t)V)
         rc = am_fail_code(e, AM_E_CORRUPT, "%s: /logits is [%llu, %llu, %llu], expected [%d, %d, %d]: re-run forward",
-                          prefill_path, (unsigned long long)ld[0], (unsigned long long)ld[1],
-                          (unsigned long long)ld[2], mx->P, A, V);
+                          prefill_path, (unsigned long long)ld[0], (unsigned long long)ld[1], (unsigned long long)ld[2],
+                          mx->P, A, V);
     for (int u = 0; u < U && rc == 0; u++) {
         double maxabs = 0, maxdiff = 0;
         for (int v = 0; v < V; v++) {
@@ -183,43 +191,44 @@ static int check_prefill_logits(hid_t pf, const char *prefill_path, const am_con
             if (fabs(a - b) > maxdiff) maxdiff = fabs(a - b);
         }
         if (!(maxdiff <= 1e-3 * (maxabs > 1 ? maxabs : 1)))
-            rc = am_fail(e, "%s: logits of pair '%s' alpha %g differ from this run's prefill by %.3g (checkpoint "
-                         "or backend changed?): re-run forward", prefill_path, c->pairs[u / A].key, mx->alphas[u % A],
-                         maxdiff);
+            rc = am_fail(e,
+                         "%s: logits of pair '%s' alpha %g differ from this run's prefill by %.3g (checkpoint "
+                         "or backend changed?): re-run forward",
+                         prefill_path, c->pairs[u / A].key, mx->alphas[u % A], maxdiff);
     }
     free(plogits);
     return rc;
 }
 
-int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_path, const char *out_path,
-                      am_err *e) {
+int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_path, const char *out_path, am_err *e) {
     const am_config *c = &s->cfg;
     int rc = -1, have_model = 0;
     am_qwen3 m;
     am_mix_data mx = {0};
     am_freeze_src fz = {0};
     am_freeze fhook = {0};
-    int *limit = NULL;           /* [U] new tokens the frozen source covers */
+    int *limit = NULL; /* [U] new tokens the frozen source covers */
     am_selection sel = {0};
     am_runtime *rt = NULL;
     am_tokenizer *tok = NULL;
     am_h5_out out = {.file = H5I_INVALID_HID};
-    am_maps cube = {.dset = H5I_INVALID_HID, .fspace = H5I_INVALID_HID, .mspace = H5I_INVALID_HID, .ftype = H5I_INVALID_HID};
+    am_maps cube = {
+        .dset = H5I_INVALID_HID, .fspace = H5I_INVALID_HID, .mspace = H5I_INVALID_HID, .ftype = H5I_INVALID_HID};
     gen_maps g = {0};
     hid_t pf = H5I_INVALID_HID, patt = H5I_INVALID_HID, d = H5I_INVALID_HID;
-    float *logits0 = NULL;       /* [U][V] last prefill logits */
-    float *tmp = NULL;           /* [Lc][Hc][T][T] one unit's prompt maps */
-    float *map = NULL;           /* [Hc][S][S] one (unit, layer) of the cube */
-    int32_t *gen = NULL;         /* [U][N] generated ids */
-    int32_t *length = NULL;      /* [U] T_p + generated */
-    int32_t *gen_ids = NULL;     /* [U][Nmax] -1 padded */
-    int32_t *tmp_i = NULL;       /* [S] coordinate values */
+    float *logits0 = NULL;                          /* [U][V] last prefill logits */
+    float *tmp = NULL;                              /* [Lc][Hc][T][T] one unit's prompt maps */
+    float *map = NULL;                              /* [Hc][S][S] one (unit, layer) of the cube */
+    int32_t *gen = NULL;                            /* [U][N] generated ids */
+    int32_t *length = NULL;                         /* [U] T_p + generated */
+    int32_t *gen_ids = NULL;                        /* [U][Nmax] -1 padded */
+    int32_t *tmp_i = NULL;                          /* [S] coordinate values */
     int *n_gen = NULL, *units = NULL, *lens = NULL; /* [U] */
-    const float **emb = NULL;    /* [U] */
-    char **texts = NULL;         /* [U] */
+    const float **emb = NULL;                       /* [U] */
+    char **texts = NULL;                            /* [U] */
     char *model_config = NULL, *pf_mix = NULL;
-    double *kl = NULL;           /* [U][Nkl] KL(live || frozen) */
-    int32_t *n_kl = NULL;        /* [U] */
+    double *kl = NULL;    /* [U][Nkl] KL(live || frozen) */
+    int32_t *n_kl = NULL; /* [U] */
     int Nkl = 0, U = 0, P, A, T, V, N, Lc, Hc, n_eos, S = 1, Nmax = 0;
     const int *eos;
     char fp[17], pf_fp[17], fkey[3000] = "", live_cube[4200] = "", cfg_path[4200], tsv[4200], summary[512];
@@ -245,8 +254,7 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
         if (strcmp(live_cube, out_path) != 0 && am_prov_fingerprint(live_cube, AM_SCHEMA_CUBE, lfp, &le) == 0) {
             size_t k = strlen(fkey);
             snprintf(fkey + k, sizeof fkey - k, ":live:%s", lfp);
-        } else
-            live_cube[0] = 0;
+        } else live_cube[0] = 0;
     }
     parts[0] = s->config_hash, parts[1] = mx.fingerprint, parts[2] = pf_fp, parts[3] = m.fingerprint, parts[4] = fkey;
     am_prov_hash(fp, "generate", parts, s->freeze.enabled ? 5 : 4);
@@ -258,8 +266,8 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     if (pf < 0) goto out;
     if (am_h5_read_attr_str(pf, "mix_fingerprint", &pf_mix, e) < 0) goto out;
     if (strcmp(pf_mix, mx.fingerprint) != 0) {
-        am_fail(e, "%s was computed from another mix.h5 (fingerprint %s, %s has %s): re-run forward",
-                prefill_path, pf_mix, mix_path, mx.fingerprint);
+        am_fail(e, "%s was computed from another mix.h5 (fingerprint %s, %s has %s): re-run forward", prefill_path,
+                pf_mix, mix_path, mx.fingerprint);
         goto out;
     }
     if (am_selection_init(&sel, c, &m, e) < 0) goto out;
@@ -275,8 +283,10 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
         H5Sclose(sp);
         if (r != 6 || dims[0] != (hsize_t)P || dims[1] != (hsize_t)A || dims[2] != (hsize_t)Lc ||
             dims[3] != (hsize_t)Hc || dims[4] != (hsize_t)T) {
-            am_fail_code(e, AM_E_CORRUPT, "%s: /attention does not have shape [%d, %d, %d, %d, %d, %d] (capture "
-                         "selection changed?): re-run forward", prefill_path, P, A, Lc, Hc, T, T);
+            am_fail_code(e, AM_E_CORRUPT,
+                         "%s: /attention does not have shape [%d, %d, %d, %d, %d, %d] (capture "
+                         "selection changed?): re-run forward",
+                         prefill_path, P, A, Lc, Hc, T, T);
             goto out;
         }
     }
@@ -300,8 +310,10 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
             int room = fz.len[u] - mx.plen[u / A];
             limit[u] = room < N ? room : N;
             if (limit[u] < N && !s->quiet)
-                fprintf(stderr, "generate %s: pair '%s' alpha %g: the frozen source (%s) covers %d positions: at most "
-                        "%d new tokens\n", s->model->name, c->pairs[u / A].key, mx.alphas[u % A], fz.desc, fz.len[u], limit[u]);
+                fprintf(stderr,
+                        "generate %s: pair '%s' alpha %g: the frozen source (%s) covers %d positions: at most "
+                        "%d new tokens\n",
+                        s->model->name, c->pairs[u / A].key, mx.alphas[u % A], fz.desc, fz.len[u], limit[u]);
         }
     }
 
@@ -326,8 +338,10 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
         g.Sb[u] = mx.plen[u / A] + N;
         g.unit[u] = calloc((size_t)Lc * Hc * g.Sb[u] * g.Sb[u], sizeof(float));
         if (!g.unit[u]) {
-            am_fail_code(e, AM_E_NOMEM, "out of memory for the maps of %d units (%d layers x %d heads x %d^2 floats "
-                         "each): capture fewer layers or heads, or fewer new tokens", U, Lc, Hc, g.Sb[u]);
+            am_fail_code(e, AM_E_NOMEM,
+                         "out of memory for the maps of %d units (%d layers x %d heads x %d^2 floats "
+                         "each): capture fewer layers or heads, or fewer new tokens",
+                         U, Lc, Hc, g.Sb[u]);
             goto out;
         }
         if (load_prompt_maps(patt, &g, u, u / A, u % A, mx.plen[u / A], T, tmp, e) < 0) goto out;
@@ -340,9 +354,15 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     gp.total = N;
     am_progress_start(&gp.pr, "generate", s->model->name, "tokens", s->quiet);
     cap = (am_capture){.fn = gen_hook, .ctx = &g, .layers = sel.mask, .heads = sel.heads, .n_heads = Hc};
-    go = (am_gen_opts){.max_new_tokens = N, .eos_ids = eos, .n_eos = n_eos, .max_new = limit,
-                       .temperature = c->sample ? c->temperature : 0, .top_p = c->top_p, .seed = c->seed,
-                       .progress = gen_progress_cb, .progress_ctx = &gp};
+    go = (am_gen_opts){.max_new_tokens = N,
+                       .eos_ids = eos,
+                       .n_eos = n_eos,
+                       .max_new = limit,
+                       .temperature = c->sample ? c->temperature : 0,
+                       .top_p = c->top_p,
+                       .seed = c->seed,
+                       .progress = gen_progress_cb,
+                       .progress_ctx = &gp};
     if (N > 0 && am_generate(rt, U, units, logits0, &go, &cap, gen, n_gen, e) < 0) goto out;
     am_progress_break(&gp.pr); /* every unit may have stopped at eos before N */
     if (s->freeze.enabled && live_cube[0]) {
@@ -380,7 +400,8 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
         size_t tl, unknown;
         if (am_tok_decode_skip(tok, gen + (size_t)u * N, (size_t)n_gen[u], &texts[u], &tl, &unknown, e) < 0) goto out;
         if (unknown && !s->quiet)
-            fprintf(stderr, "generate %s: warning: pair '%s' alpha %g: %zu generated id(s) have no token in the "
+            fprintf(stderr,
+                    "generate %s: warning: pair '%s' alpha %g: %zu generated id(s) have no token in the "
                     "tokenizer (ids %d..%d); the text skips them, /generated_ids keeps them\n",
                     s->model->name, c->pairs[u / A].key, mx.alphas[u % A], unknown, am_tok_vocab_size(tok), V - 1);
         for (int j = 0; j < Nmax; j++) gen_ids[(size_t)u * Nmax + j] = j < n_gen[u] ? gen[(size_t)u * N + j] : -1;
@@ -388,7 +409,12 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     {
         hsize_t dPA[2] = {(hsize_t)P, (hsize_t)A}, dPAN[3] = {(hsize_t)P, (hsize_t)A, (hsize_t)Nmax};
         hsize_t dS[1] = {(hsize_t)S}, dN[1] = {(hsize_t)Nmax}, dT[1] = {(hsize_t)T};
-#define W(call) do { if ((d = (call)) < 0) goto out; H5Dclose(d); d = H5I_INVALID_HID; } while (0)
+#define W(call)                         \
+    do {                                \
+        if ((d = (call)) < 0) goto out; \
+        H5Dclose(d);                    \
+        d = H5I_INVALID_HID;            \
+    } while (0)
         W(am_h5_write_i32(out.file, "length", 2, dPA, length, e));
         W(am_h5_write_i32(out.file, "generated_ids", 3, dPAN, gen_ids, e));
         W(am_h5_write_strs(out.file, "text", 2, dPA, (const char *const *)texts, e));
@@ -442,13 +468,28 @@ out:
     if (rc < 0) am_h5_out_abort(&out);
     am_h5_close(&patt);
     am_h5_close(&pf);
-    if (g.unit) for (int u = 0; u < U; u++) free(g.unit[u]);
-    free(g.unit); free(g.Sb);
-    if (texts) for (int u = 0; u < U; u++) free(texts[u]);
+    if (g.unit)
+        for (int u = 0; u < U; u++) free(g.unit[u]);
+    free(g.unit);
+    free(g.Sb);
+    if (texts)
+        for (int u = 0; u < U; u++) free(texts[u]);
     free(texts);
-    free(logits0); free(tmp); free(map); free(gen); free(length); free(gen_ids); free(tmp_i);
-    free(kl); free(n_kl);
-    free(n_gen); free(units); free(lens); free(emb); free(model_config); free(pf_mix);
+    free(logits0);
+    free(tmp);
+    free(map);
+    free(gen);
+    free(length);
+    free(gen_ids);
+    free(tmp_i);
+    free(kl);
+    free(n_kl);
+    free(n_gen);
+    free(units);
+    free(lens);
+    free(emb);
+    free(model_config);
+    free(pf_mix);
     am_tok_free(tok);
     am_runtime_free(rt);
     am_selection_free(&sel);

@@ -43,17 +43,17 @@ static int induction_scores(am_stage *s, const am_qwen3 *m, int R, int B, double
     const int V = m->cfg.vocab_size < 151643 ? m->cfg.vocab_size : 151643; /* ordinary tokens only */
     int rc = -1;
     am_runtime *rt = NULL;
-    float *emb = NULL;                /* [B][2R][D] */
-    int *units = NULL, *T = NULL;     /* [B] */
-    const float **ep = NULL;          /* [B] into emb */
-    int32_t *ids = NULL;              /* [R] one sequence */
+    float *emb = NULL;            /* [B][2R][D] */
+    int *units = NULL, *T = NULL; /* [B] */
+    const float **ep = NULL;      /* [B] into emb */
+    int32_t *ids = NULL;          /* [R] one sequence */
     ind_ctx ic = {.H = H, .R = R, .sum = NULL};
     uint64_t seed = s->cfg.seed ^ 0x1d0c7105ull;
     am_runtime_opts o = {.max_units = B, .max_seq = 2 * R, .threads = s->threads ? s->threads : s->cfg.threads};
     am_capture cap = {.fn = ind_hook, .ctx = &ic};
     if (R < 2 || B < 1 || R > V)
-        return am_fail_code(e, AM_E_USAGE, "induction: %d tokens x %d sequences: need 2 <= tokens <= %d and sequences >= 1",
-                            R, B, V);
+        return am_fail_code(e, AM_E_USAGE,
+                            "induction: %d tokens x %d sequences: need 2 <= tokens <= %d and sequences >= 1", R, B, V);
     emb = am_malloc((size_t)B * 2 * R, (size_t)D * sizeof *emb, "induction embeddings", e);
     units = emb ? am_malloc((size_t)B, sizeof *units, "induction units", e) : NULL;
     T = units ? am_malloc((size_t)B, sizeof *T, "induction lengths", e) : NULL;
@@ -76,7 +76,10 @@ static int induction_scores(am_stage *s, const am_qwen3 *m, int R, int B, double
         units[b] = b, T[b] = 2 * R, ep[b] = emb + (size_t)b * 2 * R * D;
         am_runtime_reset(rt, b, 0, 0);
     }
-    if (am_forward(rt, B, units, T, ep, &cap, NULL, e) < 0) { am_wrap(e, "induction run of model '%s'", s->model->name); goto out; }
+    if (am_forward(rt, B, units, T, ep, &cap, NULL, e) < 0) {
+        am_wrap(e, "induction run of model '%s'", s->model->name);
+        goto out;
+    }
     for (int i = 0; i < L * H; i++) score[i] = ic.sum[i] / ((double)R * B);
     rc = 0;
 out:
@@ -124,15 +127,16 @@ int am_stage_induction(am_stage *s, const am_induction_opts *o, const char *out_
         am_h5_put(out.file, "layer", H5T_NATIVE_INT32, H5T_STD_I32LE, 1, dL, iota, e) ||
         am_h5_put(out.file, "head", H5T_NATIVE_INT32, H5T_STD_I32LE, 1, dH, iota, e))
         goto out;
-    if (am_h5_scale(out.file, "layer", "layer", sc, d0, 1, e) < 0 || am_h5_scale(out.file, "head", "head", sc, d1, 1, e) < 0)
+    if (am_h5_scale(out.file, "layer", "layer", sc, d0, 1, e) < 0 ||
+        am_h5_scale(out.file, "head", "head", sc, d1, 1, e) < 0)
         goto out;
     if (am_prov_write(out.file, s, AM_SCHEMA_INDUCTION, fp, e) < 0 ||
         am_h5_attr_str(out.file, "checkpoint_fingerprint", m.fingerprint, e) < 0 ||
-        am_h5_attr_i64(out.file, "induction_tokens", R, e) < 0 ||
-        am_h5_attr_i64(out.file, "induction_seqs", B, e) < 0)
+        am_h5_attr_i64(out.file, "induction_tokens", R, e) < 0 || am_h5_attr_i64(out.file, "induction_seqs", B, e) < 0)
         goto out;
     if (am_h5_out_commit(&out, e) < 0) goto out;
-    snprintf(summary, sizeof summary, "%d layers x %d heads from %d sequences of %d tokens -> %s", L, H, B, R, out_path);
+    snprintf(summary, sizeof summary, "%d layers x %d heads from %d sequences of %d tokens -> %s", L, H, B, R,
+             out_path);
     am_progress_end(&pr, summary);
     rc = 0;
 out:

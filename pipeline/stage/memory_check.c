@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/qwen3.h"
-#include "stage/stage.h"
-#include "stage/memory_check.h"
 #include "base/memory.h"
+#include "model/qwen3.h"
+#include "stage/memory_check.h"
+#include "stage/stage.h"
 
 static double gib(uint64_t b) { return (double)b / (1024.0 * 1024.0 * 1024.0); }
 
@@ -20,8 +20,10 @@ int am_memory_check(const am_stage *s, const am_qwen3 *m, int units, int max_seq
     const uint64_t kv = (uint64_t)units * c->num_hidden_layers * 2 * c->num_key_value_heads * max_seq * c->head_dim * 4;
     const uint64_t logits = (uint64_t)units * c->vocab_size * 4;
     const uint64_t tokens = (uint64_t)units * max_seq;
-    const uint64_t act = tokens * ((uint64_t)c->hidden_size * 4 + (uint64_t)c->intermediate_size * 2 +
-                                   (uint64_t)c->num_attention_heads * c->head_dim * 2) * 4 +
+    const uint64_t act = tokens *
+                             ((uint64_t)c->hidden_size * 4 + (uint64_t)c->intermediate_size * 2 +
+                              (uint64_t)c->num_attention_heads * c->head_dim * 2) *
+                             4 +
                          (uint64_t)c->num_attention_heads * max_seq * max_seq * 4 * 2;
     const uint64_t need = weights + kv + logits + act + maps_bytes, avail = am_memory_available();
     if (need <= avail) return 0;

@@ -2,9 +2,9 @@
 #ifndef AM_MEMORY_CHECK_H
 #define AM_MEMORY_CHECK_H
 
-#include <stdint.h>
 #include "model/qwen3.h"
 #include "stage/stage.h"
+#include <stdint.h>
 
 /* Estimate what a model stage needs (mapped weights, KV caches, logits,
  * activations, maps_bytes of captured maps) and fail with advice when it does

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "h5/h5io.h"
+#include "h5/schema.h"
 #include "model/qwen3.h"
 #include "stage/mix_data.h"
-#include "h5/schema.h"
 
 int am_mix_load(const char *path, const am_qwen3 *m, am_mix_data *mx, am_err *e) {
     memset(mx, 0, sizeof *mx);
@@ -20,8 +20,8 @@ int am_mix_load(const char *path, const am_qwen3 *m, am_mix_data *mx, am_err *e)
         am_h5_read_attr_str(f, "checkpoint_fingerprint", &ck, e) < 0)
         goto out;
     if (strcmp(ck, m->fingerprint) != 0) {
-        am_fail(e, "%s was computed from a checkpoint with fingerprint %s, but %s has %s: re-run embed-mix",
-                path, ck, m->dir, m->fingerprint);
+        am_fail(e, "%s was computed from a checkpoint with fingerprint %s, but %s has %s: re-run embed-mix", path, ck,
+                m->dir, m->fingerprint);
         goto out;
     }
     snprintf(mx->fingerprint, sizeof mx->fingerprint, "%s", fp);
@@ -45,29 +45,36 @@ int am_mix_load(const char *path, const am_qwen3 *m, am_mix_data *mx, am_err *e)
         goto out;
     }
     if (d1[0] != d4[0] || d2[0] != d4[0] || d2[1] != d4[1] || dA[0] != d4[1]) {
-        am_fail_code(e, AM_E_CORRUPT, "%s: datasets disagree on the shape [pair %d, alpha %d]: prompt_length [%llu], "
-                     "n_pad [%llu, %llu], alpha [%llu] (corrupt file? re-run embed-mix)", path, mx->P, mx->A,
-                     (unsigned long long)d1[0], (unsigned long long)d2[0], (unsigned long long)d2[1],
-                     (unsigned long long)dA[0]);
+        am_fail_code(e, AM_E_CORRUPT,
+                     "%s: datasets disagree on the shape [pair %d, alpha %d]: prompt_length [%llu], "
+                     "n_pad [%llu, %llu], alpha [%llu] (corrupt file? re-run embed-mix)",
+                     path, mx->P, mx->A, (unsigned long long)d1[0], (unsigned long long)d2[0],
+                     (unsigned long long)d2[1], (unsigned long long)dA[0]);
         goto out;
     }
     for (int p = 0; p < mx->P; p++) longest = mx->plen[p] > longest ? mx->plen[p] : longest;
     if (longest != mx->T) {
-        am_fail_code(e, AM_E_CORRUPT, "%s: embeddings are %d positions long but the longest prompt_length is %d "
-                     "(corrupt file? re-run embed-mix)", path, mx->T, longest);
+        am_fail_code(e, AM_E_CORRUPT,
+                     "%s: embeddings are %d positions long but the longest prompt_length is %d "
+                     "(corrupt file? re-run embed-mix)",
+                     path, mx->T, longest);
         goto out;
     }
     for (int p = 0; p < mx->P; p++) {
         if (mx->plen[p] < 1 || mx->plen[p] > mx->T) {
-            am_fail_code(e, AM_E_CORRUPT, "%s: dataset 'prompt_length' [%d] = %d is outside [1, %d] (corrupt file? "
-                         "re-run embed-mix)", path, p, mx->plen[p], mx->T);
+            am_fail_code(e, AM_E_CORRUPT,
+                         "%s: dataset 'prompt_length' [%d] = %d is outside [1, %d] (corrupt file? "
+                         "re-run embed-mix)",
+                         path, p, mx->plen[p], mx->T);
             goto out;
         }
         for (int a = 0; a < mx->A; a++) {
             const int32_t np = mx->n_pad[(size_t)p * mx->A + a];
             if (np < 0 || np >= mx->plen[p]) {
-                am_fail_code(e, AM_E_CORRUPT, "%s: dataset 'n_pad' [%d, %d] = %d is outside [0, prompt_length %d) "
-                             "(corrupt file? re-run embed-mix)", path, p, a, np, mx->plen[p]);
+                am_fail_code(e, AM_E_CORRUPT,
+                             "%s: dataset 'n_pad' [%d, %d] = %d is outside [0, prompt_length %d) "
+                             "(corrupt file? re-run embed-mix)",
+                             path, p, a, np, mx->plen[p]);
                 goto out;
             }
         }
@@ -82,7 +89,10 @@ out:
 }
 
 void am_mix_free(am_mix_data *mx) {
-    free(mx->emb); free(mx->plen); free(mx->n_pad); free(mx->alphas);
+    free(mx->emb);
+    free(mx->plen);
+    free(mx->n_pad);
+    free(mx->alphas);
     memset(mx, 0, sizeof *mx);
 }
 
@@ -91,8 +101,7 @@ int am_mix_copy_meta(const char *mix_path, hid_t to, am_err *e) {
     hid_t f = am_h5_open_input(mix_path, AM_SCHEMA_MIX, e);
     if (f < 0) return -1;
     int rc = 0;
-    for (size_t i = 0; i < sizeof names / sizeof *names && rc == 0; i++)
-        rc = am_h5_copy_plain(f, to, names[i], e);
+    for (size_t i = 0; i < sizeof names / sizeof *names && rc == 0; i++) rc = am_h5_copy_plain(f, to, names[i], e);
     H5Fclose(f);
     return rc;
 }

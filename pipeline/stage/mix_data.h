@@ -2,19 +2,19 @@
 #ifndef AM_MIX_DATA_H
 #define AM_MIX_DATA_H
 
-#include <hdf5.h>
-#include <stdint.h>
 #include "base/error.h"
 #include "model/qwen3.h"
 #include "model/runtime.h"
+#include <hdf5.h>
+#include <stdint.h>
 
 /* The contents of mix.h5 a model stage needs. */
 typedef struct am_mix_data {
-    int P, A, T, D;          /* pairs, alphas, T_max, hidden size */
-    float *emb;              /* [P][A][T][D] mixed input embeddings */
-    int32_t *plen;           /* [P] prompt length */
-    int32_t *n_pad;          /* [P][A] pads to mask (mask_pads) */
-    double *alphas;          /* [A] */
+    int P, A, T, D; /* pairs, alphas, T_max, hidden size */
+    float *emb;     /* [P][A][T][D] mixed input embeddings */
+    int32_t *plen;  /* [P] prompt length */
+    int32_t *n_pad; /* [P][A] pads to mask (mask_pads) */
+    double *alphas; /* [A] */
     char fingerprint[17];
 } am_mix_data;
 /* Read mix.h5 and check it was computed with this checkpoint. */

@@ -22,19 +22,15 @@ int am_prov_write(hid_t f, const am_stage *s, const char *schema, const char *fi
     time_t t = time(NULL);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
     const char *backend = s->backend_used[0] ? s->backend_used : s->cfg.backend == AM_BACKEND_CUDA ? "cuda" : "cpu";
-    if (am_h5_attr_str(f, "schema", schema, e) < 0 ||
-        am_h5_attr_str(f, "fingerprint", fingerprint, e) < 0 ||
+    if (am_h5_attr_str(f, "schema", schema, e) < 0 || am_h5_attr_str(f, "fingerprint", fingerprint, e) < 0 ||
         am_h5_attr_str(f, "attnmix_version", ATTNMIX_VERSION, e) < 0 ||
-        am_h5_attr_str(f, "git_commit", ATTNMIX_GIT_COMMIT, e) < 0 ||
-        am_h5_attr_str(f, "created", created, e) < 0 ||
+        am_h5_attr_str(f, "git_commit", ATTNMIX_GIT_COMMIT, e) < 0 || am_h5_attr_str(f, "created", created, e) < 0 ||
         am_h5_attr_str(f, "experiment", s->cfg.experiment, e) < 0 ||
         am_h5_attr_str(f, "config_path", s->cfg.path ? s->cfg.path : "", e) < 0 ||
         am_h5_attr_str(f, "config_yaml", s->cfg.text, e) < 0 ||
         am_h5_attr_str(f, "config_hash", s->config_hash, e) < 0 ||
-        am_h5_attr_i64(f, "seed", (int64_t)s->cfg.seed, e) < 0 ||
-        am_h5_attr_str(f, "model", s->model->name, e) < 0 ||
-        am_h5_attr_str(f, "checkpoint", s->model->checkpoint, e) < 0 ||
-        am_h5_attr_str(f, "backend", backend, e) < 0)
+        am_h5_attr_i64(f, "seed", (int64_t)s->cfg.seed, e) < 0 || am_h5_attr_str(f, "model", s->model->name, e) < 0 ||
+        am_h5_attr_str(f, "checkpoint", s->model->checkpoint, e) < 0 || am_h5_attr_str(f, "backend", backend, e) < 0)
         return -1;
     return 0;
 }

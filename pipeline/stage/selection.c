@@ -12,7 +12,7 @@ int am_selection_init(am_selection *sel, const am_config *c, const am_qwen3 *m, 
     sel->layers = am_malloc((size_t)sel->Lc, sizeof *sel->layers, "the captured layers", e); /* [Lc] */
     sel->heads = am_malloc((size_t)sel->Hc, sizeof *sel->heads, "the captured heads", e);    /* [Hc] */
     sel->index = am_malloc((size_t)L, sizeof *sel->index, "the layer index", e);             /* [L] */
-    sel->mask = am_calloc((size_t)L, 1, "the layer mask", e);                                 /* [L] */
+    sel->mask = am_calloc((size_t)L, 1, "the layer mask", e);                                /* [L] */
     if (!sel->layers || !sel->heads || !sel->index || !sel->mask) {
         am_selection_free(sel);
         return -1;
@@ -42,7 +42,10 @@ int am_selection_init(am_selection *sel, const am_config *c, const am_qwen3 *m, 
 }
 
 void am_selection_free(am_selection *sel) {
-    free(sel->layers); free(sel->heads); free(sel->index); free(sel->mask);
+    free(sel->layers);
+    free(sel->heads);
+    free(sel->index);
+    free(sel->mask);
     sel->layers = sel->heads = sel->index = NULL;
     sel->mask = NULL;
 }

@@ -7,18 +7,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "base/hash.h"
 #include "h5/h5io.h"
 #include "kernels_cuda.h"
 #include "model/runtime.h"
 #include "stage/stage.h"
-#include "base/fs.h"
 
 int am_stage_init(am_stage *s, const char *config_path, const char *model_name, am_err *e) {
     memset(s, 0, sizeof *s);
     if (am_config_load(&s->cfg, config_path, e) < 0) return -1;
     for (int i = 0; i < s->cfg.n_models; i++)
-        if (!model_name || strcmp(s->cfg.models[i].name, model_name) == 0) { s->model = &s->cfg.models[i]; break; }
+        if (!model_name || strcmp(s->cfg.models[i].name, model_name) == 0) {
+            s->model = &s->cfg.models[i];
+            break;
+        }
     if (!s->model) {
         am_fail_code(e, AM_E_USAGE, "%s: no model named '%s' (models:", config_path, model_name);
         for (int i = 0; i < s->cfg.n_models; i++) {
@@ -73,9 +76,6 @@ int am_stage_backend(const am_stage *s, am_runtime_opts *o, am_err *e) {
 }
 
 void am_stage_note_backend(am_stage *s, const char *runtime_name) {
-    if (strncmp(runtime_name, "cuda", 4) == 0)
-        snprintf(s->backend_used, sizeof s->backend_used, "%s", runtime_name);
-    else
-        snprintf(s->backend_used, sizeof s->backend_used, "cpu (%s kernels)", runtime_name);
+    if (strncmp(runtime_name, "cuda", 4) == 0) snprintf(s->backend_used, sizeof s->backend_used, "%s", runtime_name);
+    else snprintf(s->backend_used, sizeof s->backend_used, "cpu (%s kernels)", runtime_name);
 }
-

@@ -15,26 +15,26 @@
  * substituted patterns come from and which layers/heads take them. */
 typedef struct am_freeze_opts {
     int enabled;
-    const char *from;            /* prefill.h5 or cube.h5; NULL = OUT/<model>/cube.h5
+    const char *from;   /* prefill.h5 or cube.h5; NULL = OUT/<model>/cube.h5
                                   * (forward: prefill.h5 when there is no cube) */
-    int have_alpha;              /* 1: take the source unit (pair, alpha) */
-    double alpha;                /* 0: the source unit of the same (pair, alpha) */
-    const char *layers;          /* "all" (default) or a list "0,2,5" / "[0, 2, 5]" */
-    const char *heads;           /* same, query heads */
+    int have_alpha;     /* 1: take the source unit (pair, alpha) */
+    double alpha;       /* 0: the source unit of the same (pair, alpha) */
+    const char *layers; /* "all" (default) or a list "0,2,5" / "[0, 2, 5]" */
+    const char *heads;  /* same, query heads */
 } am_freeze_opts;
 
 /* Everything a stage needs to know about the run it belongs to. */
 typedef struct am_stage {
     am_config cfg;
-    const am_model_cfg *model;   /* the model this stage works on */
-    char out_dir[4096];          /* <output_dir>/<model> */
-    char config_hash[17];        /* FNV-1a of the YAML text */
-    int force;                   /* recompute even if up to date */
-    int quiet;                   /* no progress on stderr */
-    int threads;                 /* 0 = config's */
-    int n_pairs_all;             /* pairs in the config when one is selected, else 0 */
-    am_freeze_opts freeze;       /* frozen patterns (forward, generate) */
-    char backend_used[160];      /* the model runtime's backend, recorded as "backend" ("" = from the config) */
+    const am_model_cfg *model; /* the model this stage works on */
+    char out_dir[4096];        /* <output_dir>/<model> */
+    char config_hash[17];      /* FNV-1a of the YAML text */
+    int force;                 /* recompute even if up to date */
+    int quiet;                 /* no progress on stderr */
+    int threads;               /* 0 = config's */
+    int n_pairs_all;           /* pairs in the config when one is selected, else 0 */
+    am_freeze_opts freeze;     /* frozen patterns (forward, generate) */
+    char backend_used[160];    /* the model runtime's backend, recorded as "backend" ("" = from the config) */
 } am_stage;
 
 int am_stage_init(am_stage *s, const char *config_path, const char *model_name, am_err *e);
@@ -49,8 +49,7 @@ void am_stage_path(const am_stage *s, const char *file, char *out, size_t n);
 int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e);
 int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_path, am_err *e);
 int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am_err *e);
-int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_path,
-                      const char *out_path, am_err *e);
+int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_path, const char *out_path, am_err *e);
 
 /* Command-line front end shared by the stage programs:
  *   attnmix-<stage> --config FILE --model NAME [--pair KEY] [--in1 PATH] [--in2 PATH] [--out PATH]

@@ -6,10 +6,10 @@
 
 #include "base/hash.h"
 #include "h5/h5io.h"
+#include "h5/schema.h"
+#include "stage/provenance.h"
 #include "stage/stage.h"
 #include "tokenizer/tokenizer.h"
-#include "stage/provenance.h"
-#include "h5/schema.h"
 
 /* Path of the tokenizer.json a model uses and the hash of its bytes. */
 static int tokenizer_file(const am_stage *s, char *path, size_t n, char hex[17], am_err *e) {
@@ -36,9 +36,7 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
     if (tokenizer_file(s, tok_path, sizeof tok_path, tok_hash, e) < 0) return -1;
     const char *parts[] = {s->config_hash, tok_hash};
     am_prov_hash(fp, "tokenize", parts, 2);
-    if (am_stage_up_to_date(s, "tokenize", out_path, AM_SCHEMA_TOKENS, fp)) {
-        return 0;
-    }
+    if (am_stage_up_to_date(s, "tokenize", out_path, AM_SCHEMA_TOKENS, fp)) { return 0; }
 
     int rc = -1, T_max = 1;
     int32_t pad_id;
@@ -83,7 +81,9 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
         }
         plen[p] = (int32_t)(len[2 * p] > len[2 * p + 1] ? len[2 * p] : len[2 * p + 1]);
         if (plen[p] > T_max) T_max = plen[p];
-        keys[p] = pr->key; pa[p] = pr->a; pb[p] = pr->b;
+        keys[p] = pr->key;
+        pa[p] = pr->a;
+        pb[p] = pr->b;
     }
 
     if (!(ids_a = am_malloc((size_t)P * T_max, sizeof *ids_a, "the padded ids", e)) ||
@@ -104,7 +104,12 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
 
     if (am_h5_out_create(&out, out_path, e) < 0) goto out;
     dPT[0] = (hsize_t)P, dPT[1] = (hsize_t)T_max;
-#define W(call) do { if ((d = (call)) < 0) goto out; H5Dclose(d); d = H5I_INVALID_HID; } while (0)
+#define W(call)                         \
+    do {                                \
+        if ((d = (call)) < 0) goto out; \
+        H5Dclose(d);                    \
+        d = H5I_INVALID_HID;            \
+    } while (0)
     W(am_h5_write_strs(out.file, "pair", 1, dP, keys, e));
     W(am_h5_write_strs(out.file, "prompt_a", 1, dP, pa, e));
     W(am_h5_write_strs(out.file, "prompt_b", 1, dP, pb, e));
@@ -131,9 +136,17 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
 out:
     am_h5_close(&d);
     if (rc < 0) am_h5_out_abort(&out);
-    if (ids) for (int i = 0; i < 2 * P; i++) free(ids[i]);
-    free(ids); free(len); free(ids_a); free(ids_b); free(plen); free(pad);
-    free(keys); free(pa); free(pb);
+    if (ids)
+        for (int i = 0; i < 2 * P; i++) free(ids[i]);
+    free(ids);
+    free(len);
+    free(ids_a);
+    free(ids_b);
+    free(plen);
+    free(pad);
+    free(keys);
+    free(pa);
+    free(pb);
     am_tok_free(tok);
     return rc;
 }

@@ -71,7 +71,10 @@ static uint32_t wordmap_probe(const tok_wordmap *m, const am_tokenizer *t, const
     size_t k = n < TOK_WORD_INLINE ? n : TOK_WORD_INLINE;
     for (;;) {
         const tok_word_slot *s = &m->slot[i];
-        if (!s->id1) { *found = -1; return i; }
+        if (!s->id1) {
+            *found = -1;
+            return i;
+        }
         if (s->len == n && memcmp(s->key, w, k) == 0 &&
             (n <= TOK_WORD_INLINE || memcmp(t->id_bytes[s->id1 - 1] + k, w + k, n - k) == 0)) {
             *found = s->id1 - 1;
@@ -134,18 +137,18 @@ int tok_ids_reserve(tok_ids *b, size_t extra) {
 #define CACHE_MAX_WORD 64
 
 typedef struct cache_slot {
-    uint64_t hash;   /* 0 = empty */
-    uint32_t woff;   /* word bytes at words + woff */
-    uint32_t ioff;   /* ids at ids + ioff */
+    uint64_t hash; /* 0 = empty */
+    uint32_t woff; /* word bytes at words + woff */
+    uint32_t ioff; /* ids at ids + ioff */
     uint16_t wlen, nids;
 } cache_slot;
 
 struct tok_cache {
-    cache_slot *slot;        /* [cap] */
+    cache_slot *slot; /* [cap] */
     uint32_t cap, n, max_n;
-    unsigned char *words;    /* [wcap] */
+    unsigned char *words; /* [wcap] */
     size_t wlen, wcap;
-    int32_t *ids;            /* [icap] */
+    int32_t *ids; /* [icap] */
     size_t ilen, icap;
 };
 
@@ -176,19 +179,21 @@ void tok_cache_free(tok_cache *c) {
     free(c);
 }
 
-static const cache_slot *cache_find(const tok_cache *c, uint64_t h, const unsigned char *w, size_t n,
-                                    uint32_t *where) {
+static const cache_slot *cache_find(const tok_cache *c, uint64_t h, const unsigned char *w, size_t n, uint32_t *where) {
     uint32_t i = (uint32_t)h & (c->cap - 1);
     for (;;) {
         const cache_slot *s = &c->slot[i];
-        if (!s->hash) { *where = i; return NULL; }
+        if (!s->hash) {
+            *where = i;
+            return NULL;
+        }
         if (s->hash == h && s->wlen == n && memcmp(c->words + s->woff, w, n) == 0) return s;
         i = (i + 1) & (c->cap - 1);
     }
 }
 
-static void cache_put(tok_cache *c, uint32_t where, uint64_t h, const unsigned char *w, size_t n,
-                      const int32_t *ids, size_t nids) {
+static void cache_put(tok_cache *c, uint32_t where, uint64_t h, const unsigned char *w, size_t n, const int32_t *ids,
+                      size_t nids) {
     if (c->n >= c->max_n) return;
     if (c->wlen + n > c->wcap) {
         size_t nc = c->wcap * 2;
@@ -254,7 +259,7 @@ static inline uint64_t heap_pop(uint64_t *h, size_t *n) {
  * popped heap entry is current exactly when its rank equals rank[pos]. */
 static int bpe_merge(const am_tokenizer *t, const unsigned char *w, size_t n, tok_ids *out, am_err *e) {
     int32_t s_id[STACK_SYMS], s_prev[STACK_SYMS], s_next[STACK_SYMS], s_rank[STACK_SYMS]; /* [n] */
-    uint64_t s_heap[3 * STACK_SYMS];                                                    /* [<= 3n] */
+    uint64_t s_heap[3 * STACK_SYMS];                                                      /* [<= 3n] */
     int32_t *id = s_id, *prev = s_prev, *next = s_next, *rank = s_rank;
     uint64_t *heap = s_heap;
     void *big = NULL;
@@ -307,8 +312,7 @@ out:
     return rc;
 }
 
-int tok_bpe_word(const am_tokenizer *t, tok_cache *c, const unsigned char *w, size_t n,
-                 tok_ids *out, am_err *e) {
+int tok_bpe_word(const am_tokenizer *t, tok_cache *c, const unsigned char *w, size_t n, tok_ids *out, am_err *e) {
     if (n == 1) {
         if (tok_ids_reserve(out, 1)) return am_fail_code(e, AM_E_NOMEM, "out of memory for token ids");
         out->v[out->n++] = t->byte_id[w[0]];
@@ -320,8 +324,7 @@ int tok_bpe_word(const am_tokenizer *t, tok_cache *c, const unsigned char *w, si
     if (id >= 0) {
         int state = t->ignore_merges ? 1 : __atomic_load_n(&t->whole[id], __ATOMIC_RELAXED);
         if (state == 1) {
-            if (tok_ids_reserve(out, 1))
-                return am_fail_code(e, AM_E_NOMEM, "out of memory for token ids");
+            if (tok_ids_reserve(out, 1)) return am_fail_code(e, AM_E_NOMEM, "out of memory for token ids");
             out->v[out->n++] = id;
             return 0;
         }
@@ -338,8 +341,7 @@ int tok_bpe_word(const am_tokenizer *t, tok_cache *c, const unsigned char *w, si
     uint32_t where;
     const cache_slot *s = cache_find(c, h, w, n, &where);
     if (s) {
-        if (tok_ids_reserve(out, s->nids))
-            return am_fail_code(e, AM_E_NOMEM, "out of memory for token ids");
+        if (tok_ids_reserve(out, s->nids)) return am_fail_code(e, AM_E_NOMEM, "out of memory for token ids");
         memcpy(out->v + out->n, c->ids + s->ioff, s->nids * sizeof *out->v);
         out->n += s->nids;
         return 0;

@@ -41,12 +41,12 @@ static inline uint64_t tok_hash_bytes(const void *data, size_t n) {
 /* ---- byte string -> id map (open addressing, keys stored elsewhere) ------- */
 
 typedef struct tok_strmap {
-    uint32_t *slot;      /* [cap] entry index + 1, 0 = empty */
-    uint32_t cap;        /* power of two */
-    uint32_t n;          /* entries */
-    const char **key;    /* [n_max] key bytes (not owned) */
-    uint32_t *klen;      /* [n_max] key lengths */
-    int32_t *val;        /* [n_max] values */
+    uint32_t *slot;   /* [cap] entry index + 1, 0 = empty */
+    uint32_t cap;     /* power of two */
+    uint32_t n;       /* entries */
+    const char **key; /* [n_max] key bytes (not owned) */
+    uint32_t *klen;   /* [n_max] key lengths */
+    int32_t *val;     /* [n_max] values */
     uint32_t n_max;
 } tok_strmap;
 
@@ -65,11 +65,11 @@ int32_t tok_strmap_get(const tok_strmap *m, const char *k, size_t klen);
 #define TOK_MAX_RANKS (1 << 24)
 
 typedef struct tok_merges {
-    uint64_t *slot;       /* [cap] */
-    uint32_t cap;         /* power of two */
-    uint32_t bits;        /* log2(cap) */
+    uint64_t *slot; /* [cap] */
+    uint32_t cap;   /* power of two */
+    uint32_t bits;  /* log2(cap) */
     uint32_t n;
-    int32_t *rank_id;     /* [number of merges] merged token id of each rank */
+    int32_t *rank_id; /* [number of merges] merged token id of each rank */
 } tok_merges;
 
 static inline uint32_t tok_merge_hash(uint64_t key, uint32_t bits) {
@@ -92,15 +92,15 @@ static inline int32_t tok_merge_rank(const tok_merges *m, int32_t a, int32_t b) 
 
 #define TOK_WORD_INLINE 26
 typedef struct tok_word_slot {
-    int32_t id1;                          /* id + 1, 0 = empty */
+    int32_t id1; /* id + 1, 0 = empty */
     uint16_t len;
-    unsigned char key[TOK_WORD_INLINE];   /* first bytes of the key */
+    unsigned char key[TOK_WORD_INLINE]; /* first bytes of the key */
 } tok_word_slot;
 
 typedef struct tok_wordmap {
-    tok_word_slot *slot;  /* [cap], 32-byte slots, 64-byte aligned */
+    tok_word_slot *slot; /* [cap], 32-byte slots, 64-byte aligned */
     uint32_t cap;
-    size_t max_len;       /* longest key */
+    size_t max_len; /* longest key */
 } tok_wordmap;
 
 /* ---- added tokens --------------------------------------------------------- */
@@ -114,7 +114,7 @@ typedef struct tok_added {
 
 /* Literal matcher for a set of added tokens, leftmost-longest like HF. */
 typedef struct tok_matcher {
-    tok_added *tok;      /* [n] sorted by first byte, then length descending */
+    tok_added *tok; /* [n] sorted by first byte, then length descending */
     int n;
     uint16_t first[257]; /* tok[first[c] .. first[c+1]) start with byte c */
 } tok_matcher;
@@ -122,27 +122,27 @@ typedef struct tok_matcher {
 /* ---- the tokenizer -------------------------------------------------------- */
 
 struct am_tokenizer {
-    char *path;                 /* tokenizer.json it came from */
-    char *arena;                /* token strings and decoded bytes */
-    int32_t n_ids;              /* max id + 1 */
-    const char **id_str;        /* [n_ids] token string (byte-level form), NULL for holes */
+    char *path;                     /* tokenizer.json it came from */
+    char *arena;                    /* token strings and decoded bytes */
+    int32_t n_ids;                  /* max id + 1 */
+    const char **id_str;            /* [n_ids] token string (byte-level form), NULL for holes */
     const unsigned char **id_bytes; /* [n_ids] bytes the decoder emits */
-    uint32_t *id_nbytes;        /* [n_ids] */
-    tok_strmap vocab;           /* model vocabulary: token string -> id */
-    tok_strmap added_map;       /* added tokens: content -> id */
-    tok_wordmap bytes2id;       /* raw bytes -> id (vocabulary) */
-    uint8_t *whole;             /* [n_ids] memo, 0 unknown, 1 BPE of the token's own bytes is
+    uint32_t *id_nbytes;            /* [n_ids] */
+    tok_strmap vocab;               /* model vocabulary: token string -> id */
+    tok_strmap added_map;           /* added tokens: content -> id */
+    tok_wordmap bytes2id;           /* raw bytes -> id (vocabulary) */
+    uint8_t *whole;                 /* [n_ids] memo, 0 unknown, 1 BPE of the token's own bytes is
                                  * that one token, 2 it is not (relaxed atomics: idempotent) */
-    int32_t byte_id[256];       /* id of the single-byte token of each byte */
+    int32_t byte_id[256];           /* id of the single-byte token of each byte */
     tok_merges merges;
     int ignore_merges;
-    int nfc;                    /* normalizer NFC (else none) */
-    tok_matcher added_raw;      /* added tokens matched before normalization */
-    tok_matcher added_norm;     /* added tokens with normalized: true */
-    tok_added *added;           /* [n_added] */
+    int nfc;                /* normalizer NFC (else none) */
+    tok_matcher added_raw;  /* added tokens matched before normalization */
+    tok_matcher added_norm; /* added tokens with normalized: true */
+    tok_added *added;       /* [n_added] */
     int n_added;
-    pcre2_code *re;             /* pre-tokenizer split pattern */
-    int re_jit;                 /* JIT compiled */
+    pcre2_code *re; /* pre-tokenizer split pattern */
+    int re_jit;     /* JIT compiled */
 };
 
 /* ---- text utilities (tok_text.c) ------------------------------------------ */
@@ -173,7 +173,7 @@ int32_t tok_wordmap_get(const tok_wordmap *m, const am_tokenizer *t, const unsig
 
 /* Growable id buffer. */
 typedef struct tok_ids {
-    int32_t *v;   /* [cap] */
+    int32_t *v; /* [cap] */
     size_t n, cap;
 } tok_ids;
 
@@ -185,7 +185,6 @@ tok_cache *tok_cache_new(size_t text_len);
 void tok_cache_free(tok_cache *c);
 
 /* Append the BPE ids of one pre-token (raw bytes, n >= 1) to out. */
-int tok_bpe_word(const am_tokenizer *t, tok_cache *c, const unsigned char *w, size_t n,
-                 tok_ids *out, am_err *e);
+int tok_bpe_word(const am_tokenizer *t, tok_cache *c, const unsigned char *w, size_t n, tok_ids *out, am_err *e);
 
 #endif

@@ -17,8 +17,7 @@ typedef struct loader {
     size_t arena_len, arena_cap;
 } loader;
 
-__attribute__((format(printf, 3, 4)))
-static int fail_at(loader *L, const char *jpath, const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static int fail_at(loader *L, const char *jpath, const char *fmt, ...) {
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -34,14 +33,17 @@ static const char *jtype(const json_t *v) {
     case JSON_STRING: return "a string";
     case JSON_INTEGER: return "an integer";
     case JSON_REAL: return "a number";
-    case JSON_TRUE: case JSON_FALSE: return "a boolean";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
     default: return "null";
     }
 }
 
 /* obj[key] as an object of type "type" (value of its "type" field). */
 static int want_type(loader *L, const json_t *obj, const char *jpath, const char *type) {
-    if (!json_is_object(obj)) return fail_at(L, jpath, "expected an object with \"type\": \"%s\", found %s", type, obj ? jtype(obj) : "nothing");
+    if (!json_is_object(obj))
+        return fail_at(L, jpath, "expected an object with \"type\": \"%s\", found %s", type,
+                       obj ? jtype(obj) : "nothing");
     const char *ty = json_string_value(json_object_get(obj, "type"));
     if (!ty) return fail_at(L, jpath, "missing \"type\" (expected \"%s\")", type);
     if (strcmp(ty, type)) return fail_at(L, jpath, "unsupported type \"%s\" (supported: \"%s\")", ty, type);
@@ -53,7 +55,9 @@ static int want_bool(loader *L, const json_t *obj, const char *jpath, const char
     json_t *v = json_object_get(obj, key);
     if (!v || json_is_null(v)) return 0;
     if (!json_is_boolean(v)) return fail_at(L, jpath, "\"%s\" must be a boolean, found %s", key, jtype(v));
-    if (json_is_true(v) != want) return fail_at(L, jpath, "\"%s\": %s is not supported (only %s)", key, want ? "false" : "true", want ? "true" : "false");
+    if (json_is_true(v) != want)
+        return fail_at(L, jpath, "\"%s\": %s is not supported (only %s)", key, want ? "false" : "true",
+                       want ? "true" : "false");
     return 0;
 }
 
@@ -82,11 +86,21 @@ static size_t byte_level_decode(const char *s, size_t n, char *dst) {
     for (size_t i = 0; i < n;) {
         uint32_t cp;
         size_t k;
-        if (u[i] < 0x80) { cp = u[i]; k = 1; }
-        else if (u[i] < 0xe0 && i + 1 < n) { cp = (u[i] & 0x1fu) << 6 | (u[i + 1] & 0x3fu); k = 2; }
-        else { cp = 0xffffffffu; k = 1; }
+        if (u[i] < 0x80) {
+            cp = u[i];
+            k = 1;
+        } else if (u[i] < 0xe0 && i + 1 < n) {
+            cp = (u[i] & 0x1fu) << 6 | (u[i + 1] & 0x3fu);
+            k = 2;
+        } else {
+            cp = 0xffffffffu;
+            k = 1;
+        }
         int b = tok_cp_to_byte(cp);
-        if (b < 0) { memcpy(dst, s, n); return n; }
+        if (b < 0) {
+            memcpy(dst, s, n);
+            return n;
+        }
         dst[o++] = (char)b;
         i += k;
     }
@@ -179,7 +193,8 @@ static int load_model_options(loader *L, json_t *m) {
         return -1;
     if (want_bool(L, m, "$.model", "byte_fallback", 0)) return -1;
     json_t *im = json_object_get(m, "ignore_merges");
-    if (im && !json_is_null(im) && !json_is_boolean(im)) return fail_at(L, "$.model.ignore_merges", "must be a boolean");
+    if (im && !json_is_null(im) && !json_is_boolean(im))
+        return fail_at(L, "$.model.ignore_merges", "must be a boolean");
     L->t->ignore_merges = json_is_true(im);
     return 0;
 }
@@ -207,7 +222,8 @@ static int size_tables(loader *L, json_t *vocab, json_t *added, int32_t *max_id,
         json_t *id = json_object_get(v, "id"), *c = json_object_get(v, "content");
         if (!json_is_integer(id) || json_integer_value(id) < 0 || json_integer_value(id) > INT32_MAX - 1)
             return fail_at(L, path, "\"id\" must be a non-negative integer");
-        if (!json_is_string(c) || json_string_length(c) == 0) return fail_at(L, path, "\"content\" must be a non-empty string");
+        if (!json_is_string(c) || json_string_length(c) == 0)
+            return fail_at(L, path, "\"content\" must be a non-empty string");
         if (json_integer_value(id) > *max_id) *max_id = (int32_t)json_integer_value(id);
         *bytes += 2 * (json_string_length(c) + 1);
     }
@@ -229,10 +245,12 @@ static int load_vocab(loader *L, json_t *vocab) {
     for (int b = 0; b < 256; b++) {
         char s[4];
         uint16_t cp = tok_byte_to_cp[b];
-        size_t n = cp < 0x80 ? (s[0] = (char)cp, 1) : (s[0] = (char)(0xc0 | cp >> 6), s[1] = (char)(0x80 | (cp & 0x3f)), 2);
+        size_t n =
+            cp < 0x80 ? (s[0] = (char)cp, 1) : (s[0] = (char)(0xc0 | cp >> 6), s[1] = (char)(0x80 | (cp & 0x3f)), 2);
         t->byte_id[b] = tok_strmap_get(&t->vocab, s, n);
         if (t->byte_id[b] < 0)
-            return fail_at(L, "$.model.vocab", "byte-level alphabet incomplete: no token \"%.*s\" for byte 0x%02x", (int)n, s, b);
+            return fail_at(L, "$.model.vocab", "byte-level alphabet incomplete: no token \"%.*s\" for byte 0x%02x",
+                           (int)n, s, b);
     }
     if (tok_wordmap_init(&t->bytes2id, t, L->e)) return am_wrap(L->e, "%s", L->file);
     t->whole = am_calloc((size_t)t->n_ids + 1, 1, "the whole-word marks", L->e); /* [n_ids + 1] */
@@ -244,7 +262,8 @@ static int load_merges(loader *L, json_t *merges) {
     am_tokenizer *t = L->t;
     size_t n = json_array_size(merges);
     tok_merges *mg = &t->merges;
-    if (n >= TOK_MAX_RANKS) return fail_at(L, "$.model.merges", "%zu merges; at most %d are supported", n, TOK_MAX_RANKS - 1);
+    if (n >= TOK_MAX_RANKS)
+        return fail_at(L, "$.model.merges", "%zu merges; at most %d are supported", n, TOK_MAX_RANKS - 1);
     mg->bits = 4;
     while ((1ull << mg->bits) < n + n / 2 + 16) mg->bits++;
     mg->cap = 1u << mg->bits;
@@ -268,12 +287,16 @@ static int load_merges(loader *L, json_t *merges) {
                 fail_at(L, path, "expected \"left right\" (one space), found \"%.100s\"", s);
                 goto out;
             }
-            a = s; na = (size_t)(sp - s);
-            b = sp + 1; nb = json_string_length(m) - na - 1;
+            a = s;
+            na = (size_t)(sp - s);
+            b = sp + 1;
+            nb = json_string_length(m) - na - 1;
         } else if (json_is_array(m) && json_array_size(m) == 2 && json_is_string(json_array_get(m, 0)) &&
                    json_is_string(json_array_get(m, 1))) {
-            a = json_string_value(json_array_get(m, 0)); na = json_string_length(json_array_get(m, 0));
-            b = json_string_value(json_array_get(m, 1)); nb = json_string_length(json_array_get(m, 1));
+            a = json_string_value(json_array_get(m, 0));
+            na = json_string_length(json_array_get(m, 0));
+            b = json_string_value(json_array_get(m, 1));
+            nb = json_string_length(json_array_get(m, 1));
         } else {
             fail_at(L, path, "expected \"left right\" or [\"left\", \"right\"], found %s", jtype(m));
             goto out;
@@ -286,7 +309,10 @@ static int load_merges(loader *L, json_t *merges) {
         if (na + nb > cat_cap) {
             cat_cap = 2 * (na + nb);
             char *p = realloc(cat, cat_cap);
-            if (!p) { am_fail_code(L->e, AM_E_NOMEM, "%s: out of memory", L->file); goto out; }
+            if (!p) {
+                am_fail_code(L->e, AM_E_NOMEM, "%s: out of memory", L->file);
+                goto out;
+            }
             cat = p;
         }
         memcpy(cat, a, na);
@@ -343,10 +369,13 @@ static int load_added(loader *L, json_t *added) {
     int32_t vsize = (int32_t)t->vocab.n, max_added = -1;
     size_t i;
     json_t *a;
-    int *normalized = am_calloc(n + 1, sizeof *normalized, "the added-token flags", L->e); /* [n + 1] */
+    int *normalized = am_calloc(n + 1, sizeof *normalized, "the added-token flags", L->e);       /* [n + 1] */
     t->added = normalized ? am_calloc(n + 1, sizeof *t->added, "the added tokens", L->e) : NULL; /* [n + 1] */
     if (!normalized || !t->added || tok_strmap_init(&t->added_map, (uint32_t)n, L->e)) goto out;
-    if (n > 60000) { fail_at(L, "$.added_tokens", "too many added tokens (%zu)", n); goto out; }
+    if (n > 60000) {
+        fail_at(L, "$.added_tokens", "too many added tokens (%zu)", n);
+        goto out;
+    }
     json_array_foreach(added, i, a) {
         char path[64];
         snprintf(path, sizeof path, "$.added_tokens[%zu]", i);
@@ -357,14 +386,19 @@ static int load_added(loader *L, json_t *added) {
         int32_t id = (int32_t)json_integer_value(json_object_get(a, "id"));
         const char *content = json_string_value(c);
         size_t len = json_string_length(c);
-        if (memchr(content, 0, len)) { fail_at(L, path, "\"content\" must not contain NUL"); goto out; }
+        if (memchr(content, 0, len)) {
+            fail_at(L, path, "\"content\" must not contain NUL");
+            goto out;
+        }
         /* HF ignores the stored id: a token in the vocabulary keeps its id,
          * others are numbered on from max(vocabulary size, last added id + 1) */
         int32_t want = tok_strmap_get(&t->vocab, content, len);
         if (want < 0) want = max_added < 0 ? vsize : max_added >= vsize ? max_added + 1 : vsize;
         if (id != want) {
-            fail_at(L, path, "id %d for \"%s\" is not the id HF tokenizers assigns (%d): added tokens "
-                    "must be vocabulary tokens or numbered consecutively after the vocabulary", id, content, want);
+            fail_at(L, path,
+                    "id %d for \"%s\" is not the id HF tokenizers assigns (%d): added tokens "
+                    "must be vocabulary tokens or numbered consecutively after the vocabulary",
+                    id, content, want);
             goto out;
         }
         if (id > max_added) max_added = id;
@@ -385,7 +419,8 @@ static int load_added(loader *L, json_t *added) {
         t->added_map.key[t->added_map.n - 1] = t->id_str[id];
         json_t *nm = json_object_get(a, "normalized");
         normalized[i] = json_is_true(nm);
-        t->added[t->n_added++] = (tok_added){t->id_str[id], (uint32_t)len, id, json_is_true(json_object_get(a, "special"))};
+        t->added[t->n_added++] =
+            (tok_added){t->id_str[id], (uint32_t)len, id, json_is_true(json_object_get(a, "special"))};
     }
     if (build_matcher(&t->added_raw, t->added, t->n_added, 0, normalized, L->e) ||
         build_matcher(&t->added_norm, t->added, t->n_added, 1, normalized, L->e))
@@ -421,8 +456,7 @@ int am_tok_load(am_tokenizer **out, const char *path, am_err *e) {
     }
     root = json_load_file(file, JSON_ALLOW_NUL, &je);
     if (!root) {
-        if (je.line < 1)
-            am_fail_code(e, stat(file, &st) ? AM_E_NOTFOUND : AM_E_IO, "%s: %s", file, je.text);
+        if (je.line < 1) am_fail_code(e, stat(file, &st) ? AM_E_NOTFOUND : AM_E_IO, "%s: %s", file, je.text);
         else
             am_fail_code(e, AM_E_CORRUPT, "%s: invalid JSON at line %d column %d: %s", file, je.line, je.column,
                          je.text);
@@ -433,16 +467,31 @@ int am_tok_load(am_tokenizer **out, const char *path, am_err *e) {
     t->path = file;
     file = NULL;
     L = (loader){t->path, e, t, 0, 0};
-    if (!json_is_object(root)) { fail_at(&L, "$", "expected an object, found %s", jtype(root)); goto out; }
+    if (!json_is_object(root)) {
+        fail_at(&L, "$", "expected an object, found %s", jtype(root));
+        goto out;
+    }
     model = json_object_get(root, "model");
-    if (!model) { fail_at(&L, "$.model", "missing (expected a BPE model)"); goto out; }
+    if (!model) {
+        fail_at(&L, "$.model", "missing (expected a BPE model)");
+        goto out;
+    }
     if (load_model_options(&L, model)) goto out;
     vocab = json_object_get(model, "vocab"), merges = json_object_get(model, "merges");
     added = json_object_get(root, "added_tokens");
-    if (!json_is_object(vocab)) { fail_at(&L, "$.model.vocab", "missing or not an object"); goto out; }
-    if (!json_is_array(merges)) { fail_at(&L, "$.model.merges", "missing or not an array"); goto out; }
+    if (!json_is_object(vocab)) {
+        fail_at(&L, "$.model.vocab", "missing or not an object");
+        goto out;
+    }
+    if (!json_is_array(merges)) {
+        fail_at(&L, "$.model.merges", "missing or not an array");
+        goto out;
+    }
     if (!added || json_is_null(added)) added = no_added = json_array();
-    if (!json_is_array(added)) { fail_at(&L, "$.added_tokens", "must be an array"); goto out; }
+    if (!json_is_array(added)) {
+        fail_at(&L, "$.added_tokens", "must be an array");
+        goto out;
+    }
     if (size_tables(&L, vocab, added, &max_id, &bytes)) goto out;
     if (max_id >= TOK_MAX_IDS) {
         fail_at(&L, "$.model.vocab", "ids up to %d; at most %d are supported", max_id, TOK_MAX_IDS - 1);

@@ -15,13 +15,13 @@
  * 68 bytes get 256, 257, ... in byte order. */
 const uint16_t tok_byte_to_cp[256] = {
 #define R8(a) a, a + 1, a + 2, a + 3, a + 4, a + 5, a + 6, a + 7
-    R8(256), R8(264), R8(272), R8(280),                 /* 0..31 */
-    288, 33, 34, 35, 36, 37, 38, 39,                     /* 32..39 */
-    R8(40), R8(48), R8(56), R8(64), R8(72), R8(80), R8(88), R8(96), R8(104), R8(112),
-    120, 121, 122, 123, 124, 125, 126, 289,              /* 120..127 */
-    R8(290), R8(298), R8(306), R8(314),                  /* 128..159 */
-    322, 161, 162, 163, 164, 165, 166, 167,              /* 160..167 */
-    168, 169, 170, 171, 172, 323, 174, 175,              /* 168..175 */
+    R8(256), R8(264), R8(272), R8(280),                                /* 0..31 */
+    288,     33,      34,      35,      36,      37,      38,      39, /* 32..39 */
+    R8(40),  R8(48),  R8(56),  R8(64),  R8(72),  R8(80),  R8(88),  R8(96),  R8(104), R8(112),
+    120,     121,     122,     123,     124,     125,     126,     289, /* 120..127 */
+    R8(290), R8(298), R8(306), R8(314),                                 /* 128..159 */
+    322,     161,     162,     163,     164,     165,     166,     167, /* 160..167 */
+    168,     169,     170,     171,     172,     323,     174,     175, /* 168..175 */
     R8(176), R8(184), R8(192), R8(200), R8(208), R8(216), R8(224), R8(232), R8(240), R8(248),
 #undef R8
 };
@@ -67,9 +67,15 @@ size_t tok_utf8_check(const unsigned char *s, size_t len) {
         if (i + 8 <= len) {
             uint64_t w;
             memcpy(&w, s + i, 8);
-            if (!(w & 0x8080808080808080ull)) { i += 8; continue; }
+            if (!(w & 0x8080808080808080ull)) {
+                i += 8;
+                continue;
+            }
         }
-        if (s[i] < 0x80) { i++; continue; }
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
         size_t k = utf8_seq(s + i, len - i);
         if (!k) return i;
         i += k;
@@ -84,9 +90,15 @@ static size_t utf8_bad_len(const unsigned char *s, size_t n) {
     size_t need;
     unsigned lo = 0x80, hi = 0xbf;
     if (c >= 0xc2 && c < 0xe0) need = 2;
-    else if (c >= 0xe0 && c < 0xf0) { need = 3; if (c == 0xe0) lo = 0xa0; if (c == 0xed) hi = 0x9f; }
-    else if (c >= 0xf0 && c < 0xf5) { need = 4; if (c == 0xf0) lo = 0x90; if (c == 0xf4) hi = 0x8f; }
-    else return 1;
+    else if (c >= 0xe0 && c < 0xf0) {
+        need = 3;
+        if (c == 0xe0) lo = 0xa0;
+        if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c < 0xf5) {
+        need = 4;
+        if (c == 0xf0) lo = 0x90;
+        if (c == 0xf4) hi = 0x8f;
+    } else return 1;
     size_t k = 1;
     if (k < n && k < need && s[k] >= lo && s[k] <= hi) k++;
     else return 1;
@@ -134,8 +146,8 @@ int tok_utf8_lossy(const unsigned char *s, size_t n, char **buf, size_t *len, si
  * canonical composition. The boundary before a stable code point splits NFC.
  * Like HF tokenizers, normalization uses Unicode 9.0 data: code points
  * assigned later (tok_nfc_compat.h) count as stable. */
-static uint8_t *g_unstable;          /* bitmap over 0..0x10FFFF, 1 = not stable */
-static uint8_t *g_inert;             /* bitmap: stable and nothing after it combines with it */
+static uint8_t *g_unstable; /* bitmap over 0..0x10FFFF, 1 = not stable */
+static uint8_t *g_inert;    /* bitmap: stable and nothing after it combines with it */
 static pthread_once_t g_nfc_once = PTHREAD_ONCE_INIT;
 
 static int cp_nfc_changes(utf8proc_int32_t cp) {
@@ -149,7 +161,11 @@ static int cp_nfc_changes(utf8proc_int32_t cp) {
 static void nfc_init(void) {
     g_unstable = calloc(0x110000 / 8, 1);
     g_inert = calloc(0x110000 / 8, 1);
-    if (!g_unstable || !g_inert) { free(g_unstable); g_unstable = NULL; return; }
+    if (!g_unstable || !g_inert) {
+        free(g_unstable);
+        g_unstable = NULL;
+        return;
+    }
     for (utf8proc_int32_t cp = 0x80; cp < 0x110000; cp++) {
         if (cp >= 0xd800 && cp < 0xe000) continue;
         const utf8proc_property_t *p = utf8proc_get_property(cp);
@@ -163,15 +179,21 @@ static void nfc_init(void) {
      * starters, boundaries before and after them */
     for (size_t r = 0; r < sizeof tok_nfc_after_u9 / sizeof *tok_nfc_after_u9; r++)
         for (uint32_t cp = tok_nfc_after_u9[r][0]; cp <= tok_nfc_after_u9[r][1]; cp++) {
-            g_unstable[cp >> 3] &= (uint8_t)~(1u << (cp & 7));
+            g_unstable[cp >> 3] &= (uint8_t) ~(1u << (cp & 7));
             g_inert[cp >> 3] |= (uint8_t)(1u << (cp & 7));
         }
 }
 
 static inline uint32_t utf8_decode(const unsigned char *s, size_t *k) {
     unsigned c = s[0];
-    if (c < 0xe0) { *k = 2; return (c & 0x1f) << 6 | (s[1] & 0x3f); }
-    if (c < 0xf0) { *k = 3; return (c & 0x0f) << 12 | (s[1] & 0x3f) << 6 | (s[2] & 0x3f); }
+    if (c < 0xe0) {
+        *k = 2;
+        return (c & 0x1f) << 6 | (s[1] & 0x3f);
+    }
+    if (c < 0xf0) {
+        *k = 3;
+        return (c & 0x0f) << 12 | (s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+    }
     *k = 4;
     return (c & 0x07) << 18 | (s[1] & 0x3f) << 12 | (s[2] & 0x3f) << 6 | (s[3] & 0x3f);
 }
@@ -217,7 +239,11 @@ int tok_nfc(const char *text, size_t len, char **out, size_t *out_len, am_err *e
             if (i + 8 <= len) {
                 uint64_t w;
                 memcpy(&w, s + i, 8);
-                if (!(w & 0x8080808080808080ull)) { i += 8; last_stable = i - 1; continue; }
+                if (!(w & 0x8080808080808080ull)) {
+                    i += 8;
+                    last_stable = i - 1;
+                    continue;
+                }
             }
             last_stable = i++;
             continue;
@@ -242,7 +268,10 @@ int tok_nfc(const char *text, size_t len, char **out, size_t *out_len, am_err *e
         if (buf_grow(&buf, &bcap, blen + (a - copied) + 1)) goto oom;
         memcpy(buf + blen, s + copied, a - copied);
         blen += a - copied;
-        if (nfc_span(s + a, b - a, &buf, &blen, &bcap, e)) { free(buf); return -1; }
+        if (nfc_span(s + a, b - a, &buf, &blen, &bcap, e)) {
+            free(buf);
+            return -1;
+        }
         copied = b;
         i = b;
         last_stable = b;
@@ -251,7 +280,10 @@ int tok_nfc(const char *text, size_t len, char **out, size_t *out_len, am_err *e
     if (buf_grow(&buf, &bcap, blen + (len - copied) + 1)) goto oom;
     memcpy(buf + blen, s + copied, len - copied);
     blen += len - copied;
-    if (blen == len && memcmp(buf, s, len) == 0) { free(buf); return 0; }
+    if (blen == len && memcmp(buf, s, len) == 0) {
+        free(buf);
+        return 0;
+    }
     buf[blen] = 0;
     *out = buf;
     *out_len = blen;

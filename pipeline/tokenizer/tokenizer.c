@@ -75,17 +75,21 @@ static int push_id(enc *E, int32_t id) {
 static int regex_match(enc *E, const unsigned char *s, size_t n, size_t from, int *found) {
     const am_tokenizer *t = E->t;
     for (;;) {
-        int rc = t->re_jit
-                     ? pcre2_jit_match(t->re, s, n, from, PCRE2_NO_UTF_CHECK, E->md, E->mctx)
-                     : pcre2_match(t->re, s, n, from, PCRE2_NO_UTF_CHECK, E->md, E->mctx);
-        if (rc >= 0) { *found = 1; return 0; } /* 0: ovector too small, still a match */
-        if (rc == PCRE2_ERROR_NOMATCH) { *found = 0; return 0; }
+        int rc = t->re_jit ? pcre2_jit_match(t->re, s, n, from, PCRE2_NO_UTF_CHECK, E->md, E->mctx)
+                           : pcre2_match(t->re, s, n, from, PCRE2_NO_UTF_CHECK, E->md, E->mctx);
+        if (rc >= 0) {
+            *found = 1;
+            return 0;
+        } /* 0: ovector too small, still a match */
+        if (rc == PCRE2_ERROR_NOMATCH) {
+            *found = 0;
+            return 0;
+        }
         if (rc == PCRE2_ERROR_JIT_STACKLIMIT && !E->jstack) {
             /* long runs of one class: retry once with a large JIT stack */
             E->jstack = pcre2_jit_stack_create(64 * 1024, 256 * 1024 * 1024, NULL);
             if (!E->mctx) E->mctx = pcre2_match_context_create(NULL);
-            if (!E->jstack || !E->mctx)
-                return am_fail_code(E->e, AM_E_NOMEM, "out of memory for the PCRE2 JIT stack");
+            if (!E->jstack || !E->mctx) return am_fail_code(E->e, AM_E_NOMEM, "out of memory for the PCRE2 JIT stack");
             pcre2_jit_stack_assign(E->mctx, NULL, E->jstack);
             continue;
         }
@@ -153,8 +157,7 @@ int am_tok_encode(const am_tokenizer *t, const char *text, size_t len, int32_t *
     *n = 0;
     const unsigned char *s = (const unsigned char *)text;
     size_t bad = tok_utf8_check(s, len);
-    if (bad < len)
-        return am_fail_code(e, AM_E_CORRUPT, "invalid UTF-8 at byte offset %zu (byte 0x%02x)", bad, s[bad]);
+    if (bad < len) return am_fail_code(e, AM_E_CORRUPT, "invalid UTF-8 at byte offset %zu (byte 0x%02x)", bad, s[bad]);
     enc E = {.t = t, .e = e};
     int rc = -1;
     size_t pos = 0;
@@ -190,8 +193,8 @@ out:
 static int tok_known(const am_tokenizer *t, int32_t id) { return am_tok_token_str(t, id) != NULL; }
 
 /* Decode, failing on unknown ids (n_unknown == NULL) or skipping and counting them. */
-static int tok_decode(const am_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *len,
-                      size_t *n_unknown, am_err *e) {
+static int tok_decode(const am_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *len, size_t *n_unknown,
+                      am_err *e) {
     *out = NULL;
     *len = 0;
     size_t total = 0;
@@ -232,7 +235,7 @@ int am_tok_decode(const am_tokenizer *t, const int32_t *ids, size_t n, char **ou
     return tok_decode(t, ids, n, out, len, NULL, e);
 }
 
-int am_tok_decode_skip(const am_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *len,
-                       size_t *n_unknown, am_err *e) {
+int am_tok_decode_skip(const am_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *len, size_t *n_unknown,
+                       am_err *e) {
     return tok_decode(t, ids, n, out, len, n_unknown, e);
 }

@@ -17,19 +17,17 @@ void am_tok_free(am_tokenizer *t);
 /* Encode UTF-8 text (len bytes, may contain NUL) without adding special
  * tokens; special-token strings in the text map to their ids. *ids is
  * malloc'd (caller frees). Invalid UTF-8 fails with the byte offset. */
-int am_tok_encode(const am_tokenizer *t, const char *text, size_t len,
-                  int32_t **ids, size_t *n, am_err *e);
+int am_tok_encode(const am_tokenizer *t, const char *text, size_t len, int32_t **ids, size_t *n, am_err *e);
 
 /* Decode ids to UTF-8 (*out malloc'd, NUL-terminated, *len without the NUL).
  * An id without a token is an error. */
-int am_tok_decode(const am_tokenizer *t, const int32_t *ids, size_t n,
-                  char **out, size_t *len, am_err *e);
+int am_tok_decode(const am_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *len, am_err *e);
 /* As am_tok_decode, but ids without a token are skipped, as Hugging Face's
  * decode does, and counted in *n_unknown. A model's embedding matrix may have
  * more rows than the tokenizer has tokens (Qwen3: 151936 rows, 151669
  * tokens), so generated ids can fall in the gap. */
-int am_tok_decode_skip(const am_tokenizer *t, const int32_t *ids, size_t n,
-                       char **out, size_t *len, size_t *n_unknown, am_err *e);
+int am_tok_decode_skip(const am_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *len, size_t *n_unknown,
+                       am_err *e);
 
 /* Id of a token string (vocabulary or added token), -1 if none. */
 int32_t am_tok_token_id(const am_tokenizer *t, const char *token);

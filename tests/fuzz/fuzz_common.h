@@ -34,7 +34,9 @@ __attribute__((unused)) static void fuzz_scratch(const char *tag) {
 }
 
 /* path = scratch/name */
-__attribute__((unused)) static void fuzz_path(char *out, size_t n, const char *name) { snprintf(out, n, "%s/%s", fuzz_dir, name); }
+__attribute__((unused)) static void fuzz_path(char *out, size_t n, const char *name) {
+    snprintf(out, n, "%s/%s", fuzz_dir, name);
+}
 
 /* Write bytes to scratch/name; aborts on I/O errors (not a finding). */
 __attribute__((unused)) static void fuzz_write(const char *name, const void *data, size_t size) {

