@@ -13,3 +13,8 @@ foreach(lib ${ATTNMIX_LIBRARIES})
   list(APPEND ATTNMIX_LAYER_ARGS "${lib}=$<TARGET_FILE:${lib}>=${am_deps}")
 endforeach()
 attnmix_script_test(layout_layers ${CMAKE_CURRENT_SOURCE_DIR}/layout/check_layers.sh ${ATTNMIX_LAYER_ARGS})
+
+# The sources are in the house style of .clang-format (tools/format.sh; skipped
+# without clang-format 14).
+attnmix_script_test(layout_format ${CMAKE_SOURCE_DIR}/tools/format.sh --check)
+set_tests_properties(layout_format PROPERTIES SKIP_RETURN_CODE 77)
