@@ -1,6 +1,7 @@
 /* The parts of a cube's layout shared by the writers of cubes (generate,
  * merge): dimension scales on every axis and the NeXus view for h5web. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "h5/cube.h"
 #include "h5/h5io.h"
@@ -46,5 +47,26 @@ int am_cube_write_nexus(hid_t f, am_err *e) {
 out:
     am_h5_close(&maps);
     H5Gclose(entry);
+    return rc;
+}
+
+int am_cube_write_units(hid_t f, int P, int A, int N, int S, int T, const int32_t *length, const int32_t *generated,
+                        const char *const *text, am_err *e) {
+    const hsize_t dPA[2] = {(hsize_t)P, (hsize_t)A}, dPAN[3] = {(hsize_t)P, (hsize_t)A, (hsize_t)N},
+                  dS[1] = {(hsize_t)S}, dN[1] = {(hsize_t)N}, dT[1] = {(hsize_t)T};
+    const int n = S > N ? (S > T ? S : T) : (N > T ? N : T);
+    int32_t *iota = am_malloc((size_t)(n > 0 ? n : 1), sizeof *iota, "the index axes", e); /* [n] 0, 1, ... */
+    if (!iota) return -1;
+    for (int i = 0; i < n; i++) iota[i] = i;
+    int rc = am_h5_done(am_h5_write_i32(f, "length", 2, dPA, length, e)) ||
+                     am_h5_done(am_h5_write_i32(f, "generated_ids", 3, dPAN, generated, e)) ||
+                     am_h5_done(am_h5_write_strs(f, "text", 2, dPA, text, e)) ||
+                     am_h5_done(am_h5_write_i32(f, "query", 1, dS, iota, e)) ||
+                     am_h5_done(am_h5_write_i32(f, "key", 1, dS, iota, e)) ||
+                     am_h5_done(am_h5_write_i32(f, "step", 1, dN, iota, e)) ||
+                     am_h5_done(am_h5_write_i32(f, "token", 1, dT, iota, e))
+                 ? -1
+                 : 0;
+    free(iota);
     return rc;
 }

@@ -2,12 +2,20 @@
 #ifndef AM_CUBE_H
 #define AM_CUBE_H
 
-#include "base/error.h"
 #include <hdf5.h>
+#include <stdint.h>
+
+#include "base/error.h"
 
 /* Cube layout shared by generate and merge: dimension scales on every axis
  * of the cube's datasets, and the NeXus group /entry/maps for h5web. */
 int am_cube_attach_scales(hid_t f, am_err *e);
 int am_cube_write_nexus(hid_t f, am_err *e);
+/* The per-unit datasets of a cube of P pairs x A alphas, at most N generated
+ * tokens, S positions and T prompt positions: /length [P, A],
+ * /generated_ids [P, A, N] (-1 padded), /text [P, A], and the index axes
+ * /query and /key [S], /step [N], /token [T]. */
+int am_cube_write_units(hid_t f, int P, int A, int N, int S, int T, const int32_t *length, const int32_t *generated,
+                        const char *const *text, am_err *e);
 
 #endif

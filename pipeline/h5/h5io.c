@@ -360,12 +360,15 @@ out:
     return d;
 }
 
-int am_h5_put(hid_t loc, const char *name, hid_t mem_type, hid_t file_type, int rank, const hsize_t *dims,
-              const void *data, am_err *e) {
-    hid_t d = am_h5_write(loc, name, mem_type, file_type, rank, dims, NULL, 0, data, e);
+int am_h5_done(hid_t d) {
     if (d < 0) return -1;
     H5Dclose(d);
     return 0;
+}
+
+int am_h5_put(hid_t loc, const char *name, hid_t mem_type, hid_t file_type, int rank, const hsize_t *dims,
+              const void *data, am_err *e) {
+    return am_h5_done(am_h5_write(loc, name, mem_type, file_type, rank, dims, NULL, 0, data, e));
 }
 
 hid_t am_h5_write_strs(hid_t loc, const char *name, int rank, const hsize_t *dims, const char *const *values,

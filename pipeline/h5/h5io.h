@@ -52,6 +52,10 @@ int am_h5_read_attr_i64(hid_t loc, const char *name, int64_t *value, am_err *e);
  * dataset id (caller closes) or -1. */
 hid_t am_h5_write(hid_t loc, const char *name, hid_t mem_type, hid_t file_type, int rank, const hsize_t *dims,
                   const hsize_t *chunk, int level, const void *data, am_err *e);
+/* Close the dataset a writer returned: 0, or -1 when the writer failed
+ * (d < 0; its message is in the am_err). For chains of writes:
+ *   if (am_h5_done(am_h5_write_strs(...)) || am_h5_done(...)) goto out; */
+int am_h5_done(hid_t d);
 /* Write a whole contiguous dataset and close it: 0 or -1. */
 int am_h5_put(hid_t loc, const char *name, hid_t mem_type, hid_t file_type, int rank, const hsize_t *dims,
               const void *data, am_err *e);

@@ -245,30 +245,28 @@ out:
 /* The small datasets, padded to the largest shard: [P, ...] from the shards' [1, ...]. */
 typedef struct merged {
     int P, A, L, H, S, N, T;
-    int32_t *length, *plen, *gen, *ids_a, *ids_b, *iota; /* [P][A], [P], [P][A][N], [P][T], [P][T], [max(S, N, T)] */
-    const char **text, **pa, **pb, **keys;               /* [P][A], [P], [P], [P]: borrowed from the shards */
+    int32_t *length, *plen, *gen, *ids_a, *ids_b; /* [P][A], [P], [P][A][N], [P][T], [P][T] */
+    const char **text, **pa, **pb, **keys;        /* [P][A], [P], [P], [P]: borrowed from the shards */
 } merged;
 
 static void merged_free(merged *m) {
-    free(m->length), free(m->plen), free(m->gen), free(m->ids_a), free(m->ids_b), free(m->iota);
+    free(m->length), free(m->plen), free(m->gen), free(m->ids_a), free(m->ids_b);
     free(m->text), free(m->pa), free(m->pb), free(m->keys);
     memset(m, 0, sizeof *m);
 }
 
 static int merged_fill(merged *m, const shard *sh, int P, am_err *e) {
-    const int A = m->A, N = m->N, T = m->T, M = m->S > N ? (m->S > T ? m->S : T) : (N > T ? N : T);
+    const int A = m->A, N = m->N, T = m->T;
     m->length = filled((size_t)P * A, 0, "length", e);
     m->plen = m->length ? filled((size_t)P, 0, "prompt_length", e) : NULL;
     m->gen = m->plen ? filled((size_t)P * A * N, -1, "generated_ids", e) : NULL;
     m->ids_a = m->gen ? filled((size_t)P * T, -1, "ids_a", e) : NULL;
     m->ids_b = m->ids_a ? filled((size_t)P * T, -1, "ids_b", e) : NULL;
-    m->iota = m->ids_b ? filled((size_t)M, 0, "indices", e) : NULL;
-    m->text = m->iota ? am_calloc((size_t)P * A, sizeof *m->text, "text", e) : NULL;
+    m->text = m->ids_b ? am_calloc((size_t)P * A, sizeof *m->text, "text", e) : NULL;
     m->pa = m->text ? am_calloc((size_t)P, sizeof *m->pa, "prompt_a", e) : NULL;
     m->pb = m->pa ? am_calloc((size_t)P, sizeof *m->pb, "prompt_b", e) : NULL;
     m->keys = m->pb ? am_calloc((size_t)P, sizeof *m->keys, "pair", e) : NULL;
     if (!m->keys) return -1;
-    for (int i = 0; i < M; i++) m->iota[i] = i;
     for (int p = 0; p < P; p++) {
         const am_cube *c = &sh[p].c;
         memcpy(m->length + (size_t)p * A, c->length, (size_t)A * sizeof *m->length);
@@ -287,33 +285,20 @@ static int merged_fill(merged *m, const shard *sh, int P, am_err *e) {
 }
 
 static int merged_write(const merged *m, hid_t f, const shard *s0, am_err *e) {
-    const hsize_t dPA[2] = {(hsize_t)m->P, (hsize_t)m->A}, dP[1] = {(hsize_t)m->P},
-                  dPAN[3] = {(hsize_t)m->P, (hsize_t)m->A, (hsize_t)m->N}, dPT[2] = {(hsize_t)m->P, (hsize_t)m->T},
-                  dA[1] = {(hsize_t)m->A}, dL[1] = {(hsize_t)m->L}, dH[1] = {(hsize_t)m->H}, dS[1] = {(hsize_t)m->S},
-                  dN[1] = {(hsize_t)m->N}, dT[1] = {(hsize_t)m->T};
-    hid_t d = H5I_INVALID_HID;
-#define W(call)                          \
-    do {                                 \
-        if ((d = (call)) < 0) return -1; \
-        H5Dclose(d);                     \
-    } while (0)
-    W(am_h5_write_i32(f, "length", 2, dPA, m->length, e));
-    W(am_h5_write_i32(f, "generated_ids", 3, dPAN, m->gen, e));
-    W(am_h5_write_strs(f, "text", 2, dPA, m->text, e));
-    W(am_h5_write_i32(f, "query", 1, dS, m->iota, e));
-    W(am_h5_write_i32(f, "key", 1, dS, m->iota, e));
-    W(am_h5_write_i32(f, "step", 1, dN, m->iota, e));
-    W(am_h5_write_i32(f, "token", 1, dT, m->iota, e));
-    W(am_h5_write_strs(f, "pair", 1, dP, m->keys, e));
-    W(am_h5_write(f, "alpha", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, dA, NULL, 0, s0->c.alpha, e));
-    W(am_h5_write_strs(f, "prompt_a", 1, dP, m->pa, e));
-    W(am_h5_write_strs(f, "prompt_b", 1, dP, m->pb, e));
-    W(am_h5_write_i32(f, "ids_a", 2, dPT, m->ids_a, e));
-    W(am_h5_write_i32(f, "ids_b", 2, dPT, m->ids_b, e));
-    W(am_h5_write_i32(f, "prompt_length", 1, dP, m->plen, e));
-    W(am_h5_write_i32(f, "layer", 1, dL, s0->c.layer, e));
-    W(am_h5_write_i32(f, "head", 1, dH, s0->c.head, e));
-#undef W
+    const hsize_t dP[1] = {(hsize_t)m->P}, dPT[2] = {(hsize_t)m->P, (hsize_t)m->T}, dA[1] = {(hsize_t)m->A},
+                  dL[1] = {(hsize_t)m->L}, dH[1] = {(hsize_t)m->H};
+    if (am_cube_write_units(f, m->P, m->A, m->N, m->S, m->T, m->length, m->gen, (const char *const *)m->text, e))
+        return -1;
+    if (am_h5_done(am_h5_write_strs(f, "pair", 1, dP, m->keys, e))) return -1;
+    if (am_h5_done(am_h5_write(f, "alpha", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, dA, NULL, 0, s0->c.alpha, e)))
+        return -1;
+    if (am_h5_done(am_h5_write_strs(f, "prompt_a", 1, dP, m->pa, e))) return -1;
+    if (am_h5_done(am_h5_write_strs(f, "prompt_b", 1, dP, m->pb, e))) return -1;
+    if (am_h5_done(am_h5_write_i32(f, "ids_a", 2, dPT, m->ids_a, e))) return -1;
+    if (am_h5_done(am_h5_write_i32(f, "ids_b", 2, dPT, m->ids_b, e))) return -1;
+    if (am_h5_done(am_h5_write_i32(f, "prompt_length", 1, dP, m->plen, e))) return -1;
+    if (am_h5_done(am_h5_write_i32(f, "layer", 1, dL, s0->c.layer, e))) return -1;
+    if (am_h5_done(am_h5_write_i32(f, "head", 1, dH, s0->c.head, e))) return -1;
     return 0;
 }
 

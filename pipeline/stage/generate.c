@@ -96,14 +96,6 @@ static int write_tsv(const char *path, const char *model, const am_config *c, ch
     return am_file_out_commit(&o, e); /* removes the temporary file on failure */
 }
 
-/* [n] 0, 1, ..., n - 1 */
-static int32_t *iota(int n, am_err *e) {
-    int32_t *v = am_malloc((size_t)n, sizeof *v, "an index coordinate", e);
-    if (v)
-        for (int i = 0; i < n; i++) v[i] = i;
-    return v;
-}
-
 /* Teacher-forced KL(live || frozen) along the live cube's tokens (when the
  * live cube comes from the same mix; otherwise none, with a notice).
  * kl: [U][Nkl], n_kl: [U]. */
@@ -222,7 +214,6 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     int32_t *gen = NULL;                            /* [U][N] generated ids */
     int32_t *length = NULL;                         /* [U] T_p + generated */
     int32_t *gen_ids = NULL;                        /* [U][Nmax] -1 padded */
-    int32_t *tmp_i = NULL;                          /* [S] coordinate values */
     int *n_gen = NULL, *units = NULL, *lens = NULL; /* [U] */
     const float **emb = NULL;                       /* [U] */
     char **texts = NULL;                            /* [U] */
@@ -406,25 +397,8 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
                     s->model->name, c->pairs[u / A].key, mx.alphas[u % A], unknown, am_tok_vocab_size(tok), V - 1);
         for (int j = 0; j < Nmax; j++) gen_ids[(size_t)u * Nmax + j] = j < n_gen[u] ? gen[(size_t)u * N + j] : -1;
     }
-    {
-        hsize_t dPA[2] = {(hsize_t)P, (hsize_t)A}, dPAN[3] = {(hsize_t)P, (hsize_t)A, (hsize_t)Nmax};
-        hsize_t dS[1] = {(hsize_t)S}, dN[1] = {(hsize_t)Nmax}, dT[1] = {(hsize_t)T};
-#define W(call)                         \
-    do {                                \
-        if ((d = (call)) < 0) goto out; \
-        H5Dclose(d);                    \
-        d = H5I_INVALID_HID;            \
-    } while (0)
-        W(am_h5_write_i32(out.file, "length", 2, dPA, length, e));
-        W(am_h5_write_i32(out.file, "generated_ids", 3, dPAN, gen_ids, e));
-        W(am_h5_write_strs(out.file, "text", 2, dPA, (const char *const *)texts, e));
-        if (!(tmp_i = iota(S, e))) goto out; /* S >= T_max and S >= Nmax */
-        W(am_h5_write_i32(out.file, "query", 1, dS, tmp_i, e));
-        W(am_h5_write_i32(out.file, "key", 1, dS, tmp_i, e));
-        W(am_h5_write_i32(out.file, "step", 1, dN, tmp_i, e));
-        W(am_h5_write_i32(out.file, "token", 1, dT, tmp_i, e));
-#undef W
-    }
+    /* S >= T_max and S >= Nmax */
+    if (am_cube_write_units(out.file, P, A, Nmax, S, T, length, gen_ids, (const char *const *)texts, e)) goto out;
     if (am_mix_copy_meta(mix_path, out.file, e) < 0 || am_selection_write(&sel, out.file, e) < 0) goto out;
     if (am_cube_attach_scales(out.file, e) < 0) goto out;
     if (am_cube_write_nexus(out.file, e) < 0) goto out;
@@ -481,7 +455,6 @@ out:
     free(gen);
     free(length);
     free(gen_ids);
-    free(tmp_i);
     free(kl);
     free(n_kl);
     free(n_gen);

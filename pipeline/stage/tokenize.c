@@ -104,20 +104,16 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
 
     if (am_h5_out_create(&out, out_path, e) < 0) goto out;
     dPT[0] = (hsize_t)P, dPT[1] = (hsize_t)T_max;
-#define W(call)                         \
-    do {                                \
-        if ((d = (call)) < 0) goto out; \
-        H5Dclose(d);                    \
-        d = H5I_INVALID_HID;            \
-    } while (0)
-    W(am_h5_write_strs(out.file, "pair", 1, dP, keys, e));
-    W(am_h5_write_strs(out.file, "prompt_a", 1, dP, pa, e));
-    W(am_h5_write_strs(out.file, "prompt_b", 1, dP, pb, e));
-    W(am_h5_write(out.file, "ids_a", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dPT, NULL, 0, ids_a, e));
-    W(am_h5_write(out.file, "ids_b", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dPT, NULL, 0, ids_b, e));
-    W(am_h5_write(out.file, "prompt_length", H5T_NATIVE_INT32, H5T_STD_I32LE, 1, dP, NULL, 0, plen, e));
-    W(am_h5_write(out.file, "pads", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dP2, NULL, 0, pad, e));
-#undef W
+    if (am_h5_done(am_h5_write_strs(out.file, "pair", 1, dP, keys, e))) goto out;
+    if (am_h5_done(am_h5_write_strs(out.file, "prompt_a", 1, dP, pa, e))) goto out;
+    if (am_h5_done(am_h5_write_strs(out.file, "prompt_b", 1, dP, pb, e))) goto out;
+    if (am_h5_done(am_h5_write(out.file, "ids_a", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dPT, NULL, 0, ids_a, e)))
+        goto out;
+    if (am_h5_done(am_h5_write(out.file, "ids_b", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dPT, NULL, 0, ids_b, e)))
+        goto out;
+    if (am_h5_done(am_h5_write(out.file, "prompt_length", H5T_NATIVE_INT32, H5T_STD_I32LE, 1, dP, NULL, 0, plen, e)))
+        goto out;
+    if (am_h5_done(am_h5_write(out.file, "pads", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dP2, NULL, 0, pad, e))) goto out;
     {
         const char *sets[] = {"ids_a", "ids_b", "prompt_length", "pads", "prompt_a", "prompt_b"};
         const int dims0[] = {0, 0, 0, 0, 0, 0};
