@@ -12,17 +12,9 @@
 #include "model/qwen3.h"
 #include "model/runtime.h"
 #include "stage/mix_data.h"
+#include "test_util.h"
 
 #define DIR "pipeline"
-#define CHECK(c, ...)                                            \
-    do {                                                         \
-        if (!(c)) {                                              \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                        \
-            fputc('\n', stderr);                                 \
-            exit(1);                                             \
-        }                                                        \
-    } while (0)
 
 typedef struct direct {
     int L, H, Smax;
@@ -44,15 +36,15 @@ int main(void) {
     am_qwen3 m;
     am_mix_data mx;
     am_h5_quiet();
-    CHECK(am_qwen3_open(&m, DIR "/tiny", &e) == 0, "%s", e.msg);
-    CHECK(am_mix_load(DIR "/out/tiny/mix.h5", &m, &mx, &e) == 0, "%s", e.msg);
+    REQUIRE(am_qwen3_open(&m, DIR "/tiny", &e) == 0, "%s", e.msg);
+    REQUIRE(am_mix_load(DIR "/out/tiny/mix.h5", &m, &mx, &e) == 0, "%s", e.msg);
     const int U = mx.P * mx.A, V = m.cfg.vocab_size, N = 6;
     direct d = {.L = m.cfg.num_hidden_layers, .H = m.cfg.num_attention_heads, .Smax = mx.T + N};
     d.maps = calloc((size_t)U * d.L * d.H * d.Smax * d.Smax, sizeof(float));
 
     am_runtime *rt;
     am_runtime_opts ro = {.max_units = U, .max_seq = d.Smax + 1, .threads = 1};
-    CHECK(am_runtime_init(&rt, &m, &ro, &e) == 0, "%s", e.msg);
+    REQUIRE(am_runtime_init(&rt, &m, &ro, &e) == 0, "%s", e.msg);
     int units[64], lens[64];
     const float *emb[64];
     for (int u = 0; u < U; u++) {
@@ -63,29 +55,29 @@ int main(void) {
     }
     am_capture cap = {.fn = hook, .ctx = &d};
     float *logits = malloc((size_t)U * V * sizeof *logits);
-    CHECK(am_forward(rt, U, units, lens, emb, &cap, logits, &e) == 0, "%s", e.msg);
+    REQUIRE(am_forward(rt, U, units, lens, emb, &cap, logits, &e) == 0, "%s", e.msg);
     int32_t gen[64 * 6];
     int n_gen[64];
     const int eos[] = {151645, 151643};
     am_gen_opts go = {.max_new_tokens = N, .eos_ids = eos, .n_eos = 2};
-    CHECK(am_generate(rt, U, units, logits, &go, &cap, gen, n_gen, &e) == 0, "%s", e.msg);
+    REQUIRE(am_generate(rt, U, units, logits, &go, &cap, gen, n_gen, &e) == 0, "%s", e.msg);
 
     hid_t f = am_h5_open_input(DIR "/out/tiny/cube.h5", AM_SCHEMA_CUBE, &e);
-    CHECK(f >= 0, "%s", e.msg);
+    REQUIRE(f >= 0, "%s", e.msg);
     hsize_t dims[6], d2[2], d3[3];
     float *cube;
     int32_t *length, *gids;
-    CHECK(am_h5_read(f, "attention", H5T_NATIVE_FLOAT, 6, dims, (void **)&cube, &e) == 0, "%s", e.msg);
-    CHECK(am_h5_read(f, "length", H5T_NATIVE_INT32, 2, d2, (void **)&length, &e) == 0, "%s", e.msg);
-    CHECK(am_h5_read(f, "generated_ids", H5T_NATIVE_INT32, 3, d3, (void **)&gids, &e) == 0, "%s", e.msg);
+    REQUIRE(am_h5_read(f, "attention", H5T_NATIVE_FLOAT, 6, dims, (void **)&cube, &e) == 0, "%s", e.msg);
+    REQUIRE(am_h5_read(f, "length", H5T_NATIVE_INT32, 2, d2, (void **)&length, &e) == 0, "%s", e.msg);
+    REQUIRE(am_h5_read(f, "generated_ids", H5T_NATIVE_INT32, 3, d3, (void **)&gids, &e) == 0, "%s", e.msg);
     const int S = (int)dims[4];
-    CHECK((int)dims[2] == d.L && (int)dims[3] == d.H, "cube has %d layers x %d heads", (int)dims[2], (int)dims[3]);
+    REQUIRE((int)dims[2] == d.L && (int)dims[3] == d.H, "cube has %d layers x %d heads", (int)dims[2], (int)dims[3]);
     double maxdiff = 0;
     long cells = 0;
     for (int u = 0; u < U; u++) {
-        CHECK(length[u] == lens[u] + n_gen[u], "unit %d: length %d != %d + %d", u, length[u], lens[u], n_gen[u]);
+        REQUIRE(length[u] == lens[u] + n_gen[u], "unit %d: length %d != %d + %d", u, length[u], lens[u], n_gen[u]);
         for (int j = 0; j < n_gen[u]; j++)
-            CHECK(gids[(size_t)u * d3[2] + j] == gen[u * N + j], "unit %d token %d differs", u, j);
+            REQUIRE(gids[(size_t)u * d3[2] + j] == gen[u * N + j], "unit %d token %d differs", u, j);
         for (int l = 0; l < d.L; l++)
             for (int h = 0; h < d.H; h++)
                 for (int q = 0; q < S; q++)
@@ -100,7 +92,7 @@ int main(void) {
                     }
     }
     printf("compared %ld cells of %d units: max |cube - direct| = %.3g\n", cells, U, maxdiff);
-    CHECK(maxdiff <= 1e-6, "cube differs from the direct runtime by %.3g", maxdiff);
+    REQUIRE(maxdiff <= 1e-6, "cube differs from the direct runtime by %.3g", maxdiff);
     H5Fclose(f);
     free(cube);
     free(length);

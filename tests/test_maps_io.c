@@ -9,16 +9,7 @@
 #include "h5/h5io.h"
 #include "h5/maps.h"
 #include "half.h"
-
-#define CHECK(c, ...)                                            \
-    do {                                                         \
-        if (!(c)) {                                              \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                        \
-            fputc('\n', stderr);                                 \
-            return 1;                                            \
-        }                                                        \
-    } while (0)
+#include "test_util.h"
 
 static int roundtrip(int f16, int level) {
     enum { P = 2, A = 3, L = 2, H = 5, S = 37 };
@@ -32,32 +23,32 @@ static int roundtrip(int f16, int level) {
     am_err e = {0};
     am_h5_out out;
     am_maps w;
-    CHECK(am_h5_out_create(&out, "maps_io.h5", &e) == 0, "%s", e.msg);
-    CHECK(am_maps_create(&w, out.file, "attention", P, A, L, H, S, f16, level, &e) == 0, "%s", e.msg);
+    REQUIRE(am_h5_out_create(&out, "maps_io.h5", &e) == 0, "%s", e.msg);
+    REQUIRE(am_maps_create(&w, out.file, "attention", P, A, L, H, S, f16, level, &e) == 0, "%s", e.msg);
     for (int p = 0; p < P; p++)
         for (int a = 0; a < A; a++)
             for (int l = 0; l < L; l++)
-                CHECK(am_maps_write(&w, p, a, l, maps + (((size_t)p * A + a) * L + l) * per, &e) == 0, "%s", e.msg);
+                REQUIRE(am_maps_write(&w, p, a, l, maps + (((size_t)p * A + a) * L + l) * per, &e) == 0, "%s", e.msg);
     am_maps_close(&w);
-    CHECK(am_h5_out_commit(&out, &e) == 0, "%s", e.msg);
+    REQUIRE(am_h5_out_commit(&out, &e) == 0, "%s", e.msg);
 
     hid_t f = H5Fopen("maps_io.h5", H5F_ACC_RDONLY, H5P_DEFAULT);
     hid_t d = H5Dopen2(f, "attention", H5P_DEFAULT), dcpl = H5Dget_create_plist(d);
     int nf = H5Pget_nfilters(dcpl);
-    CHECK(nf == (level > 0 ? 2 : 0), "%d filters", nf);
+    REQUIRE(nf == (level > 0 ? 2 : 0), "%d filters", nf);
     if (level > 0) {
         unsigned flags, cd[4];
         size_t ncd = 4;
-        CHECK(H5Pget_filter2(dcpl, 0, &flags, &ncd, cd, 0, NULL, NULL) == H5Z_FILTER_SHUFFLE, "filter 0");
+        REQUIRE(H5Pget_filter2(dcpl, 0, &flags, &ncd, cd, 0, NULL, NULL) == H5Z_FILTER_SHUFFLE, "filter 0");
         ncd = 4;
-        CHECK(H5Pget_filter2(dcpl, 1, &flags, &ncd, cd, 0, NULL, NULL) == H5Z_FILTER_DEFLATE, "filter 1");
+        REQUIRE(H5Pget_filter2(dcpl, 1, &flags, &ncd, cd, 0, NULL, NULL) == H5Z_FILTER_DEFLATE, "filter 1");
     }
     float *back = malloc((size_t)P * A * L * per * sizeof *back);
-    CHECK(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, back) >= 0, "read");
+    REQUIRE(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, back) >= 0, "read");
     for (size_t i = 0; i < (size_t)P * A * L * per; i++) {
         float want = f16 ? am_f16_to_f32(am_f32_to_f16(maps[i])) : maps[i];
-        CHECK(back[i] == want, "f16=%d level=%d cell %zu: %g != %g", f16, level, i, back[i], want);
-        if (f16) CHECK(fabsf(back[i] - maps[i]) <= 4.9e-4f * fabsf(maps[i]) + 6e-8f, "f16 rounding");
+        REQUIRE(back[i] == want, "f16=%d level=%d cell %zu: %g != %g", f16, level, i, back[i], want);
+        if (f16) REQUIRE(fabsf(back[i] - maps[i]) <= 4.9e-4f * fabsf(maps[i]) + 6e-8f, "f16 rounding");
     }
     H5Pclose(dcpl);
     H5Dclose(d);

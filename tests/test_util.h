@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int failures;
+static int failures __attribute__((unused));
 
 #define CHECK(cond, ...)                                                    \
     do {                                                                    \
@@ -20,6 +20,18 @@ static int failures;
             fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
             fprintf(stderr, __VA_ARGS__);                                   \
             fputc('\n', stderr);                                            \
+        }                                                                   \
+    } while (0)
+
+/* Like CHECK, but a failure ends the test at once (exit status 1): for
+ * steps the rest of the test depends on. */
+#define REQUIRE(cond, ...)                                                  \
+    do {                                                                    \
+        if (!(cond)) {                                                      \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                   \
+            fputc('\n', stderr);                                            \
+            exit(1);                                                        \
         }                                                                   \
     } while (0)
 

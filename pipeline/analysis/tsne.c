@@ -232,20 +232,10 @@ out:
 }
 
 int am_tsne_exact_kl(const double *X, int N, int D, double perplexity, const double *Y, double *kl, am_err *e) {
-    double *P = malloc((size_t)N * N * sizeof *P), *g = malloc((size_t)2 * N * sizeof *g),
-           *rz = malloc((size_t)N * sizeof *rz);
-    int rc = -1;
-    if (!P || !g || !rz) {
-        am_fail(e, "t-SNE: out of memory");
-        goto out;
-    }
-    if (tsne_dense_p(X, N, D, perplexity, P, e)) goto out;
-    *kl = tsne_exact_grad(P, 1, Y, N, g, rz, 1);
-    rc = 0;
-out:
-    free(P);
+    double *g = am_malloc((size_t)2 * N, sizeof *g, "the t-SNE gradient", e); /* [N][2], not used */
+    if (!g) return -1;
+    int rc = am_tsne_kl_grad(X, N, D, perplexity, AM_TSNE_EXACT, 0.0, Y, g, kl, e);
     free(g);
-    free(rz);
     return rc;
 }
 

@@ -33,3 +33,14 @@ run_stages() {
 # one_thread CONFIG : threads: 1 (steady run times on a busy machine; the
 # tests check outcomes, not speed)
 one_thread() { sed -i "s/^threads: .*/threads: 1/" "$1"; }
+
+# tiny_run DIR CONFIG MAX_NEW : DIR emptied, the tiny checkpoint in DIR/tiny and
+# a one-thread config DIR/CONFIG writing DIR/out; sets D (DIR, absolute) and
+# M (the model's output directory DIR/out/tiny).
+tiny_run() {
+  D=$(fresh_dir "$1")
+  make_model "$D/tiny"
+  write_config "$D/$2" "$D/out" "$D/tiny" "$3"
+  one_thread "$D/$2"
+  M=$D/out/tiny
+}

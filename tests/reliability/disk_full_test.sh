@@ -6,12 +6,7 @@
 #      for every stage and for analyze; works without privileges.
 #   2. a small tmpfs (ENOSPC) for the cube, when mounting is permitted.
 source "$(dirname "$0")/common.sh"
-D=$1
-rm -rf "$D"; mkdir -p "$D"
-make_model "$D/tiny"
-write_config "$D/f.yaml" "$D/out" "$D/tiny" 6
-one_thread "$D/f.yaml"
-M=$D/out/tiny
+tiny_run "$1" f.yaml 6
 declare -A OUT=([tokenize]=tokens [embed-mix]=mix [forward]=prefill [generate]=cube)
 
 # Reference run without limits.

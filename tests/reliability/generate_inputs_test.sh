@@ -5,12 +5,7 @@
 # 1 and a message naming the damaged file, leaves no output or temporary file,
 # and (in the sanitizer build) no sanitizer report; the intact inputs then run.
 source "$(dirname "$0")/common.sh"
-D=$1
-rm -rf "$D"; mkdir -p "$D"
-make_model "$D/tiny"
-write_config "$D/g.yaml" "$D/out" "$D/tiny" 2
-one_thread "$D/g.yaml"
-M=$D/out/tiny
+tiny_run "$1" g.yaml 2
 run_stages "$D/g.yaml" tokenize embed-mix forward || fail "the stages before generate failed"
 cp "$M/mix.h5" "$D/good-mix.h5"
 cp "$M/prefill.h5" "$D/good-prefill.h5"

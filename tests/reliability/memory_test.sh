@@ -3,12 +3,7 @@
 # stage refuses before allocating, says what to change, and writes nothing;
 # without the limit the same command completes.
 source "$(dirname "$0")/common.sh"
-D=$1
-rm -rf "$D"; mkdir -p "$D"
-make_model "$D/tiny"
-write_config "$D/m.yaml" "$D/out" "$D/tiny" 4
-one_thread "$D/m.yaml"
-M=$D/out/tiny
+tiny_run "$1" m.yaml 4
 run_stages "$D/m.yaml" tokenize embed-mix
 LIMIT=1000000   # 1 MB: the mix.h5 inputs fit, the model's weights do not
 
