@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "h5/h5io.h"
+#include "h5/heaps.h"
 #include "h5/schema.h"
 
 #define CUBE_HINT "expected a cube, schema " AM_SCHEMA_CUBE

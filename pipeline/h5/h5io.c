@@ -1,4 +1,5 @@
 #include "h5/h5io.h"
+#include "h5/heaps.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +14,6 @@
 #include <unistd.h>
 
 #include "base/memory.h"
-#include "stage/stage.h" /* am_memory_available */
 
 /* ---- errors --------------------------------------------------------------- */
 
@@ -122,88 +122,6 @@ void am_h5_out_abort(am_h5_out *o) {
  * a free-space object (index 0) of size 0 makes that loop spin forever, and a
  * size that wraps the pointer sends it backwards. Walk every collection the
  * way the library does, bounded, before the library sees the file. */
-static uint64_t le64(const unsigned char *b) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = v << 8 | b[i];
-    return v;
-}
-
-/* 1: the collection of `size` bytes at file offset `at` decodes; 0: it would
- * not (*bad_at = the object's offset); -1: read error. */
-static int gcol_ok(int fd, uint64_t at, uint64_t size, uint64_t *bad_at) {
-    uint64_t off = 16;   /* "GCOL", version, 3 reserved, u64 collection size */
-    unsigned char h[16]; /* object header: u16 index, u16 refcount, 4 reserved, u64 size */
-    while (off < size) {
-        if (size - off < 16) return 1; /* tail too small for an object header: free space */
-        if (pread(fd, h, 16, (off_t)(at + off)) != 16) return -1;
-        const unsigned idx = (unsigned)h[0] | (unsigned)h[1] << 8;
-        const uint64_t osz = le64(h + 8);
-        uint64_t need = osz;
-        if (idx > 0) need = osz > UINT64_MAX - 32 ? UINT64_MAX : 16 + ((osz + 7) & ~(uint64_t)7);
-        if (need == 0 || need > size - off) {
-            *bad_at = at + off;
-            return 0;
-        }
-        off += need;
-    }
-    return 1;
-}
-
-int am_h5_check_heaps(const char *path, am_err *e) {
-    enum { CHUNK = 1 << 20, KEEP = 15 };
-    int rc = -1;
-    unsigned char *buf = NULL; /* [CHUNK]: file bytes [pos, pos + got) */
-    const int fd = open(path, O_RDONLY);
-    if (fd < 0) return am_fail_errno(e, "%s", path);
-    struct stat sb;
-    uint64_t n = 0;
-    if (fstat(fd, &sb) != 0) {
-        am_fail_errno(e, "%s", path);
-        goto out;
-    }
-    n = (uint64_t)sb.st_size;
-    buf = malloc(CHUNK);
-    if (!buf) {
-        am_fail(e, "%s: out of memory", path);
-        goto out;
-    }
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    /* Chunks overlap by KEEP bytes so a 16-byte collection header is always
-     * whole in one of them. */
-    for (uint64_t pos = 0; pos + 16 <= n; pos += CHUNK - KEEP) {
-        const ssize_t got = pread(fd, buf, CHUNK, (off_t)pos);
-        if (got < 16) {
-            am_fail_errno(e, "%s: read failed", path);
-            goto out;
-        }
-        const unsigned char *end = buf + got - 15; /* candidates with 16 bytes after them */
-        for (const unsigned char *p = buf; p < end && (p = memchr(p, 'G', (size_t)(end - p))) != NULL; p++) {
-            if (p[1] != 'C' || p[2] != 'O' || p[3] != 'L' || p[4] != 1) continue; /* only version 1 exists */
-            const uint64_t at = pos + (uint64_t)(p - buf), size = le64(p + 8);
-            if (size < 16 || size > n - at) continue; /* the library's read of it fails cleanly */
-            uint64_t bad = 0;
-            const int ok = gcol_ok(fd, at, size, &bad);
-            if (ok < 0) {
-                am_fail_errno(e, "%s: read failed", path);
-                goto out;
-            }
-            if (!ok) {
-                am_fail(e,
-                        "%s: corrupt global heap (variable-length strings) at byte %llu: the object at byte "
-                        "%llu has an impossible size (damaged file? re-run the stage that wrote it)",
-                        path, (unsigned long long)at, (unsigned long long)bad);
-                goto out;
-            }
-        }
-        if ((uint64_t)got < CHUNK) break;
-    }
-    rc = 0;
-out:
-    free(buf);
-    close(fd);
-    return rc;
-}
-
 hid_t am_h5_open_input(const char *path, const char *schema, am_err *e) {
     if (access(path, R_OK) != 0) {
         am_fail_errno(e, "%s", path);
@@ -238,7 +156,7 @@ hid_t am_h5_open_input(const char *path, const char *schema, am_err *e) {
 
 /* ---- attributes ----------------------------------------------------------- */
 
-static hid_t utf8_type(void) {
+hid_t am_h5_utf8_type(void) {
     hid_t t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, H5T_VARIABLE);
     H5Tset_cset(t, H5T_CSET_UTF8);
@@ -254,7 +172,7 @@ static int attr_write(hid_t loc, const char *name, hid_t type, hid_t space, cons
 }
 
 int am_h5_attr_str(hid_t loc, const char *name, const char *value, am_err *e) {
-    hid_t t = utf8_type(), s = H5Screate(H5S_SCALAR);
+    hid_t t = am_h5_utf8_type(), s = H5Screate(H5S_SCALAR);
     int rc = attr_write(loc, name, t, s, &value, e);
     H5Sclose(s);
     H5Tclose(t);
@@ -263,7 +181,7 @@ int am_h5_attr_str(hid_t loc, const char *name, const char *value, am_err *e) {
 
 int am_h5_attr_strs(hid_t loc, const char *name, const char *const *values, int n, am_err *e) {
     hsize_t d = (hsize_t)n;
-    hid_t t = utf8_type(), s = H5Screate_simple(1, &d, NULL);
+    hid_t t = am_h5_utf8_type(), s = H5Screate_simple(1, &d, NULL);
     int rc = attr_write(loc, name, t, s, values, e);
     H5Sclose(s);
     H5Tclose(t);
@@ -297,7 +215,7 @@ int am_h5_read_attr_str(hid_t loc, const char *name, char **value, am_err *e) {
     }
     if (H5Tis_variable_str(ft) > 0) {
         char *s = NULL;
-        mt = utf8_type();
+        mt = am_h5_utf8_type();
         if (AM_H5(H5Aread(a, mt, &s), e, name)) goto out;
         *value = strdup(s ? s : "");
         H5free_memory(s);
@@ -373,7 +291,7 @@ int am_h5_put(hid_t loc, const char *name, hid_t mem_type, hid_t file_type, int 
 
 hid_t am_h5_write_strs(hid_t loc, const char *name, int rank, const hsize_t *dims, const char *const *values,
                        am_err *e) {
-    hid_t t = utf8_type();
+    hid_t t = am_h5_utf8_type();
     hid_t d = am_h5_write(loc, name, t, t, rank, dims, NULL, 0, values, e);
     H5Tclose(t);
     return d;
@@ -521,94 +439,6 @@ hid_t am_h5_f16_type(void) {
     return t;
 }
 
-/* Free the variable-length data HDF5 allocated inside buf (n elements of
- * type mt over space) when mt has any; buf itself stays the caller's. */
-static void reclaim_vlen(hid_t mt, hid_t space, void *buf, hssize_t n) {
-    if (!buf || n <= 0 || mt < 0) return;
-    if (H5Tis_variable_str(mt) <= 0 && H5Tdetect_class(mt, H5T_VLEN) <= 0) return;
-#if H5_VERSION_GE(1, 12, 0)
-    H5Treclaim(mt, space, H5P_DEFAULT, buf);
-#else
-    H5Dvlen_reclaim(mt, space, H5P_DEFAULT, buf);
-#endif
-}
-
-int am_h5_copy_plain(hid_t from, hid_t to, const char *name, am_err *e) {
-    int rc = -1;
-    void *buf = NULL;
-    hssize_t n = 0;
-    hid_t d = H5I_INVALID_HID, t = H5I_INVALID_HID, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID, s = H5I_INVALID_HID,
-          os = H5I_INVALID_HID, o = H5I_INVALID_HID;
-    hsize_t dims[H5S_MAX_RANK];
-    H5T_class_t cls = H5T_NO_CLASS;
-    size_t size = 0;
-    int rank = 0;
-    uint64_t avail = 0;
-    d = H5Dopen2(from, name, H5P_DEFAULT);
-    if (AM_H5ID(d, e, name)) goto out;
-    t = H5Dget_type(d);
-    s = H5Dget_space(d);
-    if (AM_H5ID(t, e, name) || AM_H5ID(s, e, name)) goto out;
-    /* The copy gets a canonical type and a fresh dataspace, never the source's
-     * own (possibly corrupt) descriptions: variable-length UTF-8 strings,
-     * little-endian integers or floats of the source's width. */
-    cls = H5Tget_class(t);
-    size = H5Tget_size(t);
-    if (cls == H5T_STRING && H5Tis_variable_str(t) > 0) {
-        ft = utf8_type();
-        mt = utf8_type();
-    } else if (cls == H5T_INTEGER && (size == 4 || size == 8)) {
-        ft = H5Tcopy(size == 4 ? H5T_STD_I32LE : H5T_STD_I64LE);
-        mt = H5Tcopy(size == 4 ? H5T_NATIVE_INT32 : H5T_NATIVE_INT64);
-    } else if (cls == H5T_FLOAT && (size == 4 || size == 8)) {
-        ft = H5Tcopy(size == 4 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE);
-        mt = H5Tcopy(size == 4 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE);
-    } else {
-        am_fail(e,
-                "%s: dataset '%s' has an unexpected type (class %d, %zu bytes); expected variable-length "
-                "strings or 32/64-bit numbers (corrupt file?)",
-                am_h5_name(from), name, (int)cls, size);
-        goto out;
-    }
-    rank = H5Sget_simple_extent_ndims(s);
-    if (rank < 0 || rank > H5S_MAX_RANK || H5Sget_simple_extent_dims(s, dims, NULL) < 0) {
-        am_h5_fail(e, __FILE__, __LINE__, "H5Sget_simple_extent_dims", name);
-        goto out;
-    }
-    n = H5Sget_simple_extent_npoints(s);
-    avail = am_memory_available();
-    if (n < 0 || (uint64_t)n > avail / H5Tget_size(mt)) {
-        am_fail(e, "%s: dataset '%s' claims %lld elements, more than the memory available (corrupt file?)",
-                am_h5_name(from), name, (long long)n);
-        n = 0;
-        goto out;
-    }
-    buf = calloc((size_t)(n > 0 ? n : 1), H5Tget_size(mt));
-    if (!buf) {
-        am_fail(e, "%s: out of memory copying '%s'", am_h5_name(from), name);
-        n = 0;
-        goto out;
-    }
-    if (n > 0 && AM_H5(H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), e, name)) goto out;
-    os = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, dims, NULL);
-    if (AM_H5ID(os, e, name)) goto out;
-    o = H5Dcreate2(to, name, ft, os, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (AM_H5ID(o, e, name)) goto out;
-    if (n > 0 && AM_H5(H5Dwrite(o, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), e, name)) goto out;
-    rc = 0;
-out:
-    reclaim_vlen(mt, s, buf, n);
-    free(buf);
-    am_h5_close(&o);
-    am_h5_close(&os);
-    am_h5_close(&s);
-    am_h5_close(&mt);
-    am_h5_close(&ft);
-    am_h5_close(&t);
-    am_h5_close(&d);
-    return rc;
-}
-
 /* ---- existence, shapes, datasets written piecewise, scales by name -------- */
 
 int am_h5_exists(hid_t loc, const char *name) {
@@ -743,68 +573,10 @@ void am_h5_close(hid_t *id) {
     *id = H5I_INVALID_HID;
 }
 
-/* ---- int32 datasets, attribute copies -------------------------------------- */
+/* ---- int32 datasets, group listings --------------------------------------- */
 
 hid_t am_h5_write_i32(hid_t loc, const char *name, int rank, const hsize_t *dims, const int32_t *v, am_err *e) {
     return am_h5_write(loc, name, H5T_NATIVE_INT32, H5T_STD_I32LE, rank, dims, NULL, 0, v, e);
-}
-
-typedef struct attr_copy {
-    hid_t to;
-    const char *const *skip;
-    am_err *e;
-    int rc;
-} attr_copy;
-
-static herr_t copy_attr(hid_t loc, const char *name, const H5A_info_t *info, void *ctx) {
-    attr_copy *ac = ctx;
-    hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, mt = H5I_INVALID_HID, sp = H5I_INVALID_HID, o = H5I_INVALID_HID;
-    hssize_t n = 0;
-    void *buf = NULL;
-    (void)info;
-    for (const char *const *s = ac->skip; s && *s; s++)
-        if (strcmp(*s, name) == 0) return 0;
-    ac->rc = -1;
-    a = H5Aopen(loc, name, H5P_DEFAULT);
-    if (AM_H5ID(a, ac->e, name)) goto out;
-    t = H5Aget_type(a);
-    if (AM_H5ID(t, ac->e, name)) goto out;
-    mt = H5Tget_native_type(t, H5T_DIR_ASCEND);
-    sp = H5Aget_space(a);
-    if (AM_H5ID(mt, ac->e, name) || AM_H5ID(sp, ac->e, name)) goto out;
-    n = H5Sget_simple_extent_npoints(sp);
-    buf = calloc((size_t)(n > 0 ? n : 1), H5Tget_size(mt));
-    if (!buf) {
-        am_fail_code(ac->e, AM_E_NOMEM, "%s: out of memory copying attribute '%s'", am_h5_name(loc), name);
-        goto out;
-    }
-    if (AM_H5(H5Aread(a, mt, buf), ac->e, name)) {
-        n = 0;
-        goto out;
-    }
-    if (H5Aexists(ac->to, name) > 0) H5Adelete(ac->to, name);
-    o = H5Acreate2(ac->to, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    if (AM_H5ID(o, ac->e, name) || AM_H5(H5Awrite(o, mt, buf), ac->e, name)) goto out;
-    ac->rc = 0;
-out:
-    reclaim_vlen(mt, sp, buf, n);
-    free(buf);
-    am_h5_close(&o);
-    am_h5_close(&sp);
-    am_h5_close(&mt);
-    am_h5_close(&t);
-    am_h5_close(&a);
-    return ac->rc < 0 ? -1 : 0;
-}
-
-int am_h5_copy_attrs(hid_t from, hid_t to, const char *const *skip, am_err *e) {
-    attr_copy ac = {to, skip, e, 0};
-    hsize_t idx = 0;
-    if (H5Aiterate2(from, H5_INDEX_NAME, H5_ITER_INC, &idx, copy_attr, &ac) < 0 || ac.rc < 0) {
-        if (ac.rc == 0) am_fail(e, "%s: cannot read the attributes", am_h5_name(from));
-        return -1;
-    }
-    return 0;
 }
 
 int am_h5_list(hid_t loc, const char *group, char ***names, int *n, am_err *e) {

@@ -31,9 +31,6 @@ int am_h5_out_create(am_h5_out *o, const char *path, am_err *e);
 int am_h5_out_commit(am_h5_out *o, am_err *e);
 void am_h5_out_abort(am_h5_out *o);
 
-/* Refuse a file whose global heap (variable-length strings) would make HDF5
- * 1.10 loop forever when reading it (one pass over the file's bytes). */
-int am_h5_check_heaps(const char *path, am_err *e);
 /* Open an existing input file read-only (after am_h5_check_heaps) and check
  * its "schema" attribute. */
 hid_t am_h5_open_input(const char *path, const char *schema, am_err *e);
@@ -75,11 +72,12 @@ void am_h5_free_strs(char **s, size_t n);
 int am_h5_scale(hid_t loc, const char *scale, const char *label, const char *const *dsets, const int *dims, int n,
                 am_err *e);
 
-/* Copy a dataset's values (not its attributes or scales) into another file. */
-int am_h5_copy_plain(hid_t from, hid_t to, const char *name, am_err *e);
-
 /* Name of the open file of an object (for messages). */
 const char *am_h5_name(hid_t id);
+
+/* The variable-length UTF-8 string type of every string attribute and
+ * dataset attnmix writes. Caller closes. */
+hid_t am_h5_utf8_type(void);
 
 /* The IEEE binary16 file type (little-endian), for float16 storage. Caller closes. */
 hid_t am_h5_f16_type(void);
@@ -119,7 +117,4 @@ int am_h5_list(hid_t loc, const char *group, char ***names, int *n, am_err *e);
 
 /* am_h5_write of an int32 array (little-endian in the file); returns the open dataset or -1. */
 hid_t am_h5_write_i32(hid_t loc, const char *name, int rank, const hsize_t *dims, const int32_t *v, am_err *e);
-/* Copy every attribute of object `from` onto `to` (replacing those of the same
- * name), except the names in skip (NULL-terminated list, or NULL). */
-int am_h5_copy_attrs(hid_t from, hid_t to, const char *const *skip, am_err *e);
 #endif

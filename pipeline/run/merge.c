@@ -12,6 +12,7 @@
 #include "base/hash.h"
 #include "h5/cube.h"
 #include "h5/cube_read.h"
+#include "h5/h5copy.h"
 #include "h5/h5io.h"
 #include "h5/maps.h"
 #include "h5/schema.h"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h5/h5copy.h"
 #include "h5/h5io.h"
 #include "h5/schema.h"
 #include "model/mix.h"

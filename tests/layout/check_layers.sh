@@ -60,6 +60,18 @@ for l in "${!ARCHIVE[@]}"; do
 done
 echo "layers: ${#ARCHIVE[@]} libraries, $checked cross-library references checked"
 
+# includes: a folder of pipeline/ includes headers only of the libraries it links
+for dir in "$SRC"/pipeline/*/; do
+  d=$(basename "$dir")
+  [[ -n ${ARCHIVE[am_$d]:-} ]] || { bad "pipeline/$d/ is not a library of CMakeLists.txt"; continue; }
+  allowed=" $(closure "am_$d") "
+  while IFS=: read -r file line inc; do
+    to=$(sed -E 's|.*#include "([a-z0-9_]+)/.*|\1|' <<<"$inc")
+    [[ -d $SRC/pipeline/$to ]] || continue
+    [[ $allowed == *" am_$to "* ]] || bad "${file#"$SRC"/}:$line includes $to/, but am_$d does not link am_$to"
+  done < <(grep -rnE '#include "[a-z0-9_]+/' "$dir" || true)
+done
+
 top=$(find "$SRC/pipeline" -maxdepth 1 -type f \( -name '*.c' -o -name '*.h' -o -name '*.cu' \) | wc -l)
 ((top == 0)) || bad "pipeline/ has $top source files at its top level: $(find "$SRC/pipeline" -maxdepth 1 -type f -printf '%f ')"
 dirs=$(find "$SRC/pipeline" -mindepth 1 -maxdepth 1 -type d -printf '%f|' | sed 's/|$//')
