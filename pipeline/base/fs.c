@@ -128,3 +128,57 @@ void am_file_out_abort(am_file_out *o) {
     }
     if (o->tmp[0]) unlink(o->tmp);
 }
+
+int am_exists(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+int am_is_dir(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+int am_pwrite_all(int fd, const void *buf, size_t n, long long off) {
+    const char *p = buf;
+    while (n) {
+        ssize_t w = pwrite(fd, p, n, (off_t)off);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+        off += w;
+    }
+    return 0;
+}
+
+int am_copy_file(const char *src, const char *dst, am_err *e) {
+    int rc = -1;
+    FILE *in = fopen(src, "rb"), *out = NULL;
+    char buf[1 << 16];
+    if (!in) {
+        am_fail_errno(e, "cannot open %s", src);
+        goto out;
+    }
+    if (!(out = fopen(dst, "wb"))) {
+        am_fail_errno(e, "cannot create %s", dst);
+        goto out;
+    }
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n) {
+            am_fail_errno(e, "cannot write %s", dst);
+            goto out;
+        }
+    if (ferror(in)) {
+        am_fail(e, "read error on %s", src);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (in) fclose(in);
+    if (out && fclose(out) && !rc) rc = am_fail_errno(e, "cannot write %s", dst);
+    return rc;
+}

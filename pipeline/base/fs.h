@@ -12,6 +12,16 @@
 /* mkdir -p: create path and its missing parents. */
 int am_mkdirs(const char *path, am_err *e);
 
+/* 1 if path exists (any kind of file), else 0. */
+int am_exists(const char *path);
+/* 1 if path is a directory, else 0. */
+int am_is_dir(const char *path);
+/* Copy the file src to dst (created or truncated). */
+int am_copy_file(const char *src, const char *dst, am_err *e);
+/* pwrite all n bytes of buf at offset off, retrying short writes and EINTR:
+ * 0, or -1 with errno set. */
+int am_pwrite_all(int fd, const void *buf, size_t n, long long off);
+
 /* Read all of path into *buf (malloc'd, NUL-terminated; *len bytes before
  * the NUL). what names the file in messages ("the configuration"). */
 int am_read_file(const char *path, const char *what, char **buf, size_t *len, am_err *e);

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fs.h"
+#include "base/progress.h"
 #include "half.h"
 
 #define CHUNK_ELEMS ((int64_t)1 << 21) /* elements generated per work item */
@@ -246,66 +248,12 @@ static float circuit_value(const am_qwen3_config *c, const am_ckpt_tensor *t, in
 
 /* ---- small file helpers ---------------------------------------------------- */
 
-static int write_all(int fd, const void *buf, size_t n, off_t off) {
-    const char *p = buf;
-    while (n) {
-        ssize_t w = pwrite(fd, p, n, off);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-        off += w;
-    }
-    return 0;
-}
-
 static int write_json(const char *path, json_t *j, am_err *e) {
     if (json_dump_file(j, path, JSON_INDENT(2) | JSON_REAL_PRECISION(10)))
         return am_fail_errno(e, "cannot write %s", path);
     FILE *f = fopen(path, "a"); /* trailing newline, as transformers writes */
     if (!f || fputc('\n', f) == EOF || fclose(f)) return am_fail_errno(e, "cannot write %s", path);
     return 0;
-}
-
-static int copy_file(const char *src, const char *dst, am_err *e) {
-    int rc = -1;
-    FILE *in = fopen(src, "rb"), *out = NULL;
-    char buf[1 << 16];
-    if (!in) {
-        am_fail_errno(e, "cannot open %s", src);
-        goto out;
-    }
-    if (!(out = fopen(dst, "wb"))) {
-        am_fail_errno(e, "cannot create %s", dst);
-        goto out;
-    }
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n) {
-            am_fail_errno(e, "cannot write %s", dst);
-            goto out;
-        }
-    if (ferror(in)) {
-        am_fail(e, "read error on %s", src);
-        goto out;
-    }
-    rc = 0;
-out:
-    if (in) fclose(in);
-    if (out && fclose(out) && !rc) rc = am_fail_errno(e, "cannot write %s", dst);
-    return rc;
-}
-
-static int is_dir(const char *p) {
-    struct stat sb;
-    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
-static int file_exists(const char *p) {
-    struct stat sb;
-    return stat(p, &sb) == 0;
 }
 
 /* File names a checkpoint directory may hold (the only ones we delete). */
@@ -354,16 +302,14 @@ static int remove_ckpt_dir(const char *dir, am_err *e) {
     return 0;
 }
 
+/* Create the directories above path (not path itself). */
 static int mkdir_parents(const char *path, am_err *e) {
     char p[4096];
     snprintf(p, sizeof p, "%s", path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = 0;
-        if (mkdir(p, 0777) && errno != EEXIST) return am_fail_errno(e, "cannot create %s", p);
-        *s = '/';
-    }
-    return 0;
+    char *sl = strrchr(p, '/');
+    if (!sl || sl == p) return 0;
+    *sl = 0;
+    return am_mkdirs(p, e);
 }
 
 /* ---- config files ---------------------------------------------------------- */
@@ -433,12 +379,6 @@ typedef struct progress {
     double t0;
 } progress;
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
 /* Header JSON for tensors [a, b), space-padded to a multiple of 8 bytes. */
 static char *shard_header(const am_ckpt_tensor *t, int a, int b, size_t esize, size_t *len, am_dtype dt, am_err *e) {
     json_t *h = json_object();
@@ -497,7 +437,7 @@ static int write_shard(const am_qwen3_config *c, const char *path, const am_ckpt
         goto out;
     }
     for (int i = 0; i < 8; i++) lenb[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
-    if (write_all(fd, lenb, 8, 0) || write_all(fd, hdr, hlen, 8)) {
+    if (am_pwrite_all(fd, lenb, 8, 0) || am_pwrite_all(fd, hdr, hlen, 8)) {
         am_fail_errno(e, "cannot write %s", path);
         goto out;
     }
@@ -556,7 +496,7 @@ static int write_shard(const am_qwen3_config *c, const char *path, const am_ckpt
                 for (int64_t i = 0; i < wk->count; i++) d[i] = value_at(key, kind, qk, (uint64_t)(wk->first + i));
             }
             size_t nb = (size_t)wk->count * esize;
-            if (write_all(fd, buf, nb, (off_t)wk->off)) {
+            if (am_pwrite_all(fd, buf, nb, (off_t)wk->off)) {
 #pragma omp critical(ckpt_fail)
                 {
                     if (!failed) fail_errno = errno;
@@ -573,7 +513,7 @@ static int write_shard(const am_qwen3_config *c, const char *path, const am_ckpt
                 }
 #pragma omp critical(ckpt_progress)
                 if (done >= pr->next) {
-                    double dt = now_s() - pr->t0;
+                    double dt = am_now() - pr->t0;
                     fprintf(stderr, "  %5.1f%%  %.2f of %.2f GB  %.2f GB/s\n", 100.0 * (double)done / (double)pr->total,
                             done / 1e9, pr->total / 1e9, dt > 0 ? done / 1e9 / dt : 0.0);
                     while (pr->next <= done) pr->next += pr->total / 10;
@@ -636,7 +576,7 @@ static int write_into(const am_qwen3_config *c, const am_ckpt_opts *o, const cha
         if (left_s > 0 && (acc * o->shards >= total * (uint64_t)(s + 1) || left_t == left_s)) s++;
     }
     if (write_configs(c, o->dtype, dir, e)) goto out;
-    pr = (progress){o->progress, total, 0, total / 10, now_s()};
+    pr = (progress){o->progress, total, 0, total / 10, am_now()};
     for (int sh = 0; sh < o->shards; sh++) {
         int b = a;
         while (b < n && shard_of[b] == sh) b++;
@@ -648,15 +588,15 @@ static int write_into(const am_qwen3_config *c, const am_ckpt_opts *o, const cha
     if (o->shards > 1 && write_index(dir, t, shard_of, n, o->shards, total, e)) goto out;
     if (o->tokenizer) {
         char src[8192];
-        if (is_dir(o->tokenizer)) snprintf(src, sizeof src, "%s/tokenizer.json", o->tokenizer);
+        if (am_is_dir(o->tokenizer)) snprintf(src, sizeof src, "%s/tokenizer.json", o->tokenizer);
         else snprintf(src, sizeof src, "%s", o->tokenizer);
         snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-        if (copy_file(src, path, e)) goto out;
+        if (am_copy_file(src, path, e)) goto out;
         char *slash = strrchr(src, '/');
         if (slash) snprintf(slash + 1, sizeof src - (size_t)(slash + 1 - src), "tokenizer_config.json");
         else snprintf(src, sizeof src, "tokenizer_config.json");
         snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-        if (file_exists(src) && copy_file(src, path, e)) goto out;
+        if (am_exists(src) && am_copy_file(src, path, e)) goto out;
     }
     rc = 0;
 out:
@@ -677,23 +617,23 @@ int am_ckpt_write(const am_qwen3_config *c, const am_ckpt_opts *o, const char *o
     while (len > 1 && out[len - 1] == '/') len--; /* "dir/" -> "dir" */
     char dir[4096];
     snprintf(dir, sizeof dir, "%.*s", (int)len, out);
-    int exists = file_exists(dir);
-    if (exists && !is_dir(dir)) return am_fail(e, "%s exists and is not a directory", dir);
+    int exists = am_exists(dir);
+    if (exists && !am_is_dir(dir)) return am_fail(e, "%s exists and is not a directory", dir);
     snprintf(probe, sizeof probe, "%s/config.json", dir);
-    if (exists && file_exists(probe) && !o->force)
+    if (exists && am_exists(probe) && !o->force)
         return am_fail(e,
                        "%s already holds a checkpoint (config.json exists); pass --force to "
                        "replace it",
                        dir);
     if (exists && check_only_known(dir, e)) return -1;
     if (o->tokenizer) {
-        snprintf(probe, sizeof probe, is_dir(o->tokenizer) ? "%s/tokenizer.json" : "%s", o->tokenizer);
-        if (!file_exists(probe)) return am_fail_code(e, AM_E_NOTFOUND, "tokenizer %s not found", probe);
+        snprintf(probe, sizeof probe, am_is_dir(o->tokenizer) ? "%s/tokenizer.json" : "%s", o->tokenizer);
+        if (!am_exists(probe)) return am_fail_code(e, AM_E_NOTFOUND, "tokenizer %s not found", probe);
     }
     if (mkdir_parents(dir, e)) return -1;
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", dir, (long)getpid());
     snprintf(old, sizeof old, "%s.old-%ld", dir, (long)getpid());
-    if (file_exists(tmp) && remove_ckpt_dir(tmp, e)) return -1;
+    if (am_exists(tmp) && remove_ckpt_dir(tmp, e)) return -1;
     if (mkdir(tmp, 0777)) return am_fail_errno(e, "cannot create %s", tmp);
     if (write_into(c, o, tmp, e)) {
         am_err ignore;

@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fs.h"
+
 #define ST_MAX_HEADER (100u * 1000u * 1000u) /* bytes; real headers are < 1 MB */
 
 size_t am_dtype_size(am_dtype t) {
@@ -252,16 +254,6 @@ out:
 
 /* ---- directory / index ---------------------------------------------------- */
 
-static int is_dir(const char *p) {
-    struct stat sb;
-    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
-static int exists(const char *p) {
-    struct stat sb;
-    return stat(p, &sb) == 0;
-}
-
 static int ends_with(const char *s, const char *suf) {
     size_t a = strlen(s), b = strlen(suf);
     return a >= b && !strcmp(s + a - b, suf);
@@ -294,7 +286,7 @@ static int open_index(am_safetensors *st, const char *index, st_list *l, am_err 
     if (slash) *slash = 0;
     else snprintf(dir, sizeof dir, ".");
     if (!root) {
-        if (!exists(index)) am_fail_code(e, AM_E_NOTFOUND, "%s: no such file", index);
+        if (!am_exists(index)) am_fail_code(e, AM_E_NOTFOUND, "%s: no such file", index);
         else
             am_fail_code(e, AM_E_CORRUPT, "%s: not valid JSON (line %d, column %d: %s)", index, je.line, je.column,
                          je.text);
@@ -330,7 +322,7 @@ static int open_index(am_safetensors *st, const char *index, st_list *l, am_err 
     qsort(shards, nshards, sizeof *shards, cmp_str);
     for (size_t i = 0; i < nshards; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, shards[i]);
-        if (!exists(path)) {
+        if (!am_exists(path)) {
             const char *who = "";
             json_object_foreach(wm, key, val) if (!strcmp(json_string_value(val), shards[i])) {
                 who = key;
@@ -382,12 +374,12 @@ int am_st_open(am_safetensors *st, const char *path, am_err *e) {
     st_list l = {0};
     char p[8192];
     int rc = -1;
-    if (is_dir(path)) {
+    if (am_is_dir(path)) {
         snprintf(p, sizeof p, "%s/model.safetensors.index.json", path);
-        if (exists(p)) rc = open_index(st, p, &l, e);
+        if (am_exists(p)) rc = open_index(st, p, &l, e);
         else {
             snprintf(p, sizeof p, "%s/model.safetensors", path);
-            if (!exists(p)) {
+            if (!am_exists(p)) {
                 am_fail_code(e, AM_E_NOTFOUND,
                              "%s: neither model.safetensors nor model.safetensors.index.json "
                              "found (is this a Hugging Face checkpoint directory?)",
