@@ -4,6 +4,7 @@
  *   run_model.c   the per-model pass: statistics of every map, /models/<name>
  *   run_global.c  the global part: root scales and attributes, /points, PCA,
  *                 /heads (distances) and the t-SNE embeddings
+ *   run_points.c  what they share: the points, progress messages
  * Points (one per map) are ordered model, pair, alpha, layer, head. */
 #ifndef AM_ANALYSIS_RUN_INTERNAL_H
 #define AM_ANALYSIS_RUN_INTERNAL_H
