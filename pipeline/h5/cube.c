@@ -70,3 +70,34 @@ int am_cube_write_units(hid_t f, int P, int A, int N, int S, int T, const int32_
     free(iota);
     return rc;
 }
+
+int am_cube_write_virtual(hid_t f, hid_t type, int P, int A, int L, int H, int S, const char *const *files,
+                          const int *sizes, am_err *e) {
+    const hsize_t vd[6] = {(hsize_t)P, (hsize_t)A, (hsize_t)L, (hsize_t)H, (hsize_t)S, (hsize_t)S};
+    unsigned char zero[16] = {0};
+    int rc = -1;
+    hid_t vspace = H5Screate_simple(6, vd, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE), src = H5I_INVALID_HID,
+          d = H5I_INVALID_HID;
+    if (AM_H5ID(vspace, e, "attention (virtual)") || AM_H5ID(dcpl, e, "attention (virtual)")) goto out;
+    if (AM_H5(H5Pset_fill_value(dcpl, type, zero), e, "attention fill value")) goto out;
+    for (int p = 0; p < P; p++) {
+        const hsize_t start[6] = {(hsize_t)p, 0, 0, 0, 0, 0};
+        const hsize_t ad[6] = {1, (hsize_t)A, (hsize_t)L, (hsize_t)H, (hsize_t)sizes[p], (hsize_t)sizes[p]};
+        src = H5Screate_simple(6, ad, NULL);
+        if (AM_H5ID(src, e, files[p]) ||
+            AM_H5(H5Sselect_hyperslab(vspace, H5S_SELECT_SET, start, NULL, ad, NULL), e, files[p]) ||
+            AM_H5(H5Pset_virtual(dcpl, vspace, files[p], "/attention", src), e, files[p]))
+            goto out;
+        am_h5_close(&src);
+    }
+    H5Sselect_all(vspace);
+    d = H5Dcreate2(f, "attention", type, vspace, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (AM_H5ID(d, e, "attention (virtual)")) goto out;
+    rc = 0;
+out:
+    am_h5_close(&d);
+    am_h5_close(&src);
+    am_h5_close(&dcpl);
+    am_h5_close(&vspace);
+    return rc;
+}

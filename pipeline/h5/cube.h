@@ -18,4 +18,10 @@ int am_cube_write_nexus(hid_t f, am_err *e);
 int am_cube_write_units(hid_t f, int P, int A, int N, int S, int T, const int32_t *length, const int32_t *generated,
                         const char *const *text, am_err *e);
 
+/* /attention [P, A, L, H, S, S] of type `type` as an HDF5 virtual dataset:
+ * pair p is /attention [1, A, L, H, S_p, S_p] of the file files[p] (a path
+ * relative to f's file, S_p = sizes[p] <= S); cells no source covers read 0. */
+int am_cube_write_virtual(hid_t f, hid_t type, int P, int A, int L, int H, int S, const char *const *files,
+                          const int *sizes, am_err *e);
+
 #endif

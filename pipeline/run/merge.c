@@ -211,35 +211,15 @@ out:
 
 /* The virtual /attention [P, A, L, H, S, S]: shard p fills [p, :, :, :, 0:S_p, 0:S_p], the rest reads 0. */
 static int write_virtual(hid_t f, const shard *sh, int P, int S, am_err *e) {
-    const shard *s0 = &sh[0];
-    const hsize_t vd[6] = {(hsize_t)P, (hsize_t)s0->c.A, (hsize_t)s0->c.L, (hsize_t)s0->c.H, (hsize_t)S, (hsize_t)S};
-    unsigned char zero[16] = {0};
+    const char **files = am_calloc((size_t)P, sizeof *files, "the shard list", e);
+    int *sizes = files ? am_calloc((size_t)P, sizeof *sizes, "the shard sizes", e) : NULL;
     int rc = -1;
-    hid_t vspace = H5Screate_simple(6, vd, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE), src = H5I_INVALID_HID,
-          d = H5I_INVALID_HID;
-    if (AM_H5ID(vspace, e, "attention (virtual)") || AM_H5ID(dcpl, e, "attention (virtual)")) goto out;
-    if (AM_H5(H5Pset_fill_value(dcpl, s0->att_type, zero), e, "attention fill value")) goto out;
-    for (int p = 0; p < P; p++) {
-        const am_cube *c = &sh[p].c;
-        const hsize_t start[6] = {(hsize_t)p, 0, 0, 0, 0, 0};
-        const hsize_t ad[6] = {1, (hsize_t)c->A, (hsize_t)c->L, (hsize_t)c->H, (hsize_t)c->S, (hsize_t)c->S};
-        src = H5Screate_simple(6, ad, NULL);
-        if (AM_H5ID(src, e, sh[p].rel) ||
-            AM_H5(H5Sselect_hyperslab(vspace, H5S_SELECT_SET, start, NULL, ad, NULL), e, sh[p].rel) ||
-            AM_H5(H5Pset_virtual(dcpl, vspace, sh[p].rel, "/attention", src), e, sh[p].rel))
-            goto out;
-        H5Sclose(src);
-        src = H5I_INVALID_HID;
+    if (sizes) {
+        for (int p = 0; p < P; p++) files[p] = sh[p].rel, sizes[p] = sh[p].c.S;
+        rc = am_cube_write_virtual(f, sh[0].att_type, P, sh[0].c.A, sh[0].c.L, sh[0].c.H, S, files, sizes, e);
     }
-    H5Sselect_all(vspace);
-    d = H5Dcreate2(f, "attention", s0->att_type, vspace, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    if (AM_H5ID(d, e, "attention (virtual)")) goto out;
-    rc = 0;
-out:
-    am_h5_close(&d);
-    am_h5_close(&src);
-    am_h5_close(&dcpl);
-    am_h5_close(&vspace);
+    free(files);
+    free(sizes);
     return rc;
 }
 

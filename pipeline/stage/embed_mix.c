@@ -19,7 +19,7 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
     int rc = -1, P, T_max, D, longest = 0;
     am_qwen3 m;
     int have_model = 0;
-    hid_t tf = H5I_INVALID_HID, d = H5I_INVALID_HID, space = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+    hid_t tf = H5I_INVALID_HID, d = H5I_INVALID_HID;
     am_h5_out out = {.file = H5I_INVALID_HID};
     int32_t *ids_a = NULL, *ids_b = NULL, *plen = NULL, *pads = NULL; /* [P][T_max], [P][T_max], [P], [P][2] */
     float *unit = NULL;                                               /* [T_max][D] */
@@ -28,7 +28,7 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
     int64_t pad_id = -1;
     char tok_fp[17], fp[17];
     const char *parts[3];
-    hsize_t dims[2], dims_b[2], d1[1], dpads[2], edims[4], chunk[4], udims[4];
+    hsize_t dims[2], dims_b[2], d1[1], dpads[2], edims[4], chunk[4];
 
     if (am_prov_fingerprint(tokens_path, AM_SCHEMA_TOKENS, tok_fp, e) < 0) return -1;
     if (am_qwen3_open(&m, s->model->checkpoint, e) < 0) return am_wrap(e, "model '%s'", s->model->name);
@@ -110,9 +110,6 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
     chunk[0] = 1, chunk[1] = 1, chunk[2] = (hsize_t)T_max, chunk[3] = (hsize_t)D;
     d = am_h5_write(out.file, "embeddings", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 4, edims, chunk, 4, NULL, e);
     if (d < 0) goto out;
-    space = H5Dget_space(d);
-    memcpy(udims, chunk, sizeof udims);
-    mspace = H5Screate_simple(4, udims, NULL);
     if (!(unit = am_calloc((size_t)T_max * D, sizeof *unit, "one unit's embeddings", e)) ||
         !(n_pad = am_calloc((size_t)P * A, sizeof *n_pad, "the pads per unit", e)))
         goto out;
@@ -126,8 +123,7 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
             int pa = c->alphas[a] != 0.0 ? pads[2 * p] : 0, pb = c->alphas[a] != 1.0 ? pads[2 * p + 1] : 0;
             n_pad[p * A + a] = c->pad_left ? (pa > pb ? pa : pb) : 0;
             hsize_t start[4] = {(hsize_t)p, (hsize_t)a, 0, 0};
-            H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, udims, NULL);
-            if (AM_H5(H5Dwrite(d, H5T_NATIVE_FLOAT, mspace, space, H5P_DEFAULT, unit), e, "embeddings")) goto out;
+            if (am_h5_write_slab(d, H5T_NATIVE_FLOAT, 4, start, chunk, unit, e)) goto out;
         }
     H5Dclose(d);
     d = H5I_INVALID_HID;
@@ -164,8 +160,6 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
     rc = 0;
 out:
     am_h5_close(&d);
-    am_h5_close(&space);
-    am_h5_close(&mspace);
     am_h5_close(&tf);
     if (rc < 0) am_h5_out_abort(&out);
     if (have_model) am_qwen3_close(&m);
