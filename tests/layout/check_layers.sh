@@ -4,6 +4,9 @@
 #  - every project symbol a library uses is defined in that library or in one
 #    it links (directly or through others), so no folder calls one above it;
 #  - no project symbol is defined in two libraries;
+#  - a folder of pipeline/ includes headers only of the libraries it links;
+#  - HDF5 files, datasets and attributes are created and written only in
+#    pipeline/h5 (the one HDF5 layer);
 #  - pipeline/ has no sources at its top level, and kernels/ includes nothing
 #    from pipeline/.
 # Arguments: NAME=ARCHIVE=DEP1,DEP2,... for every library; ATTNMIX_SRC is the
@@ -71,6 +74,12 @@ for dir in "$SRC"/pipeline/*/; do
     [[ $allowed == *" am_$to "* ]] || bad "${file#"$SRC"/}:$line includes $to/, but am_$d does not link am_$to"
   done < <(grep -rnE '#include "[a-z0-9_]+/' "$dir" || true)
 done
+
+# one HDF5 layer: files, datasets and attributes are created and written in pipeline/h5 only
+if grep -rnE '\bH5(F|D|A|G)create|\bH5(D|A)write' "$SRC/pipeline" "$SRC/stages" --include='*.c' |
+  grep -v "^$SRC/pipeline/h5/" >"$tmp/h5w"; then
+  bad "HDF5 creates or writes outside pipeline/h5 (call its helpers):"; cat "$tmp/h5w" >&2
+fi
 
 top=$(find "$SRC/pipeline" -maxdepth 1 -type f \( -name '*.c' -o -name '*.h' -o -name '*.cu' \) | wc -l)
 ((top == 0)) || bad "pipeline/ has $top source files at its top level: $(find "$SRC/pipeline" -maxdepth 1 -type f -printf '%f ')"
