@@ -219,11 +219,15 @@ int am_h5_read_attr_str(hid_t loc, const char *name, char **value, am_err *e) {
         if (AM_H5(H5Aread(a, mt, &s), e, name)) goto out;
         *value = strdup(s ? s : "");
         H5free_memory(s);
+        if (!*value) {
+            am_fail_code(e, AM_E_NOMEM, "%s: out of memory reading attribute '%s'", am_h5_name(loc), name);
+            goto out;
+        }
     } else {
         size_t n = H5Tget_size(ft);
         mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, n + 1);
-        *value = calloc(n + 2, 1);
+        if (!(*value = am_calloc(n + 2, 1, name, e))) goto out;
         if (AM_H5(H5Aread(a, mt, *value), e, name)) {
             free(*value);
             *value = NULL;

@@ -38,6 +38,11 @@ int am_maps_create(am_maps *w, hid_t file, const char *name, int P, int A, int L
         w->z = malloc((size_t)H * w->zcap);       /* [H][zcap] deflated chunks */
         w->zlen = malloc((size_t)H * sizeof *w->zlen);
     }
+    if ((f16 && !w->half) || (level > 0 && (!w->shuf || !w->z || !w->zlen))) {
+        am_maps_close(w);
+        return am_fail_code(e, AM_E_NOMEM, "out of memory: the staging buffers of /%s (%d heads of %d x %d)", name, H,
+                            S, S);
+    }
     return 0;
 }
 
