@@ -13,14 +13,8 @@
 #include <unistd.h>
 #include <utf8proc.h>
 
+#include "base/fs.h"
 #include "plot/canvas.h"
-
-static char *am_strdup_fmt(const char *a, const char *b, long pid) {
-    size_t n = strlen(a) + strlen(b) + 32;
-    char *s = malloc(n);
-    if (s) snprintf(s, n, "%s%s%ld", a, b, pid);
-    return s;
-}
 
 int am_plot_format_parse(const char *s) {
     if (!s) return -1;
@@ -39,7 +33,11 @@ int am_canvas_init(am_canvas *c, am_plot_format fmt, const char *path, double w,
     c->h = h;
     c->zoom = zoom > 0 ? zoom : 1.0;
     c->path = strdup(path);
-    c->tmp = am_strdup_fmt(path, ".tmp-", (long)getpid());
+    c->tmp = malloc(strlen(path) + 32);
+    if (c->tmp && am_tmp_name(path, c->tmp, strlen(path) + 32, e)) {
+        am_canvas_free(c);
+        return -1;
+    }
     if (!c->path || !c->tmp) {
         am_canvas_free(c);
         return am_fail(e, "%s: out of memory", path);
@@ -92,10 +90,7 @@ int am_canvas_finish(am_canvas *c, am_err *e) {
             goto out;
         }
     }
-    if (rename(c->tmp, c->path) != 0) {
-        am_fail_errno(e, "renaming %s to %s", c->tmp, c->path);
-        goto out;
-    }
+    if (am_commit_file(c->tmp, c->path, e)) goto out; /* fsync, rename; removes tmp on failure */
     free(c->tmp);
     c->tmp = NULL;
     rc = 0;

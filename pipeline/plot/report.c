@@ -1,13 +1,11 @@
 /* Report directory with figures and index.html (see report.h). */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "analysis/frozen.h"
+#include "base/fs.h"
 #include "plot/report.h"
 
 char *am_html_escape(const char *s) {
@@ -42,11 +40,6 @@ void am_report_slug(const char *s, char *out, size_t n) {
     if (k == 0 && n > 1) out[k++] = '_';
     if (k > 0 && out[0] == '.') out[0] = '_';
     out[k] = 0;
-}
-
-static int am_mkdir(const char *d, am_err *e) {
-    if (mkdir(d, 0755) == 0 || errno == EEXIST) return 0;
-    return am_fail_errno(e, "creating directory %s", d);
 }
 
 /* Growing HTML buffer. */
@@ -207,7 +200,7 @@ static int am_report_model(am_rctx *R, const am_cube *c, const char *mslug, cons
     if (R->analysis && am_frozen_read(R->analysis, c->name, &fc, &nf, e)) return -1;
 
     snprintf(dir, sizeof dir, "%s/%s", R->outdir, mslug);
-    if (am_mkdir(dir, e)) {
+    if (am_mkdirs(dir, e)) {
         am_frozen_cmp_free(fc, nf);
         return -1;
     }
@@ -282,11 +275,11 @@ int am_report_write(const char *const *cubes, int ncubes, const char *analysis, 
     am_html h = {0}, body = {0}, nav = {0};
     am_rctx R = {o, outdir, progress, ctx, &h, analysis};
     char(*slugs)[64] = calloc(ncubes ? (size_t)ncubes : 1, sizeof *slugs);
-    char index[4096], tmp[4200];
+    char index[4096];
     int rc = -1;
-    FILE *f = NULL;
+    am_file_out page = {0};
     if (!slugs) return am_fail(e, "out of memory");
-    if (am_mkdir(outdir, e)) goto out;
+    if (am_mkdirs(outdir, e)) goto out;
 
     am_h(&h,
          "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -355,31 +348,16 @@ int am_report_write(const char *const *cubes, int ncubes, const char *analysis, 
     }
 
     snprintf(index, sizeof index, "%s/index.html", outdir);
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", index, (long)getpid());
-    f = fopen(tmp, "wb");
-    if (!f) {
-        am_fail_errno(e, "creating %s", tmp);
+    if (am_file_out_create(&page, index, e)) goto out;
+    if (fwrite(h.b, 1, h.n, page.f) != h.n) {
+        am_fail_errno(e, "writing %s", index);
+        am_file_out_abort(&page);
         goto out;
     }
-    if (fwrite(h.b, 1, h.n, f) != h.n || fclose(f) != 0) {
-        f = NULL;
-        am_fail_errno(e, "writing %s", tmp);
-        unlink(tmp);
-        goto out;
-    }
-    f = NULL;
-    if (rename(tmp, index)) {
-        am_fail_errno(e, "renaming %s to %s", tmp, index);
-        unlink(tmp);
-        goto out;
-    }
+    if (am_file_out_commit(&page, e)) goto out; /* removes the temporary file on failure */
     if (progress) progress(index, ctx);
     rc = 0;
 out:
-    if (f) {
-        fclose(f);
-        unlink(tmp);
-    }
     free(h.b);
     free(body.b);
     free(nav.b);
