@@ -8,31 +8,8 @@
 
 #include "analysis/run_internal.h"
 #include "base/compare.h"
-#include "base/hash.h"
+#include "base/fs.h"
 #include "h5/h5io.h"
-
-/* FNV-1a of a file's bytes, read in 1 MiB pieces. */
-static int file_fingerprint(const char *path, char *hex, am_err *e) {
-    enum { CHUNK = 1 << 20 };
-    int rc = -1;
-    uint64_t h = AM_FNV_INIT;
-    size_t n = 0;
-    unsigned char *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return am_fail_errno(e, "%s: cannot open", path);
-    if (!(buf = am_malloc(CHUNK, 1, "a read buffer", e))) goto out;
-    while ((n = fread(buf, 1, CHUNK, f)) > 0) h = am_fnv1a(h, buf, n);
-    if (ferror(f)) {
-        am_fail_errno(e, "%s: read error", path);
-        goto out;
-    }
-    am_hash_hex(h, hex);
-    rc = 0;
-out:
-    free(buf);
-    fclose(f);
-    return rc;
-}
 
 /* Name of a cube given without one: the reader's name (its `model`
  * attribute, else NAME for ".../NAME/cube.h5", else the file stem). */
@@ -140,7 +117,7 @@ static int open_cube(const am_an_config *cfg, an_inputs *in, int i, int *pair_ca
     }
     c->base = in->N;
     in->N += (size_t)c->c.P * c->c.A * c->c.L * c->c.H;
-    return file_fingerprint(c->c.path, c->file_fp, e);
+    return am_file_fingerprint(c->c.path, c->file_fp, e);
 }
 
 /* The induction files and frozen runs of cfg, to the cubes they name. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/fs.h"
+#include "base/hash.h"
 
 int am_mkdirs(const char *path, am_err *e) {
     char buf[4096];
@@ -181,4 +182,19 @@ out:
     if (in) fclose(in);
     if (out && fclose(out) && !rc) rc = am_fail_errno(e, "cannot write %s", dst);
     return rc;
+}
+
+int am_file_fingerprint(const char *path, char hex[17], am_err *e) {
+    enum { CHUNK = 1 << 16 };
+    unsigned char buf[CHUNK];
+    uint64_t h = AM_FNV_INIT;
+    size_t n;
+    FILE *f = fopen(path, "rb");
+    if (!f) return am_fail_errno(e, "%s: cannot open", path);
+    while ((n = fread(buf, 1, CHUNK, f)) > 0) h = am_fnv1a(h, buf, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) return am_fail_code(e, AM_E_IO, "%s: read error", path);
+    am_hash_hex(h, hex);
+    return 0;
 }

@@ -22,6 +22,9 @@ int am_copy_file(const char *src, const char *dst, am_err *e);
  * 0, or -1 with errno set. */
 int am_pwrite_all(int fd, const void *buf, size_t n, long long off);
 
+/* FNV-1a fingerprint of a file's bytes as 16 hex digits (base/hash.h). */
+int am_file_fingerprint(const char *path, char hex[17], am_err *e);
+
 /* Read all of path into *buf (malloc'd, NUL-terminated; *len bytes before
  * the NUL). what names the file in messages ("the configuration"). */
 int am_read_file(const char *path, const char *what, char **buf, size_t *len, am_err *e);

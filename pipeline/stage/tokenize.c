@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "base/hash.h"
+#include "base/fs.h"
 #include "h5/h5io.h"
 #include "h5/schema.h"
 #include "stage/provenance.h"
@@ -18,14 +18,7 @@ static int tokenizer_file(const am_stage *s, char *path, size_t n, char hex[17],
     if (stat(p, &st) != 0) return am_fail_errno(e, "tokenizer of model '%s': %s", s->model->name, p);
     if (S_ISDIR(st.st_mode)) snprintf(path, n, "%s/tokenizer.json", p);
     else snprintf(path, n, "%s", p);
-    FILE *f = fopen(path, "rb");
-    if (!f) return am_fail_errno(e, "tokenizer of model '%s': %s", s->model->name, path);
-    uint64_t h = AM_FNV_INIT;
-    char buf[1 << 16];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0) h = am_fnv1a(h, buf, got);
-    fclose(f);
-    am_hash_hex(h, hex);
+    if (am_file_fingerprint(path, hex, e)) return am_wrap(e, "tokenizer of model '%s'", s->model->name);
     return 0;
 }
 
