@@ -134,24 +134,25 @@ hid_t am_h5_open_input(const char *path, const char *schema, am_err *e) {
         am_wrap(e, "%s is not a readable HDF5 file", path);
         return H5I_INVALID_HID;
     }
-    if (schema) {
-        char *got = NULL;
-        if (am_h5_read_attr_str(f, "schema", &got, e) < 0) {
-            H5Fclose(f);
-            am_fail(e, "%s: no 'schema' attribute; expected a file of schema %s", path, schema);
-            return H5I_INVALID_HID;
-        }
-        int ok = strcmp(got, schema) == 0;
-        if (!ok)
-            am_fail(e, "%s: schema is '%s', expected '%s' (written by another version? re-run the stage)", path, got,
-                    schema);
-        free(got);
-        if (!ok) {
-            H5Fclose(f);
-            return H5I_INVALID_HID;
-        }
+    if (schema && am_h5_check_schema(f, path, schema, e) < 0) {
+        H5Fclose(f);
+        return H5I_INVALID_HID;
     }
     return f;
+}
+
+int am_h5_check_schema(hid_t f, const char *path, const char *schema, am_err *e) {
+    char *got = NULL;
+    am_err sub = {0};
+    if (am_h5_read_attr_str(f, "schema", &got, &sub) < 0)
+        return am_fail_code(e, AM_E_CORRUPT, "%s: no 'schema' attribute; expected a file of schema %s", path, schema);
+    const int ok = strcmp(got, schema) == 0;
+    if (!ok)
+        am_fail_code(e, AM_E_CORRUPT,
+                     "%s: schema is '%s', expected '%s' (written by another version? re-run the stage)", path, got,
+                     schema);
+    free(got);
+    return ok ? 0 : -1;
 }
 
 /* ---- attributes ----------------------------------------------------------- */

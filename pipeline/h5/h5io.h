@@ -34,6 +34,9 @@ void am_h5_out_abort(am_h5_out *o);
 /* Open an existing input file read-only (after am_h5_check_heaps) and check
  * its "schema" attribute. */
 hid_t am_h5_open_input(const char *path, const char *schema, am_err *e);
+/* 0 if the open file f (named path in messages) has the "schema" attribute
+ * schema; else -1 naming what it has. */
+int am_h5_check_schema(hid_t f, const char *path, const char *schema, am_err *e);
 
 /* Attributes on any object (loc = file, group or dataset). */
 int am_h5_attr_str(hid_t loc, const char *name, const char *value, am_err *e);
