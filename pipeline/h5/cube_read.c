@@ -100,21 +100,6 @@ static char *name_from_path(const char *path, am_err *e) {
     return res;
 }
 
-static int check_schema(const am_cube *c, const char *schema, am_err *e) {
-    char *got = NULL;
-    am_err sub = {0};
-    if (am_h5_read_attr_str(c->file, "schema", &got, &sub) < 0)
-        return am_fail_code(e, AM_E_CORRUPT, "%s: no 'schema' attribute; expected a file of schema %s", c->path,
-                            schema);
-    const int ok = strcmp(got, schema) == 0;
-    if (!ok)
-        am_fail_code(e, AM_E_CORRUPT,
-                     "%s: schema is '%s', expected '%s' (written by another version? re-run the stage)", c->path, got,
-                     schema);
-    free(got);
-    return ok ? 0 : -1;
-}
-
 /* /attention: shape, axes and stored type. */
 static int open_attention(am_cube *c, am_err *e) {
     int rank = 0;
@@ -263,8 +248,8 @@ int am_cube_open_schema(am_cube *c, const char *path, const char *schema, am_err
         if (access(path, R_OK) != 0) return am_fail_errno(e, "%s: cannot open", path);
         return am_fail_code(e, AM_E_CORRUPT, "%s: not an HDF5 file (" CUBE_HINT ")", path);
     }
-    if ((schema && check_schema(c, schema, e) < 0) || open_attention(c, e) < 0 || read_axes(c, e) < 0 ||
-        read_units(c, e) < 0 || read_attrs(c, e) < 0) {
+    if ((schema && am_h5_check_schema(c->file, c->path, schema, e) < 0) || open_attention(c, e) < 0 ||
+        read_axes(c, e) < 0 || read_units(c, e) < 0 || read_attrs(c, e) < 0) {
         am_cube_close(c);
         return -1;
     }
@@ -325,6 +310,19 @@ int am_cube_read_block(const am_cube *c, int p, int l, float *out, am_err *e) {
     if (!read_slab(c, start, count, out)) {
         am_h5_fail(e, __FILE__, __LINE__, "H5Dread", "attention");
         return am_wrap(e, "%s: cannot read /attention[%d, :, %d] (truncated or corrupt file?)", c->path, p, l);
+    }
+    return 0;
+}
+
+int am_cube_read_unit(const am_cube *c, int p, int a, float *out, am_err *e) {
+    if (p < 0 || p >= c->P || a < 0 || a >= c->A)
+        return am_fail_code(e, AM_E_USAGE, "%s: unit (pair %d, alpha %d) outside /attention [%d, %d, ...]", c->path, p,
+                            a, c->P, c->A);
+    const hsize_t start[6] = {(hsize_t)p, (hsize_t)a, 0, 0, 0, 0};
+    const hsize_t count[6] = {1, 1, (hsize_t)c->L, (hsize_t)c->H, (hsize_t)c->S, (hsize_t)c->S};
+    if (!read_slab(c, start, count, out)) {
+        am_h5_fail(e, __FILE__, __LINE__, "H5Dread", "attention");
+        return am_wrap(e, "%s: cannot read /attention[%d, %d] (truncated or corrupt file?)", c->path, p, a);
     }
     return 0;
 }

@@ -48,5 +48,7 @@ void am_cube_close(am_cube *c);
 int am_cube_read_map(const am_cube *c, int p, int a, int l, int h, float *out, am_err *e);
 /* All alphas and heads of (p, l) into out [A][H][S][S], float32. */
 int am_cube_read_block(const am_cube *c, int p, int l, float *out, am_err *e);
+/* All layers and heads of unit (p, a) into out [L][H][S][S], float32. */
+int am_cube_read_unit(const am_cube *c, int p, int a, float *out, am_err *e);
 
 #endif

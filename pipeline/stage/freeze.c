@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "h5/cube_read.h"
 #include "h5/h5io.h"
 #include "h5/schema.h"
 #include "model/qwen3.h"
@@ -69,14 +70,10 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
                        const int32_t *plen, const double *alphas, am_err *e) {
     memset(f, 0, sizeof *f);
     const am_config *c = &s->cfg;
-    int rc = -1, Ps = 0, As = 0, Lc, Hc, Ss, is_cube, as_fixed = -1;
-    hid_t h = H5I_INVALID_HID, att = H5I_INVALID_HID, fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
-    char *schema = NULL, *fp = NULL, **spairs = NULL;
-    double *salpha = NULL;
-    int32_t *splen = NULL, *slen = NULL, *slayer = NULL, *shead = NULL;
+    int rc = -1, Ps, As, Lc, Hc, Ss, is_cube, as_fixed = -1;
+    am_cube src = {.file = H5I_INVALID_HID, .attn = H5I_INVALID_HID};
     float *tmp = NULL; /* [Lc][Hc][Ss][Ss] one source unit */
     int li_src[256], hi_src[256];
-    hsize_t d[8];
     f->L = m->cfg.num_hidden_layers, f->H = m->cfg.num_attention_heads, f->U = P * A;
     am_freeze_default_path(s, forward, f->path, sizeof f->path);
     if (s->freeze.have_alpha) snprintf(f->desc, sizeof f->desc, "alpha %g of %s", s->freeze.alpha, f->path);
@@ -102,19 +99,15 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
         if (f->hmask[k]) f->heads[f->Hs++] = k;
     }
 
-    h = H5Fopen(f->path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (h < 0) {
-        am_fail_code(e, access(f->path, F_OK) ? AM_E_NOTFOUND : AM_E_CORRUPT,
-                     "frozen-pattern source %s cannot be "
-                     "opened (run forward/generate live first, or pass --freeze-from)",
-                     f->path);
+    if (am_cube_open(&src, f->path, e) < 0) {
+        am_wrap(e, "frozen-pattern source %s cannot be opened (run forward/generate live first, or pass --freeze-from)",
+                f->path);
         goto out;
     }
-    if (am_h5_read_attr_str(h, "schema", &schema, e) < 0) goto out;
-    is_cube = !strcmp(schema, AM_SCHEMA_CUBE);
-    if (!is_cube && strcmp(schema, AM_SCHEMA_PREFILL)) {
-        am_fail_code(e, AM_E_CORRUPT, "%s: schema '%s' is neither %s nor %s", f->path, schema, AM_SCHEMA_PREFILL,
-                     AM_SCHEMA_CUBE);
+    is_cube = src.schema && !strcmp(src.schema, AM_SCHEMA_CUBE);
+    if (!is_cube && (!src.schema || strcmp(src.schema, AM_SCHEMA_PREFILL))) {
+        am_fail_code(e, AM_E_CORRUPT, "%s: schema '%s' is neither %s nor %s", f->path,
+                     src.schema ? src.schema : "(none)", AM_SCHEMA_PREFILL, AM_SCHEMA_CUBE);
         goto out;
     }
     if (!forward && !is_cube) {
@@ -124,28 +117,13 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
                 f->path);
         goto out;
     }
-    if (am_h5_read_attr_str(h, "fingerprint", &fp, e) < 0) goto out;
-    snprintf(f->fingerprint, sizeof f->fingerprint, "%s", fp);
-    if (am_h5_read_strs(h, "pair", 1, d, &spairs, e) < 0) goto out;
-    Ps = (int)d[0];
-    if (am_h5_read(h, "alpha", H5T_NATIVE_DOUBLE, 1, d, (void **)&salpha, e) < 0) goto out;
-    As = (int)d[0];
-    if (am_h5_read(h, "prompt_length", H5T_NATIVE_INT32, 1, d, (void **)&splen, e) < 0 ||
-        am_h5_read(h, "layer", H5T_NATIVE_INT32, 1, d, (void **)&slayer, e) < 0)
-        goto out;
-    Lc = (int)d[0];
-    if (am_h5_read(h, "head", H5T_NATIVE_INT32, 1, d, (void **)&shead, e) < 0) goto out;
-    Hc = (int)d[0];
-    if (is_cube && am_h5_read(h, "length", H5T_NATIVE_INT32, 2, d, (void **)&slen, e) < 0) goto out;
-    att = H5Dopen2(h, "attention", H5P_DEFAULT);
-    if (AM_H5ID(att, e, "frozen-pattern source /attention")) goto out;
-    fs = H5Dget_space(att);
-    if (H5Sget_simple_extent_ndims(fs) != 6) {
-        am_fail_code(e, AM_E_CORRUPT, "%s: /attention is not 6-dimensional", f->path);
+    if (!src.fingerprint || !src.prompt_length) {
+        am_fail_code(e, AM_E_CORRUPT, "%s: no %s (not written by attnmix forward or generate?)", f->path,
+                     src.fingerprint ? "/prompt_length" : "'fingerprint' attribute");
         goto out;
     }
-    H5Sget_simple_extent_dims(fs, d, NULL);
-    Ss = (int)d[4];
+    snprintf(f->fingerprint, sizeof f->fingerprint, "%s", src.fingerprint);
+    Ps = src.P, As = src.A, Lc = src.L, Hc = src.H, Ss = src.S;
     /* every substituted layer and head must be in the source */
     if (f->Ls > 256 || f->Hs > 256) {
         am_fail(e, "more than 256 layers or heads are not supported");
@@ -154,7 +132,7 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
     for (int i = 0; i < f->Ls; i++) {
         li_src[i] = -1;
         for (int j = 0; j < Lc; j++)
-            if (slayer[j] == f->layers[i]) li_src[i] = j;
+            if (src.layer[j] == f->layers[i]) li_src[i] = j;
         if (li_src[i] < 0) {
             am_fail_code(e, AM_E_NOTFOUND, "%s does not hold layer %d (it captured %d layers); hint: --freeze-layers",
                          f->path, f->layers[i], Lc);
@@ -164,7 +142,7 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
     for (int i = 0; i < f->Hs; i++) {
         hi_src[i] = -1;
         for (int j = 0; j < Hc; j++)
-            if (shead[j] == f->heads[i]) hi_src[i] = j;
+            if (src.head[j] == f->heads[i]) hi_src[i] = j;
         if (hi_src[i] < 0) {
             am_fail_code(e, AM_E_NOTFOUND, "%s does not hold head %d (it captured %d heads); hint: --freeze-heads",
                          f->path, f->heads[i], Hc);
@@ -173,7 +151,7 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
     }
     if (s->freeze.have_alpha) {
         for (int j = 0; j < As; j++)
-            if (fabs(salpha[j] - s->freeze.alpha) < 1e-9) as_fixed = j;
+            if (fabs(src.alpha[j] - s->freeze.alpha) < 1e-9) as_fixed = j;
         if (as_fixed < 0) {
             am_fail_code(e, AM_E_NOTFOUND, "%s has no alpha %g (--freeze-alpha)", f->path, s->freeze.alpha);
             goto out;
@@ -187,40 +165,34 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
     for (int p = 0; p < P; p++) {
         int ps = -1;
         for (int j = 0; j < Ps; j++)
-            if (!strcmp(spairs[j], c->pairs[p].key)) ps = j;
+            if (!strcmp(src.pair[j], c->pairs[p].key)) ps = j;
         if (ps < 0) {
             am_fail_code(e, AM_E_NOTFOUND, "%s has no pair '%s'", f->path, c->pairs[p].key);
             goto out;
         }
-        if (splen[ps] != plen[p]) {
+        if (src.prompt_length[ps] != plen[p]) {
             am_fail(e, "%s: pair '%s' has prompt length %d, this run %d (patterns are positional: shapes must match)",
-                    f->path, c->pairs[p].key, splen[ps], plen[p]);
+                    f->path, c->pairs[p].key, src.prompt_length[ps], plen[p]);
             goto out;
         }
         for (int a = 0; a < A; a++) {
             int as = as_fixed, u = p * A + a;
             if (as < 0) {
                 for (int j = 0; j < As; j++)
-                    if (fabs(salpha[j] - alphas[a]) < 1e-9) as = j;
+                    if (fabs(src.alpha[j] - alphas[a]) < 1e-9) as = j;
                 if (as < 0) {
                     am_fail_code(e, AM_E_NOTFOUND, "%s has no alpha %g for pair '%s'; hint: --freeze-alpha", f->path,
                                  alphas[a], c->pairs[p].key);
                     goto out;
                 }
             }
-            int n = is_cube ? slen[ps * As + as] : splen[ps];
+            int n = is_cube ? src.length[ps * As + as] : src.prompt_length[ps];
             if (n > Ss) {
                 am_fail_code(e, AM_E_CORRUPT, "%s: length %d of pair '%s' exceeds the map size %d", f->path, n,
                              c->pairs[p].key, Ss);
                 goto out;
             }
-            hsize_t start[6] = {(hsize_t)ps, (hsize_t)as, 0, 0, 0, 0};
-            hsize_t count[6] = {1, 1, (hsize_t)Lc, (hsize_t)Hc, (hsize_t)Ss, (hsize_t)Ss};
-            H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
-            ms = H5Screate_simple(6, count, NULL);
-            if (AM_H5(H5Dread(att, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, tmp), e, f->path)) goto out;
-            H5Sclose(ms);
-            ms = H5I_INVALID_HID;
+            if (am_cube_read_unit(&src, ps, as, tmp, e) < 0) goto out;
             f->len[u] = n;
             f->maps[u] = malloc((size_t)f->Ls * f->Hs * n * n * sizeof(float) + 1); /* [Ls][Hs][n][n] */
             if (!f->maps[u]) {
@@ -236,12 +208,8 @@ int am_freeze_src_load(am_freeze_src *f, const am_stage *s, const am_qwen3 *m, i
     }
     rc = 0;
 out:
-    am_h5_close(&ms);
-    am_h5_close(&fs);
-    am_h5_close(&att);
-    am_h5_close(&h);
-    if (spairs) am_h5_free_strs(spairs, (size_t)Ps);
-    free(schema), free(fp), free(salpha), free(splen), free(slen), free(slayer), free(shead), free(tmp);
+    am_cube_close(&src);
+    free(tmp);
     if (rc < 0) am_freeze_src_free(f);
     return rc;
 }
