@@ -6,10 +6,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/fs.h"
 #include "run/inputs.h"
+#include "run/quote.h"
 
-void am_induction_path(const am_config *c, int m, char *out, size_t n) {
-    snprintf(out, n, "%s/%s/induction.h5", c->output_dir, c->models[m].name);
+void am_out_arg(FILE *f, const char *opt, const am_config *c, int m, int named, const char *rest) {
+    char v[8800];
+    snprintf(v, sizeof v, "%s%s%s/%s/%s", named ? c->models[m].name : "", named ? "=" : "", c->output_dir,
+             c->models[m].name, rest);
+    fprintf(f, " %s ", opt);
+    am_sh_quote(f, v);
 }
 
 static int cmp_run(const void *a, const void *b) {
@@ -27,7 +33,6 @@ static int is_file(const char *path) {
 static int find_model(const am_config *c, int m, am_frozen_run **runs, int *n, int *cap, am_err *e) {
     char dir[4400], p[4800];
     struct dirent *de;
-    struct stat st;
     DIR *d = NULL;
     int rc = -1;
     snprintf(dir, sizeof dir, "%s/%s", c->output_dir, c->models[m].name);
@@ -41,7 +46,7 @@ static int find_model(const am_config *c, int m, am_frozen_run **runs, int *n, i
         if (!(de = readdir(d))) break;
         if (strncmp(de->d_name, "frozen", 6) != 0) continue;
         snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+        if (!am_is_dir(p)) continue;
         snprintf(p, sizeof p, "%s/%s/prefill.h5", dir, de->d_name);
         if (!is_file(p)) continue;
         if (*n == *cap) {

@@ -7,6 +7,7 @@
 #define AM_INPUTS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "base/config.h"
 #include "base/error.h"
@@ -20,8 +21,9 @@ typedef struct am_frozen_run {
     int has_cube;   /* OUT/<model>/<name>/cube.h5 exists */
 } am_frozen_run;
 
-/* "OUT/<model>/induction.h5" for model index m. */
-void am_induction_path(const am_config *c, int m, char *out, size_t n);
+/* Write " OPT 'VALUE'" to f, VALUE = "[MODEL=]OUT/<model>/REST" for model
+ * index m (MODEL= when named), single-quoted for the shell. */
+void am_out_arg(FILE *f, const char *opt, const am_config *c, int m, int named, const char *rest);
 
 /* The frozen runs of every model as they are on disk now, ordered by model
  * (config order), then by name (byte order). *runs is malloc'd, NULL when

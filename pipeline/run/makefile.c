@@ -92,15 +92,6 @@ static void model_rules(FILE *f, const am_config *c, int i, int *k, int steps) {
             O, m, ck, ++*k, steps, m, m);
 }
 
-/* "MODEL=PATH" shell-quoted, PATH = OUT/<model>[/sub]/file. */
-static void model_arg(FILE *f, const char *opt, const am_config *c, int m, const char *sub, const char *file) {
-    char v[8800];
-    snprintf(v, sizeof v, "%s=%s/%s%s%s%s%s", c->models[m].name, c->output_dir, c->models[m].name, sub ? "/" : "",
-             sub ? sub : "", file ? "/" : "", file ? file : "");
-    fprintf(f, " %s ", opt);
-    am_sh_quote(f, v);
-}
-
 int am_makefile_write(const am_config *c, const char *bin, const char *path, int force, am_err *e) {
     am_file_out o;
     am_frozen_run *fr = NULL;
@@ -143,9 +134,9 @@ int am_makefile_write(const am_config *c, const char *bin, const char *path, int
             (unsigned long long)c->seed);
     for (int i = 0; i < M; i++) {
         fprintf(f, " --name %s=%s/%s/cube.h5", c->models[i].name, O, c->models[i].name);
-        model_arg(f, "--induction", c, i, NULL, "induction.h5");
+        am_out_arg(f, "--induction", c, i, 1, "induction.h5");
         for (int j = 0; j < nfr; j++)
-            if (fr[j].model == i) model_arg(f, "--frozen", c, i, fr[j].name, NULL);
+            if (fr[j].model == i) am_out_arg(f, "--frozen", c, i, 1, fr[j].name);
     }
     fprintf(f,
             "\n\n%s/figures/index.html: %s/analysis.h5 $(CUBES)\n\t@echo '[%d/%d] plot' >&2\n"

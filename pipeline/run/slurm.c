@@ -110,15 +110,6 @@ out:
     return rc;
 }
 
-/* " OPT 'VALUE'" with VALUE = "[MODEL=]OUT/<model>/REST". */
-static void out_arg(FILE *f, const char *opt, const am_config *c, int m, int named, const char *rest) {
-    char p[8800];
-    snprintf(p, sizeof p, "%s%s%s/%s/%s", named ? c->models[m].name : "", named ? "=" : "", c->output_dir,
-             c->models[m].name, rest);
-    fprintf(f, " %s ", opt);
-    am_sh_quote(f, p);
-}
-
 /* The merge job: merge the shards (pair mode), then the induction scores,
  * analyze and plot as the Makefile of `attnmix run` does (the same analysis
  * inputs, frozen-pattern runs included: run/inputs.h). */
@@ -150,17 +141,17 @@ static int write_merge(const am_config *c, const char *bin, const char *cwd, con
     for (int i = 0; i < c->n_models; i++) {
         fprintf(f, "\"$BIN/attnmix-induction\" --config \"$CONFIG\" --model ");
         am_sh_quote(f, c->models[i].name);
-        out_arg(f, "--out", c, i, 0, "induction.h5");
+        am_out_arg(f, "--out", c, i, 0, "induction.h5");
         fprintf(f, "\n");
     }
     fprintf(f, "\"$BIN/attnmix-analyze\" --seed %llu --out ", (unsigned long long)c->seed);
     snprintf(p, sizeof p, "%s/analysis.h5", O);
     am_sh_quote(f, p);
     for (int i = 0; i < c->n_models; i++) {
-        out_arg(f, "--name", c, i, 1, "cube.h5");
-        out_arg(f, "--induction", c, i, 1, "induction.h5");
+        am_out_arg(f, "--name", c, i, 1, "cube.h5");
+        am_out_arg(f, "--induction", c, i, 1, "induction.h5");
         for (int j = 0; j < nfr; j++)
-            if (fr[j].model == i) out_arg(f, "--frozen", c, i, 1, fr[j].name);
+            if (fr[j].model == i) am_out_arg(f, "--frozen", c, i, 1, fr[j].name);
     }
     fprintf(f, "\n\"$BIN/attnmix-plot\" report --analysis ");
     snprintf(p, sizeof p, "%s/analysis.h5", O);
@@ -168,7 +159,7 @@ static int write_merge(const am_config *c, const char *bin, const char *cwd, con
     fprintf(f, " --outdir ");
     snprintf(p, sizeof p, "%s/figures", O);
     am_sh_quote(f, p);
-    for (int i = 0; i < c->n_models; i++) out_arg(f, "--cube", c, i, 0, "cube.h5");
+    for (int i = 0; i < c->n_models; i++) am_out_arg(f, "--cube", c, i, 0, "cube.h5");
     /* Token labels: the Qwen3 models share one tokenizer; the first model's. */
     fprintf(f, " --tokenizer ");
     am_sh_quote(f, c->models[0].tokenizer ? c->models[0].tokenizer : c->models[0].checkpoint);
