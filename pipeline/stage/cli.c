@@ -7,6 +7,7 @@
 #include "base/fs.h"
 #include "h5/h5io.h"
 #include "stage/freeze.h"
+#include "stage/induction.h"
 #include "stage/stage.h"
 
 typedef struct stage_desc {
@@ -18,16 +19,35 @@ static const stage_desc STAGES[] = {
     {"embed-mix", {"tokens.h5", NULL}, "mix.h5", "look up token embeddings and mix them per alpha"},
     {"forward", {"mix.h5", NULL}, "prefill.h5", "prefill pass with capture of the prompt attention maps"},
     {"generate", {"mix.h5", "prefill.h5"}, "cube.h5", "batched generation with capture; writes the cube"},
+    {"induction",
+     {NULL, NULL},
+     "induction.h5",
+     "measure every head's induction score: random tokens (drawn from the config's seed) repeated\n"
+     "  twice, the attention of the second copy's queries to the token after the first occurrence of\n"
+     "  their token"},
 };
+
+/* A whole decimal count in [lo, 100000], or -1. */
+static int parse_count(const char *s, int lo) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    return end != s && !*end && v >= lo && v <= 100000 ? (int)v : -1;
+}
 
 static void usage(FILE *f, const stage_desc *d) {
     fprintf(f,
             "usage: attnmix-%s --config FILE --model NAME [options]\n"
             "  %s.\n\n"
             "  -c, --config FILE   experiment YAML\n"
-            "  -m, --model NAME    model of the config (default: the first)\n"
-            "  -p, --pair KEY      only this pair (a shard): outputs in OUT/<model>/pairs/KEY/\n",
+            "  -m, --model NAME    model of the config (default: the first)\n",
             d->name, d->summary);
+    if (strcmp(d->name, "induction") != 0)
+        fprintf(f, "  -p, --pair KEY      only this pair (a shard): outputs in OUT/<model>/pairs/KEY/\n");
+    else
+        fprintf(f,
+                "  -r, --tokens R      random tokens per sequence (default %d, at least 2)\n"
+                "  -b, --seqs B        sequences (default %d)\n",
+                AM_INDUCTION_TOKENS, AM_INDUCTION_SEQS);
     for (int i = 0; i < 2 && d->inputs[i]; i++)
         fprintf(f, "      --in%d PATH      input %s (default OUT/<model>/%s)\n", i + 1, d->inputs[i], d->inputs[i]);
     if (!strcmp(d->name, "forward") || !strcmp(d->name, "generate"))
@@ -69,18 +89,46 @@ int am_stage_main(const char *stage, int argc, char **argv) {
                                          {"freeze-alpha", required_argument, 0, 'A'},
                                          {"freeze-layers", required_argument, 0, 'L'},
                                          {"freeze-heads", required_argument, 0, 'H'},
+                                         {"tokens", required_argument, 0, 'r'},
+                                         {"seqs", required_argument, 0, 'b'},
                                          {0, 0, 0, 0}};
     am_freeze_opts fzo = {0};
+    am_induction_opts io = {AM_INDUCTION_TOKENS, AM_INDUCTION_SEQS};
     int can_freeze = !strcmp(d->name, "forward") || !strcmp(d->name, "generate");
+    int is_induction = !strcmp(d->name, "induction");
     char *fend;
     const char *config = NULL, *model = NULL, *pair = NULL, *in[2] = {NULL, NULL}, *outp = NULL;
     int force = 0, quiet = 0, threads = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:m:p:o:ft:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:m:p:o:ft:qhr:b:", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;
         case 'm': model = optarg; break;
-        case 'p': pair = optarg; break;
+        case 'p':
+            if (is_induction) {
+                fprintf(stderr, "attnmix-%s: --pair does not apply (the induction scores belong to the model)\n",
+                        d->name);
+                return 2;
+            }
+            pair = optarg;
+            break;
+        case 'r':
+        case 'b':
+            if (!is_induction) {
+                fprintf(stderr, "attnmix-%s: --tokens and --seqs belong to induction\n", d->name);
+                return 2;
+            }
+            if (c == 'r' && (io.tokens = parse_count(optarg, 2)) < 0) {
+                fprintf(stderr, "attnmix-%s: --tokens wants an integer >= 2, not '%s'\n", d->name, optarg);
+                usage(stderr, d);
+                return 2;
+            }
+            if (c == 'b' && (io.seqs = parse_count(optarg, 1)) < 0) {
+                fprintf(stderr, "attnmix-%s: --seqs wants an integer >= 1, not '%s'\n", d->name, optarg);
+                usage(stderr, d);
+                return 2;
+            }
+            break;
         case '1': in[0] = optarg; break;
         case '2': in[1] = optarg; break;
         case 'o': outp = optarg; break;
@@ -171,7 +219,8 @@ int am_stage_main(const char *stage, int argc, char **argv) {
     if (strcmp(d->name, "tokenize") == 0) rc = am_stage_tokenize(&s, paths[2], &e);
     else if (strcmp(d->name, "embed-mix") == 0) rc = am_stage_embed_mix(&s, paths[0], paths[2], &e);
     else if (strcmp(d->name, "forward") == 0) rc = am_stage_forward(&s, paths[0], paths[2], &e);
-    else rc = am_stage_generate(&s, paths[0], paths[1], paths[2], &e);
+    else if (strcmp(d->name, "generate") == 0) rc = am_stage_generate(&s, paths[0], paths[1], paths[2], &e);
+    else rc = am_stage_induction(&s, &io, paths[2], &e);
     if (rc < 0) fprintf(stderr, "attnmix-%s: %s\n", d->name, e.msg);
     am_stage_free(&s);
     return rc < 0 ? am_exit_status(&e) : 0;

@@ -54,7 +54,7 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
 /* Command-line front end shared by the stage programs:
  *   attnmix-<stage> --config FILE --model NAME [--pair KEY] [--in1 PATH] [--in2 PATH] [--out PATH]
  *                   [--force] [--threads N] [--quiet]
- * stage: "tokenize", "embed-mix", "forward" or "generate". Returns the exit status. */
+ * stage: "tokenize", "embed-mix", "forward", "generate" or "induction". Returns the exit status. */
 int am_stage_main(const char *stage, int argc, char **argv);
 
 /* ---- shared by the stage implementations ---------------------------------- */
