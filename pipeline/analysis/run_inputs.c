@@ -30,6 +30,17 @@ static int find_model(const an_inputs *in, const char *what, const am_an_model_p
     return -1;
 }
 
+/* Every entry of the cube's axis v [n] (model layers or heads) lies in [0, lim) of /score. */
+static int axis_inside(const an_cube *c, const char *axis, const int32_t *v, int n, int lim, am_err *e) {
+    for (int i = 0; i < n; i++)
+        if (v[i] < 0 || v[i] >= lim)
+            return am_fail(e,
+                           "%s: %s %d is not in the induction scores of %s (/score is [%d layers, %d heads]; "
+                           "files of different models?)",
+                           c->c.path, axis, v[i], c->induction, c->ind.L, c->ind.H);
+    return 0;
+}
+
 /* Read the induction file of c and check that it belongs to the cube: the
  * same checkpoint (when the cube records one) and every layer and head of
  * the cube inside its [L, H]. */
@@ -42,24 +53,9 @@ static int load_induction(an_cube *c, am_err *e) {
                        "%s was computed from the checkpoint with fingerprint %s, but the cube %s is of checkpoint %s "
                        "(re-run attnmix-induction for model '%s')",
                        c->induction, ind->checkpoint_fingerprint, c->c.path, cfp, c->name);
-    for (int l = 0; l < c->c.L; l++)
-        if (c->c.layer[l] < 0 || c->c.layer[l] >= ind->L)
-            return am_fail(e,
-                           "%s: layer %d is not in the induction scores of %s (/score is [%d layers, %d heads]; "
-                           "files of different models?)",
-                           c->c.path, c->c.layer[l], c->induction, ind->L, ind->H);
-    for (int h = 0; h < c->c.H; h++)
-        if (c->c.head[h] < 0 || c->c.head[h] >= ind->H)
-            return am_fail(e,
-                           "%s: head %d is not in the induction scores of %s (/score is [%d layers, %d heads]; "
-                           "files of different models?)",
-                           c->c.path, c->c.head[h], c->induction, ind->L, ind->H);
+    if (axis_inside(c, "layer", c->c.layer, c->c.L, ind->L, e) || axis_inside(c, "head", c->c.head, c->c.H, ind->H, e))
+        return -1;
     return 0;
-}
-
-static int cmp_int(const void *a, const void *b) {
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
 }
 
 /* Sorted unique values of v [n] in place; returns the new count. */
@@ -160,8 +156,8 @@ static int axes_union(an_inputs *in, am_err *e) {
         for (int h = 0; h < c->H; h++) in->head[nh++] = c->head[h];
     }
     in->nalpha = uniq_sorted(in->alpha, na, sizeof *in->alpha, am_cmp_double);
-    in->nlayer = uniq_sorted(in->layer, nl, sizeof *in->layer, cmp_int);
-    in->nhead = uniq_sorted(in->head, nh, sizeof *in->head, cmp_int);
+    in->nlayer = uniq_sorted(in->layer, nl, sizeof *in->layer, am_cmp_int);
+    in->nhead = uniq_sorted(in->head, nh, sizeof *in->head, am_cmp_int);
     return 0;
 }
 

@@ -4,5 +4,7 @@
 
 /* Doubles in ascending order. */
 int am_cmp_double(const void *a, const void *b);
+/* ints in ascending order. */
+int am_cmp_int(const void *a, const void *b);
 
 #endif
