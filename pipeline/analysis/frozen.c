@@ -9,6 +9,7 @@
 
 #include "h5/h5io.h"
 #include "h5/schema.h"
+#include "kernels.h"
 #include "logits.h"
 
 void am_frozen_cmp_free(am_frozen_cmp *c, int n) {
@@ -18,13 +19,6 @@ void am_frozen_cmp_free(am_frozen_cmp *c, int n) {
         if (c[i].text) am_h5_free_strs(c[i].text, (size_t)c[i].P * c[i].A);
     }
     free(c);
-}
-
-static int argmax(const float *x, int V) {
-    int b = 0;
-    for (int v = 1; v < V; v++)
-        if (x[v] > x[b]) b = v;
-    return b;
 }
 
 /* The frozen cube's /kl and /kl_steps (absent in cubes of runs without a live cube). */
@@ -89,8 +83,8 @@ static int compare_one(const char *live, const float *ll, const hsize_t *ld, con
         goto out;
     for (int u = 0; u < U; u++) {
         c->kl[u] = am_kl_logits(ll + (size_t)u * V, fl + (size_t)u * V, V);
-        c->next_live[u] = argmax(ll + (size_t)u * V, V);
-        c->next_frozen[u] = argmax(fl + (size_t)u * V, V);
+        c->next_live[u] = am_argmax_ref(ll + (size_t)u * V, V);
+        c->next_frozen[u] = am_argmax_ref(fl + (size_t)u * V, V);
     }
     c->alpha = NAN;
     if (am_h5_attr_exists(f, "freeze_alpha") && am_h5_read_attr_f64(f, "freeze_alpha", &c->alpha, e) < 0) goto out;

@@ -8,6 +8,7 @@
 #include "h5/h5io.h"
 #include "h5/maps.h"
 #include "h5/schema.h"
+#include "kernels.h"
 #include "model/qwen3.h"
 #include "model/runtime.h"
 #include "stage/freeze.h"
@@ -105,13 +106,7 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
     am_progress_start(&pr, "forward", s->model->name, "units", s->quiet);
     if (am_forward(rt, U, units, lens, emb, &cap, logits, e) < 0) goto out;
 
-    for (int u = 0; u < U; u++) { /* greedy next token, lowest id on ties */
-        const float *l = logits + (size_t)u * V;
-        int best = 0;
-        for (int v = 1; v < V; v++)
-            if (l[v] > l[best]) best = v;
-        next[u] = best;
-    }
+    for (int u = 0; u < U; u++) next[u] = am_argmax_ref(logits + (size_t)u * V, V); /* greedy, lowest id on ties */
     {
         hsize_t dl[3] = {(hsize_t)P, (hsize_t)A, (hsize_t)V}, cl[3] = {1, 1, (hsize_t)V};
         hsize_t dPA[2] = {(hsize_t)P, (hsize_t)A};
