@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,11 +87,26 @@ int am_commit_file(const char *tmp, const char *path, am_err *e) {
     return 0;
 }
 
+/* Remove "<path>.tmp-<pid>" files left by killed writers (pid no longer alive). */
+void am_remove_stale_tmp(const char *path) {
+    char pattern[4200];
+    snprintf(pattern, sizeof pattern, "%s.tmp-*", path);
+    glob_t g;
+    if (glob(pattern, 0, NULL, &g) != 0) return;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        const char *dash = strrchr(g.gl_pathv[i], '-');
+        long pid = dash ? strtol(dash + 1, NULL, 10) : 0;
+        if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) unlink(g.gl_pathv[i]);
+    }
+    globfree(&g);
+}
+
 int am_file_out_create(am_file_out *o, const char *path, am_err *e) {
     memset(o, 0, sizeof *o);
     if (strlen(path) >= sizeof o->path) return am_fail_code(e, AM_E_USAGE, "%s: path too long", path);
     snprintf(o->path, sizeof o->path, "%s", path);
     if (am_tmp_name(path, o->tmp, sizeof o->tmp, e)) return -1;
+    am_remove_stale_tmp(path);
     o->f = fopen(o->tmp, "wb");
     if (!o->f) {
         am_fail_errno(e, "cannot create %s", o->tmp);
@@ -101,25 +118,15 @@ int am_file_out_create(am_file_out *o, const char *path, am_err *e) {
 int am_file_out_commit(am_file_out *o, am_err *e) {
     FILE *f = o->f;
     o->f = NULL;
-    if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
-        int saved = errno;
-        fclose(f);
-        unlink(o->tmp);
+    int bad = fflush(f) != 0 || ferror(f), saved = bad ? errno : 0;
+    if (fclose(f) != 0 && !bad) bad = 1, saved = errno;
+    if (bad) {
         errno = saved;
         am_fail_errno(e, "writing %s failed", o->path);
-        return am_err_set_code(e, AM_E_IO);
-    }
-    if (fclose(f) != 0) {
-        unlink(o->tmp);
-        am_fail_errno(e, "writing %s failed", o->path);
-        return am_err_set_code(e, AM_E_IO);
-    }
-    if (rename(o->tmp, o->path) != 0) {
-        am_fail_errno(e, "cannot rename %s to %s", o->tmp, o->path);
         unlink(o->tmp);
         return am_err_set_code(e, AM_E_IO);
     }
-    return 0;
+    return am_commit_file(o->tmp, o->path, e); /* fsync, then the name; removes tmp on failure */
 }
 
 void am_file_out_abort(am_file_out *o) {

@@ -33,6 +33,8 @@ int am_read_stream(FILE *f, const char *name, char **buf, size_t *len, am_err *e
 
 /* Temporary name of an output being written: "<path>.tmp-<pid>". */
 int am_tmp_name(const char *path, char *tmp, size_t n, am_err *e);
+/* Remove "<path>.tmp-<pid>" files left by killed writers (pid no longer alive). */
+void am_remove_stale_tmp(const char *path);
 /* Make a written file's bytes durable (fsync) and give it its name. */
 int am_commit_file(const char *tmp, const char *path, am_err *e);
 

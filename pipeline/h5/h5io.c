@@ -2,10 +2,7 @@
 #include "h5/heaps.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <glob.h>
 #include <hdf5_hl.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "base/memory.h"
 
 /* ---- errors --------------------------------------------------------------- */
@@ -55,27 +53,13 @@ const char *am_h5_name(hid_t id) {
 
 /* ---- atomic output files -------------------------------------------------- */
 
-/* Remove "<path>.tmp-<pid>" files left by killed writers (pid no longer alive). */
-void am_h5_remove_stale_tmp(const char *path) {
-    char pattern[4200];
-    snprintf(pattern, sizeof pattern, "%s.tmp-*", path);
-    glob_t g;
-    if (glob(pattern, 0, NULL, &g) != 0) return;
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        const char *dash = strrchr(g.gl_pathv[i], '-');
-        long pid = dash ? strtol(dash + 1, NULL, 10) : 0;
-        if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) unlink(g.gl_pathv[i]);
-    }
-    globfree(&g);
-}
-
 int am_h5_out_create(am_h5_out *o, const char *path, am_err *e) {
     memset(o, 0, sizeof *o);
     o->file = H5I_INVALID_HID;
     if (strlen(path) >= sizeof o->path) return am_fail(e, "%s: path too long", path);
     snprintf(o->path, sizeof o->path, "%s", path);
-    snprintf(o->tmp, sizeof o->tmp, "%s.tmp-%ld", path, (long)getpid());
-    am_h5_remove_stale_tmp(path);
+    if (am_tmp_name(path, o->tmp, sizeof o->tmp, e)) return -1;
+    am_remove_stale_tmp(path);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
     o->file = H5Fcreate(o->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
@@ -96,19 +80,7 @@ int am_h5_out_commit(am_h5_out *o, am_err *e) {
         return -1;
     }
     o->file = H5I_INVALID_HID;
-    /* Make the bytes durable before the name says the file is complete. */
-    int fd = open(o->tmp, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    if (rename(o->tmp, o->path) != 0) {
-        int saved = errno;
-        unlink(o->tmp);
-        errno = saved;
-        return am_fail_errno(e, "cannot rename %s to %s", o->tmp, o->path);
-    }
-    return 0;
+    return am_commit_file(o->tmp, o->path, e); /* fsync, then the name; removes tmp on failure */
 }
 
 void am_h5_out_abort(am_h5_out *o) {

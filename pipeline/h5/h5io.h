@@ -25,8 +25,6 @@ typedef struct am_h5_out {
     char tmp[4200];
 } am_h5_out;
 
-/* Remove "<path>.tmp-<pid>" files left by killed writers (pid no longer alive). */
-void am_h5_remove_stale_tmp(const char *path);
 int am_h5_out_create(am_h5_out *o, const char *path, am_err *e);
 int am_h5_out_commit(am_h5_out *o, am_err *e);
 void am_h5_out_abort(am_h5_out *o);
