@@ -18,6 +18,7 @@
 
 #include "model/mix.h"
 #include "model/runtime.h"
+#include "test_level.h"
 #include "test_util.h"
 
 #define MAXU 4
@@ -402,6 +403,8 @@ static void test_sampling_eos_errors(void) {
 }
 
 int main(void) {
+    int lv = test_level_check("test_runtime");
+    if (lv) return lv;
     const char *bin = getenv("ATTNMIX_BIN");
     if (!bin) {
         fprintf(stderr, "test_runtime: ATTNMIX_BIN must be set (run through ctest)\n");

@@ -16,6 +16,7 @@
 
 #include "model/mix.h"
 #include "model/runtime.h"
+#include "test_level.h"
 #include "test_util.h"
 
 #define PROB_TOL 1e-4
@@ -69,6 +70,8 @@ static hsize_t ds_size(hid_t f, const char *name) {
 }
 
 int main(int argc, char **argv) {
+    int lv = test_level_check("test_runtime_ref");
+    if (lv) return lv;
     const char *preset = "tiny";
     if (argc == 3 && !strcmp(argv[1], "--preset")) preset = argv[2];
     const char *bin = getenv("ATTNMIX_BIN"), *src = getenv("ATTNMIX_SRC"), *py = getenv("PYTHON");
