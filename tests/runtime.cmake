@@ -1,6 +1,6 @@
 # Runtime against the float64 numpy reference on the `small` preset too
 # (test_runtime_ref runs `tiny` when registered from its source file).
-attnmix_script_test(test_runtime_ref_small ${CMAKE_BINARY_DIR}/tests/test_runtime_ref --preset small)
+attnmix_script_test(test_runtime_ref_small test_runtime_ref --preset small)
 
 # The kernel tests check every level in one process (test_kernels); the
 # runtime tests run again at each level with AM_KERNELS=<level>, in a working
@@ -17,7 +17,7 @@ foreach(level scalar avx2 avx512 neon)
       set(exe test_runtime_ref)
       set(args --preset small)
     endif()
-    add_test(NAME ${t}@${level} COMMAND ${CMAKE_BINARY_DIR}/tests/${exe} ${args} WORKING_DIRECTORY ${dir})
+    add_test(NAME ${t}@${level} COMMAND ${exe} ${args} WORKING_DIRECTORY ${dir})
     set_tests_properties(${t}@${level} PROPERTIES ENVIRONMENT "${ATTNMIX_TEST_ENV};AM_KERNELS=${level}"
       SKIP_RETURN_CODE 77 TIMEOUT 900)
   endforeach()
