@@ -421,52 +421,69 @@ AI T256 float dot_256(const float *a, const float *b, int n) {
     return hsum_256(_mm256_add_ps(lo, hi));
 }
 
-/* y[j][o + r] for r < RB, j < NB (RB, NB <= 2): two accumulators per cell
- * (k mod 16 below and above 8), 8 in all. */
+/* An input vector used by both weight rows is loaded once: without this GCC
+ * folds the load into each fused multiply-add, and the tile runs out of load
+ * ports (half the speed on an AVX2 core). */
+#define KEEP_IN_REGISTER(v) __asm__("" : "+x"(v))
+
+/* y[j][o + r] for r < RB, j < NB (RB <= 2, NB <= 3): two accumulators per
+ * cell (lo: k mod 16 < 8, hi: the rest), 12 at most. The halves run one
+ * after the other, each weight vector meeting every input row and each input
+ * vector both weight rows: 5 loads per 6 fused multiply-adds. */
 AI T256 void tile_256(float *y, int ldy, const float *x, int in, const void *w, am_dtype dt, int o, const int RB,
                       const int NB) {
-    __m256 acc[2][2][2];
+    __m256 lo[2][3], hi[2][3];
 #pragma GCC unroll 2
     for (int r = 0; r < RB; r++)
-#pragma GCC unroll 2
-        for (int j = 0; j < NB; j++) acc[r][j][0] = acc[r][j][1] = _mm256_setzero_ps();
+#pragma GCC unroll 3
+        for (int j = 0; j < NB; j++) lo[r][j] = hi[r][j] = _mm256_setzero_ps();
     const size_t es = dt == AM_F32 ? 4 : 2;
     const char *next = (const char *)w + (size_t)(o + RB) * in * es; /* the following tile's rows */
     int k = 0;
     for (; k + 16 <= in; k += 16) {
         prefetch_span(next + (size_t)k * es * RB, 16 * es * RB);
+        __m256 wv[2];
 #pragma GCC unroll 2
-        for (int h = 0; h < 2; h++) {
-            __m256 wv[2];
+        for (int r = 0; r < RB; r++) wv[r] = w8_256(w, dt, (size_t)(o + r) * in + k);
+#pragma GCC unroll 3
+        for (int j = 0; j < NB; j++) {
+            __m256 xv = _mm256_loadu_ps(x + (size_t)j * in + k);
+            KEEP_IN_REGISTER(xv);
 #pragma GCC unroll 2
-            for (int r = 0; r < RB; r++) wv[r] = w8_256(w, dt, (size_t)(o + r) * in + k + 8 * h);
+            for (int r = 0; r < RB; r++) lo[r][j] = _mm256_fmadd_ps(wv[r], xv, lo[r][j]);
+        }
 #pragma GCC unroll 2
-            for (int j = 0; j < NB; j++) {
-                __m256 xv = _mm256_loadu_ps(x + (size_t)j * in + k + 8 * h);
+        for (int r = 0; r < RB; r++) wv[r] = w8_256(w, dt, (size_t)(o + r) * in + k + 8);
+#pragma GCC unroll 3
+        for (int j = 0; j < NB; j++) {
+            __m256 xv = _mm256_loadu_ps(x + (size_t)j * in + k + 8);
+            KEEP_IN_REGISTER(xv);
 #pragma GCC unroll 2
-                for (int r = 0; r < RB; r++) acc[r][j][h] = _mm256_fmadd_ps(wv[r], xv, acc[r][j][h]);
-            }
+            for (int r = 0; r < RB; r++) hi[r][j] = _mm256_fmadd_ps(wv[r], xv, hi[r][j]);
         }
     }
     if (k < in) {
+        __m256 wl[2], wh[2];
 #pragma GCC unroll 2
-        for (int h = 0; h < 2; h++) {
-            __m256 wv[2];
+        for (int r = 0; r < RB; r++) {
+            const char *wr = (const char *)w + (size_t)(o + r) * in * es;
+            wl[r] = w8n_256(wr, dt, k, in);
+            wh[r] = w8n_256(wr, dt, k + 8, in);
+        }
+#pragma GCC unroll 3
+        for (int j = 0; j < NB; j++) {
+            __m256 xl = w8n_256(x + (size_t)j * in, AM_F32, k, in), xh = w8n_256(x + (size_t)j * in, AM_F32, k + 8, in);
 #pragma GCC unroll 2
-            for (int r = 0; r < RB; r++)
-                wv[r] = w8n_256((const char *)w + (size_t)(o + r) * in * es, dt, k + 8 * h, in);
-#pragma GCC unroll 2
-            for (int j = 0; j < NB; j++) {
-                __m256 xv = w8n_256(x + (size_t)j * in, AM_F32, k + 8 * h, in);
-#pragma GCC unroll 2
-                for (int r = 0; r < RB; r++) acc[r][j][h] = _mm256_fmadd_ps(wv[r], xv, acc[r][j][h]);
+            for (int r = 0; r < RB; r++) {
+                lo[r][j] = _mm256_fmadd_ps(wl[r], xl, lo[r][j]);
+                hi[r][j] = _mm256_fmadd_ps(wh[r], xh, hi[r][j]);
             }
         }
     }
 #pragma GCC unroll 2
     for (int r = 0; r < RB; r++)
-#pragma GCC unroll 2
-        for (int j = 0; j < NB; j++) y[(size_t)j * ldy + o + r] = hsum_256(_mm256_add_ps(acc[r][j][0], acc[r][j][1]));
+#pragma GCC unroll 3
+        for (int j = 0; j < NB; j++) y[(size_t)j * ldy + o + r] = hsum_256(_mm256_add_ps(lo[r][j], hi[r][j]));
 }
 
 /* One input row, rows [o, o + 8) of y: as gemv_tile_512, two accumulators per row. */
@@ -514,41 +531,46 @@ AI T256 void gemv_256(float *y, const float *x, const void *w, am_dtype dt, int 
     }
 }
 
-AI T256 void matmul_256_dt(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out) {
+/* Output rows [o0, o1) of input rows [0, jn): 2x3 tiles. */
+AI T256 void block_256(float *y, const float *x, const void *w, am_dtype dt, int jn, int in, int out, int o0, int o1) {
+    for (int j = 0; j < jn; j += 3) {
+        float *yj = y + (size_t)j * out;
+        const float *xj = x + (size_t)j * in;
+        int nb = jn - j < 3 ? jn - j : 3;
+        for (int o = o0; o < o1; o += 2) {
+            int rb = o1 - o >= 2 ? 2 : 1;
+            if (rb == 2 && nb == 3) tile_256(yj, out, xj, in, w, dt, o, 2, 3);
+            else if (rb == 2 && nb == 2) tile_256(yj, out, xj, in, w, dt, o, 2, 2);
+            else if (rb == 2) tile_256(yj, out, xj, in, w, dt, o, 2, 1);
+            else if (nb == 3) tile_256(yj, out, xj, in, w, dt, o, 1, 3);
+            else if (nb == 2) tile_256(yj, out, xj, in, w, dt, o, 1, 2);
+            else tile_256(yj, out, xj, in, w, dt, o, 1, 1);
+        }
+    }
+}
+
+/* The dtype switch sits inside the parallel region (compiled as a function
+ * of its own), so the tiles specialise on a literal dtype. */
+static T256 void matmul_256(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out) {
     int nblk = (out + 3) / 4;
-    int chunk = x_chunk_rows(in, 2);
+    int chunk = x_chunk_rows(in, 3);
     for (int j0 = 0; j0 < n; j0 += chunk) {
         int jn = n - j0 < chunk ? n - j0 : chunk;
+        float *yc = y + (size_t)j0 * out;
+        const float *xc = x + (size_t)j0 * in;
         if (jn == 1) {
-            gemv_256(y + (size_t)j0 * out, x + (size_t)j0 * in, w, dt, in, out);
+            gemv_256(yc, xc, w, dt, in, out);
             continue;
         }
 #pragma omp parallel for schedule(dynamic, 8) if ((double)jn * in * out > PAR_MIN_MACS)
         for (int b = 0; b < nblk; b++) {
             int o0 = b * 4, o1 = out < o0 + 4 ? out : o0 + 4;
-            for (int j = 0; j < jn; j += 2) {
-                float *yj = y + (size_t)(j0 + j) * out;
-                const float *xj = x + (size_t)(j0 + j) * in;
-                int two = jn - j >= 2;
-                for (int o = o0; o < o1; o += 2) {
-                    if (o1 - o >= 2) {
-                        if (two) tile_256(yj, out, xj, in, w, dt, o, 2, 2);
-                        else tile_256(yj, out, xj, in, w, dt, o, 2, 1);
-                    } else {
-                        if (two) tile_256(yj, out, xj, in, w, dt, o, 1, 2);
-                        else tile_256(yj, out, xj, in, w, dt, o, 1, 1);
-                    }
-                }
+            switch (dt) {
+            case AM_BF16: block_256(yc, xc, w, AM_BF16, jn, in, out, o0, o1); break;
+            case AM_F16: block_256(yc, xc, w, AM_F16, jn, in, out, o0, o1); break;
+            default: block_256(yc, xc, w, AM_F32, jn, in, out, o0, o1); break;
             }
         }
-    }
-}
-
-static T256 void matmul_256(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out) {
-    switch (dt) {
-    case AM_BF16: matmul_256_dt(y, x, w, AM_BF16, n, in, out); break;
-    case AM_F16: matmul_256_dt(y, x, w, AM_F16, n, in, out); break;
-    default: matmul_256_dt(y, x, w, AM_F32, n, in, out); break;
     }
 }
 
