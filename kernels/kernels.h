@@ -87,7 +87,8 @@ typedef struct am_kernels {
 /* Table of a level, or NULL when this build or this CPU cannot run it. */
 const am_kernels *am_kernels_get(am_klevel level);
 /* Table of the best level this CPU supports; the environment variable
- * AM_KERNELS=scalar|avx2|avx512|neon caps it (an unknown name caps nothing). */
+ * AM_KERNELS=scalar|avx2|avx512|neon caps it (an unknown name caps nothing
+ * here; am_runtime_init refuses it). */
 const am_kernels *am_kernels_best(void);
 /* Level of a name ("scalar", "avx2", "avx512", "neon"), or -1. */
 int am_kernels_level_named(const char *name);
