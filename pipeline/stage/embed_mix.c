@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h5/dims.h"
 #include "h5/h5copy.h"
 #include "h5/h5io.h"
 #include "h5/schema.h"
@@ -141,8 +142,11 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
                                  "prompt_length", "pads",  "prompt_a", "prompt_b"};
         const char *by_alpha[] = {"embeddings", "n_pad"};
         const int dim0[] = {0, 0, 0, 0, 0, 0, 0, 0}, dim1[] = {1, 1};
+        static const am_h5_axis_rule axes[] = {
+            {"embeddings", 2, "token"}, {"embeddings", 3, "hidden"}, {"ids_", 1, "token"}, {"pads", 1, "prompt"}};
         if (am_h5_scale(out.file, "pair", "pair", by_pair, dim0, 8, e) < 0 ||
-            am_h5_scale(out.file, "alpha", "alpha", by_alpha, dim1, 2, e) < 0)
+            am_h5_scale(out.file, "alpha", "alpha", by_alpha, dim1, 2, e) < 0 ||
+            am_h5_label_dims(out.file, axes, 4, e) < 0)
             goto out;
     }
     if (am_h5_read_attr_i64(tf, "pad_id", &pad_id, e) < 0) goto out;

@@ -9,6 +9,7 @@
 #include "base/fs.h"
 #include "base/progress.h"
 #include "h5/cube.h"
+#include "h5/dims.h"
 #include "h5/h5io.h"
 #include "h5/maps.h"
 #include "h5/schema.h"
@@ -159,8 +160,11 @@ static int write_kl(hid_t f, int P, int A, int Nkl, const double *kl, const int3
     H5Dclose(d);
     const char *ds[] = {"kl", "kl_steps"};
     const int z[] = {0, 0}, one[] = {1, 1};
-    return am_h5_scale(f, "pair", "pair", ds, z, 2, e) < 0 || am_h5_scale(f, "alpha", "alpha", ds, one, 2, e) < 0 ? -1
-                                                                                                                  : 0;
+    static const am_h5_axis_rule steps[] = {{"kl", 2, "kl_step"}}; /* generated position j */
+    return am_h5_scale(f, "pair", "pair", ds, z, 2, e) < 0 || am_h5_scale(f, "alpha", "alpha", ds, one, 2, e) < 0 ||
+                   am_h5_label_dims(f, steps, 1, e) < 0
+               ? -1
+               : 0;
 }
 
 /* /tokens and /key_tokens [P, A, S] of the cube being written, from the
