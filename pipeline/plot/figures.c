@@ -94,7 +94,8 @@ static int am_panel_load(am_panels *ps, int i, const am_cube *c, int p, int a, i
     ps->titles[i] = strdup(title);
     if (!ps->titles[i]) return am_fail(e, "out of memory (panel title)");
     hm->title = ps->titles[i];
-    if (o->tok && n <= o->style.tokens_max && am_plot_cube_labels(c, p, a, o->tok, &hm->labels, e)) return -1;
+    if ((o->tok || c->tokens) && n <= o->style.tokens_max && am_plot_cube_labels(c, p, a, o->tok, &hm->labels, e))
+        return -1;
     return 0;
 }
 

@@ -111,6 +111,14 @@ check(r.returncode == 0, f"analyze on a cube without /tokens: {r.stderr}")
 r = subprocess.run([os.path.join(BIN, "attnmix-plot"), "heads", "--cube", old, "--pair", "capital", "--layer", "0",
                     "--out", os.path.join(D, "old", "grid.png")], capture_output=True, text=True)
 check(r.returncode == 0, f"plot on a cube without /tokens: {r.stderr}")
+# Figures label small maps with the stored strings when no tokenizer is given:
+# the same grid differs from the old cube's, which has numeric ticks only.
+r = subprocess.run([os.path.join(BIN, "attnmix-plot"), "heads", "--cube", CUBE, "--pair", "capital", "--layer", "0",
+                    "--out", os.path.join(D, "old", "grid-tokens.png")], capture_output=True, text=True)
+check(r.returncode == 0, f"plot: {r.stderr}")
+if r.returncode == 0:
+    check(open(os.path.join(D, "old", "grid.png"), "rb").read() !=
+          open(os.path.join(D, "old", "grid-tokens.png"), "rb").read(), "no token labels from the stored /tokens")
 
 # A malformed /tokens: a clear message naming the file and the dataset, exit 1.
 badc = os.path.join(D, "old", "bad", "cube.h5")
