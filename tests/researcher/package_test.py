@@ -118,4 +118,26 @@ with warnings.catch_warnings(record=True) as w:
 check(any("'#<id>'" in str(x.message) for x in w), "no warning about id labels")
 with h5py.File(old, "r") as o:
     check(strs(m.tokens.values)[:3] == [f"#{i}" for i in o["ids_a"][0, :3]], f"id labels {m.tokens.values[:3]}")
+# An analysis.h5 written before every axis was labelled (as the one before
+# labelled axes: /points/features labelled on axis 1 only): the table reads,
+# the groups are refused with what to do.
+oldan = os.path.join(D, "old-analysis.h5")
+with h5py.File(oldan, "w") as o:
+    o.create_dataset("pair", data=["p0", "p1"], dtype=h5py.string_dtype())
+    o.create_dataset("feature", data=["sink", "band2"], dtype=h5py.string_dtype())
+    o["feature"].make_scale("feature")
+    g = o.create_group("points")
+    g.create_dataset("model", data=["m", "m", "m"], dtype=h5py.string_dtype())
+    g["pair"] = np.array([1, 0, 1], np.int32)
+    g["alpha"] = np.array([0.0, 0.5, 1.0])
+    g["layer"] = g["head"] = np.array([0, 1, 2], np.int32)
+    g["entropy"] = np.array([0.1, np.nan, 0.3])
+    g["features"] = np.arange(6.0).reshape(3, 2)
+    g["features"].dims[1].attach_scale(o["feature"])
+df = attnmix.points(oldan)
+check(list(df.columns) == ["model", "pair_index", "pair", "alpha", "layer", "head", "entropy", "features_sink",
+                           "features_band2"], f"old points columns {list(df.columns)}")
+check(list(df["pair"]) == ["p1", "p0", "p1"] and list(df["features_band2"]) == [1.0, 3.0, 5.0], "old points values")
+check(raises(lambda: attnmix.open_analysis(oldan), "does not open in xarray", "rerun", "attnmix.points") is True,
+      "old analysis.h5: no clear message")
 finish("researcher python package")

@@ -165,7 +165,11 @@ def open_analysis(path, cubes=None):
         try:
             ds = xr.open_dataset(path, engine=ENGINE, group=g)
         except Exception as ex:
-            raise AttnmixError(f"{path}: group {g} does not open in xarray: {ex}") from ex
+            hint = ""
+            if "dimension" in str(ex):
+                hint = (" (written before attnmix labelled every axis: remove it and rerun `attnmix run CONFIG` "
+                        "or attnmix-analyze to rewrite it; attnmix.points(path) reads /points as it is)")
+            raise AttnmixError(f"{path}: group {g} does not open in xarray: {ex}{hint}") from ex
         parts = g.strip("/").split("/")
         if cubes and len(parts) == 2 and parts[0] == "models" and parts[1] in cubes:
             ds = _with_tokens(ds, cubes[parts[1]])
@@ -189,38 +193,51 @@ def _with_tokens(ds, cube):
     return ds.assign_coords(coords)
 
 
+def _str(v):
+    return v.decode("utf-8", errors="replace") if isinstance(v, bytes) else str(v)
+
+
 def points(path):
     """/points of analysis.h5 as one pandas DataFrame, one row per map: model,
-    pair (the key), alpha, layer, head, a column per statistic, and the 2-D
-    datasets spread over columns (<name>_<label>: features by feature name,
-    pca_1.., tsne_1..)."""
+    pair_index and pair (the key), alpha, layer, head, a column per statistic,
+    and the 2-D datasets spread over columns <name>_<label> (features by
+    feature name, pca_1.., tsne_1..). Read with h5py, so analysis files
+    written before their axes were labelled read too."""
     _exists(path, "analysis.h5")
-    try:
-        root = xr.open_dataset(path, engine=ENGINE)
-        ds = xr.open_dataset(path, engine=ENGINE, group="points")
-    except Exception as ex:
-        raise AttnmixError(f"{path}: /points does not open in xarray: {ex}") from ex
-    if "point" not in ds.dims:
-        raise AttnmixError(f"{path}: /points has no 'point' axis (written before labelled axes: rerun analyze)")
-    cols = {}
-    order = ["model", "pair", "alpha", "layer", "head"]
-    for name in order + sorted(v for v in ds.data_vars if v not in order):
-        if name not in ds.data_vars:
-            continue
-        v = ds[name]
-        if v.dims == ("point",):
-            vals = v.values
-            if name == "pair" and "pair" in root.variables and np.issubdtype(vals.dtype, np.integer):
-                keys = root["pair"].values
-                cols["pair_index"] = vals
-                vals = np.array([keys[i] if 0 <= i < len(keys) else "" for i in vals], dtype=object)
-            cols[name] = vals
-        elif len(v.dims) == 2 and v.dims[0] == "point":
-            other = v.dims[1]
-            labels = root[other].values if other in root.variables and root[other].dtype == object else None
+    with h5py.File(path, "r") as f:
+        if "points" not in f:
+            raise AttnmixError(f"{path}: no /points group (not an attnmix analysis file)")
+        g = f["points"]
+        keys = [_str(k) for k in f["pair"][()]] if "pair" in f else None
+        first = ["model", "pair", "alpha", "layer", "head"]
+        names = [n for n in first if n in g] + sorted(n for n in g if n not in first)
+        cols, n_rows = {}, None
+        for name in names:
+            d = g[name]
+            if not isinstance(d, h5py.Dataset) or d.attrs.get("CLASS") == b"DIMENSION_SCALE" or d.ndim not in (1, 2):
+                continue
+            v = d[()]
+            if n_rows is None:
+                n_rows = v.shape[0]
+            if v.shape[0] != n_rows:
+                raise AttnmixError(f"{path}: /points/{name} has {v.shape[0]} rows, /points/{names[0]} {n_rows}")
+            if v.dtype.kind in "OS":
+                v = np.array([_str(x) for x in v.ravel()], dtype=object).reshape(v.shape)
+            if d.ndim == 1:
+                if name == "pair" and keys is not None and v.dtype.kind in "iu":
+                    cols["pair_index"] = v
+                    v = np.array([keys[i] if 0 <= i < len(keys) else "" for i in v], dtype=object)
+                cols[name] = v
+                continue
+            labels = None
+            if len(d.dims[1]):  # a string scale on axis 1 (features: /feature) names the columns
+                sc = d.dims[1][0]
+                if sc.dtype.kind in "OS" and sc.shape == (v.shape[1],):
+                    labels = [_str(x) for x in sc[()]]
+            if labels is None and name == "features" and "feature" in f and f["feature"].shape == (v.shape[1],):
+                labels = [_str(x) for x in f["feature"][()]]
             for j in range(v.shape[1]):
-                label = labels[j] if labels is not None else str(j + 1)
-                cols[f"{name}_{label}"] = v.values[:, j]
+                cols[f"{name}_{labels[j] if labels else j + 1}"] = v[:, j]
     return pd.DataFrame(cols)
 
 
