@@ -18,11 +18,17 @@ import sys
 import h5py
 import numpy as np
 from scipy.spatial.distance import cdist, jensenshannon
+from scipy import stats
 from scipy.special import xlogy
 
 FEATURES = ["sink", "diagonal", "previous", "band2", "band4", "band8", "distance_norm",
             "entropy_norm", "entropy_spread", "offset_mass", "vbar", "column_gini",
-            "max_mass", "prefix_mass"]
+            "max_mass", "prefix_mass",
+            "last_sink", "last_self", "last_max", "last_entropy_norm",
+            "rowmax_std", "rowmax_skew", "rowmax_kurt", "rowmax_hist_entropy",
+            "col_mean", "col_std", "col_skew", "col_kurt", "col_hist_entropy",
+            "diag_slope", "diag_autocorr", "prev_slope", "prev_autocorr",
+            "gram_self", "gram_cos", "gram_cos_next", "gram_purity"]
 STATS = ["entropy", "sink", "diagonal", "previous", "band", "distance", "offset_mass", "vbar"]
 
 
@@ -40,6 +46,58 @@ def gini(x):
         return np.nan
     i = np.arange(1, n + 1)
     return float(((2 * i - n - 1) * x).sum() / (n * x.sum()))
+
+
+def dist_moments(x):
+    """Population std, skewness and excess kurtosis (scipy.stats with bias);
+    skewness and kurtosis NaN for a constant series (m2 <= 1e-20 mean^2)."""
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) == 0:
+        return np.nan, np.nan, np.nan
+    m2 = x.var()
+    if not (m2 > 1e-20 * x.mean() ** 2) or not (m2 > 0):
+        return float(np.sqrt(m2)), np.nan, np.nan
+    return float(np.sqrt(m2)), float(stats.skew(x)), float(stats.kurtosis(x))
+
+
+def hist_entropy(x):
+    """Entropy of numpy's 10-bin histogram on [0, 1], divided by log 10."""
+    c, _ = np.histogram(np.asarray(x, dtype=np.float64), bins=10, range=(0.0, 1.0))
+    if c.sum() == 0:
+        return np.nan
+    return float(stats.entropy(c) / math.log(10))
+
+
+def series_slope(x, y):
+    if len(y) < 2 or np.ptp(x) == 0:
+        return np.nan
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def autocorr(y):
+    y = np.asarray(y, dtype=np.float64)
+    if len(y) < 2:
+        return np.nan
+    d = y - y.mean()
+    den = (d * d).sum()
+    if not (den > 1e-20 * len(y) * y.mean() ** 2) or not (den > 0):
+        return np.nan
+    return float(np.correlate(d[:-1], d[1:])[0] / den)
+
+
+def gram_features(Mq):
+    """Features of G = Mq Mq^T (valid rows, keys [0, n))."""
+    G = Mq @ Mq.T
+    R = len(G)
+    g = np.diag(G)
+    C = G / np.sqrt(np.outer(g, g))
+    off = ~np.eye(R, dtype=bool)
+    return {
+        "gram_self": g.mean(),
+        "gram_cos": C[off].mean() if R > 1 else np.nan,
+        "gram_cos_next": np.diag(C, 1).mean() if R > 1 else np.nan,
+        "gram_purity": (G ** 2).sum() / np.trace(G) ** 2,
+    }
 
 
 def map_stats(A, n, band=4):
@@ -86,14 +144,32 @@ def map_stats(A, n, band=4):
     ok = (k >= 1) & (vis >= max(min_vis, 1))
     out["vbar"] = float(np.max(col[ok] / vis[ok])) if ok.any() else np.nan
     entn = H[q] / np.log(r)
-    f = {
+    rmax = Mq.max(1)
+    seen = vis > 0
+    u = col[seen] / vis[seen]
+    rs_std, rs_skew, rs_kurt = dist_moments(rmax)
+    cs_std, cs_skew, cs_kurt = dist_moments(u)
+    xq = q / n
+    f2 = {
+        "last_sink": Mq[-1, 0], "last_self": M[q[-1], q[-1]], "last_max": rmax[-1],
+        "last_entropy_norm": entn[-1],
+        "rowmax_std": rs_std, "rowmax_skew": rs_skew, "rowmax_kurt": rs_kurt,
+        "rowmax_hist_entropy": hist_entropy(rmax),
+        "col_mean": u.mean(), "col_std": cs_std, "col_skew": cs_skew, "col_kurt": cs_kurt,
+        "col_hist_entropy": hist_entropy(u),
+        "diag_slope": series_slope(xq, M[q, q]), "diag_autocorr": autocorr(M[q, q]),
+        "prev_slope": series_slope(xq, M[q, q - 1]), "prev_autocorr": autocorr(M[q, q - 1]),
+    }
+    f2.update(gram_features(Mq))
+    f = dict(f2)
+    f.update({
         "sink": out["sink"], "diagonal": out["diagonal"], "previous": out["previous"],
         "band2": band_mass(M, q, 2).mean(), "band4": band_mass(M, q, 4).mean(),
         "band8": band_mass(M, q, 8).mean(), "distance_norm": (dist / q).mean(),
         "entropy_norm": entn.mean(), "entropy_spread": entn.std(),
         "offset_mass": out["offset_mass"], "vbar": out["vbar"], "column_gini": gini(col),
         "max_mass": Mq.max(1).mean(), "prefix_mass": Mq[:, 1:4].sum(1).mean(),
-    }
+    })
     for name in FEATURES:
         out["f_" + name] = f[name]
     return out, ebq
