@@ -255,6 +255,55 @@ class Checker:
             self.failures += 1
 
 
+def check_clusters(ck, an, Hf, Du, Dm):
+    """Average linkage, the cut and the silhouette choice against scipy and
+    sklearn on the distances the file names."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+    from sklearn.metrics import silhouette_score
+    d = an["heads/cluster"]
+    labels = d[()]
+    Hn = len(labels)
+    name = d.attrs["distance"]
+    name = name.decode() if isinstance(name, bytes) else name
+    D = Du if name == "distance_units" else Dm
+    ck.equal("cluster distance: units unless one is NaN", name,
+             "distance_units" if np.isfinite(Du).all() else "distance")
+    if Hn < 3:
+        return
+
+    def cut(Z, k):
+        """k flat clusters: the first n - k merges, i.e. cophenetic distance <= the
+        (n - k)-th height (scipy's maxclust never yields n - 1 clusters: its search
+        starts from the second height)."""
+        return fcluster(Z, Z[Hn - k - 1, 2], "distance") if k < Hn else np.arange(1, Hn + 1)
+
+    Z = linkage(squareform(D, checks=False), method="average")
+    ck.close("heads/linkage vs scipy", an["heads/linkage"][()], Z, atol=1e-9)
+    k = int(d.attrs["k"])
+    rule = d.attrs["k_rule"]
+    rule = rule.decode() if isinstance(rule, bytes) else rule
+    if rule == "silhouette":
+        kmax = len(an["heads/silhouette"]) - 1
+        sil = [np.nan, np.nan] + [silhouette_score(D, cut(Z, kk), metric="precomputed")
+                                  for kk in range(2, kmax + 1)]
+        ck.close("heads/silhouette vs sklearn", an["heads/silhouette"][()], sil, atol=1e-9)
+        ck.equal("k by silhouette", k, 2 + int(np.argmax(sil[2:])))
+    ref = cut(Z, k)
+    if k <= Hn - 2:
+        ck.equal("cut = scipy fcluster maxclust", len(set(zip(ref.tolist(), fcluster(Z, k, "maxclust").tolist()))), k)
+    # same partition: labels equal up to renaming
+    pairs = set(zip(labels.tolist(), ref.tolist()))
+    ck.equal("heads/cluster partition vs scipy fcluster", len(pairs), len(set(ref.tolist())))
+    ck.equal("clusters count", len(set(labels.tolist())), len(set(ref.tolist())))
+    hc = an["heads/class"][()]
+    C = an["clusters/class_count"].shape[1]
+    cnt = np.zeros((k, C), dtype=int)
+    for j in range(Hn):
+        cnt[labels[j], hc[j] if hc[j] >= 0 else C - 1] += 1
+    ck.equal("clusters/class_count", an["clusters/class_count"][()], cnt)
+
+
 def check(path, tsne_tol=1e-6):
     ck = Checker()
     an = h5py.File(path, "r")
@@ -321,33 +370,68 @@ def check(path, tsne_tol=1e-6):
     names = [n.decode() if isinstance(n, bytes) else n for n in pts["features"].attrs["names"]]
     ck.equal("features names", names, FEATURES)
 
-    # PCA of z-scored features
+    # PCA of z-scored features, features with zero spread dropped, K by the rule recorded
     Z = zscore(feats)
-    K = pts["pca"].shape[1]
-    comp, var, ratio, scores = pca(Z, K)
+    kept = np.nanstd(feats, 0) > 0
+    ck.equal("pca/kept", an["pca/kept"][()].astype(bool), kept)
+    Zk = Z[:, kept]
+    Kmax = min(len(Zk), Zk.shape[1]) if len(Zk) >= 2 else 0
+    ck.equal("pca components_available", int(an["pca"].attrs["components_available"]), Kmax)
+    compk, varall, ratioall, scoresall = pca(Zk, Kmax)
+    rule = an["pca"].attrs["k_rule"]
+    rule = rule.decode() if isinstance(rule, bytes) else rule
+    if rule == "given":
+        K = pts["pca"].shape[1]
+    else:
+        target = float(an["pca"].attrs["variance_target"])
+        K = 0
+        cum = 0.0
+        while K < Kmax and cum < target:
+            cum += ratioall[K]
+            K += 1
+        K = max(K, min(2, Kmax))
+        ck.equal("pca K by explained variance", pts["pca"].shape[1], K)
+    comp = np.zeros((K, Z.shape[1]))
+    comp[:, kept] = compk[:K]
+    var, ratio, scores = varall[:K], ratioall[:K], scoresall[:, :K]
     ck.close("pca/explained_variance", an["pca/explained_variance"][()], var, atol=1e-8)
     ck.close("pca/explained_variance_ratio", an["pca/explained_variance_ratio"][()], ratio, atol=1e-8)
     # components of (near-)degenerate eigenvalues are not unique: compare the leading ones
-    sep = [j for j in range(K) if (j == 0 or var[j - 1] - var[j] > 1e-6 * var[0]) and
-           (j == K - 1 or var[j] - var[j + 1] > 1e-6 * var[0]) and var[j] > 1e-9 * var[0]]
+    sep = [j for j in range(K) if (j == 0 or varall[j - 1] - varall[j] > 1e-6 * varall[0]) and
+           (j + 1 >= Kmax or varall[j] - varall[j + 1] > 1e-6 * varall[0]) and varall[j] > 1e-9 * varall[0]]
     sep = [j for j in sep if j < 4]
     ck.close("pca/components", an["pca/components"][()][sep], comp[sep], atol=1e-6)
     ck.close("points/pca", pts["pca"][()][:, sep], scores[:, sep], atol=1e-6)
     from sklearn.decomposition import PCA
-    skp = PCA(n_components=K, svd_solver="full").fit(Z)
+    skp = PCA(n_components=K, svd_solver="full").fit(Zk)
     ck.close("pca vs sklearn explained_variance", an["pca/explained_variance"][()],
              skp.explained_variance_, atol=1e-8)
 
     # heads
     hk = an["heads"]
     Hf = []
+    units = []
+    alphas = sorted(set(rows["alpha"]))
     for (m, l, h) in head_keys:
-        sel = [(rows["model"][i] == m and rows["layer"][i] == l and rows["head"][i] == h)
-               for i in range(len(rows["model"]))]
-        Hf.append(Z[np.array(sel)].mean(0))
+        sel = np.array([(rows["model"][i] == m and rows["layer"][i] == l and rows["head"][i] == h)
+                        for i in range(len(rows["model"]))])
+        Hf.append(Z[sel].mean(0))
+        units.append({(rows["pair"][i], alphas.index(rows["alpha"][i])): i for i in np.nonzero(sel)[0]})
     Hf = np.array(Hf)
     ck.close("heads/features", hk["features"][()], Hf, atol=1e-9)
     ck.close("heads/distance", hk["distance"][()], cdist(Hf, Hf), atol=1e-9)
+    # per-unit distances in PCA space, averaged over the units both heads have
+    Hn = len(Hf)
+    Du = np.zeros((Hn, Hn))
+    for a in range(Hn):
+        for b in range(Hn):
+            common = sorted(set(units[a]) & set(units[b]))
+            if a == b:
+                continue
+            Du[a, b] = (np.mean([np.linalg.norm(scores[units[a][u]] - scores[units[b][u]]) for u in common])
+                        if common else np.nan)
+    ck.close("heads/distance_units", hk["distance_units"][()], Du, atol=1e-9)
+    check_clusters(ck, an, Hf, Du, cdist(Hf, Hf))
 
     # t-SNE: stored KL equals sklearn's exact KL of the stored embedding (exact method)
     for grp, X in (("points", Z if an.attrs["tsne_on"] in (b"features", "features") else None),
