@@ -56,7 +56,11 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
     double *alpha = NULL, *coord = NULL, *x = NULL, *y = NULL, *vals = NULL;
     int *group = NULL, *marker = NULL;
     unsigned char(*rgb)[3] = NULL;
-    char title[256], sub[512], xl[32], yl[32], name[64];
+    char title[256], sub[512], xl[64], yl[64], name[64];
+    double *ratio = NULL;
+    int nratio = 0;
+    am_plot_cscale cbar;
+    int use_cbar = 0;
     int32_t *hclass = NULL;
     am_scatter sc;
     const char *bys = by == AM_BY_ALPHA   ? "alpha"
@@ -175,6 +179,12 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
             am_fail(e, "out of memory");
             goto out;
         }
+        /* layers: a continuous colour bar over the layer numbers */
+        use_cbar = by == AM_BY_LAYER && ngroups > 1;
+        if (use_cbar) {
+            cbar = (am_plot_cscale){.s = {uniq[0], uniq[ngroups - 1], 0}, .cmap = AM_CMAP_VIRIDIS, .label = "layer"};
+            am_plot_scale_fix(&cbar.s);
+        }
         for (int g = 0; g < ngroups; g++) {
             char num[32], lab[64];
             am_plot_format_number(uniq[g], num, sizeof num);
@@ -182,8 +192,8 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
             gnames[g] = strdup(lab);
             double t = by == AM_BY_ALPHA ? (ngroups > 1 ? (uniq[g] - uniq[0]) / (uniq[ngroups - 1] - uniq[0]) : 0.5)
                                          : (ngroups > 1 ? (double)g / (ngroups - 1) : 0.5);
-            /* stop short of the palest end so points stay visible on white */
-            am_cmap_rgb8(AM_CMAP_VIRIDIS, t * 0.92, rgb[g]);
+            if (use_cbar) am_cmap_rgb8(AM_CMAP_VIRIDIS, am_plot_scale_norm(&cbar.s, uniq[g]), rgb[g]);
+            else am_cmap_rgb8(AM_CMAP_VIRIDIS, t * 0.92, rgb[g]); /* short of the palest end: visible on white */
         }
         for (int i = 0; i < n; i++) {
             int g = 0;
@@ -195,9 +205,16 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
     if (!strcmp(space, "tsne")) {
         snprintf(xl, sizeof xl, "t-SNE %d", cx + 1);
         snprintf(yl, sizeof yl, "t-SNE %d", cy + 1);
-    } else {
-        snprintf(xl, sizeof xl, "PC%d", cx + 1);
-        snprintf(yl, sizeof yl, "PC%d", cy + 1);
+    } else { /* PCs with their share of the variance */
+        hsize_t dr[1] = {0};
+        if (am_h5_exists(f, "pca/explained_variance_ratio")) {
+            if (am_h5_read(f, "pca/explained_variance_ratio", H5T_NATIVE_DOUBLE, 1, dr, (void **)&ratio, e)) goto out;
+            nratio = (int)dr[0];
+        }
+        if (cx < nratio) snprintf(xl, sizeof xl, "PC%d (%.1f %% of the variance)", cx + 1, 100 * ratio[cx]);
+        else snprintf(xl, sizeof xl, "PC%d", cx + 1);
+        if (cy < nratio) snprintf(yl, sizeof yl, "PC%d (%.1f %% of the variance)", cy + 1, 100 * ratio[cy]);
+        else snprintf(yl, sizeof yl, "PC%d", cy + 1);
     }
     snprintf(title, sizeof title, "%s of attention maps, coloured by %s", !strcmp(space, "tsne") ? "t-SNE" : "PCA",
              bys);
@@ -226,6 +243,7 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
         .subtitle = sub,
         .xlabel = xl,
         .ylabel = yl,
+        .cbar = use_cbar ? &cbar : NULL,
     };
     rc = am_plot_scatter_render(&sc, &o->style, o->fmt, path, e);
 out:
@@ -235,6 +253,7 @@ out:
     am_h5_free_strs(gnames, (size_t)ngroups);
     free(mnames); /* entries borrowed from model */
     free(hclass);
+    free(ratio);
     free(pair);
     free(layer);
     free(alpha);

@@ -119,7 +119,9 @@ static const char *am_css =
     "h1{font-size:1.6em}h2{border-bottom:2px solid #ccc;margin-top:2em}h3{margin-top:1.5em}\n"
     "table{border-collapse:collapse;margin:.5em 0 1em}td,th{border:1px solid #ccc;padding:.3em .6em;"
     "vertical-align:top;text-align:left}\n"
-    "td.txt{white-space:pre-wrap;font-family:'DejaVu Sans Mono',monospace;font-size:.9em}\n"
+    "td.txt{white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word;"
+    "font-family:'DejaVu Sans Mono',monospace;font-size:.9em}\n"
+    "td,th,figcaption,p{overflow-wrap:anywhere}table{table-layout:auto;max-width:100%}\n"
     ".ids{font-family:monospace;font-size:.85em;color:#555}\n"
     "figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}\n"
     "figcaption{color:#555;font-size:.9em}nav ul{columns:2}\n";
@@ -212,8 +214,19 @@ static int am_report_model(am_rctx *R, const am_cube *c, const char *mslug, cons
          c->P, c->A, c->L, c->H, c->S);
 
     snprintf(rel, sizeof rel, "%s/pairs-L%d-headmean.%s", mslug, c->layer[mid], ext);
-    snprintf(cap, sizeof cap, "All pairs at layer %d, mean over heads", c->layer[mid]);
+    snprintf(cap, sizeof cap,
+             "All pairs at layer %d, mean over heads: look for rows whose pattern changes between \xce\xb1 = 0 and 1.",
+             c->layer[mid]);
     AM_FIG(R, rel, cap, am_fig_pairs(c, mid, -1, o, path, e));
+    for (int k = 0; k < npick; k++) {
+        int l = picks[k];
+        snprintf(rel, sizeof rel, "%s/summary-pairs-L%d.%s", mslug, c->layer[l], ext);
+        snprintf(cap, sizeof cap,
+                 "Layer %d, mean and std over heads for every pair: high std marks the cells where the heads "
+                 "disagree; compare the columns to see which keys and \xce\xb1 move them.",
+                 c->layer[l]);
+        AM_FIG(R, rel, cap, am_fig_summary_pairs(c, l, o, path, e));
+    }
 
     for (int p = 0; p < c->P; p++) {
         char ps[64];
@@ -251,15 +264,24 @@ static int am_report_model(am_rctx *R, const am_cube *c, const char *mslug, cons
             am_report_frozen(h, c, p, fc, nf);
         }
         snprintf(rel, sizeof rel, "%s/%s-layers-headmean.%s", mslug, pslug, ext);
-        snprintf(cap, sizeof cap, "Pair %s: first, middle and last captured layer, mean over heads", c->pair[p]);
+        snprintf(cap, sizeof cap,
+                 "Pair %s: first, middle and last captured layer, mean over heads: look for the layer where the "
+                 "pattern starts to depend on \xce\xb1.",
+                 c->pair[p]);
         AM_FIG(R, rel, cap, am_fig_layers(c, p, -1, o, path, e));
         for (int k = 0; k < npick; k++) {
             int l = picks[k];
             snprintf(rel, sizeof rel, "%s/%s-summary-L%d.%s", mslug, pslug, c->layer[l], ext);
-            snprintf(cap, sizeof cap, "Pair %s, layer %d: mean and std over heads", c->pair[p], c->layer[l]);
+            snprintf(cap, sizeof cap,
+                     "Pair %s, layer %d: mean and std over heads: bright std cells are positions the heads treat "
+                     "differently.",
+                     c->pair[p], c->layer[l]);
             AM_FIG(R, rel, cap, am_fig_summary(c, p, l, o, path, e));
             snprintf(rel, sizeof rel, "%s/%s-heads-L%d.%s", mslug, pslug, c->layer[l], ext);
-            snprintf(cap, sizeof cap, "Pair %s, layer %d: every head", c->pair[p], c->layer[l]);
+            snprintf(cap, sizeof cap,
+                     "Pair %s, layer %d: every head: look for heads whose pattern (sink, diagonal, previous token) "
+                     "switches as \xce\xb1 goes from 0 to 1.",
+                     c->pair[p], c->layer[l]);
             AM_FIG(R, rel, cap, am_fig_heads(c, p, l, o, path, e));
         }
     }

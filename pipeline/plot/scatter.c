@@ -78,9 +78,10 @@ int am_plot_scatter_render(const am_scatter *sc, const am_plot_style *st, am_plo
         am_plot_format_number(fabs(t) < ys * 1e-9 ? 0 : t, buf, sizeof buf);
         tickw = fmax(tickw, am_plot_text_width(mc, buf, S_TICK, 0));
     }
-    int nleg = sc->ngroups > LEG_MAX ? LEG_MAX - 1 : sc->ngroups;
+    int nleg = sc->cbar ? 0 : sc->ngroups > LEG_MAX ? LEG_MAX - 1 : sc->ngroups;
     for (int g = 0; g < nleg; g++) legw = fmax(legw, am_plot_text_width(mc, sc->group_names[g], S_LEG, 0) + 18);
     if (sc->group_title) legw = fmax(legw, am_plot_text_width(mc, sc->group_title, S_LEG, 1));
+    if (sc->cbar) legw = fmax(legw, 14 + 6 + am_plot_colorbar_extent(mc, sc->cbar));
     if (sc->nmarkers > 1)
         for (int m = 0; m < sc->nmarkers; m++)
             legw = fmax(legw, am_plot_text_width(mc, sc->marker_names[m], S_LEG, 0) + 18);
@@ -94,7 +95,8 @@ int am_plot_scatter_render(const am_scatter *sc, const am_plot_style *st, am_plo
     double px0 = M_FIG + left, py0 = ceil(M_FIG + header);
     double bottom = S_TICK * 1.4 + 6 + S_AXIS * 1.4 + 4;
     double legx = px0 + side + 20;
-    int legrows = nleg + (sc->ngroups > nleg) + 1 + (sc->nmarkers > 1 ? sc->nmarkers + 2 : 0);
+    int legrows = nleg + (!sc->cbar && sc->ngroups > nleg) + 1 + (sc->nmarkers > 1 ? sc->nmarkers + 2 : 0);
+    if (sc->cbar) legrows += (int)(side * 0.6 / (S_LEG * 1.6)) + 1;
     double W = ceil(fmax(legx + legw + M_FIG, titlew + 2 * M_FIG));
     double H = ceil(fmax(py0 + side + bottom + M_FIG, py0 + legrows * S_LEG * 1.6 + M_FIG));
     if (am_canvas_init(&cv, fmt, path, W, H, st->zoom, e)) return -1;
@@ -173,7 +175,12 @@ int am_plot_scatter_render(const am_scatter *sc, const am_plot_style *st, am_plo
         am_plot_text(cr, legx + 16, ly, sc->group_names[g], S_LEG, 0, 0, 0, 0);
         ly += dy;
     }
-    if (sc->ngroups > nleg) {
+    if (sc->cbar) { /* continuous: the bar, ticks and label */
+        double bh = side * 0.6;
+        am_plot_colorbar(cr, legx, ly, 14, bh, sc->cbar);
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        ly += bh + dy;
+    } else if (sc->ngroups > nleg) {
         snprintf(buf, sizeof buf, "\xe2\x80\xa6 %d more", sc->ngroups - nleg);
         am_plot_text(cr, legx + 16, ly, buf, S_LEG, 0, 0, 0, 0);
         ly += dy;

@@ -23,6 +23,8 @@ typedef struct am_scatter {
     const char *marker_title;  /* e.g. "model" */
     const char *title, *subtitle;
     const char *xlabel, *ylabel;
+    const am_plot_cscale *cbar; /* a continuous colour bar instead of the group legend
+                                   (the groups' colours come from it), or NULL */
 } am_scatter;
 
 int am_plot_scatter_render(const am_scatter *sc, const am_plot_style *st, am_plot_format fmt, const char *path,
