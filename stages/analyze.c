@@ -32,6 +32,7 @@ static void usage(FILE *f) {
           "      --pca-variance V    explained-variance share that picks K (default 0.9)\n"
           "      --clusters K        head clusters (default: 2..--clusters-max by silhouette)\n"
           "      --clusters-max K    largest k the silhouette tries (default 12)\n"
+          "      --no-key-tsne       no t-SNE per pair key (/points/tsne_key)\n"
           "  -i, --induction MODEL=FILE  induction scores of MODEL's heads (attnmix-induction's\n"
           "                          induction.h5) for the head classes (repeatable; a model\n"
           "                          without one gets no induction score)\n"
@@ -67,7 +68,19 @@ int main(int argc, char **argv) {
         fputs("attnmix-analyze: out of memory\n", stderr);
         goto out;
     }
-    enum { O_TSNE_ON = 256, O_METHOD, O_PERP, O_ITER, O_SEED, O_THETA, O_PCA_K, O_PCA_V, O_CLUSTERS, O_CLUSTERS_MAX };
+    enum {
+        O_TSNE_ON = 256,
+        O_METHOD,
+        O_PERP,
+        O_ITER,
+        O_SEED,
+        O_THETA,
+        O_PCA_K,
+        O_PCA_V,
+        O_CLUSTERS,
+        O_CLUSTERS_MAX,
+        O_NO_KEY
+    };
     static const struct option opts[] = {{"out", required_argument, 0, 'o'},
                                          {"name", required_argument, 0, 'n'},
                                          {"band", required_argument, 0, 'b'},
@@ -81,6 +94,7 @@ int main(int argc, char **argv) {
                                          {"pca-variance", required_argument, 0, O_PCA_V},
                                          {"clusters", required_argument, 0, O_CLUSTERS},
                                          {"clusters-max", required_argument, 0, O_CLUSTERS_MAX},
+                                         {"no-key-tsne", no_argument, 0, O_NO_KEY},
                                          {"quiet", no_argument, 0, 'q'},
                                          {"induction", required_argument, 0, 'i'},
                                          {"frozen", required_argument, 0, 'f'},
@@ -199,6 +213,7 @@ int main(int argc, char **argv) {
                 goto out;
             }
             break;
+        case O_NO_KEY: cfg.key_tsne = 0; break;
         case 'q': cfg.verbose = 0; break;
         case 'h':
             usage(stdout);

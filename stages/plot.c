@@ -24,6 +24,9 @@ static const char *usage =
     "  summary-pairs --cube C --layer L --out F       mean/std over heads: pair keys down, alphas across\n"
     "  scatter --analysis A --by alpha|pair|layer|class [--space tsne|pca] [--components I,J] --out F\n"
     "          (class: head class of /points/head_class, see docs/freeze.md)\n"
+    "  layer-keys --analysis A --layer L [--space tsne|pca] --out F\n"
+    "          the maps of one layer, one panel per pair key (t-SNE per key, or PC1/PC2)\n"
+    "  head-distance --analysis A --out F   head distances ordered by cluster\n"
     "  report  --cube C [--cube C2 ...] [--analysis A] --outdir DIR\n"
     "          default figures for every model and pair, and DIR/index.html\n"
     "\n"
@@ -194,10 +197,14 @@ int main(int argc, char **argv) {
     }
 
     int is_report = !strcmp(cmd, "report"), is_scatter = !strcmp(cmd, "scatter");
+    int is_keys = !strcmp(cmd, "layer-keys"), is_hdist = !strcmp(cmd, "head-distance");
     int is_cube_fig = !strcmp(cmd, "heads") || !strcmp(cmd, "pairs") || !strcmp(cmd, "summary") ||
                       !strcmp(cmd, "layers") || !strcmp(cmd, "summary-pairs");
     if (is_report && !scale_given) am_fig_set_scale(&o, AM_SCALE_LOG); /* sinks saturate a linear scale */
-    if (!is_report && !is_scatter && !is_cube_fig) return misuse("unknown command");
+    if (!is_report && !is_scatter && !is_cube_fig && !is_keys && !is_hdist) return misuse("unknown command");
+    if ((is_keys || is_hdist) && !analysis) return misuse("this figure needs --analysis");
+    if (is_keys && !have_layer) return misuse("missing --layer");
+    if (is_keys && strcmp(space, "tsne") && strcmp(space, "pca")) return misuse("--space must be tsne or pca");
     if (is_report) {
         if (!ncubes) return misuse("report needs at least one --cube");
         if (!outdir) return misuse("report needs --outdir");
@@ -234,6 +241,11 @@ int main(int argc, char **argv) {
     }
     if (is_report) {
         if (am_report_write(cubes, ncubes, analysis, &o, outdir, progress, NULL, &e)) goto fail;
+    } else if (is_keys || is_hdist) {
+        if (is_keys ? am_fig_layer_keys(analysis, layer, space, &o, out, &e)
+                    : am_fig_head_distance(analysis, &o, out, &e))
+            goto fail;
+        progress(out, NULL);
     } else if (is_scatter) {
         if (am_fig_scatter(analysis, sby, space, cx, cy, &o, out, &e)) goto fail;
         progress(out, NULL);

@@ -445,6 +445,19 @@ def check(path, tsne_tol=1e-6):
         kl = tsne_kl(X, float(d.attrs["perplexity"]), Y)
         ck.close(f"{grp}/tsne kl_divergence", d.attrs["kl_divergence"], kl, atol=tsne_tol,
                  rtol=tsne_tol)
+    # per-key t-SNE: each exact key embedding's KL against sklearn's
+    if "keys" in an and an.attrs["tsne_on"] in (b"features", "features"):
+        tk = pts["tsne_key"][()]
+        pair = np.array(rows["pair"])
+        for k in range(len(an["keys/points"])):
+            m = an["keys/method"][k]
+            m = m.decode() if isinstance(m, bytes) else m
+            sel = pair == k
+            ck.equal(f"keys/points[{k}]", int(an["keys/points"][k]), int(sel.sum()))
+            if m != "exact" or sel.sum() < 4:
+                continue
+            kl = tsne_kl(Z[sel], float(an["keys/perplexity"][k]), tk[sel])
+            ck.close(f"keys/kl_divergence[{k}]", an["keys/kl_divergence"][k], kl, atol=tsne_tol, rtol=tsne_tol)
     print(f"{path}: {ck.checks} checks, {ck.failures} failures")
     return ck.failures
 

@@ -41,6 +41,7 @@ typedef struct am_an_config {
     double pca_variance; /* explained-variance share that picks K (default 0.9) */
     int clusters;        /* head clusters; 0: the k in [2, clusters_max] with the best silhouette */
     int clusters_max;    /* default 12 */
+    int key_tsne;        /* 1 (default): a t-SNE per pair key (/points/tsne_key) */
     int verbose;         /* progress on stderr */
 } am_an_config;
 

@@ -173,6 +173,28 @@ out:
     return rc;
 }
 
+/* t-SNE of X [N,D] into Y [N,2] with the options of cfg (method by N when
+ * auto, exact when force_exact, perplexity capped at (N-1)/3) into *o and *r.
+ * With N < 4 the coordinates and the KL are NaN. */
+static int tsne_run(const am_an_config *cfg, const double *X, int N, int D, int force_exact, const char *name,
+                    double *Y, am_tsne_opts *o, am_tsne_result *r, am_err *e) {
+    *o = cfg->tsne;
+    *r = (am_tsne_result){.kl = NAN};
+    if (force_exact || (cfg->tsne_auto && N <= 2000)) o->method = AM_TSNE_EXACT;
+    else if (cfg->tsne_auto) o->method = am_tsne_method_for(AM_TSNE_AUTO, N); /* Barnes-Hut, FFT from 50k */
+    double pmax = (N - 1) / 3.0;
+    if (o->perplexity > pmax) o->perplexity = pmax;
+    if (N < 4) {
+        for (int i = 0; i < 2 * N; i++) Y[i] = NAN;
+        return 0;
+    }
+    an_progress(cfg, "t-SNE of %d x %d for %s (%s, perplexity %g, %d iterations)", N, D, name,
+                am_tsne_method_name(o->method), o->perplexity, o->iterations);
+    if (am_tsne_run(X, N, D, o, Y, r, e)) return am_wrap(e, "t-SNE for %s", name);
+    an_progress(cfg, "t-SNE done: KL %.6f after %d iterations", r->kl, r->iterations);
+    return 0;
+}
+
 /* t-SNE of X [N,D] into dataset `name` [N,2] of loc with its attributes.
  * With N < 4 the coordinates and kl_divergence are NaN. */
 static int tsne_write(const am_an_config *cfg, hid_t loc, const char *name, const double *X, int N, int D,
@@ -180,25 +202,11 @@ static int tsne_write(const am_an_config *cfg, hid_t loc, const char *name, cons
     int rc = -1;
     hsize_t dims[2] = {(hsize_t)N, 2};
     hid_t d = H5I_INVALID_HID;
-    am_tsne_opts o = cfg->tsne;
-    am_tsne_result r = {.kl = NAN};
+    am_tsne_opts o;
+    am_tsne_result r;
     double *Y = am_malloc((size_t)(N ? N : 1) * 2, sizeof *Y, "t-SNE coordinates", e); /* [N,2] */
     if (!Y) return -1;
-    if (force_exact || (cfg->tsne_auto && N <= 2000)) o.method = AM_TSNE_EXACT;
-    else if (cfg->tsne_auto) o.method = am_tsne_method_for(AM_TSNE_AUTO, N); /* Barnes-Hut, FFT from 50k */
-    double pmax = (N - 1) / 3.0;
-    if (o.perplexity > pmax) o.perplexity = pmax;
-    if (N >= 4) {
-        an_progress(cfg, "t-SNE of %d x %d (%s, perplexity %g, %d iterations)", N, D, am_tsne_method_name(o.method),
-                    o.perplexity, o.iterations);
-        if (am_tsne_run(X, N, D, &o, Y, &r, e)) {
-            am_wrap(e, "t-SNE for %s", name);
-            goto out;
-        }
-        an_progress(cfg, "t-SNE done: KL %.6f after %d iterations", r.kl, r.iterations);
-    } else {
-        for (int i = 0; i < 2 * N; i++) Y[i] = NAN;
-    }
+    if (tsne_run(cfg, X, N, D, force_exact, name, Y, &o, &r, e)) goto out;
     if ((d = am_h5_write(loc, name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, dims, NULL, 0, Y, e)) < 0) goto out;
     if (am_h5_attr_f64(d, "kl_divergence", r.kl, e) || am_h5_attr_f64(d, "perplexity", o.perplexity, e) ||
         am_h5_attr_i64(d, "seed", (int64_t)o.seed, e) || am_h5_attr_i64(d, "iterations", r.iterations, e) ||
@@ -268,8 +276,8 @@ static int write_clusters(const am_an_config *cfg, hid_t out, hid_t gh, const do
         hsize_t dH = (hsize_t)Hn, dZ[2] = {(hsize_t)(Hn > 1 ? Hn - 1 : 0), 4}, dk = (hsize_t)k,
                 dkC[2] = {(hsize_t)k, (hsize_t)C}, dC = (hsize_t)C, dS = (hsize_t)(kmax > 1 ? kmax + 1 : 0);
         if ((d = am_h5_write(gh, "cluster", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &dH, NULL, 0, label, e)) < 0 ||
-            am_h5_attr_str(d, "distance", dname, e) || am_h5_attr_str(d, "linkage", "average", e) ||
-            am_h5_attr_i64(d, "k", k, e) ||
+            am_h5_attr_str(d, "distance", dname, e) || am_h5_attr_str(gh, "cluster_distance", dname, e) ||
+            am_h5_attr_str(d, "linkage", "average", e) || am_h5_attr_i64(d, "k", k, e) ||
             am_h5_attr_str(d, "k_rule",
                            Hn < 3              ? "too few heads"
                            : cfg->clusters > 0 ? "given"
@@ -379,6 +387,67 @@ out:
     return rc;
 }
 
+/* Per pair key: a t-SNE of the z-scored features Z [N,F] of that key's maps
+ * (all models, alphas, layers and heads), into /points/tsne_key [N,2] (each
+ * map at its place in its key's embedding) and /keys (KL, iterations,
+ * method and size per key). */
+static int write_key_tsne(const am_an_config *cfg, const an_inputs *in, const an_points *pts, const double *Z,
+                          hid_t out, hid_t gp, am_err *e) {
+    const size_t N = pts->N;
+    const int F = AM_AN_NFEAT, K = in->npair;
+    int rc = -1;
+    hid_t gk = H5I_INVALID_HID, d = H5I_INVALID_HID;
+    double *Y = am_malloc(N * 2 + 1, sizeof *Y, "per-key t-SNE", e);                               /* [N,2] */
+    double *X = Y ? am_malloc(N * F + 1, sizeof *X, "one key's features", e) : NULL;               /* [Nk,F] */
+    double *Yk = X ? am_malloc(N * 2 + 1, sizeof *Yk, "one key's t-SNE", e) : NULL;                /* [Nk,2] */
+    size_t *idx = Yk ? am_malloc(N + 1, sizeof *idx, "one key's points", e) : NULL;                /* [Nk] */
+    double *kl = idx ? am_malloc((size_t)K + 1, sizeof *kl, "per-key KL", e) : NULL;               /* [K] */
+    int *it = kl ? am_malloc((size_t)K + 1, sizeof *it, "per-key iterations", e) : NULL;           /* [K] */
+    int *cnt = it ? am_malloc((size_t)K + 1, sizeof *cnt, "per-key sizes", e) : NULL;              /* [K] */
+    double *perp = cnt ? am_malloc((size_t)K + 1, sizeof *perp, "per-key perplexities", e) : NULL; /* [K] */
+    const char **meth = perp ? am_malloc((size_t)K + 1, sizeof *meth, "per-key methods", e) : NULL;
+    if (!meth) goto out;
+    for (int k = 0; k < K; k++) {
+        size_t n = 0;
+        am_tsne_opts o;
+        am_tsne_result r;
+        char what[300];
+        for (size_t i = 0; i < N; i++)
+            if (pts->pair[i] == k) {
+                idx[n] = i;
+                memcpy(X + n * F, Z + i * F, F * sizeof *X);
+                n++;
+            }
+        snprintf(what, sizeof what, "pair key %s", in->pair[k]);
+        if (tsne_run(cfg, X, (int)n, F, 0, what, Yk, &o, &r, e)) goto out;
+        for (size_t j = 0; j < n; j++) Y[idx[j] * 2] = Yk[j * 2], Y[idx[j] * 2 + 1] = Yk[j * 2 + 1];
+        kl[k] = r.kl, it[k] = r.iterations, cnt[k] = (int)n, meth[k] = am_tsne_method_name(o.method);
+        perp[k] = o.perplexity;
+    }
+    {
+        hsize_t dims[2] = {N, 2}, dK = (hsize_t)K;
+        static const char *const pair_dim[1] = {"/pair"};
+        if ((d = am_h5_write(gp, "tsne_key", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, dims, NULL, 0, Y, e)) < 0 ||
+            am_h5_attr_str(d, "input", "z-scored /points/features of the maps of one pair key", e) ||
+            am_h5_attr_i64(d, "seed", (int64_t)cfg->tsne.seed, e))
+            goto out;
+        if ((gk = am_h5_group(out, "keys", e)) < 0 ||
+            am_h5_put(gk, "kl_divergence", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &dK, kl, e) ||
+            am_h5_put(gk, "iterations", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &dK, it, e) ||
+            am_h5_put(gk, "points", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &dK, cnt, e) ||
+            am_h5_put(gk, "perplexity", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &dK, perp, e) ||
+            an_put_strs(gk, "method", K, meth, e) || am_h5_attach(gk, "kl_divergence", pair_dim, 1, e) ||
+            am_h5_attach(gk, "iterations", pair_dim, 1, e) || am_h5_attach(gk, "points", pair_dim, 1, e))
+            goto out;
+    }
+    rc = 0;
+out:
+    am_h5_close(&d);
+    am_h5_close(&gk);
+    free(Y), free(X), free(Yk), free(idx), free(kl), free(it), free(cnt), free(perp), free(meth);
+    return rc;
+}
+
 int an_write_global(const am_an_config *cfg, const an_inputs *in, hid_t out, an_points *pts, float **maps, am_err *e) {
     const size_t N = pts->N;
     const int F = AM_AN_NFEAT;
@@ -404,6 +473,7 @@ int an_write_global(const am_an_config *cfg, const an_inputs *in, hid_t out, an_
     } else {
         if (tsne_write(cfg, gp, "tsne", Z, (int)N, F, 0, "features: z-scored /points/features", e)) goto out;
     }
+    if (cfg->key_tsne && write_key_tsne(cfg, in, pts, Z, out, gp, e)) goto out;
     rc = 0;
 out:
     am_h5_close(&gp);
