@@ -190,8 +190,9 @@ static int tsne_run(const am_an_config *cfg, const double *X, int N, int D, int 
     }
     an_progress(cfg, "t-SNE of %d x %d for %s (%s, perplexity %g, %d iterations)", N, D, name,
                 am_tsne_method_name(o->method), o->perplexity, o->iterations);
+    double t0 = an_seconds();
     if (am_tsne_run(X, N, D, o, Y, r, e)) return am_wrap(e, "t-SNE for %s", name);
-    an_progress(cfg, "t-SNE done: KL %.6f after %d iterations", r->kl, r->iterations);
+    an_progress(cfg, "t-SNE done: KL %.6f after %d iterations (%.2f s)", r->kl, r->iterations, an_seconds() - t0);
     return 0;
 }
 
@@ -248,6 +249,7 @@ static int write_clusters(const am_an_config *cfg, hid_t out, hid_t gh, const do
                           const int *hclass, am_err *e) {
     int rc = -1, k = 1, kmax = cfg->clusters_max < Hn - 1 ? cfg->clusters_max : Hn - 1;
     const int C = AM_HC_N + 1; /* classes and "mixed" */
+    const double t0 = an_seconds();
     hid_t gc = H5I_INVALID_HID, d = H5I_INVALID_HID;
     double *Z = am_malloc((size_t)(Hn > 1 ? Hn - 1 : 1) * 4, sizeof *Z, "linkage", e); /* [Hn-1,4] */
     double *sil = Z ? am_malloc((size_t)(kmax > 1 ? kmax : 1) + 1, sizeof *sil, "silhouettes", e) : NULL;
@@ -262,8 +264,8 @@ static int write_clusters(const am_an_config *cfg, hid_t out, hid_t gh, const do
         if (cfg->clusters > 0) k = cfg->clusters < Hn ? cfg->clusters : Hn;
         else if ((k = am_cluster_best_k(D, Hn, Z, 2, kmax, sil, e)) < 0) goto out;
         if (am_cluster_cut(Z, Hn, k, label, e)) goto out;
-        an_progress(cfg, "heads: %d clusters (%s, average linkage on %s)", k,
-                    cfg->clusters > 0 ? "given" : "silhouette", dname);
+        an_progress(cfg, "heads: %d clusters (%s, average linkage on %s; %.2f s)", k,
+                    cfg->clusters > 0 ? "given" : "silhouette", dname, an_seconds() - t0);
     }
     if (!(count = am_calloc((size_t)k * C, sizeof *count, "class counts", e)) || /* [k, C] */
         !(size = am_calloc((size_t)k, sizeof *size, "cluster sizes", e)))
@@ -377,7 +379,7 @@ static int write_heads(const am_an_config *cfg, const an_inputs *in, const an_po
                        "mean over the units (pair, alpha) both heads have of the Euclidean distance of their "
                        "/points/pca scores; NaN without a common unit",
                        e) ||
-        tsne_write(cfg, gh, "tsne", hfeat, Hn, F, 1, "heads: /heads/features", e) ||
+        tsne_write(cfg, gh, "tsne", hfeat, Hn, F, Hn <= 1000, "heads: /heads/features", e) ||
         write_clusters(cfg, out, gh, finite ? udist : hdist, finite ? "distance_units" : "distance", Hn, hc, e))
         goto out;
     rc = 0;
