@@ -22,7 +22,7 @@ static int write_root(const am_an_config *cfg, const an_inputs *in, hid_t out, a
     time_t now = time(NULL);
     struct tm tmv;
     int bad = 0;
-    const char **ip = NULL; /* [4n]: paths, file fingerprints, checkpoint fingerprints, model names */
+    const char **ip = NULL; /* [5n]: paths, file fingerprints, checkpoint fingerprints, model names, mix modes */
     d = (hsize_t)in->nalpha;
     if (an_put_strs(out, "pair", in->npair, in->pair, e) ||
         am_h5_put(out, "alpha", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &d, in->alpha, e))
@@ -36,13 +36,14 @@ static int write_root(const am_an_config *cfg, const an_inputs *in, hid_t out, a
     static const char *const scales[] = {"pair", "alpha", "layer", "head", "feature"};
     for (int s = 0; s < 5; s++)
         if (am_h5_scale(out, scales[s], scales[s], NULL, NULL, 0, e)) return -1;
-    if (!(ip = am_malloc((size_t)n * 4, sizeof *ip, "input names", e))) return -1;
+    if (!(ip = am_malloc((size_t)n * 5, sizeof *ip, "input names", e))) return -1;
     for (int i = 0; i < n; i++) {
         const an_cube *c = &in->cubes[i];
         ip[i] = c->c.path;
         ip[n + i] = c->file_fp;
         ip[2 * n + i] = c->c.checkpoint_fingerprint ? c->c.checkpoint_fingerprint : "";
         ip[3 * n + i] = c->name;
+        ip[4 * n + i] = c->c.mix ? c->c.mix : "";
     }
     gmtime_r(&now, &tmv);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tmv);
@@ -52,7 +53,7 @@ static int write_root(const am_an_config *cfg, const an_inputs *in, hid_t out, a
           am_h5_attr_i64(out, "seed", (int64_t)cfg->tsne.seed, e) || am_h5_attr_strs(out, "models", ip + 3 * n, n, e) ||
           am_h5_attr_strs(out, "inputs", ip, n, e) || am_h5_attr_strs(out, "input_fingerprints", ip + n, n, e) ||
           am_h5_attr_strs(out, "checkpoint_fingerprints", ip + 2 * n, n, e) ||
-          am_h5_attr_i64(out, "band", cfg->band, e) ||
+          am_h5_attr_strs(out, "mix_modes", ip + 4 * n, n, e) || am_h5_attr_i64(out, "band", cfg->band, e) ||
           am_h5_attr_str(out, "tsne_on", cfg->tsne_on_maps ? "maps" : "features", e);
     free(ip);
     if (bad) return -1;

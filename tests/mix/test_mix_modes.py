@@ -123,6 +123,14 @@ def main():
                 got = got.decode() if isinstance(got, bytes) else got
                 if got != "slerp":
                     fail(f"{fn} records mix = {got!r}")
+        # ... and into the analysis of that cube
+        ana = os.path.join(tmp, "analysis.h5")
+        run(os.path.join(BIN, "attnmix-analyze"), "--quiet", "--iterations", "250", "--no-key-tsne", "--out", ana,
+            os.path.join(tmp, "slerp", "tiny", "cube.h5"))
+        with h5py.File(ana, "r") as f:
+            modes = [m.decode() if isinstance(m, bytes) else m for m in f.attrs["mix_modes"]]
+            if modes != ["slerp"] or "tsne_key" in f["points"]:
+                fail(f"analysis.h5 mix_modes {modes}, or --no-key-tsne not honoured")
         # modes differ where the prompts differ, and agree where the tokens are equal
         with h5py.File(os.path.join(tmp, "linear", "tiny", "mix.h5"), "r") as fl, \
                 h5py.File(os.path.join(tmp, "slerp", "tiny", "mix.h5"), "r") as fs:
