@@ -1,8 +1,9 @@
-/* What the figures say about the mix and the scale: the subtitle formula of
+/* What the figures say about the mix, the scale and the PCs: the subtitle formula of
  * each mix mode (root attribute `mix` of a cube; linear when absent) and the
- * --scale flags. */
+ * --scale flags, and the PC axis labels with their share of the variance. */
 #include <string.h>
 
+#include "plot/analysis_figs.h"
 #include "plot/figures.h"
 #include "test_util.h"
 
@@ -23,6 +24,12 @@ int main(void) {
     CHECK(!o.log && o.row, "row");
     am_fig_set_scale(&o, AM_SCALE_LOG);
     CHECK(o.log && !o.row, "log");
+    char lab[64];
+    const double ratio[2] = {0.4123, 0.2};
+    am_fig_pc_label(0, ratio, 2, lab, sizeof lab);
+    CHECK(!strcmp(lab, "PC1 (41.2 % of the variance)"), "PC1 label: %s", lab);
+    am_fig_pc_label(2, ratio, 2, lab, sizeof lab);
+    CHECK(!strcmp(lab, "PC3"), "PC3 without a ratio: %s", lab);
     if (!failures) printf("test_plot_mix: all checks passed\n");
     return failures != 0;
 }

@@ -37,6 +37,12 @@ static int am_read_strings(hid_t f, const char *name, char ***out, int *n, am_er
     return 0;
 }
 
+void am_fig_pc_label(int c, const double *ratio, int nratio, char *buf, size_t n) {
+    if (ratio && c < nratio && isfinite(ratio[c]))
+        snprintf(buf, n, "PC%d (%.1f %% of the variance)", c + 1, 100 * ratio[c]);
+    else snprintf(buf, n, "PC%d", c + 1);
+}
+
 int am_fig_analysis_has(const char *analysis, const char *space, am_err *e) {
     char name[64];
     hid_t f = am_h5_open_input(analysis, NULL, e);
@@ -211,10 +217,8 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
             if (am_h5_read(f, "pca/explained_variance_ratio", H5T_NATIVE_DOUBLE, 1, dr, (void **)&ratio, e)) goto out;
             nratio = (int)dr[0];
         }
-        if (cx < nratio) snprintf(xl, sizeof xl, "PC%d (%.1f %% of the variance)", cx + 1, 100 * ratio[cx]);
-        else snprintf(xl, sizeof xl, "PC%d", cx + 1);
-        if (cy < nratio) snprintf(yl, sizeof yl, "PC%d (%.1f %% of the variance)", cy + 1, 100 * ratio[cy]);
-        else snprintf(yl, sizeof yl, "PC%d", cy + 1);
+        am_fig_pc_label(cx, ratio, nratio, xl, sizeof xl);
+        am_fig_pc_label(cy, ratio, nratio, yl, sizeof yl);
     }
     snprintf(title, sizeof title, "%s of attention maps, coloured by %s", !strcmp(space, "tsne") ? "t-SNE" : "PCA",
              bys);
@@ -395,13 +399,8 @@ int am_fig_layer_keys(const char *analysis, int layer, const char *space, const 
         snprintf(xl, sizeof xl, "t-SNE 1");
         snprintf(yl, sizeof yl, "t-SNE 2");
     } else {
-        if (nratio > 1) {
-            snprintf(xl, sizeof xl, "PC1 (%.1f %% of the variance)", 100 * ratio[0]);
-            snprintf(yl, sizeof yl, "PC2 (%.1f %% of the variance)", 100 * ratio[1]);
-        } else {
-            snprintf(xl, sizeof xl, "PC1");
-            snprintf(yl, sizeof yl, "PC2");
-        }
+        am_fig_pc_label(0, ratio, nratio, xl, sizeof xl);
+        am_fig_pc_label(1, ratio, nratio, yl, sizeof yl);
     }
     for (int k = 0; k < npan; k++) pan[k].xlabel = xl, pan[k].ylabel = yl;
     snprintf(title, sizeof title, "%s of the heads of layer %d, one panel per pair key", tsne ? "t-SNE" : "PCA", layer);

@@ -37,6 +37,10 @@ typedef struct am_cluster_table {
 int am_fig_cluster_table(const char *analysis, am_cluster_table *t, am_err *e);
 void am_cluster_table_free(am_cluster_table *t);
 
+/* Axis label of principal component c (0-based): "PC<c+1> (<share> % of the
+ * variance)" when ratio [nratio] has it, else "PC<c+1>". */
+void am_fig_pc_label(int c, const double *ratio, int nratio, char *buf, size_t n);
+
 /* Whether the analysis file has /points/<space> (1), not (0), or fails (-1);
  * space may also name another /points dataset, e.g. "head_class". */
 int am_fig_analysis_has(const char *analysis, const char *space, am_err *e);
