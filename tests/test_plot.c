@@ -336,6 +336,15 @@ static void test_cube(int f16) {
             CHECK(!strcmp(labels[2], want[a]), "alpha %d label 2: '%s' want '%s'", a, labels[2], want[a]);
             am_plot_labels_free(labels, am_plot_cube_n(&c, 0, a));
         }
+        /* a token longer than the old 12-character cut is shown whole */
+        int32_t keep_a = c.ids_a[0], keep_b = c.ids_b[0];
+        c.ids_a[0] = c.ids_b[0] = 151643;
+        CHECK(am_plot_cube_labels(&c, 0, 0, tok, &labels, &e) == 0 && labels, "labels: %s", e.msg);
+        if (labels) {
+            CHECK(!strcmp(labels[0], "<|endoftext|>"), "long label cut: '%s'", labels[0]);
+            am_plot_labels_free(labels, am_plot_cube_n(&c, 0, 0));
+        }
+        c.ids_a[0] = keep_a, c.ids_b[0] = keep_b;
         am_fig_opts ot;
         am_fig_opts_default(&ot);
         ot.tok = tok;
