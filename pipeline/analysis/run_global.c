@@ -174,15 +174,16 @@ out:
     return rc;
 }
 
-/* t-SNE of X [N,D] into Y [N,2] with the options of cfg (method by N when
- * auto, exact when force_exact, perplexity capped at (N-1)/3) into *o and *r.
- * With N < 4 the coordinates and the KL are NaN. */
-static int tsne_run(const am_an_config *cfg, const double *X, int N, int D, int force_exact, const char *name,
-                    double *Y, am_tsne_opts *o, am_tsne_result *r, am_err *e) {
+/* t-SNE of X [N,D] into Y [N,2] with the options of cfg into *o and *r:
+ * exact up to `exact_to` points (a negative value: only as cfg says), beyond
+ * that cfg's method, auto being Barnes-Hut (FFT from 50k); perplexity capped
+ * at (N-1)/3. With N < 4 the coordinates and the KL are NaN. */
+static int tsne_run(const am_an_config *cfg, const double *X, int N, int D, int exact_to, const char *name, double *Y,
+                    am_tsne_opts *o, am_tsne_result *r, am_err *e) {
     *o = cfg->tsne;
     *r = (am_tsne_result){.kl = NAN};
-    if (force_exact || (cfg->tsne_auto && N <= 2000)) o->method = AM_TSNE_EXACT;
-    else if (cfg->tsne_auto) o->method = am_tsne_method_for(AM_TSNE_AUTO, N); /* Barnes-Hut, FFT from 50k */
+    if (exact_to >= 0 && N <= exact_to) o->method = AM_TSNE_EXACT;
+    else if (cfg->tsne_auto) o->method = am_tsne_method_for(AM_TSNE_AUTO, N);
     double pmax = (N - 1) / 3.0;
     if (o->perplexity > pmax) o->perplexity = pmax;
     if (N < 4) {
@@ -199,8 +200,8 @@ static int tsne_run(const am_an_config *cfg, const double *X, int N, int D, int 
 
 /* t-SNE of X [N,D] into dataset `name` [N,2] of loc with its attributes.
  * With N < 4 the coordinates and kl_divergence are NaN. */
-static int tsne_write(const am_an_config *cfg, hid_t loc, const char *name, const double *X, int N, int D,
-                      int force_exact, const char *on, am_err *e) {
+static int tsne_write(const am_an_config *cfg, hid_t loc, const char *name, const double *X, int N, int D, int exact_to,
+                      const char *on, am_err *e) {
     int rc = -1;
     hsize_t dims[2] = {(hsize_t)N, 2};
     hid_t d = H5I_INVALID_HID;
@@ -208,7 +209,7 @@ static int tsne_write(const am_an_config *cfg, hid_t loc, const char *name, cons
     am_tsne_result r;
     double *Y = am_malloc((size_t)(N ? N : 1) * 2, sizeof *Y, "t-SNE coordinates", e); /* [N,2] */
     if (!Y) return -1;
-    if (tsne_run(cfg, X, N, D, force_exact, name, Y, &o, &r, e)) goto out;
+    if (tsne_run(cfg, X, N, D, exact_to, name, Y, &o, &r, e)) goto out;
     if ((d = am_h5_write(loc, name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, dims, NULL, 0, Y, e)) < 0) goto out;
     if (am_h5_attr_f64(d, "kl_divergence", r.kl, e) || am_h5_attr_f64(d, "perplexity", o.perplexity, e) ||
         am_h5_attr_i64(d, "seed", (int64_t)o.seed, e) || am_h5_attr_i64(d, "iterations", r.iterations, e) ||
@@ -277,7 +278,7 @@ static int write_clusters(const am_an_config *cfg, hid_t out, hid_t gh, const do
     }
     {
         hsize_t dH = (hsize_t)Hn, dZ[2] = {(hsize_t)(Hn > 1 ? Hn - 1 : 0), 4}, dk = (hsize_t)k,
-                dkC[2] = {(hsize_t)k, (hsize_t)C}, dC = (hsize_t)C, dS = (hsize_t)(kmax > 1 ? kmax + 1 : 0);
+                dkC[2] = {(hsize_t)k, (hsize_t)C}, dS = (hsize_t)(kmax > 1 ? kmax + 1 : 0);
         if ((d = am_h5_write(gh, "cluster", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &dH, NULL, 0, label, e)) < 0 ||
             am_h5_attr_str(d, "distance", dname, e) || am_h5_attr_str(gh, "cluster_distance", dname, e) ||
             am_h5_attr_str(d, "linkage", "average", e) || am_h5_attr_i64(d, "k", k, e) ||
@@ -297,7 +298,6 @@ static int write_clusters(const am_an_config *cfg, hid_t out, hid_t gh, const do
             am_h5_put(gc, "class_count", H5T_NATIVE_INT, H5T_STD_I32LE, 2, dkC, count, e) ||
             am_h5_attr_str(gc, "meaning", "class_count[c, j]: heads of cluster c whose dominant class is class[j]", e))
             goto out;
-        (void)dC;
     }
     rc = 0;
 out:
@@ -380,7 +380,7 @@ static int write_heads(const am_an_config *cfg, const an_inputs *in, const an_po
                        "mean over the units (pair, alpha) both heads have of the Euclidean distance of their "
                        "/points/pca scores; NaN without a common unit",
                        e) ||
-        tsne_write(cfg, gh, "tsne", hfeat, Hn, F, Hn <= 1000, "heads: /heads/features", e) ||
+        tsne_write(cfg, gh, "tsne", hfeat, Hn, F, 1000, "heads: /heads/features", e) ||
         write_clusters(cfg, out, gh, finite ? udist : hdist, finite ? "distance_units" : "distance", Hn, hc, e))
         goto out;
     rc = 0;
@@ -422,7 +422,7 @@ static int write_key_tsne(const am_an_config *cfg, const an_inputs *in, const an
                 n++;
             }
         snprintf(what, sizeof what, "pair key %s", in->pair[k]);
-        if (tsne_run(cfg, X, (int)n, F, 0, what, Yk, &o, &r, e)) goto out;
+        if (tsne_run(cfg, X, (int)n, F, cfg->tsne_auto ? 2000 : -1, what, Yk, &o, &r, e)) goto out;
         for (size_t j = 0; j < n; j++) Y[idx[j] * 2] = Yk[j * 2], Y[idx[j] * 2 + 1] = Yk[j * 2 + 1];
         kl[k] = r.kl, it[k] = r.iterations, cnt[k] = (int)n, meth[k] = am_tsne_method_name(o.method);
         perp[k] = o.perplexity;
@@ -472,9 +472,13 @@ int an_write_global(const am_an_config *cfg, const an_inputs *in, hid_t out, an_
         for (size_t i = 0; i < N * SS; i++) Xmaps[i] = (*maps)[i];
         free(*maps);
         *maps = NULL;
-        if (tsne_write(cfg, gp, "tsne", Xmaps, (int)N, (int)SS, 0, "maps: raw maps flattened", e)) goto out;
+        if (tsne_write(cfg, gp, "tsne", Xmaps, (int)N, (int)SS, cfg->tsne_auto ? 2000 : -1, "maps: raw maps flattened",
+                       e))
+            goto out;
     } else {
-        if (tsne_write(cfg, gp, "tsne", Z, (int)N, F, 0, "features: z-scored /points/features", e)) goto out;
+        if (tsne_write(cfg, gp, "tsne", Z, (int)N, F, cfg->tsne_auto ? 2000 : -1, "features: z-scored /points/features",
+                       e))
+            goto out;
     }
     if (cfg->key_tsne && write_key_tsne(cfg, in, pts, Z, out, gp, e)) goto out;
     rc = 0;
