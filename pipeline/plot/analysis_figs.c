@@ -43,6 +43,21 @@ void am_fig_pc_label(int c, const double *ratio, int nratio, char *buf, size_t n
     else snprintf(buf, n, "PC%d", c + 1);
 }
 
+int am_fig_points_cols(const char *analysis, const char *name, am_err *e) {
+    char path[64];
+    int rank = 0, cols = 0;
+    hsize_t d[H5S_MAX_RANK];
+    hid_t f = am_h5_open_input(analysis, NULL, e);
+    if (f < 0) return -1;
+    snprintf(path, sizeof path, "points/%s", name);
+    if (am_h5_exists(f, path)) {
+        if (am_h5_shape(f, path, &rank, d, e)) cols = -1;
+        else cols = rank == 2 ? (int)d[1] : 1;
+    }
+    am_h5_close(&f);
+    return cols;
+}
+
 int am_fig_analysis_has(const char *analysis, const char *space, am_err *e) {
     char name[64];
     hid_t f = am_h5_open_input(analysis, NULL, e);

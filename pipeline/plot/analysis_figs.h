@@ -41,6 +41,9 @@ void am_cluster_table_free(am_cluster_table *t);
  * variance)" when ratio [nratio] has it, else "PC<c+1>". */
 void am_fig_pc_label(int c, const double *ratio, int nratio, char *buf, size_t n);
 
+/* Columns of /points/<name> (1 for a 1-D dataset; 0 when absent), -1 on failure. */
+int am_fig_points_cols(const char *analysis, const char *name, am_err *e);
+
 /* Whether the analysis file has /points/<space> (1), not (0), or fails (-1);
  * space may also name another /points dataset, e.g. "head_class". */
 int am_fig_analysis_has(const char *analysis, const char *space, am_err *e);

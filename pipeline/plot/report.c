@@ -310,15 +310,15 @@ static int am_report_analysis(am_rctx *R, const char *analysis, am_html *body, a
     int *layers = NULL, nl = 0, rc = -1;
     int has_class = am_fig_analysis_has(analysis, "head_class", e);
     int has_key = am_fig_analysis_has(analysis, "tsne_key", e);
-    int has_pca = am_fig_analysis_has(analysis, "pca", e);
-    if (has_class < 0 || has_key < 0 || has_pca < 0) return -1;
+    int pca_cols = am_fig_points_cols(analysis, "pca", e), has_pca = pca_cols >= 2; /* PC1 and PC2 */
+    if (has_class < 0 || has_key < 0 || pca_cols < 0) return -1;
     if (so.fmt == AM_FMT_PNG && so.style.zoom < 2) so.style.zoom = 2; /* scatter plots at print resolution */
     am_rctx RS = *R;
     RS.o = &so;
     RS.h = body;
     am_h(body, "<section id=\"scatter\">\n<h2>Embeddings of the maps</h2>\n");
     for (int s = 0; s < 2; s++) {
-        int has = am_fig_analysis_has(analysis, spaces[s], e);
+        int has = s ? has_pca : am_fig_analysis_has(analysis, spaces[s], e);
         if (has < 0) goto out;
         if (!has) continue;
         for (int b = 0; b < 3 + has_class; b++) {
