@@ -14,6 +14,9 @@ void am_an_config_defaults(am_an_config *c) {
     memset(c, 0, sizeof *c);
     c->band = 4;
     c->tsne_auto = 1;
+    c->pca_variance = 0.9;
+    c->clusters_max = 12;
+    c->key_tsne = 1;
     am_tsne_defaults(&c->tsne);
     c->verbose = 1;
 }

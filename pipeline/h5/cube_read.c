@@ -234,7 +234,8 @@ static int read_attrs(am_cube *c, am_err *e) {
         read_attr(c, "fingerprint", &c->fingerprint, e) < 0 ||
         read_attr(c, "checkpoint_fingerprint", &c->checkpoint_fingerprint, e) < 0 ||
         read_attr(c, "caveat", &c->caveat, e) < 0 || read_attr(c, "config_yaml", &c->config_yaml, e) < 0 ||
-        read_attr(c, "config_hash", &c->config_hash, e) < 0 || read_attr(c, "storage_dtype", &c->storage_dtype, e) < 0)
+        read_attr(c, "config_hash", &c->config_hash, e) < 0 ||
+        read_attr(c, "storage_dtype", &c->storage_dtype, e) < 0 || read_attr(c, "mix", &c->mix, e) < 0)
         return -1;
     c->name = c->model && c->model[0] ? strdup(c->model) : name_from_path(c->path, e);
     if (!c->name) return am_fail_code(e, AM_E_NOMEM, "%s: out of memory", c->path);
@@ -275,7 +276,7 @@ void am_cube_close(am_cube *c) {
     free(c->alpha), free(c->layer), free(c->head), free(c->length), free(c->prompt_length);
     free(c->ids_a), free(c->ids_b), free(c->generated);
     free(c->schema), free(c->model), free(c->fingerprint), free(c->checkpoint_fingerprint), free(c->caveat);
-    free(c->config_yaml), free(c->config_hash), free(c->storage_dtype), free(c->name);
+    free(c->config_yaml), free(c->config_hash), free(c->storage_dtype), free(c->name), free(c->mix);
     memset(c, 0, sizeof *c);
     c->file = c->attn = H5I_INVALID_HID;
 }

@@ -34,6 +34,7 @@ typedef struct am_cube {
     char **tokens;               /* [P*A*S] /tokens, or NULL (cubes written before token strings) */
     /* root attributes (NULL when absent) */
     char *schema, *model, *fingerprint, *checkpoint_fingerprint, *caveat, *config_yaml, *config_hash;
+    char *mix; /* root attribute `mix` (linear | slerp | norm), NULL when absent */
     char *storage_dtype;
     char *name; /* the model attribute when set, else from the path: NAME for
                                    * .../NAME/cube.h5, the file's stem otherwise (never NULL) */

@@ -45,7 +45,10 @@ void am_plot_labels_free(char **labels, int n) {
 
 /* ---- token labels ---------------------------------------------------------- */
 
-#define AM_LABEL_CHARS 12
+/* Labels run along the axes (horizontal on the query axis, vertical on the
+ * key axis), so a long one costs margin, not overlap: tokens are shown whole
+ * up to this many code points. */
+#define AM_LABEL_CHARS 64
 
 int am_plot_tokenizer_load(am_tokenizer **t, const char *path, am_err *e) {
     *t = NULL;

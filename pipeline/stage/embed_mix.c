@@ -1,5 +1,6 @@
 /* embed-mix: padded ids of each pair -> mixed input embeddings per alpha:
- * mix = alpha * E[a] + (1 - alpha) * E[b] (mix.h5), computed by am_mix_embed. */
+ * mix = alpha * E[a] + (1 - alpha) * E[b] (mix.h5), or its slerp / norm-matched
+ * variants (config mix:), computed by am_mix_embed_mode. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,8 +118,8 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
     for (int p = 0; p < P; p++)
         for (int a = 0; a < A; a++) {
             memset(unit, 0, (size_t)T_max * D * sizeof *unit);
-            if (am_mix_embed(&m, ids_a + (size_t)p * T_max, ids_b + (size_t)p * T_max, plen[p], c->alphas[a], unit, e) <
-                0)
+            if (am_mix_embed_mode(&m, ids_a + (size_t)p * T_max, ids_b + (size_t)p * T_max, plen[p], c->alphas[a],
+                                  (am_mix_mode)c->mix, unit, e) < 0)
                 goto out;
             /* Pads that carry weight in this mix: a's if alpha != 0, b's if alpha != 1. */
             int pa = c->alphas[a] != 0.0 ? pads[2 * p] : 0, pb = c->alphas[a] != 1.0 ? pads[2 * p + 1] : 0;
