@@ -1,0 +1,6 @@
+# The study of issue 20: generation modes, the published maps' true frame,
+# the observations and their statistics (docs/analysis.md, "Observations").
+set(STUDY_SRC ${CMAKE_CURRENT_SOURCE_DIR}/study)
+set(STUDY_DIR ${CMAKE_CURRENT_BINARY_DIR}/study)
+
+attnmix_script_test(study_generation bash ${STUDY_SRC}/generation_test.sh ${STUDY_DIR}/gen)
