@@ -4,3 +4,4 @@ set(STUDY_SRC ${CMAKE_CURRENT_SOURCE_DIR}/study)
 set(STUDY_DIR ${CMAKE_CURRENT_BINARY_DIR}/study)
 
 attnmix_script_test(study_generation bash ${STUDY_SRC}/generation_test.sh ${STUDY_DIR}/gen)
+attnmix_script_test(study_frame ${ATTNMIX_PYTHON} ${STUDY_SRC}/frame_test.py)
