@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "analysis/observations.h"
 #include "analysis/tsne.h"
 #include "base/error.h"
 
@@ -38,6 +39,7 @@ typedef struct am_an_config {
     int tsne_auto;     /* 1: exact for N <= 2000, else am_tsne_method_for(AUTO) */
     am_tsne_opts tsne; /* perplexity, iterations, seed, method */
     int verbose;       /* progress on stderr */
+    am_obs_opts obs;   /* the observations (/observations/<model>); their seed is tsne.seed */
 } am_an_config;
 
 void am_an_config_defaults(am_an_config *c);
