@@ -5,3 +5,4 @@ set(STUDY_DIR ${CMAKE_CURRENT_BINARY_DIR}/study)
 
 attnmix_script_test(study_generation bash ${STUDY_SRC}/generation_test.sh ${STUDY_DIR}/gen)
 attnmix_script_test(study_frame ${ATTNMIX_PYTHON} ${STUDY_SRC}/frame_test.py)
+attnmix_script_test(study_resample_ref ${ATTNMIX_PYTHON} ${STUDY_SRC}/resample_ref.py ${CMAKE_BINARY_DIR}/tests/test_resample)
