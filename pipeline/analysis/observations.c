@@ -67,37 +67,45 @@ static double rowset_js(const float *M, const float *GM, int nm, const float *B,
 }
 
 /* O5 sums of one head: [rs in prompt, generated][R + 1][S] (index 0: the
- * observed rows, 1..R: the shuffles) and row counts [2][S]. */
+ * observed rows, 1..R: the shuffles; float: at most a few thousand rows of
+ * mass <= 1 are summed, far inside float precision for a 0.3 threshold) and
+ * row counts [2][S]. */
 typedef struct o5_head {
-    double *sum; /* [2][R+1][S] */
+    float *sum;  /* [2][R+1][S] */
     double *cnt; /* [2][S] */
 } o5_head;
+
+/* dst[i] += src[i], i < n (the two never overlap). */
+static void add_to(float *restrict dst, const float *restrict src, int n) {
+#pragma omp simd
+    for (int i = 0; i < n; i++) dst[i] += src[i];
+}
 
 /* Add map M (valid n, prompt rows < T) of head (l, h) to its O5 sums: rows
  * q >= 2 with positive mass; each row's offsets d = 0..q, observed and
  * rotated by an independent uniform amount per shuffle. */
-static void o5_add(const float *M, int S, int n, int T, int R, am_rng *rng, o5_head *o, double *row) {
+static void o5_add(const float *M, int S, int n, int T, int R, am_rng *rng, o5_head *o, float *row) {
     for (int q = 2; q < n; q++) {
         const float *a = M + (size_t)q * S;
         double mass = 0;
         for (int d = 0; d <= q; d++) mass += row[d] = a[q - d];
         if (!(mass > 0)) continue;
         int rs = q < T ? 0 : 1, m = q + 1;
-        double *base = o->sum + (size_t)rs * (R + 1) * S;
+        float *base = o->sum + (size_t)rs * (R + 1) * S;
         double *cnt = o->cnt + (size_t)rs * S;
         for (int d = 0; d < m; d++) base[d] += row[d], cnt[d] += 1;
         for (int r = 1; r <= R; r++) { /* offset d moves to (d + k) mod m */
-            double *s = base + (size_t)r * S;
+            float *s = base + (size_t)r * S;
             int k = am_rng_below(rng, m);
-            for (int d = 0; d < m - k; d++) s[d + k] += row[d];
-            for (int d = m - k; d < m; d++) s[d + k - m] += row[d];
+            add_to(s + k, row, m - k);
+            add_to(s, row + m - k, k);
         }
     }
 }
 
 /* Peak over d >= 2 of the profile sum/cnt (offsets with at least half the
  * rows of offset 2); *at its offset (-1 when none). */
-static double o5_peak(const double *sum, const double *cnt, int S, int *at) {
+static double o5_peak(const float *sum, const double *cnt, int S, int *at) {
     double best = NAN;
     *at = -1;
     for (int d = 2; d < S; d++) {
@@ -117,12 +125,12 @@ static int obs_pass(const am_obs_cube *c, const am_obs_opts *o, am_obs_result *r
     o5_head *o5 = blk ? am_calloc((size_t)H, sizeof *o5, "O5 sums", e) : NULL;
     if (!o5) goto out;
     for (int h = 0; h < H; h++)
-        if (!(o5[h].sum = am_malloc((size_t)2 * (R + 1) * S, sizeof(double), "O5 sums", e)) ||
+        if (!(o5[h].sum = am_malloc((size_t)2 * (R + 1) * S, sizeof(float), "O5 sums", e)) ||
             !(o5[h].cnt = am_malloc((size_t)2 * S, sizeof(double), "O5 counts", e)))
             goto out;
     for (int l = 0; l < L; l++) {
         for (int h = 0; h < H; h++) {
-            memset(o5[h].sum, 0, (size_t)2 * (R + 1) * S * sizeof(double));
+            memset(o5[h].sum, 0, (size_t)2 * (R + 1) * S * sizeof(float));
             memset(o5[h].cnt, 0, (size_t)2 * S * sizeof(double));
         }
         for (int p = 0; p < P; p++) {
@@ -131,7 +139,7 @@ static int obs_pass(const am_obs_cube *c, const am_obs_opts *o, am_obs_result *r
 #pragma omp parallel
             {
                 obs_work w = {0};
-                double *row = malloc((size_t)S * sizeof *row);
+                float *row = malloc((size_t)S * sizeof *row);
                 int ok = am_an_work_init(&w.w, S) == 0 && row;
                 for (int i = 0; i < 3 && ok; i++) ok = (w.gen[i] = malloc(SS * sizeof(float))) != NULL;
                 if (!ok) {
@@ -185,14 +193,16 @@ static int obs_pass(const am_obs_cube *c, const am_obs_opts *o, am_obs_result *r
         /* the layer's O5 peaks: prompt rows, generated rows, and all (their sum) */
         for (int h = 0; h < H; h++) {
             size_t k = (size_t)l * H + h;
-            double *all = o5[h].sum, *allc = o5[h].cnt; /* rs 0 += rs 1 after the split ones are done */
+            float *all = o5[h].sum;
+            double *allc = o5[h].cnt; /* rs 0 += rs 1 after the split ones are done */
             for (int rs = AM_OBS_NROWS - 1; rs >= 0; rs--) {
                 int si = rs == AM_OBS_ALL ? 0 : rs == AM_OBS_PROMPT ? 0 : 1;
                 if (rs == AM_OBS_ALL)
                     for (int j = 0; j < (R + 1) * S; j++) all[j] += o5[h].sum[(size_t)(R + 1) * S + j];
                 if (rs == AM_OBS_ALL)
                     for (int d = 0; d < S; d++) allc[d] += o5[h].cnt[S + d];
-                const double *sum = o5[h].sum + (size_t)si * (R + 1) * S, *cnt = o5[h].cnt + (size_t)si * S;
+                const float *sum = o5[h].sum + (size_t)si * (R + 1) * S;
+                const double *cnt = o5[h].cnt + (size_t)si * S;
                 int at;
                 if (rs != AM_OBS_ALL && !c->prompt_length) {
                     r->peak[rs][k] = r->null_peak[rs][k] = NAN, r->peak_offset[rs][k] = -1;
@@ -310,7 +320,7 @@ static double mean_rank_corr(const double *z, const double *nrm, int P, int m) {
  * value in any pair are left out. */
 static int o2_test(const double *sens, int P, int K, const am_obs_opts *o, am_obs_test *t, double *q10, double *q90,
                    am_err *e) {
-    int rc = -1, m = 0;
+    int rc = -1, m = 0, fail = 0;
     double *x = am_malloc((size_t)P * K + 1, sizeof *x, "O2 heads", e);              /* [P][m] kept heads */
     double *rk = x ? am_malloc((size_t)P * K + 1, sizeof *rk, "O2 ranks", e) : NULL; /* [P][m] centred ranks */
     double *z = rk ? am_malloc((size_t)P * K + 1, sizeof *z, "O2 draws", e) : NULL;  /* [P][m] a draw */
@@ -346,14 +356,31 @@ static int o2_test(const double *sens, int P, int K, const am_obs_opts *o, am_ob
     t->estimate = mean_rank_corr(rk, nrm, P, m); /* = the mean of am_spearman over pairs of pairs */
     /* interval: heads drawn with replacement (each head its own cluster), ranks recomputed */
     for (int k = 0; k <= m; k++) start[k] = k;
-    for (int b = 0; b < o->boot; b++) {
-        am_boot_draw(start, m, o->seed ^ 0x21, b, idx);
-        for (int p = 0; p < P; p++) {
-            for (int k = 0; k < m; k++) work[k] = x[(size_t)p * m + idx[k]];
-            nrm[p] = centred_ranks(work, m, z + (size_t)p * m, work + m);
+#pragma omp parallel
+    { /* draws in parallel: each is a function of (seed, b) only */
+        int *bi = malloc((size_t)m * sizeof *bi);
+        double *bw = malloc((size_t)2 * m * sizeof *bw), *bz = malloc((size_t)P * m * sizeof *bz);
+        double *bn = malloc((size_t)P * sizeof *bn);
+        if (!bi || !bw || !bz || !bn) {
+#pragma omp atomic write
+            fail = 1;
         }
-        boot[b] = mean_rank_corr(z, nrm, P, m);
-        if (isnan(boot[b])) boot[b] = 0;
+#pragma omp for schedule(static)
+        for (int b = 0; b < o->boot; b++) {
+            if (!bi || !bw || !bz || !bn) continue;
+            am_boot_draw(start, m, o->seed ^ 0x21, b, bi);
+            for (int p = 0; p < P; p++) {
+                for (int k = 0; k < m; k++) bw[k] = x[(size_t)p * m + bi[k]];
+                bn[p] = centred_ranks(bw, m, bz + (size_t)p * m, bw + m);
+            }
+            boot[b] = mean_rank_corr(bz, bn, P, m);
+            if (isnan(boot[b])) boot[b] = 0;
+        }
+        free(bi), free(bw), free(bz), free(bn);
+    }
+    if (fail) {
+        am_fail_code(e, AM_E_NOMEM, "out of memory for the O2 bootstrap");
+        goto out;
     }
     qsort(boot, (size_t)o->boot, sizeof *boot, cmp_d);
     t->ci_low = am_quantile_sorted(boot, o->boot, (1 - o->level) / 2);

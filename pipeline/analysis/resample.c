@@ -17,11 +17,14 @@ void am_rng_seed(am_rng *r, uint64_t seed, uint64_t stream) {
 
 uint64_t am_rng_u64(am_rng *r) { return mix64(r->s += 0x9e3779b97f4a7c15ull); }
 
-int am_rng_below(am_rng *r, int n) {
-    uint64_t lim = UINT64_MAX - UINT64_MAX % (uint64_t)n, v;
-    do v = am_rng_u64(r);
-    while (v >= lim);
-    return (int)(v % (uint64_t)n);
+int am_rng_below(am_rng *r, int n) { /* Lemire's multiply-shift with rejection: unbiased, rarely divides */
+    uint64_t un = (uint64_t)n;
+    unsigned __int128 m = (unsigned __int128)am_rng_u64(r) * un;
+    if ((uint64_t)m < un) {
+        uint64_t t = (0 - un) % un;
+        while ((uint64_t)m < t) m = (unsigned __int128)am_rng_u64(r) * un;
+    }
+    return (int)(m >> 64);
 }
 
 double am_quantile_sorted(const double *x, int n, double q) {
@@ -54,23 +57,34 @@ int am_boot_mean_ci(const double *x, const int *start, int C, int B, double leve
     int big = 0;
     for (int c = 0; c < C; c++)
         if (start[c + 1] - start[c] > big) big = start[c + 1] - start[c];
-    int *idx = malloc((size_t)(C * big > 0 ? C * big : 1) * sizeof *idx);
     double *means = malloc((size_t)(B > 0 ? B : 1) * sizeof *means);
-    if (!idx || !means) {
-        free(idx), free(means);
+    int fail = !means;
+#pragma omp parallel if (B * (double)start[C] > 1e6)
+    {
+        int *idx = malloc((size_t)(C * big > 0 ? C * big : 1) * sizeof *idx);
+        if (!idx) {
+#pragma omp atomic write
+            fail = 1;
+        }
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) {
+            if (!idx || !means) continue;
+            int m = am_boot_draw(start, C, seed, b, idx);
+            double s = 0;
+            for (int j = 0; j < m; j++) s += x[idx[j]];
+            means[b] = m ? s / m : NAN;
+        }
+        free(idx);
+    }
+    if (fail) {
+        free(means);
         return -1;
     }
-    for (int b = 0; b < B; b++) {
-        int m = am_boot_draw(start, C, seed, b, idx);
-        double s = 0;
-        for (int j = 0; j < m; j++) s += x[idx[j]];
-        means[b] = m ? s / m : NAN;
-        if (boot) boot[b] = means[b];
-    }
+    if (boot) memcpy(boot, means, (size_t)B * sizeof *boot);
     qsort(means, (size_t)B, sizeof *means, cmp_dbl);
     *lo = am_quantile_sorted(means, B, (1 - level) / 2);
     *hi = am_quantile_sorted(means, B, (1 + level) / 2);
-    free(idx), free(means);
+    free(means);
     return 0;
 }
 
