@@ -9,6 +9,7 @@
 #include "h5/h5io.h"
 #include "plot/analysis_figs.h"
 #include "plot/figures.h"
+#include "plot/observations_page.h"
 #include "plot/report.h"
 
 #define MAX_CUBES 64
@@ -24,7 +25,12 @@ static const char *usage =
     "  scatter --analysis A --by alpha|pair|layer|class [--space tsne|pca] [--components I,J] --out F\n"
     "          (class: head class of /points/head_class, see docs/freeze.md)\n"
     "  report  --cube C [--cube C2 ...] [--analysis A] --outdir DIR\n"
-    "          default figures for every model and pair, and DIR/index.html\n"
+    "          default figures for every model and pair, and DIR/index.html; with an analysis\n"
+    "          holding /observations, DIR/observations.html too\n"
+    "  observations --analysis A [--cube C ...] [--original TSV] --outdir DIR\n"
+    "          DIR/observations.html: the tested observations O1..O5, a figure each, the\n"
+    "          generated texts beside the original study's published ones (--original:\n"
+    "          its original_generations.tsv, matched by model, pair key and alpha)\n"
     "\n"
     "options:\n"
     "  --format png|svg|pdf   output format (default: from --out's extension, else png)\n"
@@ -63,20 +69,31 @@ static int parse_int(const char *s, int *v) {
 }
 
 int main(int argc, char **argv) {
-    static const struct option longopts[] = {
-        {"cube", required_argument, 0, 'c'},     {"pair", required_argument, 0, 'p'},
-        {"layer", required_argument, 0, 'l'},    {"head", required_argument, 0, 'H'},
-        {"out", required_argument, 0, 'o'},      {"outdir", required_argument, 0, 'O'},
-        {"analysis", required_argument, 0, 'a'}, {"by", required_argument, 0, 'b'},
-        {"space", required_argument, 0, 's'},    {"components", required_argument, 0, 'k'},
-        {"format", required_argument, 0, 'f'},   {"log", no_argument, 0, 'L'},
-        {"floor", required_argument, 0, 'F'},    {"vmin", required_argument, 0, 1},
-        {"vmax", required_argument, 0, 2},       {"tokenizer", required_argument, 0, 't'},
-        {"tokens-max", required_argument, 0, 3}, {"panel-size", required_argument, 0, 4},
-        {"zoom", required_argument, 0, 5},       {"bars", required_argument, 0, 6},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"cube", required_argument, 0, 'c'},
+                                             {"pair", required_argument, 0, 'p'},
+                                             {"layer", required_argument, 0, 'l'},
+                                             {"head", required_argument, 0, 'H'},
+                                             {"out", required_argument, 0, 'o'},
+                                             {"outdir", required_argument, 0, 'O'},
+                                             {"analysis", required_argument, 0, 'a'},
+                                             {"by", required_argument, 0, 'b'},
+                                             {"space", required_argument, 0, 's'},
+                                             {"components", required_argument, 0, 'k'},
+                                             {"format", required_argument, 0, 'f'},
+                                             {"log", no_argument, 0, 'L'},
+                                             {"floor", required_argument, 0, 'F'},
+                                             {"vmin", required_argument, 0, 1},
+                                             {"vmax", required_argument, 0, 2},
+                                             {"tokenizer", required_argument, 0, 't'},
+                                             {"tokens-max", required_argument, 0, 3},
+                                             {"panel-size", required_argument, 0, 4},
+                                             {"zoom", required_argument, 0, 5},
+                                             {"bars", required_argument, 0, 6},
+                                             {"original", required_argument, 0, 7},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
     const char *cubes[MAX_CUBES], *pair = NULL, *out = NULL, *outdir = NULL, *analysis = NULL;
-    const char *by = NULL, *space = "tsne", *tokpath = NULL, *format = NULL, *cmd;
+    const char *by = NULL, *space = "tsne", *tokpath = NULL, *format = NULL, *cmd, *original = NULL;
     int ncubes = 0, layer = 0, have_layer = 0, head = -1, have_head = 0, cx = 0, cy = 1, rc = 1;
     am_fig_opts o;
     am_err e = {0};
@@ -150,6 +167,7 @@ int main(int argc, char **argv) {
             else if (!strcmp(optarg, "panel")) o.style.bars = AM_BARS_PANEL;
             else return misuse("--bars must be figure, row or panel");
             break;
+        case 7: original = optarg; break;
         case 'h': fputs(usage, stdout); return 0;
         default: return misuse("bad option");
         }
@@ -170,6 +188,18 @@ int main(int argc, char **argv) {
     }
 
     int is_report = !strcmp(cmd, "report"), is_scatter = !strcmp(cmd, "scatter");
+    int is_obs = !strcmp(cmd, "observations");
+    if (original && !is_report && !is_obs) return misuse("--original applies to report and observations");
+    if (is_obs) {
+        if (!analysis) return misuse("observations needs --analysis");
+        if (!outdir) return misuse("observations needs --outdir");
+        if (am_observations_page(analysis, cubes, ncubes, original, outdir, &e)) {
+            fprintf(stderr, "attnmix-plot: %s\n", e.msg);
+            return am_exit_status(&e);
+        }
+        fprintf(stderr, "attnmix-plot: wrote %s/observations.html\n", outdir);
+        return 0;
+    }
     int is_cube_fig =
         !strcmp(cmd, "heads") || !strcmp(cmd, "pairs") || !strcmp(cmd, "summary") || !strcmp(cmd, "layers");
     if (!is_report && !is_scatter && !is_cube_fig) return misuse("unknown command");
@@ -207,6 +237,10 @@ int main(int argc, char **argv) {
     }
     if (is_report) {
         if (am_report_write(cubes, ncubes, analysis, &o, outdir, progress, NULL, &e)) goto fail;
+        if (analysis && am_observations_present(analysis)) {
+            if (am_observations_page(analysis, cubes, ncubes, original, outdir, &e)) goto fail;
+            fprintf(stderr, "attnmix-plot: wrote %s/observations.html\n", outdir);
+        }
     } else if (is_scatter) {
         if (am_fig_scatter(analysis, sby, space, cx, cy, &o, out, &e)) goto fail;
         progress(out, NULL);

@@ -7,3 +7,4 @@ attnmix_script_test(study_generation bash ${STUDY_SRC}/generation_test.sh ${STUD
 attnmix_script_test(study_frame ${ATTNMIX_PYTHON} ${STUDY_SRC}/frame_test.py)
 attnmix_script_test(study_resample_ref ${ATTNMIX_PYTHON} ${STUDY_SRC}/resample_ref.py ${CMAKE_BINARY_DIR}/tests/test_resample)
 attnmix_script_test(study_observations ${ATTNMIX_PYTHON} ${STUDY_SRC}/observations_test.py)
+attnmix_script_test(study_page ${ATTNMIX_PYTHON} ${STUDY_SRC}/page_test.py)
