@@ -106,6 +106,9 @@ def main():
              "--outdir", out3])
         if not os.path.exists(os.path.join(out3, "observations.html")):
             fail("report did not write observations.html")
+        index = open(os.path.join(out3, "index.html"), encoding="utf-8").read()
+        if 'href="observations.html"' not in index or "a caveat to show" not in index:
+            fail("index.html lacks the link to the observations or the cube's caveat")
     print("page ok")
 
 
