@@ -19,6 +19,7 @@ gen() {
 }
 gen greedy 3 "  mode: greedy"
 gen topk1 3 "  mode: sample\n  top_k: 1"
+gen topk2 5 "  mode: sample\n  temperature: 50\n  top_k: 2"
 gen ckpt3 3 "  mode: checkpoint"
 gen ckpt3b 3 "  mode: checkpoint"
 gen ckpt4 4 "  mode: checkpoint"
@@ -38,6 +39,17 @@ assert f.attrs["generation"] == "greedy" and f.attrs["generation_temperature"] =
 # top_k 1 keeps only the most probable token: sampling is then greedy
 _, k1 = cube("topk1")
 if not np.array_equal(k1, g): fail(f"top_k 1 differs from greedy:\n{k1}\n{g}")
+# top_k 2 at a high temperature: every first token is one of the two most probable after the prompt
+fk, k2 = cube("topk2")
+logits = h5py.File(f"{D}/topk2/tiny/prefill.h5", "r")["logits"][()]
+top2 = np.argsort(-logits, axis=-1)[..., :2]
+first = k2[..., 0]
+if not all(first[p, a] in top2[p, a] for p in range(first.shape[0]) for a in range(first.shape[1])):
+    fail(f"top_k 2 picked outside the top 2: {first} vs {top2}")
+if (first == top2[..., 0]).all():
+    fail("top_k 2 at temperature 50 never picked the second token (the check would show nothing)")
+if fk.attrs["generation_top_k"] != 2 or fk.attrs["generation_temperature"] != 50:
+    fail("sample parameters not recorded")
 # checkpoint mode: Qwen3's generation_config.json (do_sample, 0.6, 20, 0.95)
 f3, c3 = cube("ckpt3"); _, c3b = cube("ckpt3b"); _, c4 = cube("ckpt4")
 a = f3.attrs
