@@ -9,6 +9,7 @@
 #include "analysis/resample.h"
 
 const char *const am_obs_rowset_names[AM_OBS_NROWS] = {"all", "prompt_rows", "generated_rows"};
+const char *const am_obs_stat_names[AM_OBS_NSTAT] = {"band", "distance", "entropy_norm", "js_alpha0", "js_alpha1"};
 const char *const am_obs_verdict_names[4] = {"untestable", "supported", "not supported", "opposite"};
 const char *const am_obs_claims[5] = {
     "Near alpha 0.5 locality breaks and tokens attend further back.",
@@ -35,6 +36,7 @@ void am_obs_result_free(am_obs_result *r) {
     for (int s = 0; s < AM_OBS_NROWS; s++) {
         free(r->band[s]), free(r->distance[s]), free(r->entropy[s]), free(r->sens[s]);
         free(r->peak[s]), free(r->peak_offset[s]), free(r->null_peak[s]), free(r->pair_sens[s]);
+        for (int k = 0; k < AM_OBS_NSTAT; k++) free(r->stat[s][k]);
     }
     memset(r, 0, sizeof *r);
 }
@@ -44,7 +46,7 @@ void am_obs_result_free(am_obs_result *r) {
 /* Per-thread scratch. */
 typedef struct obs_work {
     am_an_work w;
-    float *gen[3]; /* [S,S] maps at alphas 0, 0.5, 1 with the prompt rows emptied */
+    float *gen; /* [A][S,S] the maps of one head with the prompt rows emptied */
 } obs_work;
 
 /* band, distance, normalised entropy of map M (valid n) over row set rs
@@ -140,8 +142,7 @@ static int obs_pass(const am_obs_cube *c, const am_obs_opts *o, am_obs_result *r
             {
                 obs_work w = {0};
                 float *row = malloc((size_t)S * sizeof *row);
-                int ok = am_an_work_init(&w.w, S) == 0 && row;
-                for (int i = 0; i < 3 && ok; i++) ok = (w.gen[i] = malloc(SS * sizeof(float))) != NULL;
+                int ok = am_an_work_init(&w.w, S) == 0 && row && (w.gen = malloc((size_t)A * SS * sizeof(float)));
                 if (!ok) {
 #pragma omp atomic write
                     fail = 1;
@@ -150,39 +151,52 @@ static int obs_pass(const am_obs_cube *c, const am_obs_opts *o, am_obs_result *r
                 for (int h = 0; h < H; h++) {
                     if (!ok) continue;
                     size_t u = ((size_t)p * L + l) * H + h;
-                    if (have3) {
-                        const int ai[3] = {r->a0, r->a5, r->a1};
-                        const float *M[3];
-                        int n[3];
-                        for (int i = 0; i < 3; i++) {
-                            M[i] = blk + ((size_t)ai[i] * H + h) * SS;
-                            n[i] = c->length[p * A + ai[i]];
-                            memcpy(w.gen[i], M[i], SS * sizeof(float));
-                            memset(w.gen[i], 0, (size_t)(T < S ? T : S) * S * sizeof(float));
-                        }
-                        for (int rs = 0; rs < AM_OBS_NROWS; rs++) {
-                            double v[3][3];
+                    for (int a = 0; a < A; a++) {
+                        memcpy(w.gen + a * SS, blk + ((size_t)a * H + h) * SS, SS * sizeof(float));
+                        memset(w.gen + a * SS, 0, (size_t)(T < S ? T : S) * S * sizeof(float));
+                    }
+                    /* every statistic at every alpha, per row set */
+                    for (int rs = 0; rs < AM_OBS_NROWS; rs++)
+                        for (int a = 0; a < A; a++) {
+                            size_t i = (((size_t)p * A + a) * L + l) * H + h;
+                            const float *M = blk + ((size_t)a * H + h) * SS, *G = w.gen + a * SS;
+                            int n = c->length[p * A + a];
+                            double v[3], js[2];
                             if (rs != AM_OBS_ALL && !c->prompt_length) {
-                                r->band[rs][u] = r->distance[rs][u] = r->entropy[rs][u] = r->sens[rs][u] = NAN;
+                                for (int k = 0; k < AM_OBS_NSTAT; k++) r->stat[rs][k][i] = NAN;
                                 continue;
                             }
-                            for (int i = 0; i < 3; i++)
-                                rowset_stats(M[i], w.gen[i], S, n[i], T, rs, o->band, &w.w, v[i]);
-                            r->band[rs][u] = v[1][0] - (v[0][0] + v[2][0]) / 2;
-                            r->distance[rs][u] = v[1][1] - (v[0][1] + v[2][1]) / 2;
-                            r->entropy[rs][u] = v[1][2] - (v[0][2] + v[2][2]) / 2;
-                            double j0 = rowset_js(M[1], w.gen[1], n[1], M[0], w.gen[0], n[0], S, T, rs);
-                            double j1 = rowset_js(M[1], w.gen[1], n[1], M[2], w.gen[2], n[2], S, T, rs);
-                            r->sens[rs][u] = (j0 + j1) / 2;
+                            rowset_stats(M, G, S, n, T, rs, o->band, &w.w, v);
+                            for (int j = 0; j < 2; j++) {
+                                int ar = j ? r->a1 : r->a0;
+                                js[j] = ar < 0 ? NAN
+                                               : rowset_js(M, G, n, blk + ((size_t)ar * H + h) * SS, w.gen + ar * SS,
+                                                           c->length[p * A + ar], S, T, rs);
+                            }
+                            r->stat[rs][AM_OBS_S_BAND][i] = v[0], r->stat[rs][AM_OBS_S_DISTANCE][i] = v[1];
+                            r->stat[rs][AM_OBS_S_ENTROPY][i] = v[2];
+                            r->stat[rs][AM_OBS_S_JS0][i] = js[0], r->stat[rs][AM_OBS_S_JS1][i] = js[1];
                         }
-                    }
+                    if (have3) /* the contrasts at 0.5 against the endpoints */
+                        for (int rs = 0; rs < AM_OBS_NROWS; rs++) {
+                            size_t i0 = (((size_t)p * A + r->a0) * L + l) * H + h;
+                            size_t i5 = (((size_t)p * A + r->a5) * L + l) * H + h;
+                            size_t i1 = (((size_t)p * A + r->a1) * L + l) * H + h;
+                            double *const *st = r->stat[rs];
+#define CONTRAST(k) (st[k][i5] - (st[k][i0] + st[k][i1]) / 2)
+                            r->band[rs][u] = CONTRAST(AM_OBS_S_BAND);
+                            r->distance[rs][u] = CONTRAST(AM_OBS_S_DISTANCE);
+                            r->entropy[rs][u] = CONTRAST(AM_OBS_S_ENTROPY);
+#undef CONTRAST
+                            r->sens[rs][u] = (st[AM_OBS_S_JS0][i5] + st[AM_OBS_S_JS1][i5]) / 2;
+                        }
                     am_rng rng; /* one stream per (layer, head, pair): the same draws with any thread count */
                     am_rng_seed(&rng, o->seed ^ 0x05, u);
                     for (int a = 0; a < A; a++)
                         o5_add(blk + ((size_t)a * H + h) * SS, S, c->length[p * A + a], T, R, &rng, &o5[h], row);
                 }
                 am_an_work_free(&w.w);
-                for (int i = 0; i < 3; i++) free(w.gen[i]);
+                free(w.gen);
                 free(row);
             }
             if (fail) {
@@ -442,6 +456,8 @@ int am_obs_compute(const am_obs_cube *c, const am_obs_opts *o, am_obs_result *r,
             !(r->null_peak[s] = am_malloc((size_t)K, sizeof(double), "O5 null peaks", e)) ||
             !(r->pair_sens[s] = am_malloc((size_t)P, sizeof(double), "O4 pairs", e)))
             goto out;
+        for (int k = 0; k < AM_OBS_NSTAT; k++)
+            if (!(r->stat[s][k] = am_malloc(U * c->A, sizeof(double), "per-map statistics", e))) goto out;
         for (size_t u = 0; u < U; u++) r->band[s][u] = r->distance[s][u] = r->entropy[s][u] = r->sens[s][u] = NAN;
     }
     if (!(nullpk = am_malloc((size_t)AM_OBS_NROWS * (R + 1) * K, sizeof *nullpk, "O5 null peaks", e)) ||

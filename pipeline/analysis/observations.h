@@ -15,6 +15,11 @@
 enum { AM_OBS_ALL = 0, AM_OBS_PROMPT, AM_OBS_GENERATED, AM_OBS_NROWS }; /* row sets */
 extern const char *const am_obs_rowset_names[AM_OBS_NROWS];             /* "all", "prompt_rows", "generated_rows" */
 
+/* The per-map statistics kept per row set at every alpha: band (w), distance,
+ * normalised entropy, JS to the map at alpha 0 and at alpha 1. */
+enum { AM_OBS_S_BAND = 0, AM_OBS_S_DISTANCE, AM_OBS_S_ENTROPY, AM_OBS_S_JS0, AM_OBS_S_JS1, AM_OBS_NSTAT };
+extern const char *const am_obs_stat_names[AM_OBS_NSTAT];
+
 /* The tests: O1 is two contrasts (band, distance), the others one each. */
 enum { AM_OBS_O1_BAND = 0, AM_OBS_O1_DISTANCE, AM_OBS_O2, AM_OBS_O3, AM_OBS_O4, AM_OBS_O5, AM_OBS_NTEST };
 enum { AM_OBS_UNTESTABLE = 0, AM_OBS_SUPPORTED, AM_OBS_NOT_SUPPORTED, AM_OBS_OPPOSITE };
@@ -59,6 +64,7 @@ typedef struct am_obs_result {
     int a0, a5, a1; /* alpha indices of 0, 0.5 and 1 (-1: absent) */
     int math;       /* pair index of "math", -1 */
     /* per row set */
+    double *stat[AM_OBS_NROWS][AM_OBS_NSTAT]; /* [P*A*L*H] every map's statistics (NaN: no rows) */
     double *band[AM_OBS_NROWS], *distance[AM_OBS_NROWS], *entropy[AM_OBS_NROWS]; /* [P*L*H] contrasts */
     double *sens[AM_OBS_NROWS];      /* [P*L*H] JS of the alpha-0.5 map to the endpoints, mean of the two */
     double *peak[AM_OBS_NROWS];      /* [L*H] O5: peak mass over d >= 2 of the head's offset profile */

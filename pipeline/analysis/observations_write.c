@@ -117,7 +117,7 @@ int am_obs_write(hid_t out, const char *model, const am_obs_cube *c, const am_ob
     char path[600], ds[700];
     int rc = -1;
     hid_t gm = H5I_INVALID_HID, g = H5I_INVALID_HID, gs = H5I_INVALID_HID;
-    const hsize_t dP = (hsize_t)r->P, dL = (hsize_t)r->L, dH = (hsize_t)r->H;
+    const hsize_t dP = (hsize_t)r->P, dL = (hsize_t)r->L, dH = (hsize_t)r->H, dA = (hsize_t)c->A;
     int32_t *li = am_malloc((size_t)r->L + (size_t)r->H, sizeof *li, "scales", e);
     if (!li) return -1;
     for (int i = 0; i < r->L; i++) li[i] = i;
@@ -131,8 +131,26 @@ int am_obs_write(hid_t out, const char *model, const am_obs_cube *c, const am_ob
     {
         hid_t d = am_h5_write_strs(gm, "pair", 1, &dP, c->pair, e);
         if (am_h5_done(d) || am_h5_put(gm, "layer_index", H5T_NATIVE_INT32, H5T_STD_I32LE, 1, &dL, li, e) ||
-            am_h5_put(gm, "head_index", H5T_NATIVE_INT32, H5T_STD_I32LE, 1, &dH, li + r->L, e))
+            am_h5_put(gm, "head_index", H5T_NATIVE_INT32, H5T_STD_I32LE, 1, &dH, li + r->L, e) ||
+            am_h5_put(gm, "alpha", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &dA, c->alpha, e))
             goto out;
+    }
+    /* every map's statistics per row set: statistics/<rows>/<stat> [pair, alpha, layer, head] */
+    for (int s = 0; s < AM_OBS_NROWS; s++) {
+        static const char *const palh[4] = {"pair", "alpha", "layer_index", "head_index"};
+        const hsize_t d4[4] = {dP, dA, dL, dH};
+        snprintf(path, sizeof path, "statistics/%s", am_obs_rowset_names[s]);
+        if (!am_h5_exists(gm, "statistics") && (g = am_h5_group(gm, "statistics", e)) < 0) goto out;
+        am_h5_close(&g);
+        if ((g = am_h5_group(gm, path, e)) < 0 || am_h5_attr_str(g, "rows", am_obs_rowset_names[s], e)) goto out;
+        for (int k = 0; k < AM_OBS_NSTAT; k++)
+            if (am_h5_put(g, am_obs_stat_names[k], H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 4, d4, r->stat[s][k], e))
+                goto out;
+        am_h5_close(&g);
+        for (int k = 0; k < AM_OBS_NSTAT; k++) {
+            snprintf(ds, sizeof ds, "%s/%s", path, am_obs_stat_names[k]);
+            if (am_h5_attach(gm, ds, palh, 4, e)) goto out;
+        }
     }
     for (int ob = 0; ob < 5; ob++) {
         snprintf(path, sizeof path, "O%d", ob + 1);

@@ -127,13 +127,18 @@ def reference(X, pairs):
         rows = rowset(rs)
         c = np.zeros((3, P, L, H))
         sens = np.zeros((P, L, H))
+        st = np.zeros((5, P, 3, L, H))  # band, distance, entropy_norm, js_alpha0, js_alpha1 at every alpha
         for p in range(P):
             for l in range(L):
                 for h in range(H):
                     v = [stats3(X[p, a, l, h], rows) for a in range(3)]
+                    for a in range(3):
+                        st[:3, p, a, l, h] = v[a]
+                        st[3, p, a, l, h] = js(X[p, a, l, h], X[p, 0, l, h], rows)
+                        st[4, p, a, l, h] = js(X[p, a, l, h], X[p, 2, l, h], rows)
                     c[:, p, l, h] = v[1] - (v[0] + v[2]) / 2
-                    sens[p, l, h] = (js(X[p, 1, l, h], X[p, 0, l, h], rows) + js(X[p, 1, l, h], X[p, 2, l, h], rows)) / 2
-        out[rs] = (c, sens)
+                    sens[p, l, h] = (st[3, p, 1, l, h] + st[4, p, 1, l, h]) / 2
+        out[rs] = (c, sens, st)
     return out
 
 
@@ -163,7 +168,11 @@ def main():
             ref = reference(X.astype(np.float32).astype(np.float64), pairs)
             for rs in ("all", "prompt_rows", "generated_rows"):
                 base = "observations/m/O%d" + ("" if rs == "all" else "/" + rs)
-                c, sens = ref[rs]
+                c, sens, st = ref[rs]
+                for k, name in enumerate(("band", "distance", "entropy_norm", "js_alpha0", "js_alpha1")):
+                    got_st = f[f"observations/m/statistics/{rs}/{name}"][()]
+                    if not np.allclose(got_st, st[k], atol=2e-6):
+                        fail(f"{kind} statistics/{rs}/{name}: max diff {np.abs(got_st - st[k]).max()}")
                 for name, o, k in (("band_contrast", 1, 0), ("distance_contrast", 1, 1), ("entropy_contrast", 3, 2)):
                     tab = f[(base % o) + "/" + name][()]
                     if not np.allclose(tab, c[k], atol=2e-6):
