@@ -52,13 +52,14 @@ typedef struct obs_work {
 /* band, distance, normalised entropy of map M (valid n) over row set rs
  * (prompt: rows < T; generated: rows >= T, from G, a copy of M with rows < T
  * emptied). */
-static void rowset_stats(const float *M, const float *G, int S, int n, int T, int rs, int band, am_an_work *w,
-                         double out[3]) {
+static int rowset_stats(const float *M, const float *G, int S, int n, int T, int rs, int band, am_an_work *w,
+                        double out[3]) {
     am_an_stats st;
     if (rs == AM_OBS_ALL) am_an_map_stats(M, S, n, band, w, &st, NULL);
     else if (rs == AM_OBS_PROMPT) am_an_map_stats(M, S, T < n ? T : n, band, w, &st, NULL);
     else am_an_map_stats(G, S, n, band, w, &st, NULL);
     out[0] = st.band, out[1] = st.distance, out[2] = st.feat[AM_AN_F_ENTROPY_NORM];
+    return st.rows; /* the valid rows the means are over */
 }
 
 static double rowset_js(const float *M, const float *GM, int nm, const float *B, const float *GB, int nb, int S, int T,
@@ -66,6 +67,23 @@ static double rowset_js(const float *M, const float *GM, int nm, const float *B,
     if (rs == AM_OBS_ALL) return am_an_js_maps(M, nm, B, nb, S);
     if (rs == AM_OBS_PROMPT) return am_an_js_maps(M, T < nm ? T : nm, B, T < nb ? T : nb, S);
     return am_an_js_maps(GM, nm, GB, nb, S);
+}
+
+/* The number of rows rowset_js averages: rows q of the row set below
+ * min(nm, nb) where both maps have mass on keys [0, min(nm, nb)) (prompt: below
+ * T, with keys below T). */
+static int rowset_js_rows(const float *M, int nm, const float *B, int nb, int S, int T, int rs) {
+    int n = nm < nb ? nm : nb, q0 = 1, rows = 0;
+    if (n > S) n = S;
+    if (rs == AM_OBS_PROMPT && T < n) n = T;
+    if (rs == AM_OBS_GENERATED) q0 = T > 1 ? T : 1;
+    for (int q = q0; q < n; q++) {
+        const float *a = M + (size_t)q * S, *b = B + (size_t)q * S;
+        double sa = 0, sb = 0;
+        for (int k = 0; k < n; k++) sa += a[k], sb += b[k];
+        rows += sa > 0 && sb > 0;
+    }
+    return rows;
 }
 
 /* O5 sums of one head: [rs in prompt, generated][R + 1][S] (index 0: the
@@ -155,28 +173,35 @@ static int obs_pass(const am_obs_cube *c, const am_obs_opts *o, am_obs_result *r
                         memcpy(w.gen + a * SS, blk + ((size_t)a * H + h) * SS, SS * sizeof(float));
                         memset(w.gen + a * SS, 0, (size_t)(T < S ? T : S) * S * sizeof(float));
                     }
-                    /* every statistic at every alpha, per row set */
-                    for (int rs = 0; rs < AM_OBS_NROWS; rs++)
-                        for (int a = 0; a < A; a++) {
-                            size_t i = (((size_t)p * A + a) * L + l) * H + h;
-                            const float *M = blk + ((size_t)a * H + h) * SS, *G = w.gen + a * SS;
-                            int n = c->length[p * A + a];
-                            double v[3], js[2];
-                            if (rs != AM_OBS_ALL && !c->prompt_length) {
-                                for (int k = 0; k < AM_OBS_NSTAT; k++) r->stat[rs][k][i] = NAN;
-                                continue;
-                            }
-                            rowset_stats(M, G, S, n, T, rs, o->band, &w.w, v);
+                    /* every statistic at every alpha, per row set; with a prompt length, all rows
+                     * = the row-weighted mean of the prompt and the generated rows (the same rows) */
+                    for (int a = 0; a < A; a++) {
+                        size_t i = (((size_t)p * A + a) * L + l) * H + h;
+                        const float *M = blk + ((size_t)a * H + h) * SS, *G = w.gen + a * SS;
+                        int n = c->length[p * A + a];
+                        double v[AM_OBS_NROWS][AM_OBS_NSTAT], cnt[AM_OBS_NROWS][AM_OBS_NSTAT];
+                        for (int rs = c->prompt_length ? 1 : 0; rs < (c->prompt_length ? AM_OBS_NROWS : 1); rs++) {
+                            int rows = rowset_stats(M, G, S, n, T, rs, o->band, &w.w, v[rs]);
+                            cnt[rs][0] = cnt[rs][1] = cnt[rs][2] = rows;
                             for (int j = 0; j < 2; j++) {
                                 int ar = j ? r->a1 : r->a0;
-                                js[j] = ar < 0 ? NAN
-                                               : rowset_js(M, G, n, blk + ((size_t)ar * H + h) * SS, w.gen + ar * SS,
-                                                           c->length[p * A + ar], S, T, rs);
+                                const float *B = ar < 0 ? NULL : blk + ((size_t)ar * H + h) * SS;
+                                int nb = ar < 0 ? 0 : c->length[p * A + ar];
+                                v[rs][3 + j] = ar < 0 ? NAN : rowset_js(M, G, n, B, w.gen + ar * SS, nb, S, T, rs);
+                                cnt[rs][3 + j] = ar < 0 ? 0 : rowset_js_rows(M, n, B, nb, S, T, rs);
                             }
-                            r->stat[rs][AM_OBS_S_BAND][i] = v[0], r->stat[rs][AM_OBS_S_DISTANCE][i] = v[1];
-                            r->stat[rs][AM_OBS_S_ENTROPY][i] = v[2];
-                            r->stat[rs][AM_OBS_S_JS0][i] = js[0], r->stat[rs][AM_OBS_S_JS1][i] = js[1];
                         }
+                        for (int k = 0; k < AM_OBS_NSTAT && c->prompt_length; k++) {
+                            double cp = cnt[AM_OBS_PROMPT][k], cg = cnt[AM_OBS_GENERATED][k];
+                            v[AM_OBS_ALL][k] = cp + cg > 0 ? ((cp > 0 ? cp * v[AM_OBS_PROMPT][k] : 0) +
+                                                              (cg > 0 ? cg * v[AM_OBS_GENERATED][k] : 0)) /
+                                                                 (cp + cg)
+                                                           : NAN;
+                        }
+                        for (int rs = 0; rs < AM_OBS_NROWS; rs++)
+                            for (int k = 0; k < AM_OBS_NSTAT; k++)
+                                r->stat[rs][k][i] = rs == AM_OBS_ALL || c->prompt_length ? v[rs][k] : NAN;
+                    }
                     if (have3) /* the contrasts at 0.5 against the endpoints */
                         for (int rs = 0; rs < AM_OBS_NROWS; rs++) {
                             size_t i0 = (((size_t)p * A + r->a0) * L + l) * H + h;
