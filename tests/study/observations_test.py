@@ -25,6 +25,7 @@ import tempfile
 import h5py
 import numpy as np
 from scipy.spatial.distance import jensenshannon
+from scipy.stats import spearmanr
 
 BIN = os.environ.get("ATTNMIX_BIN", os.path.join(os.path.dirname(__file__), "..", "..", "build", "bin"))
 S, T, L, H, W = 24, 8, 2, 8, 4
@@ -183,6 +184,13 @@ def main():
                         fail(f"{kind} {rs} {name} estimate {est}, reference {c[k].mean()}")
                 if not np.allclose(f[(base % 2) + "/sensitivity"][()], sens, atol=2e-6):
                     fail(f"{kind} {rs} sensitivity differs from scipy's JS")
+                # O2: mean Spearman correlation of the heads' sensitivities over pairs of pairs
+                flat = f[(base % 2) + "/sensitivity"][()].reshape(len(pairs), -1)  # checked against scipy above
+                rhos = [spearmanr(flat[i], flat[j]).statistic for i in range(len(pairs)) for j in range(i + 1, len(pairs))]
+                rhos = [x for x in rhos if np.isfinite(x)]
+                o2 = f[base % 2].attrs["estimate"]
+                if rhos and not abs(o2 - np.mean(rhos)) < 1e-9:
+                    fail(f"{kind} {rs} O2 estimate {o2}, scipy's mean Spearman {np.mean(rhos)}")
                 ps = f[(base % 4) + "/pair_sensitivity"][()]
                 if not np.allclose(ps, sens.reshape(len(pairs), -1).mean(1), atol=2e-6):
                     fail(f"{kind} {rs} pair sensitivity")
