@@ -39,6 +39,11 @@ static void usage(FILE *f) {
           "  -f, --frozen MODEL=DIR  a frozen-pattern run of MODEL (DIR holds its prefill.h5 and\n"
           "                          optionally cube.h5), compared with the prefill.h5 beside\n"
           "                          MODEL's cube (repeatable)\n"
+          "      --obs-boot B        observations: bootstrap draws (default 2000)\n"
+          "      --obs-draws D       observations: sign-flip / permutation draws (default 9999)\n"
+          "      --obs-shuffles R    observations: O5's shuffled nulls (default 99)\n"
+          "      --obs-offset-mass X observations: O5's peak mass of a fixed-distance head (default 0.3)\n"
+          "                          (docs/analysis.md, \"Observations\"; their seed is --seed)\n"
           "  -q, --quiet             no progress on stderr\n"
           "  -h, --help              this help\n",
           f);
@@ -79,7 +84,11 @@ int main(int argc, char **argv) {
         O_PCA_V,
         O_CLUSTERS,
         O_CLUSTERS_MAX,
-        O_NO_KEY
+        O_NO_KEY,
+        O_OBS_BOOT,
+        O_OBS_DRAWS,
+        O_OBS_SHUF,
+        O_OBS_MASS
     };
     static const struct option opts[] = {{"out", required_argument, 0, 'o'},
                                          {"name", required_argument, 0, 'n'},
@@ -98,6 +107,10 @@ int main(int argc, char **argv) {
                                          {"quiet", no_argument, 0, 'q'},
                                          {"induction", required_argument, 0, 'i'},
                                          {"frozen", required_argument, 0, 'f'},
+                                         {"obs-boot", required_argument, 0, O_OBS_BOOT},
+                                         {"obs-draws", required_argument, 0, O_OBS_DRAWS},
+                                         {"obs-shuffles", required_argument, 0, O_OBS_SHUF},
+                                         {"obs-offset-mass", required_argument, 0, O_OBS_MASS},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c;
@@ -124,6 +137,31 @@ int main(int argc, char **argv) {
             break;
         case 'f':
             if (model_path("frozen", "DIR", optarg, &fz[nfz++])) {
+                rc = 2;
+                goto out;
+            }
+            break;
+        case O_OBS_BOOT:
+        case O_OBS_DRAWS:
+        case O_OBS_SHUF: {
+            long v = strtol(optarg, &end, 10);
+            int lo = c == O_OBS_SHUF ? 0 : 1;
+            if (*end || end == optarg || v < lo || v > 10000000) {
+                fprintf(stderr, "attnmix-analyze: --%s wants an integer in %d .. 10000000\n",
+                        c == O_OBS_BOOT    ? "obs-boot"
+                        : c == O_OBS_DRAWS ? "obs-draws"
+                                           : "obs-shuffles",
+                        lo);
+                rc = 2;
+                goto out;
+            }
+            *(c == O_OBS_BOOT ? &cfg.obs.boot : c == O_OBS_DRAWS ? &cfg.obs.draws : &cfg.obs.shuffles) = (int)v;
+            break;
+        }
+        case O_OBS_MASS:
+            cfg.obs.offset_mass = strtod(optarg, &end);
+            if (*end || end == optarg || !(cfg.obs.offset_mass > 0 && cfg.obs.offset_mass <= 1)) {
+                fprintf(stderr, "attnmix-analyze: --obs-offset-mass wants a number in (0, 1]\n");
                 rc = 2;
                 goto out;
             }

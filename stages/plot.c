@@ -9,6 +9,7 @@
 #include "h5/h5io.h"
 #include "plot/analysis_figs.h"
 #include "plot/figures.h"
+#include "plot/observations_page.h"
 #include "plot/report.h"
 
 #define MAX_CUBES 64
@@ -28,7 +29,12 @@ static const char *usage =
     "          the maps of one layer, one panel per pair key (t-SNE per key, or PC1/PC2)\n"
     "  head-distance --analysis A --out F   head distances ordered by cluster\n"
     "  report  --cube C [--cube C2 ...] [--analysis A] --outdir DIR\n"
-    "          default figures for every model and pair, and DIR/index.html\n"
+    "          default figures for every model and pair, and DIR/index.html; with an analysis\n"
+    "          holding /observations, DIR/observations.html too\n"
+    "  observations --analysis A [--cube C ...] [--original TSV] --outdir DIR\n"
+    "          DIR/observations.html: the tested observations O1..O5, a figure each, the\n"
+    "          generated texts beside the original study's published ones (--original:\n"
+    "          its original_generations.tsv, matched by model, pair key and alpha)\n"
     "\n"
     "options:\n"
     "  --format png|svg|pdf   output format (default: from --out's extension, else png)\n"
@@ -69,31 +75,21 @@ static int parse_int(const char *s, int *v) {
 }
 
 int main(int argc, char **argv) {
-    static const struct option longopts[] = {{"cube", required_argument, 0, 'c'},
-                                             {"pair", required_argument, 0, 'p'},
-                                             {"layer", required_argument, 0, 'l'},
-                                             {"head", required_argument, 0, 'H'},
-                                             {"out", required_argument, 0, 'o'},
-                                             {"outdir", required_argument, 0, 'O'},
-                                             {"analysis", required_argument, 0, 'a'},
-                                             {"by", required_argument, 0, 'b'},
-                                             {"space", required_argument, 0, 's'},
-                                             {"components", required_argument, 0, 'k'},
-                                             {"format", required_argument, 0, 'f'},
-                                             {"log", no_argument, 0, 'L'},
-                                             {"floor", required_argument, 0, 'F'},
-                                             {"vmin", required_argument, 0, 1},
-                                             {"vmax", required_argument, 0, 2},
-                                             {"tokenizer", required_argument, 0, 't'},
-                                             {"tokens-max", required_argument, 0, 3},
-                                             {"panel-size", required_argument, 0, 4},
-                                             {"zoom", required_argument, 0, 5},
-                                             {"bars", required_argument, 0, 6},
-                                             {"scale", required_argument, 0, 7},
-                                             {"help", no_argument, 0, 'h'},
-                                             {0, 0, 0, 0}};
+    static const struct option longopts[] = {
+        {"cube", required_argument, 0, 'c'},     {"pair", required_argument, 0, 'p'},
+        {"layer", required_argument, 0, 'l'},    {"head", required_argument, 0, 'H'},
+        {"out", required_argument, 0, 'o'},      {"outdir", required_argument, 0, 'O'},
+        {"analysis", required_argument, 0, 'a'}, {"by", required_argument, 0, 'b'},
+        {"space", required_argument, 0, 's'},    {"components", required_argument, 0, 'k'},
+        {"format", required_argument, 0, 'f'},   {"log", no_argument, 0, 'L'},
+        {"floor", required_argument, 0, 'F'},    {"vmin", required_argument, 0, 1},
+        {"vmax", required_argument, 0, 2},       {"tokenizer", required_argument, 0, 't'},
+        {"tokens-max", required_argument, 0, 3}, {"panel-size", required_argument, 0, 4},
+        {"zoom", required_argument, 0, 5},       {"bars", required_argument, 0, 6},
+        {"scale", required_argument, 0, 7},      {"original", required_argument, 0, 8},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     const char *cubes[MAX_CUBES], *pair = NULL, *out = NULL, *outdir = NULL, *analysis = NULL;
-    const char *by = NULL, *space = "tsne", *tokpath = NULL, *format = NULL, *cmd;
+    const char *by = NULL, *space = "tsne", *tokpath = NULL, *format = NULL, *cmd, *original = NULL;
     int ncubes = 0, layer = 0, have_layer = 0, head = -1, have_head = 0, cx = 0, cy = 1, rc = 1, scale_given = 0;
     am_fig_opts o;
     am_err e = {0};
@@ -177,6 +173,7 @@ int main(int argc, char **argv) {
             else if (!strcmp(optarg, "panel")) o.style.bars = AM_BARS_PANEL;
             else return misuse("--bars must be figure, row or panel");
             break;
+        case 8: original = optarg; break;
         case 'h': fputs(usage, stdout); return 0;
         default: return misuse("bad option");
         }
@@ -197,6 +194,18 @@ int main(int argc, char **argv) {
     }
 
     int is_report = !strcmp(cmd, "report"), is_scatter = !strcmp(cmd, "scatter");
+    int is_obs = !strcmp(cmd, "observations");
+    if (original && !is_report && !is_obs) return misuse("--original applies to report and observations");
+    if (is_obs) {
+        if (!analysis) return misuse("observations needs --analysis");
+        if (!outdir) return misuse("observations needs --outdir");
+        if (am_observations_page(analysis, cubes, ncubes, original, outdir, &e)) {
+            fprintf(stderr, "attnmix-plot: %s\n", e.msg);
+            return am_exit_status(&e);
+        }
+        fprintf(stderr, "attnmix-plot: wrote %s/observations.html\n", outdir);
+        return 0;
+    }
     int is_keys = !strcmp(cmd, "layer-keys"), is_hdist = !strcmp(cmd, "head-distance");
     int is_cube_fig = !strcmp(cmd, "heads") || !strcmp(cmd, "pairs") || !strcmp(cmd, "summary") ||
                       !strcmp(cmd, "layers") || !strcmp(cmd, "summary-pairs");
@@ -241,6 +250,10 @@ int main(int argc, char **argv) {
     }
     if (is_report) {
         if (am_report_write(cubes, ncubes, analysis, &o, outdir, progress, NULL, &e)) goto fail;
+        if (analysis && am_observations_present(analysis)) {
+            if (am_observations_page(analysis, cubes, ncubes, original, outdir, &e)) goto fail;
+            fprintf(stderr, "attnmix-plot: wrote %s/observations.html\n", outdir);
+        }
     } else if (is_keys || is_hdist) {
         if (is_keys ? am_fig_layer_keys(analysis, layer, space, &o, out, &e)
                     : am_fig_head_distance(analysis, &o, out, &e))

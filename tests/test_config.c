@@ -132,15 +132,29 @@ static void test_blog(void) {
         CHECK_STR(c.models[i].checkpoint, ckpts[i]);
         CHECK_STR(c.models[i].tokenizer, ckpts[i]); /* default: the checkpoint */
     }
-    check_pairs_of_original(&c);
+    /* the original study's pairs and settings (scripts/prompt_interpolation.py) */
+    static const char *const pk[4][3] = {
+        {"language", "Explain transformer attention in english", "Explain transformer attention in french"},
+        {"object", "Explain why the sky is blue", "Explain why the water is blue"},
+        {"factual", "Explain why the elephant is pink", "Explain why the elephant is gray"},
+        {"math", "What is 2 + 2", "What is 10 / 2"}};
+    CHECK_INT(c.n_pairs, 4);
+    for (int i = 0; i < 4 && i < c.n_pairs; i++) {
+        CHECK_STR(c.pairs[i].key, pk[i][0]);
+        CHECK_STR(c.pairs[i].a, pk[i][1]);
+        CHECK_STR(c.pairs[i].b, pk[i][2]);
+    }
+    CHECK_INT(c.n_alphas, 5);
+    for (int i = 0; i < 5 && i < c.n_alphas; i++) CHECK(c.alphas[i] == 0.25 * i, "alphas[%d] = %g", i, c.alphas[i]);
     CHECK_INT(c.max_new_tokens, 100);
-    CHECK_INT(c.sample, 0);
+    CHECK_INT(c.sample, AM_GEN_CHECKPOINT);
+    CHECK_INT(c.teacher, AM_TEACH_NONE);
     CHECK(c.eos_ids == NULL && c.n_eos == 0, "eos_ids should come from the checkpoint");
     CHECK(c.layers == NULL && c.heads == NULL, "capture should be all layers, all heads");
     CHECK_INT(c.store_f16, 1);
     CHECK_INT(c.backend, AM_BACKEND_AUTO);
     CHECK_INT(c.pad_left, 1);
-    CHECK_INT(c.pad_id, -1);
+    CHECK_INT(c.pad_id, 151643);
     CHECK_INT(c.mask_pads, 0);
     CHECK_STR(c.warnings, "");
     /* the text is kept verbatim */
@@ -280,6 +294,33 @@ static void test_defaults(void) {
     am_config_free(&c);
 }
 
+/* The study's generation keys: top_k, mode checkpoint, teacher forcing. */
+static void test_generation_modes(void) {
+    am_config c;
+    am_err e = {0};
+    const char *t =
+        BASE "generation: {mode: sample, top_k: 20, top_p: 0.95, teacher: text, teacher_text: \" Paris\"}\n";
+    if (am_config_parse(&c, t, strlen(t), "t.yaml", &e)) {
+        CHECK(0, "%s", e.msg);
+        return;
+    }
+    CHECK_INT(c.sample, AM_GEN_SAMPLE);
+    CHECK_INT(c.top_k, 20);
+    CHECK_INT(c.teacher, AM_TEACH_TEXT);
+    CHECK_STR(c.teacher_text, " Paris");
+    CHECK_STR(c.warnings, "");
+    am_config_free(&c);
+    t = BASE "generation: {mode: checkpoint, top_k: 5, teacher: alpha0}\n";
+    if (am_config_parse(&c, t, strlen(t), "t.yaml", &e)) {
+        CHECK(0, "%s", e.msg);
+        return;
+    }
+    CHECK_INT(c.sample, AM_GEN_CHECKPOINT);
+    CHECK_INT(c.teacher, AM_TEACH_ALPHA0);
+    CHECK_STR(c.warnings, "t.yaml:6:39: warning: 'generation.top_k' has no effect with mode checkpoint\n");
+    am_config_free(&c);
+}
+
 /* Accepted with a warning, not an error. */
 static void test_warnings(void) {
     static const struct {
@@ -332,6 +373,14 @@ static const struct {
     {"experiment: t\nmodels:\n  - {name: m, checkpoint: ck, tokeniser: t}\npairs:\n  - {key: k, a: x, b: y}\n",
      "t.yaml:3:31: unknown key 'tokeniser' in 'models[0]' (expected one of name, checkpoint, tokenizer)"},
     {BASE "? [a, b]\n: 1\n", "t.yaml:6:3: keys must be plain names, got a list"},
+    /* generation modes of the study */
+    {BASE "generation: {mode: hf}\n", "t.yaml:6:20: 'generation.mode' must be one of greedy, sample, checkpoint, "
+                                      "got 'hf'"},
+    {BASE "generation: {mode: sample, top_k: -1}\n", "t.yaml:6:35: 'generation.top_k' is '-1', "
+                                                     "outside [0, 2147483647]"},
+    {BASE "generation: {teacher: text}\n", "t.yaml:6:13: 'generation.teacher: text' needs 'generation.teacher_text'"},
+    {BASE "generation: {teacher: alpha1, teacher_text: x}\n",
+     "t.yaml:6:45: 'generation.teacher_text' needs 'generation.teacher: text'"},
     /* duplicate keys */
     {BASE "backend: cpu\nbackend: cuda\n", "t.yaml:7:1: duplicate key 'backend' (first at 6:1)"},
     {BASE "capture: {dtype: float16, dtype: float32}\n",
@@ -363,7 +412,8 @@ static const struct {
     {BASE "padding: {side: middle}\n", "t.yaml:6:17: 'padding.side' must be one of left, right, got 'middle'"},
     {BASE "backend: gpu\n", "t.yaml:6:10: 'backend' must be one of auto, cpu, cuda, got 'gpu'"},
     {BASE "cuda_compute: fp16\n", "t.yaml:6:15: 'cuda_compute' must be one of bf16, float32, got 'fp16'"},
-    {BASE "generation: {mode: beam}\n", "t.yaml:6:20: 'generation.mode' must be one of greedy, sample, got 'beam'"},
+    {BASE "generation: {mode: beam}\n",
+     "t.yaml:6:20: 'generation.mode' must be one of greedy, sample, checkpoint, got 'beam'"},
     {BASE "capture: {dtype: bfloat16}\n",
      "t.yaml:6:18: 'capture.dtype' must be one of float32, float16, got 'bfloat16'"},
     /* ranges */
@@ -525,6 +575,7 @@ int main(void) {
     test_full();
     test_defaults();
     test_warnings();
+    test_generation_modes();
     test_bad_strings();
     test_bad_files();
     test_free();

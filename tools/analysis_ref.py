@@ -186,11 +186,38 @@ def js_maps(A, na, B, nb):
     return float(np.mean(vals)) if vals else np.nan
 
 
+def true_frame(att, length):
+    """The published maps' decode-step rows moved to their true query
+    positions (docs/analysis.md, "Frame"): row i >= 1 of a unit whose row 1
+    spans T + 1 > 2 keys goes to row T + i - 1; rows 1..T-1 are left empty."""
+    att = att[()]
+    P, A, L, H, S, _ = att.shape
+    length = length.copy()
+    for p in range(P):
+        for a in range(A):
+            m = att[p, a, 0]  # [H, S, S]: every head of the first layer
+            nzr = np.flatnonzero(m[:, 1].any(0))
+            T = int(nzr[-1]) if len(nzr) else 0  # extent of row 1 (longest over heads), minus 1
+            if T < 2:
+                continue
+            last = int(np.flatnonzero(m.any(axis=(0, 2)))[-1])
+            new = np.zeros_like(att[p, a])
+            new[..., 0, :] = att[p, a, :, :, 0, :]
+            for i in range(1, S):
+                if T + i - 1 < S:
+                    new[..., T + i - 1, :] = att[p, a, :, :, i, :]
+            att[p, a] = new
+            length[p, a] = min(T + last, S)
+    return att, length
+
+
 def read_cube(path):
     f = h5py.File(path, "r")
     att = f["attention"]
     P, A, L, H, S, _ = att.shape
     length = f["length"][()] if "length" in f else np.full((P, A), S, dtype=np.int32)
+    if "caveat" in f.attrs:
+        att, length = true_frame(att, length)
     layer = f["layer"][()] if "layer" in f else np.arange(L)
     head = f["head"][()] if "head" in f else np.arange(H)
     pairs = [p.decode() if isinstance(p, bytes) else str(p) for p in f["pair"][()]]

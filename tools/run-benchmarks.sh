@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=build/bin
-all=(tokenizer cube-write matmul runtime tsne analysis)
+all=(tokenizer cube-write matmul runtime tsne analysis observations)
 sel=("$@")
 ((${#sel[@]})) || sel=("${all[@]}")
 for b in "${sel[@]}"; do
@@ -16,6 +16,7 @@ for b in "${sel[@]}"; do
     runtime) "$BIN/bench-runtime" ;;
     tsne) bench/tsne.sh ;;
     analysis) bench/analysis.sh ;;
+    observations) "$BIN/bench-observations" --threads "$(nproc)" ;;
     *) echo "unknown benchmark '$b' (one of: ${all[*]})" >&2; exit 2 ;;
   esac
 done

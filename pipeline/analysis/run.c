@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analysis/analysis.h"
+#include "analysis/frame.h"
 #include "analysis/run_internal.h"
 #include "h5/dims.h"
 #include "h5/h5io.h"
@@ -18,6 +19,7 @@ void am_an_config_defaults(am_an_config *c) {
     c->clusters_max = 12;
     c->key_tsne = 1;
     am_tsne_defaults(&c->tsne);
+    am_obs_defaults(&c->obs);
     c->verbose = 1;
 }
 
@@ -33,6 +35,39 @@ static const am_h5_axis_rule an_axes[] = {
     {"models/*/length", 0, "pair"},     {"models/*/length", 1, "alpha"},
     {"models/*/pair_index", 0, "pair"},
 };
+
+/* am_obs_cube's reader: blocks in their true frame (frame.h). */
+static int obs_read(void *ctx, int p, int l, float *blk, am_err *e) {
+    const an_cube *c = ctx;
+    return am_an_read_block(&c->c, c->shift, p, l, blk, e);
+}
+
+/* The observations of one model, /observations/<name>. */
+static int an_observations(const am_an_config *cfg, const an_cube *c, hid_t out, am_err *e) {
+    const am_cube *k = &c->c;
+    am_obs_cube oc = {.P = k->P,
+                      .A = k->A,
+                      .L = k->L,
+                      .H = k->H,
+                      .S = k->S,
+                      .pair = (const char *const *)k->pair,
+                      .alpha = k->alpha,
+                      .length = k->length,
+                      .prompt_length = k->prompt_length,
+                      .read = obs_read,
+                      .ctx = (void *)c};
+    am_obs_opts o = cfg->obs;
+    am_obs_result r;
+    o.band = cfg->band, o.seed = cfg->tsne.seed;
+    if (am_obs_compute(&oc, &o, &r, e)) return -1;
+    int rc = am_obs_write(out, c->name, &oc, &o, &r, e);
+    if (!rc)
+        an_progress(cfg, "%s: observations O1..O5: %s, %s, %s, %s, %s", c->name, am_obs_verdict_names[r.verdict[0][0]],
+                    am_obs_verdict_names[r.verdict[0][1]], am_obs_verdict_names[r.verdict[0][2]],
+                    am_obs_verdict_names[r.verdict[0][3]], am_obs_verdict_names[r.verdict[0][4]]);
+    am_obs_result_free(&r);
+    return rc;
+}
 
 int am_an_run(const am_an_config *cfg, am_err *e) {
     int rc = -1;
@@ -70,6 +105,10 @@ int am_an_run(const am_an_config *cfg, am_err *e) {
             goto out;
         }
         for (size_t k = c->base; k < c->base + n; k++) pts.model[k] = i;
+        if (an_observations(cfg, c, out.file, e)) {
+            am_wrap(e, "observations of %s", c->c.path);
+            goto out;
+        }
     }
 
     /* 3. global: points, PCA, head distances, t-SNE */

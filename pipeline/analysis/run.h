@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "analysis/observations.h"
 #include "analysis/tsne.h"
 #include "base/error.h"
 
@@ -43,6 +44,7 @@ typedef struct am_an_config {
     int clusters_max;    /* default 12 */
     int key_tsne;        /* 1 (default): a t-SNE per pair key (/points/tsne_key) */
     int verbose;         /* progress on stderr */
+    am_obs_opts obs;     /* the observations (/observations/<model>); their seed is tsne.seed */
 } am_an_config;
 
 void am_an_config_defaults(am_an_config *c);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/frame.h"
 #include "analysis/run_internal.h"
 #include "base/compare.h"
 #include "base/fs.h"
@@ -74,7 +75,7 @@ static int uniq_sorted(void *v, int n, size_t sz, int (*cmp)(const void *, const
 static int open_cube(const am_an_config *cfg, an_inputs *in, int i, int *pair_cap, am_err *e) {
     an_cube *c = &in->cubes[i];
     const am_an_input *inp = &cfg->inputs[i];
-    if (am_cube_open(&c->c, inp->path, e)) return -1;
+    if (am_cube_open(&c->c, inp->path, e) || am_an_frame_detect(&c->c, &c->shift, e)) return -1;
     if (inp->name) {
         if (strlen(inp->name) >= sizeof c->name)
             return am_fail_code(e, AM_E_USAGE, "model name '%s' is too long", inp->name);
@@ -90,6 +91,9 @@ static int open_cube(const am_an_config *cfg, an_inputs *in, int i, int *pair_ca
         return am_fail_code(e, AM_E_USAGE, "bad model name '%s' for %s", c->name, c->c.path);
     an_progress(cfg, "%s: %s [%d pairs, %d alphas, %d layers, %d heads, S=%d, %s%s]", c->name, c->c.path, c->c.P,
                 c->c.A, c->c.L, c->c.H, c->c.S, c->c.dtype, c->c.has_length ? "" : ", no /length: full S");
+    if (c->shift)
+        an_progress(cfg, "%s: rows in the decode-step layout of the caveat: realigned to their true positions",
+                    c->name);
     c->a0 = c->a1 = -1;
     for (int a = 0; a < c->c.A; a++) {
         if (c->c.alpha[a] == 0.0 && c->a0 < 0) c->a0 = a;
@@ -182,6 +186,7 @@ void an_inputs_free(an_inputs *in) {
         am_hc_induction_free(&c->ind);
         free(c->frozen);
         free(c->pair_index);
+        free(c->shift);
     }
     free(in->cubes);
     free(in->pair);

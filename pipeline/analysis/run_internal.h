@@ -30,6 +30,7 @@ typedef struct an_cube {
     int *pair_index;  /* [P] index into the union of pair keys */
     int a0, a1;       /* alpha index of 0 and of 1, -1 if absent */
     size_t base;      /* index of the cube's first point */
+    int32_t *shift;   /* [P*A] prompt length T of the row-shifted published maps (analysis/frame.h), NULL: true frame */
     char file_fp[17]; /* fingerprint of the cube file's bytes */
 } an_cube;
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analysis/analysis.h"
+#include "analysis/frame.h"
 #include "analysis/frozen.h"
 #include "analysis/run_internal.h"
 #include "h5/h5io.h"
@@ -33,6 +34,9 @@ static int model_tables(const an_cube *c, hid_t g, am_err *e) {
         am_h5_attr_str(g, "storage_dtype", k->dtype, e) || am_h5_attr_i64(g, "has_length", k->has_length, e))
         return -1;
     if (k->caveat && am_h5_attr_str(g, "caveat", k->caveat, e)) return -1;
+    if (am_h5_attr_str(g, "frame", c->shift ? "realigned: decode step i moved from row i to row T+i-1" : "as stored",
+                       e))
+        return -1;
     return 0;
 }
 
@@ -283,7 +287,7 @@ int an_model_pass(const am_an_config *cfg, const an_cube *c, hid_t out, an_point
     }
     for (int p = 0; p < P; p++) {
         for (int l = 0; l < L; l++) {
-            if (am_cube_read_block(k, p, l, blk, e)) goto out;
+            if (am_an_read_block(k, c->shift, p, l, blk, e)) goto out;
             if (block_stats(cfg, c, p, l, blk, pts, maps, mean, var, ent, offp)) {
                 am_fail_code(e, AM_E_NOMEM, "out of memory for work buffers (S = %d)", S);
                 goto out;

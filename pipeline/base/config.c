@@ -141,8 +141,10 @@ static int parse_padding(cfg_walk *w, yaml_node_t *n) {
 }
 
 static int parse_generation(cfg_walk *w, yaml_node_t *n) {
-    static const char *const keys[] = {"max_new_tokens", "mode", "temperature", "top_p", "eos_ids", NULL};
-    static const char *const modes[] = {"greedy", "sample", NULL};
+    static const char *const keys[] = {"max_new_tokens", "mode",    "temperature",  "top_p", "top_k",
+                                       "eos_ids",        "teacher", "teacher_text", NULL};
+    static const char *const modes[] = {"greedy", "sample", "checkpoint", NULL};
+    static const char *const teachers[] = {"none", "alpha1", "alpha0", "text", NULL};
     am_config *c = w->c;
     yaml_node_t *v, *vt, *vp;
     long long x;
@@ -156,13 +158,32 @@ static int parse_generation(cfg_walk *w, yaml_node_t *n) {
         if (cfg_get_num(w, vt, "generation.temperature", &c->temperature)) return -1;
         if (!(c->temperature > 0.0))
             return cfg_fail_at(w, vt->start_mark, "'generation.temperature' must be > 0, got %g", c->temperature);
-        if (!c->sample) cfg_warn_at(w, vt->start_mark, "'generation.temperature' has no effect with mode greedy");
+        if (c->sample != AM_GEN_SAMPLE)
+            cfg_warn_at(w, vt->start_mark, "'generation.temperature' has no effect with mode %s", modes[c->sample]);
     }
     if ((vp = cfg_lookup(w, n, "top_p", NULL))) {
         if (cfg_get_num(w, vp, "generation.top_p", &c->top_p)) return -1;
         if (!(c->top_p > 0.0 && c->top_p <= 1.0))
             return cfg_fail_at(w, vp->start_mark, "'generation.top_p' must be in (0, 1], got %g", c->top_p);
-        if (!c->sample) cfg_warn_at(w, vp->start_mark, "'generation.top_p' has no effect with mode greedy");
+        if (c->sample != AM_GEN_SAMPLE)
+            cfg_warn_at(w, vp->start_mark, "'generation.top_p' has no effect with mode %s", modes[c->sample]);
+    }
+    if ((vp = cfg_lookup(w, n, "top_k", NULL))) {
+        if (cfg_get_int(w, vp, "generation.top_k", 0, INT_MAX, &x)) return -1;
+        c->top_k = (int)x;
+        if (c->sample != AM_GEN_SAMPLE)
+            cfg_warn_at(w, vp->start_mark, "'generation.top_k' has no effect with mode %s", modes[c->sample]);
+    }
+    if ((v = cfg_lookup(w, n, "teacher", NULL)) && cfg_get_enum(w, v, "generation.teacher", teachers, &c->teacher))
+        return -1;
+    if ((vp = cfg_lookup(w, n, "teacher_text", NULL))) {
+        if (cfg_get_str(w, vp, "generation.teacher_text", &c->teacher_text) ||
+            cfg_nonempty(w, vp, "generation.teacher_text", c->teacher_text))
+            return -1;
+        if (c->teacher != AM_TEACH_TEXT)
+            return cfg_fail_at(w, vp->start_mark, "'generation.teacher_text' needs 'generation.teacher: text'");
+    } else if (c->teacher == AM_TEACH_TEXT) {
+        return cfg_fail_at(w, n->start_mark, "'generation.teacher: text' needs 'generation.teacher_text'");
     }
     if ((v = cfg_lookup(w, n, "eos_ids", NULL))) {
         if (cfg_expect_list(w, v, "generation.eos_ids", 1)) return -1;
@@ -405,6 +426,7 @@ void am_config_free(am_config *c) {
     }
     free(c->models);
     free(c->pairs);
+    free(c->teacher_text);
     free(c->path);
     free(c->text);
     free(c->experiment);

@@ -8,6 +8,12 @@
 
 #include "base/error.h"
 
+/* generation.mode: greedy, sample (temperature/top_k/top_p of the config) or
+ * checkpoint (do_sample/temperature/top_k/top_p of generation_config.json). */
+enum { AM_GEN_GREEDY = 0, AM_GEN_SAMPLE = 1, AM_GEN_CHECKPOINT = 2 };
+/* generation.teacher: every alpha of a pair fed the same continuation. */
+enum { AM_TEACH_NONE = 0, AM_TEACH_ALPHA1, AM_TEACH_ALPHA0, AM_TEACH_TEXT };
+
 typedef enum am_backend { AM_BACKEND_AUTO = 0, AM_BACKEND_CPU, AM_BACKEND_CUDA } am_backend;
 
 typedef struct am_model_cfg {
@@ -41,9 +47,12 @@ typedef struct am_config {
     int mask_pads;  /* default 0 */
     /* generation */
     int max_new_tokens; /* default 100 */
-    int sample;         /* mode: greedy (default) | sample */
+    int sample;         /* mode: AM_GEN_GREEDY (default) | AM_GEN_SAMPLE | AM_GEN_CHECKPOINT */
     double temperature; /* default 1.0 (sampling only) */
     double top_p;       /* default 1.0 (sampling only) */
+    int top_k;          /* default 0 = off (sampling only) */
+    int teacher;        /* AM_TEACH_NONE (default: live) | _ALPHA1 | _ALPHA0 | _TEXT */
+    char *teacher_text; /* teacher: text, the continuation fed to every unit */
     int32_t *eos_ids;   /* NULL = from the checkpoint's generation_config.json */
     int n_eos;
     /* capture */

@@ -1,6 +1,7 @@
 /* Batched generation (see runtime.h): every step picks one token per active
- * unit (greedy, or temperature / top-p sampling from the unit's own seeded
- * stream) and feeds all of them in one am_forward. */
+ * unit (greedy, or temperature / top-k / top-p sampling from the unit's own
+ * seeded stream; or, teacher-forced, the token another unit picked or the
+ * next token of a given text) and feeds all of them in one am_forward. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +32,46 @@ static int cmp_desc(const void *a, const void *b) {
     return i - j;
 }
 
-/* Sample from softmax(logits / temperature) restricted to the top-p nucleus
+/* Keep the top_k most probable tokens of p [V] (all tokens tied with the
+ * k-th too, as HF's TopKLogitsWarper, which drops logits below the k-th
+ * largest) and renormalise; idx [V] is scratch. */
+static void keep_top_k(double *p, int V, int top_k, int *idx) {
+    if (top_k <= 0 || top_k >= V) return;
+    for (int i = 0; i < V; i++) idx[i] = i;
+    /* quickselect: the k-th largest value into idx[top_k - 1] */
+    int lo = 0, hi = V - 1, k = top_k - 1;
+    while (lo < hi) {
+        double piv = p[idx[(lo + hi) / 2]];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (p[idx[i]] > piv) i++;
+            while (p[idx[j]] < piv) j--;
+            if (i <= j) {
+                int t = idx[i];
+                idx[i++] = idx[j], idx[j--] = t;
+            }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else break;
+    }
+    double kth = p[idx[k]], sum = 0;
+    for (int i = 0; i < V; i++) {
+        if (p[i] < kth) p[i] = 0;
+        sum += p[i];
+    }
+    for (int i = 0; i < V; i++) p[i] /= sum;
+}
+
+/* Sample from softmax(logits / temperature) restricted to the top_k most
+ * probable tokens (0: all), renormalised, then to the top-p nucleus
  * (as HF's TopPLogitsWarper: keep the most probable tokens while the mass
  * before them is < top_p, at least one). A token with p <= (1 - top_p) / V
  * is never in the nucleus (all tokens at most as probable carry at most
  * 1 - top_p). The others go into AM_SAMP_BUCKETS buckets by log p; whole
  * buckets above the boundary are kept and only the boundary bucket is sorted,
  * so a flat distribution costs O(V), not a sort of V ids. */
-static int sample(am_runtime *rt, const float *logits, double temperature, double top_p, uint64_t *rng) {
+static int sample(am_runtime *rt, const float *logits, double temperature, int top_k, double top_p, uint64_t *rng) {
     int V = rt->V, nc = 0;
     double *p = rt->samp_p, mx = -INFINITY, sum = 0;
     for (int i = 0; i < V; i++)
@@ -48,10 +81,10 @@ static int sample(am_runtime *rt, const float *logits, double temperature, doubl
         sum += p[i];
     }
     double pmax = 0;
-    for (int i = 0; i < V; i++) {
-        p[i] /= sum;
+    for (int i = 0; i < V; i++) p[i] /= sum;
+    keep_top_k(p, V, top_k, rt->samp_idx);
+    for (int i = 0; i < V; i++)
         if (p[i] > pmax) pmax = p[i];
-    }
     if (top_p < 1.0) {
         double thr = (1.0 - top_p) / V, lmax = log(pmax), span = lmax - log(thr);
         double *bm = rt->samp_bucket_mass;
@@ -97,6 +130,7 @@ int am_generate(am_runtime *rt, int n, const int *units, const float *logits0, c
     if (n < 1 || n > rt->max_units) return am_fail(e, "generate: %d units (1..max_units %d)", n, rt->max_units);
     if (g->temperature < 0 || (g->temperature > 0 && !(g->top_p > 0 && g->top_p <= 1)))
         return am_fail(e, "generate: temperature %g must be >= 0 and top_p %g in (0, 1]", g->temperature, g->top_p);
+    if (g->forced && g->n_forced < 1) return am_fail(e, "generate: a forced continuation needs at least one token");
     for (int i = 0; i < n; i++) {
         int u = units[i];
         if (u < 0 || u >= rt->max_units)
@@ -107,6 +141,11 @@ int am_generate(am_runtime *rt, int n, const int *units, const float *logits0, c
                            rt->len[u], maxn, rt->max_seq);
         if (g->max_new && (g->max_new[i] < 0 || g->max_new[i] > maxn))
             return am_fail(e, "generate: unit %d: limit %d outside 0..max_new_tokens %d", u, g->max_new[i], maxn);
+        if (g->follow && g->follow[i] >= 0 &&
+            (g->follow[i] >= n || g->follow[i] == i || g->follow[g->follow[i]] >= 0 ||
+             (g->max_new && g->max_new[g->follow[i]] < g->max_new[i])))
+            return am_fail(e, "generate: unit %d follows entry %d, which is not a unit generating its own tokens", u,
+                           g->follow[i]);
         n_gen[i] = 0;
         rt->gen_active[i] = (g->max_new ? g->max_new[i] : maxn) > 0;
         rt->gen_row[i] = i;
@@ -117,13 +156,27 @@ int am_generate(am_runtime *rt, int n, const int *units, const float *logits0, c
         /* pick one token per active unit; a unit that hits eos or the limit
          * still feeds that token once, so its map stays square */
         int m = 0;
-        for (int i = 0; i < n; i++) {
-            if (!rt->gen_active[i]) continue;
+        /* units picking their own tokens first, then those following them */
+        for (int i2 = 0; i2 < 2 * n; i2++) {
+            int i = i2 % n, follows = g->follow && g->follow[i] >= 0;
+            if (!rt->gen_active[i] || follows != (i2 >= n)) continue;
             const float *lg = cur + (size_t)rt->gen_row[i] * V;
-            int tok = g->temperature > 0 ? sample(rt, lg, g->temperature, g->top_p, &rt->rng[i]) : rt->k->argmax(lg, V);
+            int tok, stop = 0;
+            if (follows) { /* the followed unit has picked this step's token */
+                int src = g->follow[i];
+                tok = gen[(size_t)src * maxn + n_gen[i]];
+                stop = !rt->gen_active[src] && n_gen[i] + 1 >= n_gen[src];
+            } else if (g->forced) {
+                tok = g->forced[n_gen[i]];
+                stop = n_gen[i] + 1 >= g->n_forced;
+            } else {
+                tok = g->temperature > 0 ? sample(rt, lg, g->temperature, g->top_k, g->top_p, &rt->rng[i])
+                                         : rt->k->argmax(lg, V);
+            }
             gen[(size_t)i * maxn + n_gen[i]++] = tok;
-            int stop = n_gen[i] >= (g->max_new ? g->max_new[i] : maxn);
-            for (int s = 0; s < g->n_eos; s++) stop |= tok == g->eos_ids[s];
+            stop |= n_gen[i] >= (g->max_new ? g->max_new[i] : maxn);
+            if (!g->forced && !follows)
+                for (int s = 0; s < g->n_eos; s++) stop |= tok == g->eos_ids[s];
             if (stop) rt->gen_active[i] = 0;
             am_embed_lookup(rt->m, tok, rt->gen_emb + (size_t)m * D);
             rt->gen_emb_ptr[m] = rt->gen_emb + (size_t)m * D;

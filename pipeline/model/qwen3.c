@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +175,27 @@ static int parse_generation(am_qwen3_config *c, json_t *o, const char *path, am_
         memcpy(c->eos_ids, ids, (size_t)n * sizeof *ids);
         c->n_eos = n;
     }
+    json_t *v;
+    if ((v = json_object_get(o, "do_sample")) && !json_is_null(v)) {
+        if (!json_is_boolean(v))
+            return am_fail_code(e, AM_E_CORRUPT, "%s: key \"do_sample\" must be true or false", path);
+        c->gen_do_sample = json_is_true(v);
+    }
+    if ((v = json_object_get(o, "temperature")) && !json_is_null(v)) {
+        if (!json_is_number(v) || !(json_number_value(v) > 0) || !isfinite(json_number_value(v)))
+            return am_fail_code(e, AM_E_CORRUPT, "%s: key \"temperature\" must be a number > 0", path);
+        c->gen_temperature = json_number_value(v);
+    }
+    if ((v = json_object_get(o, "top_k")) && !json_is_null(v)) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > INT_MAX)
+            return am_fail_code(e, AM_E_CORRUPT, "%s: key \"top_k\" must be an integer >= 0", path);
+        c->gen_top_k = (int)json_integer_value(v);
+    }
+    if ((v = json_object_get(o, "top_p")) && !json_is_null(v)) {
+        if (!json_is_number(v) || !(json_number_value(v) > 0 && json_number_value(v) <= 1))
+            return am_fail_code(e, AM_E_CORRUPT, "%s: key \"top_p\" must be a number in (0, 1]", path);
+        c->gen_top_p = json_number_value(v);
+    }
     if (c->bos_token_id < 0) {
         if (get_ids(o, path, "bos_token_id", ids, AM_MAX_EOS, &n, e)) return -1;
         if (n) c->bos_token_id = ids[0];
@@ -204,6 +226,7 @@ int am_qwen3_config_load(am_qwen3_config *c, const char *dir, am_err *e) {
     if (load_json(path, &o, e) || parse_config(c, o, path, e)) goto out;
     json_decref(o);
     o = NULL;
+    c->gen_do_sample = -1, c->gen_top_k = -1, c->gen_temperature = c->gen_top_p = NAN;
     snprintf(path, sizeof path, "%s/generation_config.json", dir);
     f = fopen(path, "rb");
     if (f) {

@@ -23,6 +23,11 @@ typedef struct am_qwen3_config {
     int bos_token_id;        /* -1 if absent */
     int eos_ids[AM_MAX_EOS]; /* generation_config.json eos_token_id, else config.json */
     int n_eos;
+    /* generation_config.json sampling fields (-1 / 0 / NaN when absent) */
+    int gen_do_sample;      /* do_sample: 1, 0, or -1 */
+    double gen_temperature; /* temperature, NaN when absent */
+    int gen_top_k;          /* top_k, -1 when absent */
+    double gen_top_p;       /* top_p, NaN when absent */
     char torch_dtype[16];
 } am_qwen3_config;
 

@@ -94,7 +94,16 @@ typedef struct am_gen_opts {
     int n_eos;
     double temperature; /* 0 = greedy (ties: lowest id) */
     double top_p;       /* sampling only; 1 = off */
+    int top_k;          /* sampling only; 0 = off (applied after temperature, before top_p, as HF) */
     uint64_t seed;      /* sampling only; unit u uses stream (seed, units[u]) */
+    /* Teacher forcing (both NULL: live generation). follow [n]: unit i takes,
+     * at every step, the token unit follow[i] picked at that step (-1: its
+     * own pick; the followed unit must pick its own), and stops with it.
+     * forced [n_forced]: the tokens every unit is fed, in order; a unit stops
+     * after the last one (eos ids do not stop it). */
+    const int *follow;
+    const int32_t *forced;
+    int n_forced;
     void (*progress)(void *ctx, int step, int active);
     void *progress_ctx;
 } am_gen_opts;

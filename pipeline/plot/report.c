@@ -7,6 +7,7 @@
 #include "analysis/frozen.h"
 #include "base/fs.h"
 #include "plot/analysis_figs.h"
+#include "plot/observations_page.h"
 #include "plot/report.h"
 
 char *am_html_escape(const char *s) {
@@ -213,6 +214,11 @@ static int am_report_model(am_rctx *R, const am_cube *c, const char *mslug, cons
          "</h2>\n<p>%d pairs, %d mixing weights, %d captured layers, %d heads, up to %d "
          "positions.</p>\n",
          c->P, c->A, c->L, c->H, c->S);
+    if (c->caveat) { /* e.g. the published maps' row shift (docs/analysis.md, "Frame") */
+        am_h(h, "<p><b>Caveat of this cube:</b> ");
+        am_h_text(h, c->caveat);
+        am_h(h, " The analysis realigns such rows to their true positions; the maps below are as stored.</p>\n");
+    }
 
     snprintf(rel, sizeof rel, "%s/pairs-L%d-headmean.%s", mslug, c->layer[mid], ext);
     snprintf(cap, sizeof cap,
@@ -423,6 +429,8 @@ int am_report_write(const char *const *cubes, int ncubes, const char *analysis, 
     }
     if (analysis && am_report_analysis(&R, analysis, &body, e)) goto out;
     if (analysis) am_h(&nav, "<li><a href=\"#scatter\">Embeddings of the maps</a></li>\n");
+    if (analysis && am_observations_present(analysis))
+        am_h(&nav, "<li><a href=\"observations.html\">The study's observations, tested</a></li>\n");
     if (body.oom || nav.oom) {
         am_fail(e, "out of memory");
         goto out;

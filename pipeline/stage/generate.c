@@ -205,6 +205,53 @@ out:
     return rc;
 }
 
+/* The sampling parameters of generation.mode (greedy: temperature 0):
+ * sample takes the config's, checkpoint those of the checkpoint's
+ * generation_config.json with the library defaults of Hugging Face's
+ * GenerationConfig (do_sample false, temperature 1, top_k 50, top_p 1) for
+ * the fields it leaves out. *name receives the mode's name. */
+static void gen_params(const am_config *c, const am_qwen3_config *mc, am_gen_opts *go, const char **name) {
+    go->temperature = 0, go->top_k = 0, go->top_p = 1;
+    *name = "greedy";
+    if (c->sample == AM_GEN_SAMPLE) {
+        go->temperature = c->temperature, go->top_k = c->top_k, go->top_p = c->top_p;
+        *name = "sample";
+    } else if (c->sample == AM_GEN_CHECKPOINT) {
+        *name = "checkpoint";
+        if (mc->gen_do_sample == 1) {
+            go->temperature = isnan(mc->gen_temperature) ? 1.0 : mc->gen_temperature;
+            go->top_k = mc->gen_top_k < 0 ? 50 : mc->gen_top_k;
+            go->top_p = isnan(mc->gen_top_p) ? 1.0 : mc->gen_top_p;
+        }
+    }
+}
+
+/* Teacher forcing (generation.teacher): follow [U] for alpha1/alpha0 (every
+ * unit of a pair takes the tokens its unit at that alpha picks), or the
+ * tokens of teacher_text into forced, n_forced. */
+static int teacher_plan(const am_config *c, const am_mix_data *mx, const am_tokenizer *tok, int **follow,
+                        int32_t **forced, int *n_forced, am_err *e) {
+    int P = mx->P, A = mx->A;
+    if (c->teacher == AM_TEACH_ALPHA1 || c->teacher == AM_TEACH_ALPHA0) {
+        double want = c->teacher == AM_TEACH_ALPHA1 ? 1.0 : 0.0;
+        int src = -1;
+        for (int a = 0; a < A; a++)
+            if (mx->alphas[a] == want) src = a;
+        if (src < 0)
+            return am_fail_code(e, AM_E_USAGE, "%s: generation.teacher: alpha%g needs alpha %g in 'alphas'", c->path,
+                                want, want);
+        if (!(*follow = am_malloc((size_t)P * A, sizeof **follow, "the teacher-forcing plan", e))) return -1;
+        for (int u = 0; u < P * A; u++) (*follow)[u] = u % A == src ? -1 : (u / A) * A + src;
+    } else if (c->teacher == AM_TEACH_TEXT) {
+        size_t n = 0;
+        if (am_tok_encode(tok, c->teacher_text, strlen(c->teacher_text), forced, &n, e) < 0)
+            return am_wrap(e, "%s: generation.teacher_text", c->path);
+        if (n < 1) return am_fail_code(e, AM_E_USAGE, "%s: generation.teacher_text encodes to no token", c->path);
+        *n_forced = n < (size_t)c->max_new_tokens ? (int)n : c->max_new_tokens;
+    }
+    return 0;
+}
+
 /* The prefill must agree with what forward recorded in prefill.h5: logits0
  * [U][V] against its /logits, within float rounding of the logit scale. */
 static int check_prefill_logits(hid_t pf, const char *prefill_path, const am_config *c, const am_mix_data *mx,
@@ -274,6 +321,10 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     gen_progress gp = {0};
     am_capture cap;
     am_gen_opts go;
+    const char *mode_name = "greedy";
+    int *follow = NULL;     /* [U] teacher forcing: unit followed, -1 none */
+    int32_t *forced = NULL; /* [n_forced] teacher forcing: the given text's ids */
+    int n_forced = 0;
 
     if (am_qwen3_open(&m, s->model->checkpoint, e) < 0) return am_wrap(e, "model '%s'", s->model->name);
     have_model = 1;
@@ -392,11 +443,12 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
                        .eos_ids = eos,
                        .n_eos = n_eos,
                        .max_new = limit,
-                       .temperature = c->sample ? c->temperature : 0,
-                       .top_p = c->top_p,
                        .seed = c->seed,
                        .progress = gen_progress_cb,
                        .progress_ctx = &gp};
+    gen_params(c, &m.cfg, &go, &mode_name);
+    if (teacher_plan(c, &mx, tok, &follow, &forced, &n_forced, e) < 0) goto out;
+    go.follow = follow, go.forced = forced, go.n_forced = n_forced;
     if (N > 0 && am_generate(rt, U, units, logits0, &go, &cap, gen, n_gen, e) < 0) goto out;
     am_progress_break(&gp.pr); /* every unit may have stopped at eos before N */
     if (s->freeze.enabled && live_cube[0]) {
@@ -463,7 +515,13 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
             am_h5_attr_str(out.file, "storage_dtype", c->store_f16 ? "float16" : "float32", e) < 0 ||
             am_h5_attr_i64(out.file, "pad_id", pad_id, e) < 0 ||
             am_h5_attr_i64(out.file, "mask_pads", c->mask_pads, e) < 0 ||
-            am_h5_attr_str(out.file, "generation", c->sample ? "sample" : "greedy", e) < 0 ||
+            am_h5_attr_str(out.file, "generation", mode_name, e) < 0 ||
+            am_h5_attr_f64(out.file, "generation_temperature", go.temperature, e) < 0 ||
+            am_h5_attr_i64(out.file, "generation_top_k", go.top_k, e) < 0 ||
+            am_h5_attr_f64(out.file, "generation_top_p", go.top_p, e) < 0 ||
+            am_h5_attr_i64(out.file, "generation_seed", (int64_t)c->seed, e) < 0 ||
+            am_h5_attr_str(out.file, "teacher", (const char *[]){"none", "alpha1", "alpha0", "text"}[c->teacher], e) <
+                0 ||
             am_h5_attr_i64(out.file, "max_new_tokens", N, e) < 0 ||
             (s->freeze.enabled && am_freeze_src_write_attrs(&fz, s, out.file, e) < 0))
             goto out;
@@ -512,6 +570,8 @@ out:
     am_selection_free(&sel);
     am_freeze_src_free(&fz);
     free(limit);
+    free(follow);
+    free(forced);
     am_mix_free(&mx);
     if (have_model) am_qwen3_close(&m);
     return rc;
