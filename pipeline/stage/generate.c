@@ -20,6 +20,7 @@
 #include "stage/provenance.h"
 #include "stage/selection.h"
 #include "stage/stage.h"
+#include "stage/stamp.h"
 #include "tokenizer/tokenizer.h"
 
 /* Per-unit map buffers: unit u holds [Lc][Hc][Sb][Sb], Sb = T_p + N. */
@@ -180,7 +181,10 @@ static int check_prefill_logits(hid_t pf, const char *prefill_path, const am_con
         for (int v = 0; v < V; v++) {
             double a = logits0[(size_t)u * V + v], b = plogits[(size_t)u * V + v];
             if (fabs(b) > maxabs) maxabs = fabs(b);
-            if (fabs(a - b) > maxdiff) maxdiff = fabs(a - b);
+            /* every comparison with NaN is false: a non-finite logit on either side is a difference */
+            if (!isfinite(a) || !isfinite(b)) maxdiff = a == b ? maxdiff : NAN;
+            else if (fabs(a - b) > maxdiff) maxdiff = fabs(a - b);
+            if (isnan(maxdiff)) break;
         }
         if (!(maxdiff <= 1e-3 * (maxabs > 1 ? maxabs : 1)))
             rc = am_fail(e,
@@ -223,7 +227,8 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     int Nkl = 0, U = 0, P, A, T, V, N, Lc, Hc, n_eos, S = 1, Nmax = 0;
     const int *eos;
     char fp[17], pf_fp[17], fkey[3000] = "", live_cube[4200] = "", cfg_path[4200], tsv[4200], summary[512];
-    const char *parts[5];
+    char mix_stamp[17];
+    am_stamp_ctx sx;
     size_t cfg_len;
     uint64_t maps_bytes = 0;
     am_runtime_opts ro;
@@ -234,8 +239,11 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
 
     if (am_qwen3_open(&m, s->model->checkpoint, e) < 0) return am_wrap(e, "model '%s'", s->model->name);
     have_model = 1;
+    if (am_stamp_ctx_stage(&sx, s, m.fingerprint, e) < 0 ||
+        am_stamp_input(&sx, AM_ST_EMBED_MIX, mix_path, mix_stamp, e) < 0 ||
+        am_stamp_input(&sx, AM_ST_FORWARD, prefill_path, pf_fp, e) < 0)
+        goto out;
     if (am_mix_load(mix_path, &m, &mx, e) < 0) goto out;
-    if (am_prov_fingerprint(prefill_path, AM_SCHEMA_PREFILL, pf_fp, e) < 0) goto out;
     if (s->freeze.enabled) {
         if (am_freeze_src_load(&fz, s, &m, 0, mx.P, mx.A, mx.plen, mx.alphas, e) < 0) goto out;
         am_freeze_src_key(&fz, s, fkey, sizeof fkey);
@@ -247,12 +255,15 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
             snprintf(fkey + k, sizeof fkey - k, ":live:%s", lfp);
         } else live_cube[0] = 0;
     }
-    parts[0] = s->config_hash, parts[1] = mx.fingerprint, parts[2] = pf_fp, parts[3] = m.fingerprint, parts[4] = fkey;
-    am_prov_hash(fp, "generate", parts, s->freeze.enabled ? 5 : 4);
+    {
+        const char *in[] = {mx.fingerprint, pf_fp};
+        am_stamp_make(&sx, AM_ST_GENERATE, in, 2, fkey, fp);
+    }
     if (am_stage_up_to_date(s, "generate", out_path, AM_SCHEMA_CUBE, fp)) {
         rc = 0;
         goto out;
     }
+    if (am_stage_check_weights(s, &m, e) < 0) goto out;
     pf = am_h5_open_input(prefill_path, AM_SCHEMA_PREFILL, e);
     if (pf < 0) goto out;
     if (am_h5_read_attr_str(pf, "mix_fingerprint", &pf_mix, e) < 0) goto out;
@@ -316,7 +327,10 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
         goto out;
     am_mix_units(&mx, rt, c->mask_pads, units, lens, emb);
     am_progress_start(&pr0, "generate", s->model->name, "prefill", s->quiet);
-    if (am_forward(rt, U, units, lens, emb, NULL, logits0, e) < 0) goto out;
+    if (am_forward(rt, U, units, lens, emb, NULL, logits0, e) < 0) {
+        am_stage_nonfinite(s, rt, A, mx.alphas, e);
+        goto out;
+    }
     if (check_prefill_logits(pf, prefill_path, c, &mx, logits0, V, e) < 0) goto out;
 
     /* Map buffers, with the prompt rows from prefill.h5. */
@@ -354,7 +368,10 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
                        .seed = c->seed,
                        .progress = gen_progress_cb,
                        .progress_ctx = &gp};
-    if (N > 0 && am_generate(rt, U, units, logits0, &go, &cap, gen, n_gen, e) < 0) goto out;
+    if (N > 0 && am_generate(rt, U, units, logits0, &go, &cap, gen, n_gen, e) < 0) {
+        am_stage_nonfinite(s, rt, A, mx.alphas, e);
+        goto out;
+    }
     am_progress_break(&gp.pr); /* every unit may have stopped at eos before N */
     if (s->freeze.enabled && live_cube[0]) {
         am_runtime_free(rt);
@@ -412,6 +429,7 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
         if (mf >= 0) H5Fclose(mf);
         if (prc < 0) goto out;
         if (am_prov_write(out.file, s, AM_SCHEMA_CUBE, fp, e) < 0 ||
+            am_stamp_write(out.file, &sx, AM_ST_GENERATE, e) < 0 ||
             am_h5_attr_str(out.file, "model_config", model_config, e) < 0 ||
             am_h5_attr_str(out.file, "checkpoint_fingerprint", m.fingerprint, e) < 0 ||
             am_h5_attr_str(out.file, "mix_fingerprint", mx.fingerprint, e) < 0 ||
