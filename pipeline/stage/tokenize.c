@@ -17,6 +17,8 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
     am_stamp_ctx sx;
     char fp[17];
     if (am_stamp_ctx_stage(&sx, s, NULL, e) < 0) return -1;
+    if (!strcmp(sx.tokenizer, "missing")) /* say why */
+        return am_stamp_tokenizer(s->model, sx.tokenizer_path, sizeof sx.tokenizer_path, sx.tokenizer, e);
     const char *tok_path = sx.tokenizer_path, *tok_hash = sx.tokenizer;
     am_stamp_make(&sx, AM_ST_TOKENIZE, NULL, 0, NULL, fp);
     if (am_stage_up_to_date(s, "tokenize", out_path, AM_SCHEMA_TOKENS, fp)) { return 0; }
