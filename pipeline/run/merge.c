@@ -97,7 +97,7 @@ static int shard_open(shard *s, const am_config *c, const char *model, const cha
     r = attr_is(s, "model", s->c.model, model, e);
     if (r <= 0) return r == 0 ? am_fail(e, "shard %s belongs to model '%s', not '%s'", s->path, s->c.model, model) : -1;
     if (!am_stamp_matches(s->c.file, &x, AM_ST_GENERATE, why, sizeof why))
-        return am_fail(e, "shard %s does not match %s: %s; rerun its task (`attnmix slurm %s --submit`)", s->path,
+        return am_fail(e, "shard %s does not match %s in: %s; rerun its task (`attnmix slurm %s --submit`)", s->path,
                        c->path, why, c->path);
     if (s->c.P != 1 || strcmp(s->c.pair[0], key) != 0)
         return am_fail(e, "shard %s holds %d pair(s) starting with '%s', expected the one pair '%s'", s->path, s->c.P,
@@ -174,7 +174,7 @@ int am_model_cube_complete(const am_config *c, const char *model, char *why, siz
     else if (am_cube_open_schema(&cube, path, AM_SCHEMA_CUBE, &e) < 0) snprintf(why, n, "%s", e.msg);
     else {
         ok = am_stamp_matches(cube.file, &x, AM_ST_GENERATE, diff, sizeof diff);
-        if (!ok) snprintf(why, n, "%s does not match %s: %s", path, c->path, diff);
+        if (!ok) snprintf(why, n, "%s does not match %s in: %s", path, c->path, diff);
         am_cube_close(&cube);
     }
     if (ok) why[0] = 0;

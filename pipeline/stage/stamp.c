@@ -115,8 +115,6 @@ static void diff_parts(const char *want, const char *got, char *why, size_t n) {
         p += w + (p[w] == ';');
     }
     if (!why[0]) snprintf(why, n, "the list of parts");
-    k = strlen(why);
-    snprintf(why + k, n > k ? n - k : 0, " %s", strchr(why, ',') ? "differ" : "differs");
 }
 
 int am_stamp_matches(hid_t f, const am_stamp_ctx *x, int id, char *why, size_t n) {
@@ -124,7 +122,7 @@ int am_stamp_matches(hid_t f, const am_stamp_ctx *x, int id, char *why, size_t n
     am_err e = {0};
     am_stamp_parts(x, id, want, sizeof want);
     if (!am_h5_attr_exists(f, "stamp_parts") || am_h5_read_attr_str(f, "stamp_parts", &got, &e) < 0) {
-        snprintf(why, n, "it carries no content stamp (attribute stamp_parts; written by an older attnmix)");
+        snprintf(why, n, "its content stamp (no attribute stamp_parts: written by an older attnmix)");
         return 0;
     }
     int ok = strcmp(want, got) == 0;
@@ -142,8 +140,8 @@ int am_stamp_input(const am_stamp_ctx *x, int id, const char *path, char stamp[1
     if (!am_stamp_matches(f, x, id, why, sizeof why)) {
         if (am_h5_attr_exists(f, "config_path")) am_h5_read_attr_str(f, "config_path", &made_from, e);
         am_fail(e,
-                "%s (made from %s) does not match %s: %s; rerun %s for this config (attnmix run redoes what "
-                "is stale)",
+                "%s (made from %s) does not match %s in: %s; rerun %s for this config (attnmix run redoes "
+                "what is stale)",
                 path, made_from && made_from[0] ? made_from : "another config", x->cfg->path, why, d->name);
         goto out;
     }

@@ -56,8 +56,9 @@ void am_stamp_make(const am_stamp_ctx *x, int id, const char *const *input_stamp
  * its stamp into stamp. */
 int am_stamp_input(const am_stamp_ctx *x, int id, const char *path, char stamp[17], am_err *e);
 
-/* The same check on an open file f (named path): 1 when its stamp_parts match x's for stage id,
- * 0 when not (why gets the differing parts). */
+/* The same check on an open file f: 1 when its stamp_parts match x's for
+ * stage id, 0 when not (why gets the differing parts: "pairs, alphas",
+ * "checkpoint", or "its content stamp" when it has none). */
 int am_stamp_matches(hid_t f, const am_stamp_ctx *x, int id, char *why, size_t n);
 
 /* Write stamp_parts of stage id into f. */

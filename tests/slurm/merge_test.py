@@ -272,13 +272,13 @@ def refusals(root, out, cfg):
         f.attrs["checkpoint_fingerprint"] = "00c0ffee00c0ffee"
         good = f.attrs["stamp_parts"]
         f.attrs["stamp_parts"] = good.replace(";alphas=", ";alphas=0")
-    merge_fails("other config", ["pairs/sums/cube.h5", "does not match", "alphas differs"])
+    merge_fails("other config", ["pairs/sums/cube.h5", "does not match", "in: alphas;"])
     with h5py.File(shard, "r+") as f:
         f.attrs["stamp_parts"] = good.replace(";checkpoint=", ";checkpoint=0")
-    merge_fails("stamped with another checkpoint", ["pairs/sums/cube.h5", "checkpoint differs"])
+    merge_fails("stamped with another checkpoint", ["pairs/sums/cube.h5", "in: checkpoint;"])
     with h5py.File(shard, "r+") as f:
         del f.attrs["stamp_parts"]
-    merge_fails("no stamp", ["pairs/sums/cube.h5", "no content stamp"])
+    merge_fails("no stamp", ["pairs/sums/cube.h5", "in: its content stamp"])
     with h5py.File(shard, "r+") as f:
         f.attrs.create("stamp_parts", good, dtype=h5py.string_dtype("utf-8"))
     with h5py.File(shard, "r+") as f:
