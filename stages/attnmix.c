@@ -19,6 +19,7 @@
 #include "run/gate.h"
 #include "run/makefile.h"
 #include "run/merge.h"
+#include "run/quote.h"
 #include "run/slurm.h"
 #include "stage/stamp.h"
 
@@ -189,8 +190,8 @@ static int cmd_slurm(int argc, char **argv) {
     }
     am_h5_quiet();
     if (am_config_load(&cfg, argv[optind], &e) < 0) return failed(&e);
-    if (am_bin_dir(bin, sizeof bin, &e) < 0 || am_mkdirs(cfg.output_dir, &e) < 0 ||
-        am_slurm_write(&cfg, bin, &so, &plan, &e) < 0) {
+    if (am_bin_dir(bin, sizeof bin, &e) < 0 || am_script_config_check(&cfg, AM_IN_SBATCH, &e) < 0 ||
+        am_mkdirs(cfg.output_dir, &e) < 0 || am_slurm_write(&cfg, bin, &so, &plan, &e) < 0) {
         rc = failed(&e);
         goto out;
     }

@@ -35,3 +35,4 @@ attnmix_script_test(reliability_memory bash ${REL_SRC}/memory_test.sh ${REL_DIR}
 # Runs that never lie (docs/reliability.md): content stamps, data in scripts,
 # non-finite values, the disk check.
 attnmix_script_test(reliability_stamps bash ${REL_SRC}/stamps_test.sh ${REL_DIR}/stamps)
+attnmix_script_test(reliability_script_data bash ${REL_SRC}/script_data_test.sh ${REL_DIR}/script_data)

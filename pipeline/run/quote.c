@@ -17,8 +17,21 @@ static const char *char_name(unsigned char ch, char buf[16]) {
     return buf;
 }
 
+/* value (at most 200 bytes of it) with control characters as \n, \t, \xNN, into out[cap]. */
+static void printable(const char *value, char *out, size_t cap) {
+    size_t k = 0;
+    for (size_t i = 0; value[i] && i < 200 && k + 5 < cap; i++) {
+        unsigned char ch = (unsigned char)value[i];
+        if (ch == '\n') k += (size_t)snprintf(out + k, cap - k, "\\n");
+        else if (ch == '\t') k += (size_t)snprintf(out + k, cap - k, "\\t");
+        else if (ch < 0x20 || ch == 0x7f) k += (size_t)snprintf(out + k, cap - k, "\\x%02x", ch);
+        else out[k++] = (char)ch;
+    }
+    out[k] = 0;
+}
+
 int am_script_value_check(const char *key, const char *value, int where, am_err *e) {
-    char buf[16];
+    char buf[16], shown[1024];
     for (size_t i = 0; value[i]; i++) {
         unsigned char ch = (unsigned char)value[i];
         const char *why = NULL;
@@ -27,9 +40,11 @@ int am_script_value_check(const char *key, const char *value, int where, am_err 
             why = "environment variables and commands are not expanded in the config; write the path out";
         else if (where == AM_IN_SBATCH && (ch == ' ' || ch == '\'' || ch == '"' || ch == '\\' || ch == '%'))
             why = "it appears in an #SBATCH line, which Slurm reads unquoted ('%' starts a file-name pattern)";
-        if (why)
-            return am_fail_code(e, AM_E_USAGE, "%s: '%.*s' contains %s at byte %zu: %s", key,
-                                (int)(strlen(value) > 200 ? 200 : strlen(value)), value, char_name(ch, buf), i, why);
+        if (why) {
+            printable(value, shown, sizeof shown);
+            return am_fail_code(e, AM_E_USAGE, "%s: '%s' contains %s at byte %zu: %s", key, shown, char_name(ch, buf),
+                                i, why);
+        }
     }
     return 0;
 }
