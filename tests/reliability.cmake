@@ -36,3 +36,4 @@ attnmix_script_test(reliability_memory bash ${REL_SRC}/memory_test.sh ${REL_DIR}
 # non-finite values, the disk check.
 attnmix_script_test(reliability_stamps bash ${REL_SRC}/stamps_test.sh ${REL_DIR}/stamps)
 attnmix_script_test(reliability_script_data bash ${REL_SRC}/script_data_test.sh ${REL_DIR}/script_data)
+attnmix_script_test(reliability_nonfinite bash ${REL_SRC}/nonfinite_test.sh ${REL_DIR}/nonfinite)

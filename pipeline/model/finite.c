@@ -57,7 +57,8 @@ int64_t am_first_nonfinite(const void *x, am_dtype dt, size_t n) {
 
 int am_allow_nonfinite(void) {
     const char *v = getenv("ATTNMIX_ALLOW_NONFINITE");
-    return v && !strcmp(v, "1");
+    if (!v) return 0;
+    return !strcmp(v, "1") ? 2 : !strcmp(v, "weights") ? 1 : 0;
 }
 
 int am_qwen3_check_finite(const am_qwen3 *m, am_err *e) {
@@ -77,10 +78,12 @@ int am_qwen3_check_finite(const am_qwen3 *m, am_err *e) {
         for (int d = 0; d < t->ndim; d++)
             w += (size_t)snprintf(idx + w, sizeof idx - w, "%s%lld", d ? ", " : "", (long long)sub[d]);
         float v = am_load_w(t->data, t->dtype, (size_t)k);
-        return am_fail_code(e, AM_E_CORRUPT,
-                            "%s: tensor \"%s\" (%s) holds a non-finite value (%g) at [%s] (element %lld of %zu): the "
-                            "checkpoint is broken; to study it anyway set ATTNMIX_ALLOW_NONFINITE=1",
-                            m->st.files[t->file].path, t->name, am_dtype_name(t->dtype), v, idx, (long long)k, n);
+        return am_fail_code(
+            e, AM_E_CORRUPT,
+            "%s: tensor \"%s\" (%s) holds a non-finite value (%g) at [%s] (element %lld of %zu): the "
+            "checkpoint is broken; to study it anyway set ATTNMIX_ALLOW_NONFINITE=weights (a run stops where the "
+            "value surfaces) or =1 (no check)",
+            m->st.files[t->file].path, t->name, am_dtype_name(t->dtype), v, idx, (long long)k, n);
     }
     return 0;
 }

@@ -16,8 +16,11 @@ int64_t am_first_nonfinite(const void *x, am_dtype dt, size_t n);
  * its value, with the opt-out (ATTNMIX_ALLOW_NONFINITE=1) as hint. */
 int am_qwen3_check_finite(const am_qwen3 *m, am_err *e);
 
-/* 1 when ATTNMIX_ALLOW_NONFINITE is set to 1: non-finite weights and values
- * pass (for studying broken checkpoints). */
+/* The opt-out for studying broken checkpoints, ATTNMIX_ALLOW_NONFINITE:
+ * "weights": the checkpoint is not scanned, but a run still stops where a
+ * non-finite value first appears (to find where a broken weight surfaces);
+ * "1": neither (NaN flows into the outputs). Returns 0 (unset: both checks),
+ * 1 ("weights") or 2 ("1"). */
 int am_allow_nonfinite(void);
 
 #endif

@@ -31,7 +31,7 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
     am_runtime *rt = calloc(1, sizeof *rt);
     if (!rt) return am_fail_code(e, AM_E_NOMEM, "runtime: out of memory");
     rt->m = m;
-    rt->allow_nonfinite = am_allow_nonfinite();
+    rt->allow_nonfinite = am_allow_nonfinite() == 2;
     rt->nf_unit = -1;
     rt->k = o->scalar ? am_kernels_get(AM_K_SCALAR) : am_kernels_best();
     rt->D = c->hidden_size, rt->F = c->intermediate_size, rt->L = c->num_hidden_layers;

@@ -126,7 +126,7 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
             if (am_mix_embed(&m, ids_a + (size_t)p * T_max, ids_b + (size_t)p * T_max, plen[p], c->alphas[a], unit, e) <
                 0)
                 goto out;
-            int64_t bad = am_allow_nonfinite() ? -1 : am_first_nonfinite(unit, AM_F32, (size_t)plen[p] * D);
+            int64_t bad = am_allow_nonfinite() == 2 ? -1 : am_first_nonfinite(unit, AM_F32, (size_t)plen[p] * D);
             if (bad >= 0) {
                 am_fail_code(e, AM_E_USAGE,
                              "%s: pair '%s' alpha %.17g: the mixed embedding is not finite at position %lld, "

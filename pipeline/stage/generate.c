@@ -182,7 +182,7 @@ static int check_prefill_logits(hid_t pf, const char *prefill_path, const am_con
             double a = logits0[(size_t)u * V + v], b = plogits[(size_t)u * V + v];
             if (fabs(b) > maxabs) maxabs = fabs(b);
             /* every comparison with NaN is false: a non-finite logit on either side is a difference */
-            if (!isfinite(a) || !isfinite(b)) maxdiff = a == b ? maxdiff : NAN;
+            if (!isfinite(a) || !isfinite(b)) maxdiff = a == b || (isnan(a) && isnan(b)) ? maxdiff : NAN;
             else if (fabs(a - b) > maxdiff) maxdiff = fabs(a - b);
             if (isnan(maxdiff)) break;
         }
