@@ -14,6 +14,7 @@
 #include "h5/schema.h"
 #include "model/qwen3.h"
 #include "model/runtime.h"
+#include "stage/disk_check.h"
 #include "stage/freeze.h"
 #include "stage/memory_check.h"
 #include "stage/mix_data.h"
@@ -300,6 +301,14 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     /* every unit's [Lc][Hc][T_p+N][T_p+N] float32 until the cube is written */
     for (int u = 0; u < U; u++) maps_bytes += (uint64_t)Lc * Hc * (mx.plen[u / A] + N) * (mx.plen[u / A] + N) * 4;
     if (am_memory_check(s, &m, U, T + N + 1, maps_bytes, "generate", e) < 0) goto out;
+    {
+        /* the cube /attention [P, A, Lc, Hc, S, S] at most, S = T + N; its compression as measured on the prefill */
+        const uint64_t el = c->store_f16 ? 2 : 4, S_max = (uint64_t)T + N;
+        const uint64_t raw = (uint64_t)P * A * Lc * Hc * S_max * S_max * el;
+        const double praw = (double)P * A * Lc * Hc * T * T * (double)el;
+        const double ratio = praw > 0 ? (double)H5Dget_storage_size(patt) / praw : 0;
+        if (am_disk_check(s, out_path, raw, ratio, e) < 0) goto out;
+    }
     ro = (am_runtime_opts){.max_units = U, .max_seq = T + N + 1, .threads = s->threads ? s->threads : c->threads};
     if (am_stage_backend(s, &ro, e) < 0 || am_runtime_init(&rt, &m, &ro, e) < 0) goto out;
     am_stage_note_backend(s, am_runtime_kernel_name(rt));
