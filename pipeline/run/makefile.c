@@ -12,6 +12,7 @@
 #include "run/inputs.h"
 #include "run/makefile.h"
 #include "run/quote.h"
+#include "stage/precheck.h"
 #include "stage/table.h"
 
 /* Rules per model (tokenize, embed-mix, forward, generate, induction) and
@@ -53,6 +54,9 @@ int am_run_check(const am_config *c, am_err *e) {
                      m->tokenizer, strerror(errno), i);
     }
     if (k) return am_fail_code(e, AM_E_NOTFOUND, "%s", msg);
+    /* what stage 3 or 4 would refuse (capture selection, positions, memory) */
+    for (int i = 0; i < c->n_models; i++)
+        if (am_stage_precheck(c, i, e) < 0) return -1;
     return 0;
 }
 

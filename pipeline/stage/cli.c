@@ -177,7 +177,12 @@ int am_stage_main(const char *stage, int argc, char **argv) {
     s.step = step;
     s.threads = threads;
     s.freeze = fzo;
-    if (s.cfg.warnings[0] && !quiet) fprintf(stderr, "attnmix-%s: warning: %s\n", d->name, s.cfg.warnings);
+    /* each warning line is "FILE:L:C: warning: ..."; under the driver (--step) it said them once already */
+    for (const char *w = s.cfg.warnings; *w && !quiet && !step;) {
+        size_t n = strcspn(w, "\n");
+        fprintf(stderr, "attnmix-%s: %.*s\n", d->name, (int)n, w);
+        w += n + (w[n] == '\n');
+    }
     char paths[3][4200];
     for (int i = 0; i < 2; i++) {
         if (in[i]) snprintf(paths[i], sizeof paths[i], "%s", in[i]);

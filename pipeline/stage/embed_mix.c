@@ -88,13 +88,15 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
                          tokens_path, c->pairs[p].key, plen[p], pads[2 * p], pads[2 * p + 1], T_max);
             goto out;
         }
-        if (plen[p] + c->max_new_tokens > m.cfg.max_position_embeddings) {
-            am_fail_code(e, AM_E_USAGE,
-                         "%s: pair '%s' has %d prompt tokens + %d generated "
-                         "(generation.max_new_tokens) = %d positions, more than max_position_embeddings %d of model "
-                         "'%s' (%s/config.json): shorten the prompts or lower generation.max_new_tokens in %s",
-                         tokens_path, c->pairs[p].key, plen[p], c->max_new_tokens, plen[p] + c->max_new_tokens,
-                         m.cfg.max_position_embeddings, s->model->name, s->model->checkpoint, c->path);
+        if ((int64_t)plen[p] + c->max_new_tokens > m.cfg.max_position_embeddings) {
+            am_fail_code(
+                e, AM_E_USAGE,
+                "%s: pair '%s' has %d prompt tokens + %d generated "
+                "(generation.max_new_tokens) = %d positions, more than max_position_embeddings %d of model "
+                "'%s' (%s/config.json): shorten the prompts or lower generation.max_new_tokens in %s",
+                tokens_path, c->pairs[p].key, plen[p], c->max_new_tokens,
+                (int)((int64_t)plen[p] + c->max_new_tokens > INT32_MAX ? INT32_MAX : plen[p] + c->max_new_tokens),
+                m.cfg.max_position_embeddings, s->model->name, s->model->checkpoint, c->path);
             goto out;
         }
     }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "base/fs.h"
 #include "base/progress.h"
 #include "h5/cube.h"
@@ -85,7 +86,9 @@ static int write_tsv(const char *path, const char *model, const am_config *c, ch
     for (int p = 0; p < c->n_pairs; p++)
         for (int a = 0; a < c->n_alphas; a++) {
             int u = p * c->n_alphas + a;
-            fprintf(f, "%s\t%s\t%g\t%d\t", model, c->pairs[p].key, c->alphas[a], n_gen[u]);
+            char alpha[32];
+            am_fmt_exact(c->alphas[a], alpha, sizeof alpha); /* distinct alphas stay distinct */
+            fprintf(f, "%s\t%s\t%s\t%d\t", model, c->pairs[p].key, alpha, n_gen[u]);
             for (const char *s = texts[u]; *s; s++) { /* escape as in TSV/CSV readers' \t \n \\ */
                 if (*s == '\t') fputs("\\t", f);
                 else if (*s == '\n') fputs("\\n", f);
