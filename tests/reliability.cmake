@@ -39,3 +39,4 @@ attnmix_script_test(reliability_script_data bash ${REL_SRC}/script_data_test.sh 
 attnmix_script_test(reliability_nonfinite bash ${REL_SRC}/nonfinite_test.sh ${REL_DIR}/nonfinite)
 attnmix_script_test(reliability_disk_check bash ${REL_SRC}/disk_check_test.sh ${REL_DIR}/disk_check)
 attnmix_script_test(reliability_liveness bash ${REL_SRC}/liveness_test.sh ${REL_DIR}/liveness)
+attnmix_script_test(reliability_config_edges bash ${REL_SRC}/config_edges_test.sh ${REL_DIR}/config_edges)
