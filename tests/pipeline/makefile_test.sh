@@ -7,9 +7,9 @@ source "$(dirname "$0")/common.sh"
 D=$(fresh_dir "$1")
 B=$ATTNMIX_BIN
 cd "$D"
-# The checks only need config.json; no stage runs here.
-mkdir -p ck2 && echo '{}' > ck2/config.json
-mkdir -p ck && echo '{}' > ck/config.json
+# No stage runs here; the checks before stage 1 open each checkpoint.
+make_model "$D/ck"
+rm -rf ck2 && cp -r ck ck2
 write_config "$D/m.yaml" "$D/out" "$D/ck" 4
 "$PYTHON" - "$D/m.yaml" "$D/ck2" <<'PY'
 import sys

@@ -8,7 +8,7 @@
 source "$(dirname "$0")/common.sh"
 D=$(fresh_dir "$1")
 cd "$D"
-mkdir -p ck && echo '{}' > ck/config.json
+make_model "$D/ck"   # checked before the first stage runs (the stages themselves are stand-ins)
 # Stand-ins: a copy of the driver (its directory is where it looks for the
 # stage programs) and programs that log their arguments and write --out.
 FB=$D/fakebin
