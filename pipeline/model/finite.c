@@ -85,7 +85,9 @@ int am_qwen3_check_finite(const am_qwen3 *m, am_err *e) {
         }
         for (int d = 0; d < t->ndim; d++)
             w += (size_t)snprintf(idx + w, sizeof idx - w, "%s%lld", d ? ", " : "", (long long)sub[d]);
-        float v = am_load_w(t->data, t->dtype, (size_t)k);
+        _Alignas(4) unsigned char el[4]; /* the element, copied: stored data need not be aligned */
+        memcpy(el, (const unsigned char *)t->data + (size_t)k * am_dtype_size(t->dtype), am_dtype_size(t->dtype));
+        float v = am_load_w(el, t->dtype, 0);
         return am_fail_code(
             e, AM_E_CORRUPT,
             "%s: tensor \"%s\" (%s) holds a non-finite value (%g) at [%s] (element %lld of %zu): the "
