@@ -99,7 +99,11 @@ static int cmd_run(int argc, char **argv) {
         return 2;
     }
     if (am_config_load(&cfg, argv[optind], &e) < 0) return failed(&e);
-    if (cfg.warnings[0]) fprintf(stderr, "attnmix: warning: %s\n", cfg.warnings);
+    for (const char *w = cfg.warnings; *w;) { /* "FILE:L:C: warning: ..." lines, said once for every stage */
+        size_t n = strcspn(w, "\n");
+        fprintf(stderr, "attnmix: %.*s\n", (int)n, w);
+        w += n + (w[n] == '\n');
+    }
     snprintf(mk, sizeof mk, "%s/Makefile", cfg.output_dir);
     if (am_bin_dir(bin, sizeof bin, &e) < 0 || am_run_check(&cfg, &e) < 0 || am_mkdirs(cfg.output_dir, &e) < 0 ||
         am_makefile_write(&cfg, bin, mk, force, &e) < 0) {

@@ -5,8 +5,13 @@
 #include "base/config_part.h"
 #include "base/hash.h"
 
-/* Fold node n of doc into h: a tag per kind, then lengths and bytes. */
+/* Fold node n of doc into h: a tag per kind, then lengths and bytes. A
+ * mapping's keys named in skip (NULL-terminated, top of n only) are left out. */
+static uint64_t fold_skip(yaml_document_t *doc, yaml_node_t *n, uint64_t h, int depth, const char *const *skip);
 static uint64_t fold(yaml_document_t *doc, yaml_node_t *n, uint64_t h, int depth) {
+    return fold_skip(doc, n, h, depth, NULL);
+}
+static uint64_t fold_skip(yaml_document_t *doc, yaml_node_t *n, uint64_t h, int depth, const char *const *skip) {
     if (!n || depth > 64) return am_fnv1a(h, "?", 1);
     if (n->type == YAML_SCALAR_NODE) {
         uint64_t len = n->data.scalar.length;
@@ -23,7 +28,12 @@ static uint64_t fold(yaml_document_t *doc, yaml_node_t *n, uint64_t h, int depth
     if (n->type == YAML_MAPPING_NODE) {
         h = am_fnv1a(h, "{", 1);
         for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-            h = fold(doc, yaml_document_get_node(doc, p->key), h, depth + 1);
+            yaml_node_t *k = yaml_document_get_node(doc, p->key);
+            int skipped = 0;
+            for (int i = 0; skip && skip[i] && k && k->type == YAML_SCALAR_NODE; i++)
+                skipped |= !strcmp((const char *)k->data.scalar.value, skip[i]);
+            if (skipped) continue;
+            h = fold(doc, k, h, depth + 1);
             h = fold(doc, yaml_document_get_node(doc, p->value), h, depth + 1);
         }
         return am_fnv1a(h, "}", 1);
@@ -47,7 +57,9 @@ static yaml_node_t *entry_with(yaml_document_t *doc, yaml_node_t *n, const char 
     return NULL;
 }
 
-int am_config_parts(const am_config *c, const char *pair_key, am_config_part *parts, am_err *e) {
+int am_config_parts(const am_config *c, const char *pair_key, const char *model, am_config_part *parts, am_err *e) {
+    /* the checkpoint and tokenizer paths: their contents are fingerprinted instead */
+    static const char *const model_skip[] = {"checkpoint", "tokenizer", NULL};
     yaml_parser_t p;
     yaml_document_t doc;
     int n = 0;
@@ -65,8 +77,10 @@ int am_config_parts(const am_config *c, const char *pair_key, am_config_part *pa
             yaml_node_t *k = yaml_document_get_node(&doc, kv->key), *v = yaml_document_get_node(&doc, kv->value);
             if (!k || k->type != YAML_SCALAR_NODE) continue;
             snprintf(parts[n].key, sizeof parts[n].key, "%s", (const char *)k->data.scalar.value);
+            const char *const *skip = NULL;
             if (pair_key && !strcmp(parts[n].key, "pairs")) v = entry_with(&doc, v, "key", pair_key);
-            am_hash_hex(fold(&doc, v, AM_FNV_INIT, 0), parts[n].hash);
+            if (model && !strcmp(parts[n].key, "models")) v = entry_with(&doc, v, "name", model), skip = model_skip;
+            am_hash_hex(fold_skip(&doc, v, AM_FNV_INIT, 0, skip), parts[n].hash);
             n++;
         }
     yaml_document_delete(&doc);

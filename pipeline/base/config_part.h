@@ -19,8 +19,10 @@ typedef struct am_config_part {
  * order, into parts[AM_MAX_PARTS]; returns their count, -1 on a YAML or
  * memory failure (the config was parsed before, so only memory can fail).
  * pair_key: when not NULL, the value of "pairs" is the one entry whose key
- * is pair_key (a shard). */
-int am_config_parts(const am_config *c, const char *pair_key, am_config_part *parts, am_err *e);
+ * is pair_key (a shard); model: when not NULL, the value of "models" is the
+ * entry of that model without its checkpoint and tokenizer paths (whose
+ * contents are fingerprinted instead), so a per-model setting is a part. */
+int am_config_parts(const am_config *c, const char *pair_key, const char *model, am_config_part *parts, am_err *e);
 
 /* The hash of key among parts; "-" (absent) when the config lacks it. */
 const char *am_config_part_hash(const am_config_part *parts, int n, const char *key);

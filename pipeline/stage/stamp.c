@@ -25,7 +25,7 @@ int am_stamp_ctx_init(am_stamp_ctx *x, const am_config *c, const am_model_cfg *m
                       const char *checkpoint, am_err *e) {
     memset(x, 0, sizeof *x);
     x->cfg = c;
-    if ((x->n_parts = am_config_parts(c, pair_key, x->parts, e)) < 0) return -1;
+    if ((x->n_parts = am_config_parts(c, pair_key, m->name, x->parts, e)) < 0) return -1;
     /* a model without a tokenizer can still run induction: its stamp does not
      * use one; a stage that does stops when it loads the tokenizer */
     am_err te = {0};

@@ -11,7 +11,7 @@ const am_stage_def am_stage_table[AM_N_STAGES] = {
                         {-1, -1},
                         "tokens.h5",
                         AM_SCHEMA_TOKENS,
-                        "pairs padding",
+                        "models pairs padding",
                         1,
                         0,
                         1,
@@ -20,7 +20,7 @@ const am_stage_def am_stage_table[AM_N_STAGES] = {
                          {AM_ST_TOKENIZE, -1},
                          "mix.h5",
                          AM_SCHEMA_MIX,
-                         "pairs padding alphas",
+                         "models pairs padding alphas mix",
                          1,
                          1,
                          1,
@@ -29,7 +29,7 @@ const am_stage_def am_stage_table[AM_N_STAGES] = {
                        {AM_ST_EMBED_MIX, -1},
                        "prefill.h5",
                        AM_SCHEMA_PREFILL,
-                       "pairs padding alphas capture backend cuda_compute",
+                       "models pairs padding alphas mix capture backend cuda_compute",
                        1,
                        1,
                        1,
@@ -38,7 +38,7 @@ const am_stage_def am_stage_table[AM_N_STAGES] = {
                         {AM_ST_EMBED_MIX, AM_ST_FORWARD},
                         "cube.h5",
                         AM_SCHEMA_CUBE,
-                        "pairs padding alphas capture backend cuda_compute generation seed",
+                        "models pairs padding alphas mix capture backend cuda_compute generation seed",
                         1,
                         1,
                         1,
@@ -47,7 +47,7 @@ const am_stage_def am_stage_table[AM_N_STAGES] = {
                          {-1, -1},
                          "induction.h5",
                          AM_SCHEMA_INDUCTION,
-                         "seed backend cuda_compute",
+                         "models seed backend cuda_compute",
                          0,
                          1,
                          0,
@@ -56,7 +56,7 @@ const am_stage_def am_stage_table[AM_N_STAGES] = {
                          "of\n  their token"},
 };
 
-const char *const am_stage_unstamped_keys[] = {"experiment", "output_dir", "threads", "models", NULL};
+const char *const am_stage_unstamped_keys[] = {"experiment", "output_dir", "threads", NULL};
 
 const am_stage_def *am_stage_def_find(const char *name) {
     for (int i = 0; i < AM_N_STAGES; i++)

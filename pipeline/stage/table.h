@@ -31,8 +31,8 @@ typedef struct am_stage_def {
 extern const am_stage_def am_stage_table[AM_N_STAGES];
 
 /* Config keys no stage output depends on (where the outputs go, how many
- * threads compute them, the model entries, whose content the tokenizer and
- * checkpoint fingerprints stand for). */
+ * threads compute them). The part "models" is the stage's own model entry
+ * without its paths (base/config_part.h). */
 extern const char *const am_stage_unstamped_keys[];
 
 /* The stage called name, or NULL. */

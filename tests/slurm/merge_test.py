@@ -49,7 +49,7 @@ def make_checkpoint():
 def stamp_parts(cfg_path, key):
     """The stamp_parts generate writes into the cube of pair key (`attnmix stamp`)."""
     r = attnmix("stamp", cfg_path, "generate", "--pair", key)
-    check(r.returncode == 0 and r.stdout.startswith("format=attnmix.cube/1;pairs="), f"attnmix stamp: {r.stdout} {r.stderr}")
+    check(r.returncode == 0 and r.stdout.startswith("format=attnmix.cube/1;models="), f"attnmix stamp: {r.stdout} {r.stderr}")
     return r.stdout.strip()
 
 
