@@ -14,10 +14,14 @@
 #include "base/fs.h"
 #include "base/progress.h"
 #include "h5/h5io.h"
+#include "model/qwen3.h"
 #include "run/bin_dir.h"
+#include "run/gate.h"
 #include "run/makefile.h"
 #include "run/merge.h"
+#include "run/quote.h"
 #include "run/slurm.h"
+#include "stage/stamp.h"
 
 static const char *PROGRAMS[] = {"tokenize",  "embed-mix", "forward", "generate",
                                  "induction", "analyze",   "plot",    "make-checkpoint"};
@@ -51,7 +55,10 @@ static void usage(FILE *f) {
                "                    OUT/<model>/pairs/<key>/cube.h5 as a virtual dataset;\n"
                "                    refuses if a shard is missing or differs  [--force]\n"
                "consolidate CUBE OUT.h5  copy a (virtual) cube into one self-contained file\n"
-               "                    [--level N: deflate level, default that of the source]\n\n"
+               "                    [--level N: deflate level, default that of the source]\n"
+               "stamp CONFIG.yaml STAGE [--model NAME] [--pair KEY]\n"
+               "                    print the stamp_parts the output of STAGE must carry for this\n"
+               "                    config and checkpoint (docs/reliability.md)\n\n"
                "stages: tokenize, embed-mix, forward, generate, induction, analyze, plot, make-checkpoint\n");
 }
 
@@ -92,7 +99,11 @@ static int cmd_run(int argc, char **argv) {
         return 2;
     }
     if (am_config_load(&cfg, argv[optind], &e) < 0) return failed(&e);
-    if (cfg.warnings[0]) fprintf(stderr, "attnmix: warning: %s\n", cfg.warnings);
+    for (const char *w = cfg.warnings; *w;) { /* "FILE:L:C: warning: ..." lines, said once for every stage */
+        size_t n = strcspn(w, "\n");
+        fprintf(stderr, "attnmix: %.*s\n", (int)n, w);
+        w += n + (w[n] == '\n');
+    }
     snprintf(mk, sizeof mk, "%s/Makefile", cfg.output_dir);
     if (am_bin_dir(bin, sizeof bin, &e) < 0 || am_run_check(&cfg, &e) < 0 || am_mkdirs(cfg.output_dir, &e) < 0 ||
         am_makefile_write(&cfg, bin, mk, force, &e) < 0) {
@@ -183,8 +194,8 @@ static int cmd_slurm(int argc, char **argv) {
     }
     am_h5_quiet();
     if (am_config_load(&cfg, argv[optind], &e) < 0) return failed(&e);
-    if (am_bin_dir(bin, sizeof bin, &e) < 0 || am_mkdirs(cfg.output_dir, &e) < 0 ||
-        am_slurm_write(&cfg, bin, &so, &plan, &e) < 0) {
+    if (am_bin_dir(bin, sizeof bin, &e) < 0 || am_script_config_check(&cfg, AM_IN_SBATCH, &e) < 0 ||
+        am_mkdirs(cfg.output_dir, &e) < 0 || am_slurm_write(&cfg, bin, &so, &plan, &e) < 0) {
         rc = failed(&e);
         goto out;
     }
@@ -207,10 +218,7 @@ static int cmd_slurm(int argc, char **argv) {
         else fprintf(stderr, "attnmix: every shard is complete; submitting the merge only\n");
         printf("merge %s\n", mid);
     } else {
-        fprintf(stderr,
-                "attnmix: submit with: sbatch --parsable %s, then sbatch --dependency=afterok:<id> %s "
-                "(or rerun with --submit)\n",
-                plan.array_path, plan.merge_path);
+        am_slurm_hint(stderr, &plan);
     }
     rc = 0;
 out:
@@ -294,6 +302,97 @@ static int cmd_consolidate(int argc, char **argv) {
     return 0;
 }
 
+/* attnmix gate --out PATH --label L --step K/N [--in FILE]... [--force] -- CMD ARGS... (run/gate.h) */
+static int cmd_gate(int argc, char **argv) {
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},  {"label", required_argument, 0, 'l'},
+                                         {"step", required_argument, 0, 's'}, {"in", required_argument, 0, 'i'},
+                                         {"force", no_argument, 0, 'f'},      {0, 0, 0, 0}};
+    am_gate g = {0};
+    const char **ins = calloc((size_t)argc, sizeof *ins);
+    int c, ran, n = 0;
+    am_err e = {0};
+    if (!ins) return 1;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+o:l:s:i:f", opts, NULL)) != -1) {
+        if (c == 'o') g.out = optarg;
+        else if (c == 'l') g.label = optarg;
+        else if (c == 's') g.step = optarg;
+        else if (c == 'i') ins[n++] = optarg;
+        else if (c == 'f') g.force = 1;
+        else {
+            free(ins);
+            return 2;
+        }
+    }
+    if (!g.out || !g.label || !g.step || optind >= argc) {
+        fprintf(stderr, "attnmix gate: --out, --label, --step and a command after -- are required\n");
+        free(ins);
+        return 2;
+    }
+    g.ins = ins, g.n_in = n, g.cmd = argv + optind;
+    am_h5_quiet();
+    int rc = am_gate_run(&g, &ran, &e) < 0 ? failed(&e) : 0;
+    free(ins);
+    return rc;
+}
+
+static int cmd_stamp(int argc, char **argv) {
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"pair", required_argument, 0, 'p'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *model = NULL, *pair = NULL;
+    int c, rc = 1;
+    am_config cfg;
+    am_err e = {0};
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:p:h", opts, NULL)) != -1) {
+        if (c == 'm') model = optarg;
+        else if (c == 'p') pair = optarg;
+        else if (c == 'h') {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc - 2) {
+        usage(stderr);
+        return 2;
+    }
+    const am_stage_def *d = am_stage_def_find(argv[optind + 1]);
+    if (!d) {
+        fprintf(stderr, "attnmix: stamp: unknown stage '%s'\n", argv[optind + 1]);
+        return 2;
+    }
+    if (am_config_load(&cfg, argv[optind], &e) < 0) return failed(&e);
+    const am_model_cfg *mc = NULL;
+    for (int i = 0; i < cfg.n_models; i++)
+        if (!model || !strcmp(cfg.models[i].name, model)) {
+            mc = &cfg.models[i];
+            break;
+        }
+    am_qwen3 m;
+    am_stamp_ctx x;
+    char parts[4096];
+    if (!mc) am_fail_code(&e, AM_E_USAGE, "%s: no model named '%s'", cfg.path, model);
+    if (!mc || am_qwen3_open(&m, mc->checkpoint, &e) < 0) {
+        rc = failed(&e);
+        goto out;
+    }
+    if (am_stamp_ctx_init(&x, &cfg, mc, pair, m.fingerprint, &e) < 0) rc = failed(&e);
+    else {
+        am_stamp_parts(&x, (int)(d - am_stage_table), parts, sizeof parts);
+        printf("%s\n", parts);
+        rc = 0;
+    }
+    am_qwen3_close(&m);
+out:
+    am_config_free(&cfg);
+    return rc;
+}
+
 /* attnmix <stage> ARGS: exec attnmix-<stage> from this program's directory. */
 static int run_program(const char *name, char **argv) {
     char bin[PATH_MAX], exe[PATH_MAX + 64];
@@ -324,6 +423,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "slurm")) return cmd_slurm(argc - 1, argv + 1);
     if (!strcmp(cmd, "merge")) return cmd_merge(argc - 1, argv + 1);
     if (!strcmp(cmd, "consolidate")) return cmd_consolidate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "stamp")) return cmd_stamp(argc - 1, argv + 1);
+    if (!strcmp(cmd, "gate")) return cmd_gate(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof PROGRAMS / sizeof *PROGRAMS; i++)
         if (!strcmp(cmd, PROGRAMS[i])) return run_program(cmd, argv + 1);
     fprintf(stderr, "attnmix: unknown command '%s'\n", cmd);

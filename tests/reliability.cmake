@@ -31,3 +31,12 @@ attnmix_script_test(reliability_kill bash ${REL_SRC}/kill_test.sh ${REL_DIR}/kil
 attnmix_script_test(reliability_checkpoint bash ${REL_SRC}/checkpoint_test.sh ${REL_DIR}/checkpoint)
 attnmix_script_test(reliability_generate_inputs bash ${REL_SRC}/generate_inputs_test.sh ${REL_DIR}/generate_inputs)
 attnmix_script_test(reliability_memory bash ${REL_SRC}/memory_test.sh ${REL_DIR}/memory)
+
+# Runs that never lie (docs/reliability.md): content stamps, data in scripts,
+# non-finite values, the disk check.
+attnmix_script_test(reliability_stamps bash ${REL_SRC}/stamps_test.sh ${REL_DIR}/stamps)
+attnmix_script_test(reliability_script_data bash ${REL_SRC}/script_data_test.sh ${REL_DIR}/script_data)
+attnmix_script_test(reliability_nonfinite bash ${REL_SRC}/nonfinite_test.sh ${REL_DIR}/nonfinite)
+attnmix_script_test(reliability_disk_check bash ${REL_SRC}/disk_check_test.sh ${REL_DIR}/disk_check)
+attnmix_script_test(reliability_liveness bash ${REL_SRC}/liveness_test.sh ${REL_DIR}/liveness)
+attnmix_script_test(reliability_config_edges bash ${REL_SRC}/config_edges_test.sh ${REL_DIR}/config_edges)

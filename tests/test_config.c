@@ -418,7 +418,7 @@ static const struct {
      "t.yaml:6:18: 'capture.dtype' must be one of float32, float16, got 'bfloat16'"},
     /* ranges */
     {BASE "generation:\n  max_new_tokens: -5\n",
-     "t.yaml:7:19: 'generation.max_new_tokens' is '-5', outside [0, 2147483647]"},
+     "t.yaml:7:19: 'generation.max_new_tokens' is '-5', outside [0, 1000000]"},
     {BASE "generation: {mode: sample, temperature: 0}\n", "t.yaml:6:41: 'generation.temperature' must be > 0, got 0"},
     {BASE "generation: {mode: sample, top_p: 1.01}\n", "t.yaml:6:35: 'generation.top_p' must be in (0, 1], got 1.01"},
     {BASE "generation: {eos_ids: [1, x]}\n", "t.yaml:6:27: expected an integer for 'generation.eos_ids[1]', got 'x'"},

@@ -150,7 +150,8 @@ static int parse_generation(cfg_walk *w, yaml_node_t *n) {
     long long x;
     if (cfg_expect_mapping(w, n, "generation") || cfg_check_keys(w, n, "generation", keys)) return -1;
     if ((v = cfg_lookup(w, n, "max_new_tokens", NULL))) {
-        if (cfg_get_int(w, v, "generation.max_new_tokens", 0, INT_MAX, &x)) return -1;
+        /* positions are int32 everywhere; no Qwen3 model has more than a million */
+        if (cfg_get_int(w, v, "generation.max_new_tokens", 0, 1000000, &x)) return -1;
         c->max_new_tokens = (int)x;
     }
     if ((v = cfg_lookup(w, n, "mode", NULL)) && cfg_get_enum(w, v, "generation.mode", modes, &c->sample)) return -1;
@@ -303,6 +304,40 @@ static void parser_open(yaml_parser_t *p, const char *text, size_t len) {
     yaml_parser_set_encoding(p, YAML_UTF8_ENCODING);
 }
 
+/* Pass 0, before libyaml sees the text (which takes minutes on 100k nested
+ * brackets): its size and its nesting of flow collections. Quoted scalars
+ * and comments are skipped; a quote opens only where a scalar can start. */
+enum { CFG_MAX_BYTES = 4 << 20, CFG_MAX_DEPTH = 64 };
+static int check_shape(cfg_walk *w) {
+    const char *t = w->text;
+    int depth = 0;
+    char q = 0;
+    if (w->len > CFG_MAX_BYTES)
+        return am_fail_code(w->e, AM_E_USAGE, "%s: %zu bytes; a configuration is at most %d bytes", w->name, w->len,
+                            CFG_MAX_BYTES);
+    for (size_t i = 0; i < w->len; i++) {
+        char ch = t[i], prev = i ? t[i - 1] : '\n';
+        if (q) {
+            if (q == '"' && ch == '\\') i++;
+            else if (ch == q) q = 0;
+            continue;
+        }
+        if (ch == '#' && (prev == ' ' || prev == '\t' || prev == '\n')) {
+            while (i < w->len && t[i] != '\n') i++;
+        } else if ((ch == '\'' || ch == '"') && strchr(" \t\n[{,:-", prev)) {
+            q = ch;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > CFG_MAX_DEPTH)
+                return cfg_fail_at(w, cfg_mark_of_offset(t, w->len, i),
+                                   "collections nested more than %d deep; a configuration needs a few levels",
+                                   CFG_MAX_DEPTH);
+        } else if ((ch == ']' || ch == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return 0;
+}
+
 /* Pass 1: syntax, encoding, aliases, number of documents. */
 static int check_events(cfg_walk *w) {
     yaml_parser_t p;
@@ -357,6 +392,8 @@ int am_config_parse(am_config *c, const char *text, size_t len, const char *name
     int have_parser = 0, have_doc = 0, rc = -1;
     if (!name) name = "<config>";
     set_defaults(c);
+    /* a UTF-8 byte order mark (editors on Windows write one) is not part of the text */
+    if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) text += 3, len -= 3;
     cfg_walk w = {name, text, len, &doc, c, e};
 
     if (!(c->path = strdup(name)) || !(c->text = malloc(len + 1))) {
@@ -373,7 +410,7 @@ int am_config_parse(am_config *c, const char *text, size_t len, const char *name
     memcpy(c->alphas, default_alphas, sizeof default_alphas); /* [5] */
     c->n_alphas = 5;
 
-    if (check_events(&w)) goto out;
+    if (check_shape(&w) || check_events(&w)) goto out;
     if (!yaml_parser_initialize(&p)) {
         am_fail_code(e, AM_E_NOMEM, "%s: out of memory parsing YAML", name);
         goto out;

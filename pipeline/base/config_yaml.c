@@ -295,14 +295,18 @@ int cfg_get_enum(cfg_walk *w, yaml_node_t *n, const char *path, const char *cons
     return cfg_fail_at(w, n->start_mark, "'%s' must be one of %s, got %s", path, list, cfg_quote(n, qb, sizeof qb));
 }
 
-/* A name usable as a directory or HDF5 label: [A-Za-z0-9._-]+, not "." or "..". */
+/* A name usable as a directory or HDF5 label: [A-Za-z0-9._-]+, not "." or
+ * "..", at most 200 bytes (a directory name holds 255, and shards add to it). */
 int cfg_check_name(cfg_walk *w, yaml_node_t *n, const char *path, const char *s) {
+    char qb[64];
+    if (strlen(s) > 200)
+        return cfg_fail_at(w, n->start_mark, "'%s' is %zu characters long (%s); at most 200", path, strlen(s),
+                           cfg_quote(n, qb, sizeof qb));
     int ok = *s != '\0' && strcmp(s, ".") && strcmp(s, "..");
     for (const char *p = s; *p && ok; p++)
         ok = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
              *p == '_' || *p == '-';
     if (ok) return 0;
-    char qb[64];
     return cfg_fail_at(w, n->start_mark, "'%s' is %s; use letters, digits, '.', '_' and '-' only", path,
                        cfg_quote(n, qb, sizeof qb));
 }

@@ -1,10 +1,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,10 +67,65 @@ int am_read_file(const char *path, const char *what, char **buf, size_t *len, am
     return rc;
 }
 
+/* Liveness of a temporary file's writer: the writer holds flock(LOCK_EX) on
+ * "<tmp>.lock" from before the temporary file exists until after it is
+ * renamed or removed. The kernel drops the lock when the writer dies (a
+ * zombie holds no lock), and the lock is seen by processes in other PID
+ * namespaces and, where the file system supports flock, on other nodes. */
+enum { MAX_HELD = 16 };
+static struct held_lock {
+    char tmp[4200];
+    int fd;
+} held[MAX_HELD];
+
+static void lock_name(const char *tmp, char *out, size_t n) { snprintf(out, n, "%s.lock", tmp); }
+
+/* Create and lock "<tmp>.lock"; -1 with errno when it cannot be created.
+ * A lock that a cleaner removed between our open and our flock is redone. */
+static int take_lock(const char *tmp) {
+    char lk[4300];
+    lock_name(tmp, lk, sizeof lk);
+    for (int tries = 0; tries < 5; tries++) {
+        int fd = open(lk, O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+        if (fd < 0) return -1;
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0 && errno != ENOLCK && errno != EOPNOTSUPP && errno != ENOSYS) {
+            close(fd); /* another process holds it (a PID reused across namespaces): try again */
+            continue;
+        }
+        struct stat a, b;
+        if (fstat(fd, &a) == 0 && stat(lk, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) return fd;
+        close(fd);
+    }
+    errno = EAGAIN;
+    return -1;
+}
+
 int am_tmp_name(const char *path, char *tmp, size_t n, am_err *e) {
     if ((size_t)snprintf(tmp, n, "%s.tmp-%ld", path, (long)getpid()) >= n)
         return am_fail_code(e, AM_E_USAGE, "%s: path too long", path);
-    return 0;
+    for (int i = 0; i < MAX_HELD; i++)
+        if (!held[i].tmp[0]) {
+            int fd = take_lock(tmp);
+            if (fd < 0) {
+                am_fail_errno(e, "cannot create the lock file %s.lock", tmp);
+                return am_err_set_code(e, AM_E_IO);
+            }
+            snprintf(held[i].tmp, sizeof held[i].tmp, "%s", tmp);
+            held[i].fd = fd;
+            return 0;
+        }
+    return am_fail(e, "%s: more than %d outputs open at once", path, MAX_HELD);
+}
+
+void am_tmp_release(const char *tmp) {
+    char lk[4300];
+    for (int i = 0; i < MAX_HELD; i++)
+        if (held[i].tmp[0] && !strcmp(held[i].tmp, tmp)) {
+            lock_name(tmp, lk, sizeof lk);
+            unlink(lk);
+            close(held[i].fd);
+            held[i].tmp[0] = 0;
+        }
 }
 
 int am_commit_file(const char *tmp, const char *path, am_err *e) {
@@ -82,21 +137,40 @@ int am_commit_file(const char *tmp, const char *path, am_err *e) {
     if (rename(tmp, path) != 0) {
         am_fail_errno(e, "cannot rename %s to %s", tmp, path);
         unlink(tmp);
+        am_tmp_release(tmp);
         return am_err_set_code(e, AM_E_IO);
     }
+    am_tmp_release(tmp);
     return 0;
 }
 
-/* Remove "<path>.tmp-<pid>" files left by killed writers (pid no longer alive). */
+/* Remove "<path>.tmp-<pid>" files (and their locks) whose writer is gone:
+ * its lock can be taken, or it has none. A lock this file system cannot
+ * take (no flock support) leaves the file alone. */
 void am_remove_stale_tmp(const char *path) {
-    char pattern[4200];
+    char pattern[4200], lk[4300];
     snprintf(pattern, sizeof pattern, "%s.tmp-*", path);
     glob_t g;
     if (glob(pattern, 0, NULL, &g) != 0) return;
     for (size_t i = 0; i < g.gl_pathc; i++) {
-        const char *dash = strrchr(g.gl_pathv[i], '-');
-        long pid = dash ? strtol(dash + 1, NULL, 10) : 0;
-        if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) unlink(g.gl_pathv[i]);
+        const char *t = g.gl_pathv[i];
+        size_t len = strlen(t);
+        int is_lock = len > 5 && !strcmp(t + len - 5, ".lock");
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%.*s", (int)(is_lock ? len - 5 : len), t);
+        int ours = 0, fd;
+        for (int h = 0; h < MAX_HELD; h++) ours |= held[h].tmp[0] && !strcmp(held[h].tmp, tmp);
+        if (ours) continue;
+        lock_name(tmp, lk, sizeof lk);
+        if ((fd = open(lk, O_RDWR | O_CLOEXEC)) < 0) {
+            if (errno == ENOENT && !is_lock) unlink(tmp); /* no writer holds it */
+            continue;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) { /* the writer is gone */
+            unlink(tmp);
+            unlink(lk);
+        }
+        close(fd);
     }
     globfree(&g);
 }
@@ -134,7 +208,10 @@ void am_file_out_abort(am_file_out *o) {
         fclose(o->f);
         o->f = NULL;
     }
-    if (o->tmp[0]) unlink(o->tmp);
+    if (o->tmp[0]) {
+        unlink(o->tmp);
+        am_tmp_release(o->tmp);
+    }
 }
 
 int am_exists(const char *path) {

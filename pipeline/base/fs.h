@@ -31,9 +31,16 @@ int am_read_file(const char *path, const char *what, char **buf, size_t *len, am
 /* Read all of an open stream (stdin) the same way; name is for messages. */
 int am_read_stream(FILE *f, const char *name, char **buf, size_t *len, am_err *e);
 
-/* Temporary name of an output being written: "<path>.tmp-<pid>". */
+/* Temporary name of an output being written: "<path>.tmp-<pid>", and the
+ * lock "<tmp>.lock" that marks its writer alive (held until the file is
+ * renamed, am_commit_file, or removed, am_tmp_release). */
 int am_tmp_name(const char *path, char *tmp, size_t n, am_err *e);
-/* Remove "<path>.tmp-<pid>" files left by killed writers (pid no longer alive). */
+/* The writer of tmp is done (renamed or removed it): drop its lock. */
+void am_tmp_release(const char *tmp);
+/* Remove "<path>.tmp-<pid>" files left by writers that are gone: the writer
+ * holds flock(LOCK_EX) on "<tmp>.lock" while it writes (am_tmp_name), so a
+ * temporary file whose lock can be taken (or that has none) is stale. A
+ * file system without flock support leaves such files alone. */
 void am_remove_stale_tmp(const char *path);
 /* Make a written file's bytes durable (fsync) and give it its name. */
 int am_commit_file(const char *tmp, const char *path, am_err *e);

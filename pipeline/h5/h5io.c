@@ -77,6 +77,7 @@ int am_h5_out_commit(am_h5_out *o, am_err *e) {
         am_h5_fail(e, __FILE__, __LINE__, "H5Fclose", o->tmp);
         am_wrap(e, "writing %s failed (disk full?)", o->path);
         unlink(o->tmp);
+        am_tmp_release(o->tmp);
         return -1;
     }
     o->file = H5I_INVALID_HID;
@@ -86,7 +87,10 @@ int am_h5_out_commit(am_h5_out *o, am_err *e) {
 void am_h5_out_abort(am_h5_out *o) {
     if (o->file >= 0) H5Fclose(o->file);
     o->file = H5I_INVALID_HID;
-    if (o->tmp[0]) unlink(o->tmp);
+    if (o->tmp[0]) {
+        unlink(o->tmp);
+        am_tmp_release(o->tmp);
+    }
 }
 
 /* HDF5 1.10 decodes a global heap collection ("GCOL", where variable-length

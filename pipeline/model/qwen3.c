@@ -297,6 +297,16 @@ static int fingerprint(am_qwen3 *m, am_err *e) {
         h = am_fnv1a(h, le, 8);
         h = am_fnv1a(h, f->map, 8 + f->header_len);
     }
+    /* Samples of every tensor's data (its first, middle and last 256 bytes),
+     * so that other weights of the same shapes (a fine-tuned model put in
+     * place of the original) change the fingerprint; reading them costs a
+     * few pages per tensor. */
+    for (int i = 0; i < m->st.ntensors; i++) {
+        const am_tensor *t = &m->st.tensors[i];
+        const unsigned char *d = t->data;
+        size_t w = t->nbytes < 256 ? t->nbytes : 256, at[3] = {0, (t->nbytes - w) / 2, t->nbytes - w};
+        for (int k = 0; k < 3; k++) h = am_fnv1a(h, d + at[k], w);
+    }
     am_hash_hex(h, m->fingerprint);
     return 0;
 }

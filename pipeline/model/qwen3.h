@@ -61,7 +61,8 @@ typedef struct am_qwen3 {
 
 /* Load config and bind every tensor, checking names, shapes and dtypes against
  * the config; messages name the file and the tensor. The fingerprint hashes
- * config.json and every shard's header and size (not the weight bytes). */
+ * config.json, every shard's header and size, and samples of every tensor's
+ * bytes (its first, middle and last 256 bytes; not every weight byte). */
 int am_qwen3_open(am_qwen3 *m, const char *dir, am_err *e);
 void am_qwen3_close(am_qwen3 *m);
 

@@ -1,6 +1,7 @@
 /* Qwen3 forward pass on the CPU (see runtime.h). Follows Hugging Face
  * modeling_qwen3.py: pre-norm blocks, q/k RMSNorm per head before rotate-half
  * RoPE, GQA, float32 softmax with exact zeros for masked keys, SiLU MLP. */
+#include "model/finite.h"
 #include "model/runtime_impl.h"
 
 #include <math.h>
@@ -35,6 +36,8 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
     am_runtime *rt = calloc(1, sizeof *rt);
     if (!rt) return am_fail_code(e, AM_E_NOMEM, "runtime: out of memory");
     rt->m = m;
+    rt->allow_nonfinite = am_allow_nonfinite() == 2;
+    rt->nf_unit = -1;
     rt->k = o->scalar ? am_kernels_get(AM_K_SCALAR) : am_kernels_best();
     rt->D = c->hidden_size, rt->F = c->intermediate_size, rt->L = c->num_hidden_layers;
     rt->H = c->num_attention_heads, rt->KV = c->num_key_value_heads, rt->hd = c->head_dim;
@@ -332,6 +335,40 @@ static int forward_dev(am_runtime *rt, int n, const int *units, const int *T, in
     return am_dev_forward(rt->dev, &c, e);
 }
 
+int am_runtime_nonfinite(const am_runtime *rt, int *unit, int *layer, int *pos) {
+    if (rt->nf_unit < 0) return 0;
+    *unit = rt->nf_unit, *layer = rt->nf_layer, *pos = rt->nf_pos;
+    return 1;
+}
+
+/* Rows y[rows][w] of the call (row r of unit i: r = row0 + ... as packed by
+ * am_forward; last = 1: one row per unit, its last position): the first
+ * non-finite value stops the call, recorded in rt->nf_*. */
+static int guard(am_runtime *rt, int n, const int *units, const int *T, const float *y, size_t w, int last, int layer,
+                 am_err *e) {
+    if (rt->allow_nonfinite) return 0;
+    size_t rows = 0;
+    for (int i = 0; i < n; i++) rows += last ? 1 : (size_t)T[i];
+    int64_t k = am_first_nonfinite(y, AM_F32, rows * w);
+    if (k < 0) return 0;
+    size_t r = (size_t)k / w;
+    int i = 0, t = 0;
+    for (size_t acc = 0; i < n; i++) {
+        size_t h = last ? 1 : (size_t)T[i];
+        if (r < acc + h) {
+            t = last ? T[i] - 1 : (int)(r - acc);
+            break;
+        }
+        acc += h;
+    }
+    rt->nf_unit = units[i], rt->nf_layer = layer, rt->nf_pos = rt->len[units[i]] + t - (last ? T[i] : 0);
+    if (layer >= 0)
+        return am_fail(e, "non-finite value (%g) in the residual stream after layer %d, unit %d, position %d",
+                       (double)y[k], layer, units[i], rt->nf_pos);
+    return am_fail(e, "non-finite logit (%g, token id %zu) at unit %d, position %d", (double)y[k], (size_t)k % w,
+                   units[i], rt->nf_pos);
+}
+
 int am_forward(am_runtime *rt, int n, const int *units, const int *T, const float *const *emb, const am_capture *cap,
                float *logits, am_err *e) {
     const am_qwen3 *m = rt->m;
@@ -363,11 +400,12 @@ int am_forward(am_runtime *rt, int n, const int *units, const int *T, const floa
             rt->tok_pos[r] = slot_pos(rt, units[i], rt->len[units[i]] + t);
         }
     plan_groups(rt, n, units, T);
+    rt->nf_unit = -1;
 
     if (rt->dev) {
         if (forward_dev(rt, n, units, T, N, cap, logits, e)) return -1;
         for (int i = 0; i < n; i++) rt->len[units[i]] += T[i];
-        return 0;
+        return logits ? guard(rt, n, units, T, logits, (size_t)rt->V, 1, -1, e) : 0;
     }
 
     for (int l = 0; l < rt->L; l++) {
@@ -424,6 +462,8 @@ int am_forward(am_runtime *rt, int n, const int *units, const int *T, const floa
         k->silu_mul(rt->gate, rt->up, (size_t)N * F);
         k->matmul(rt->xn, rt->gate, w->down_proj->data, w->down_proj->dtype, N, F, D);
         k->add(rt->x, rt->xn, (size_t)N * D);
+        /* a NaN or inf stops here, where it first appears */
+        if (guard(rt, n, units, T, rt->x, (size_t)D, 0, l, e)) return -1;
     }
     for (int i = 0; i < n; i++) rt->len[units[i]] += T[i];
 
@@ -435,6 +475,7 @@ int am_forward(am_runtime *rt, int n, const int *units, const int *T, const floa
         }
         k->rmsnorm(rt->last, rt->last, m->final_norm->data, m->final_norm->dtype, n, D, rt->eps);
         k->matmul(logits, rt->last, m->lm_head->data, m->lm_head->dtype, n, D, rt->V);
+        if (guard(rt, n, units, T, logits, (size_t)rt->V, 1, -1, e)) return -1;
     }
     return 0;
 }

@@ -81,6 +81,12 @@ void am_runtime_set_freeze(am_runtime *rt, const am_freeze *fz);
 /* Token id's embedding row (stored dtype) as float32 into out[D]. */
 void am_embed_lookup(const am_qwen3 *m, int32_t id, float *out);
 
+/* After a call failed on a non-finite value (the residual stream after a
+ * layer, or the logits): 1 with the unit, the layer (-1: the logits) and the
+ * position where it first appeared; 0 when the last failure was not one.
+ * Every call checks unless ATTNMIX_ALLOW_NONFINITE=1 (model/finite.h). */
+int am_runtime_nonfinite(const am_runtime *rt, int *unit, int *layer, int *pos);
+
 /* Append T[i] input embeddings emb[i] ([T[i]][D] float32) to the cache of unit
  * units[i], for i < n, computing all layers (prefill when T > 1, a decode step
  * when T == 1). logits, if not NULL: [n][V], the last appended position's. */

@@ -30,23 +30,25 @@ struct am_runtime {
     float *sin_tab; /* [S][hd/2] */
 
     /* activations of one call, N = max_tokens rows */
-    float *x;                /* [N][D] residual stream */
-    float *xn;               /* [N][D] normed input / projection output */
-    float *q;                /* [N][H][hd] */
-    float *kx;               /* [N][KV][hd] */
-    float *vx;               /* [N][KV][hd] */
-    float *att;              /* [N][H][hd] attention output */
-    float *gate;             /* [N][F] */
-    float *up;               /* [N][F] */
-    int *tok_pos;            /* [N] RoPE positions */
-    float *probs;            /* [probs_cap] per unit [H][nq][nk], units packed */
-    size_t probs_cap;        /* H * max(max_q, U) * S floats */
-    size_t *probs_off;       /* [U] offset of the call's unit i in probs */
-    int *tok0;               /* [U] first token row of the call's unit i */
-    float *cap;              /* [n_heads][nq][nk] head subset for the hook */
-    float *last;             /* [U][D] last positions, final-normed */
-    const am_freeze *freeze; /* pattern substitution hook, NULL = off */
-    int *group_end;          /* [U] attention groups of the call: units [group_end[g-1], group_end[g]) */
+    float *x;                      /* [N][D] residual stream */
+    float *xn;                     /* [N][D] normed input / projection output */
+    float *q;                      /* [N][H][hd] */
+    float *kx;                     /* [N][KV][hd] */
+    float *vx;                     /* [N][KV][hd] */
+    float *att;                    /* [N][H][hd] attention output */
+    float *gate;                   /* [N][F] */
+    float *up;                     /* [N][F] */
+    int *tok_pos;                  /* [N] RoPE positions */
+    float *probs;                  /* [probs_cap] per unit [H][nq][nk], units packed */
+    size_t probs_cap;              /* H * max(max_q, U) * S floats */
+    size_t *probs_off;             /* [U] offset of the call's unit i in probs */
+    int *tok0;                     /* [U] first token row of the call's unit i */
+    float *cap;                    /* [n_heads][nq][nk] head subset for the hook */
+    float *last;                   /* [U][D] last positions, final-normed */
+    const am_freeze *freeze;       /* pattern substitution hook, NULL = off */
+    int *group_end;                /* [U] attention groups of the call: units [group_end[g-1], group_end[g]) */
+    int allow_nonfinite;           /* ATTNMIX_ALLOW_NONFINITE=1: no stop on NaN/inf */
+    int nf_unit, nf_layer, nf_pos; /* where a call stopped on a non-finite value (unit -1: none) */
     int n_groups;
 
     /* CUDA backend (NULL: the CPU runs the layers) */

@@ -167,7 +167,8 @@ static int file_open(am_st_file *f, int fi, const char *path, st_list *l, am_err
     int n;                     /* tensors of this file */
     st_entry *mine;            /* [n] this file's entries in l */
     if (!(f->path = strdup(path))) return am_fail_code(e, AM_E_NOMEM, "out of memory");
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO named as a shard would block open() forever; it is refused below */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         am_fail_errno(e, "cannot open %s", path);
         goto out;
@@ -275,6 +276,10 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 static int open_index(am_safetensors *st, const char *index, st_list *l, am_err *e) {
     int rc = -1;
     json_error_t je;
+    struct stat ib;
+    /* a FIFO would block the read forever */
+    if (stat(index, &ib) == 0 && !S_ISREG(ib.st_mode))
+        return am_fail_code(e, AM_E_CORRUPT, "%s: not a regular file", index);
     json_t *root = json_load_file(index, JSON_REJECT_DUPLICATES, &je);
     json_t *wm = NULL, *val;
     const char *key;

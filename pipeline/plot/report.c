@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "analysis/frozen.h"
+#include "base/fmt.h"
 #include "base/fs.h"
 #include "plot/analysis_figs.h"
 #include "plot/observations_page.h"
@@ -168,7 +169,7 @@ static void am_report_frozen(am_html *h, const am_cube *c, int p, const am_froze
     am_h(h, "</tr>\n");
     for (int a = 0; a < c->A; a++) {
         char num[32];
-        am_plot_format_number(c->alpha[a], num, sizeof num);
+        am_fmt_exact(c->alpha[a], num, sizeof num); /* distinct alphas stay distinct */
         am_h(h, "<tr><td>%s</td><td class=\"txt\">", num);
         am_h_text(h, c->text[p * c->A + a]);
         am_h(h, "</td>");
@@ -258,7 +259,7 @@ static int am_report_model(am_rctx *R, const am_cube *c, const char *mslug, cons
                     "<th>generated text</th></tr>\n");
             for (int a = 0; a < c->A; a++) {
                 char num[32];
-                am_plot_format_number(c->alpha[a], num, sizeof num);
+                am_fmt_exact(c->alpha[a], num, sizeof num); /* distinct alphas stay distinct */
                 am_h(h, "<tr><td>%s</td><td>%d</td><td class=\"txt\">", num, am_plot_cube_n(c, p, a));
                 am_h_text(h, c->text[p * c->A + a]);
                 am_h(h, "</td></tr>\n");

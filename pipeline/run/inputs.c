@@ -10,12 +10,13 @@
 #include "run/inputs.h"
 #include "run/quote.h"
 
-void am_out_arg(FILE *f, const char *opt, const am_config *c, int m, int named, const char *rest) {
+void am_out_arg(FILE *f, const char *opt, const am_config *c, int m, int named, const char *rest, int make) {
     char v[8800];
     snprintf(v, sizeof v, "%s%s%s/%s/%s", named ? c->models[m].name : "", named ? "=" : "", c->output_dir,
              c->models[m].name, rest);
     fprintf(f, " %s ", opt);
-    am_sh_quote(f, v);
+    if (make) am_make_quote(f, v);
+    else am_sh_quote(f, v);
 }
 
 static int cmp_run(const void *a, const void *b) {

@@ -22,8 +22,9 @@ typedef struct am_frozen_run {
 } am_frozen_run;
 
 /* Write " OPT 'VALUE'" to f, VALUE = "[MODEL=]OUT/<model>/REST" for model
- * index m (MODEL= when named), single-quoted for the shell. */
-void am_out_arg(FILE *f, const char *opt, const am_config *c, int m, int named, const char *rest);
+ * index m (MODEL= when named), single-quoted for the shell (make: also '$'
+ * doubled for a make recipe, run/quote.h). */
+void am_out_arg(FILE *f, const char *opt, const am_config *c, int m, int named, const char *rest, int make);
 
 /* The frozen runs of every model as they are on disk now, ordered by model
  * (config order), then by name (byte order). *runs is malloc'd, NULL when

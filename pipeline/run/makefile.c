@@ -12,6 +12,8 @@
 #include "run/inputs.h"
 #include "run/makefile.h"
 #include "run/quote.h"
+#include "stage/precheck.h"
+#include "stage/table.h"
 
 /* Rules per model (tokenize, embed-mix, forward, generate, induction) and
  * after all models (analyze, plot): the N of the "[k/N]" progress lines. */
@@ -34,17 +36,7 @@ int am_run_check(const am_config *c, am_err *e) {
     char msg[sizeof e->msg], p[4200];
     size_t k = 0;
     struct stat st;
-    if (!am_make_safe(c->output_dir) || !am_make_safe(c->path))
-        return am_fail_code(e, AM_E_USAGE,
-                            "%s: output_dir and the config path must not contain spaces, ':', '#', '$' "
-                            "or '%%'",
-                            c->path);
-    for (int i = 0; i < c->n_models; i++)
-        if (!am_make_safe(c->models[i].checkpoint))
-            return am_fail_code(e, AM_E_USAGE,
-                                "%s: checkpoint path of model '%s' must not contain spaces, ':', '#', "
-                                "'$' or '%%' (models[%d].checkpoint)",
-                                c->path, c->models[i].name, i);
+    if (am_script_config_check(c, AM_IN_SCRIPT, e) < 0) return -1;
     /* Every model's checkpoint and tokenizer exist before any stage runs, so
      * a config with placeholder paths (config/blog.yaml) stops at once,
      * saying which key to edit. */
@@ -62,90 +54,124 @@ int am_run_check(const am_config *c, am_err *e) {
                      m->tokenizer, strerror(errno), i);
     }
     if (k) return am_fail_code(e, AM_E_NOTFOUND, "%s", msg);
+    /* what stage 3 or 4 would refuse (capture selection, positions, memory) */
+    for (int i = 0; i < c->n_models; i++)
+        if (am_stage_precheck(c, i, e) < 0) return -1;
     return 0;
 }
 
-/* The four stages that make a model's cube, and its induction scores. */
-static void model_rules(FILE *f, const am_config *c, int i, int *k, int steps) {
-    const char *O = c->output_dir, *m = c->models[i].name, *ck = c->models[i].checkpoint;
-    fprintf(f,
-            "%s/%s/tokens.h5: $(CONFIG)\n\t@echo '[%d/%d] tokenize %s' >&2\n"
-            "\t@$(BIN)/attnmix-tokenize --config $(CONFIG) --model %s --out $@ $(FLAGS)\n\n",
-            O, m, ++*k, steps, m, m);
-    fprintf(f,
-            "%s/%s/mix.h5: %s/%s/tokens.h5 %s/config.json\n\t@echo '[%d/%d] embed-mix %s' >&2\n"
-            "\t@$(BIN)/attnmix-embed-mix --config $(CONFIG) --model %s --in1 $< --out $@ $(FLAGS)\n\n",
-            O, m, O, m, ck, ++*k, steps, m, m);
-    fprintf(f,
-            "%s/%s/prefill.h5: %s/%s/mix.h5\n\t@echo '[%d/%d] forward %s' >&2\n"
-            "\t@$(BIN)/attnmix-forward --config $(CONFIG) --model %s --in1 $< --out $@ $(FLAGS)\n\n",
-            O, m, O, m, ++*k, steps, m, m);
-    fprintf(f,
-            "%s/%s/cube.h5: %s/%s/mix.h5 %s/%s/prefill.h5\n\t@echo '[%d/%d] generate %s' >&2\n"
-            "\t@$(BIN)/attnmix-generate --config $(CONFIG) --model %s --in1 %s/%s/mix.h5 --in2 %s/%s/prefill.h5 "
-            "--out $@ $(FLAGS)\n\n",
-            O, m, O, m, O, m, ++*k, steps, m, m, O, m, O, m);
-    /* Induction scores of the heads: the model on repeated random tokens. */
-    fprintf(f,
-            "%s/%s/induction.h5: $(CONFIG) %s/config.json\n\t@echo '[%d/%d] induction %s' >&2\n"
-            "\t@$(BIN)/attnmix-induction --config $(CONFIG) --model %s --out $@ $(FLAGS)\n\n",
-            O, m, ck, ++*k, steps, m, m);
+/* The rule of stage id for model i: target "<stage>-<i>", prerequisites the
+ * rules of its inputs, a recipe that always calls the stage (it exits at once
+ * when its output carries the stamp it would write). */
+static void stage_rule(FILE *f, const am_config *c, const char *bin, int i, int id, int *k, int steps,
+                       const char *flags) {
+    const am_stage_def *d = &am_stage_table[id];
+    char p[8400];
+    fprintf(f, "%s-%d:", d->name, i);
+    for (int j = 0; j < 2; j++)
+        if (d->inputs[j] >= 0) fprintf(f, " %s-%d", am_stage_table[d->inputs[j]].name, i);
+    fprintf(f, "\n\t@");
+    am_make_quote(f, bin);
+    fprintf(f, "/attnmix-%s --step %d/%d --config ", d->name, ++*k, steps);
+    am_make_quote(f, c->path);
+    fprintf(f, " --model ");
+    am_make_quote(f, c->models[i].name);
+    for (int j = 0; j < 2; j++)
+        if (d->inputs[j] >= 0) {
+            snprintf(p, sizeof p, "--in%d", j + 1);
+            am_out_arg(f, p, c, i, 0, am_stage_table[d->inputs[j]].output, 1);
+        }
+    am_out_arg(f, "--out", c, i, 0, d->output, 1);
+    fprintf(f, "%s\n\n", flags);
+}
+
+/* The start of a gated recipe: "\t@BIN/attnmix gate --out OUT --label L --step K/N [--force]". */
+static void gate(FILE *f, const char *bin, const char *out, const char *label, int k, int steps, int force) {
+    fprintf(f, "\n\t@");
+    am_make_quote(f, bin);
+    fprintf(f, "/attnmix gate --label %s --step %d/%d%s --out ", label, k, steps, force ? " --force" : "");
+    am_make_quote(f, out);
 }
 
 int am_makefile_write(const am_config *c, const char *bin, const char *path, int force, am_err *e) {
     am_file_out o;
     am_frozen_run *fr = NULL;
     FILE *f = NULL;
-    const char *O = c->output_dir;
+    const char *O = c->output_dir, *flags = force ? " --force" : "";
     const int M = c->n_models, steps = MODEL_STEPS * M + FINAL_STEPS;
+    static const int order[MODEL_STEPS] = {AM_ST_TOKENIZE, AM_ST_EMBED_MIX, AM_ST_FORWARD, AM_ST_GENERATE,
+                                           AM_ST_INDUCTION};
+    char p[8400];
     int nfr = 0, k = 0, rc = -1;
     memset(&o, 0, sizeof o);
+    if (am_script_value_check("the attnmix programs' directory", bin, AM_IN_SCRIPT, e) < 0) goto out;
     if (am_frozen_runs_find(c, &fr, &nfr, e) < 0) goto out;
-    for (int j = 0; j < nfr; j++)
-        if (!am_make_safe(fr[j].name)) {
-            am_fail(e,
-                    "%s/%s/%s: the directory of a frozen-pattern run must not contain spaces, ':', '#', '$' or '%%' "
-                    "in its name (it is a prerequisite of the analysis in the Makefile); rename it",
-                    O, c->models[fr[j].model].name, fr[j].name);
-            goto out;
-        }
+    for (int j = 0; j < nfr; j++) {
+        snprintf(p, sizeof p, "%s/%s: the directory of a frozen-pattern run", O, c->models[fr[j].model].name);
+        if (am_script_value_check(p, fr[j].name, AM_IN_SCRIPT, e) < 0) goto out;
+    }
     if (am_file_out_create(&o, path, e) < 0) goto out;
     f = o.f;
-    fprintf(f, "# Written by `attnmix run %s`; rerun that command rather than editing.\n", c->path);
-    fprintf(f, ".DELETE_ON_ERROR:\n.SUFFIXES:\nBIN := %s\nCONFIG := %s\nFLAGS :=%s\n\n", bin, c->path,
-            force ? " --force" : "");
-    fprintf(f, "all: %s/figures/index.html\n\n", O);
-    for (int i = 0; i < M; i++) model_rules(f, c, i, &k, steps);
-
-    fprintf(f, "CUBES :=");
-    for (int i = 0; i < M; i++) fprintf(f, " %s/%s/cube.h5", O, c->models[i].name);
-    fprintf(f,
-            "\n# Frozen-pattern runs (OUT/<model>/frozen*/prefill.h5) present when this file was written.\nFROZEN :=");
-    for (int j = 0; j < nfr; j++) {
-        const char *m = c->models[fr[j].model].name;
-        fprintf(f, " %s/%s/%s/prefill.h5", O, m, fr[j].name);
-        if (fr[j].has_cube) fprintf(f, " %s/%s/%s/cube.h5", O, m, fr[j].name);
-    }
-    /* Each model's cube, then its induction scores: make -j1 runs the steps in their numbered order. */
-    fprintf(f, "\n\n%s/analysis.h5:", O);
+    /* Targets are names of stages, never paths: every rule runs its stage,
+     * which decides from content stamps whether there is anything to do. */
+    fprintf(f, "# Written by `attnmix run ");
+    am_sh_quote(f, c->path);
+    fprintf(f, "`; rerun that command rather than editing.\n.SUFFIXES:\n.PHONY: all analyze plot");
     for (int i = 0; i < M; i++)
-        fprintf(f, " %s/%s/cube.h5 %s/%s/induction.h5", O, c->models[i].name, O, c->models[i].name);
-    fprintf(f, " $(FROZEN)\n\t@echo '[%d/%d] analyze' >&2\n\t@$(BIN)/attnmix-analyze --seed %llu --out $@", ++k, steps,
-            (unsigned long long)c->seed);
+        for (int s = 0; s < MODEL_STEPS; s++) fprintf(f, " %s-%d", am_stage_table[order[s]].name, i);
+    fprintf(f, "\n\nall: plot\n\n");
+    for (int i = 0; i < M; i++)
+        for (int s = 0; s < MODEL_STEPS; s++) stage_rule(f, c, bin, i, order[s], &k, steps, flags);
+
+    /* Each model's cube, then its induction scores: make -j1 runs the steps in
+     * their numbered order. Frozen-pattern runs present when this file was
+     * written (OUT/<model>/frozen*) are inputs of the analysis. */
+    fprintf(f, "analyze:");
+    for (int i = 0; i < M; i++) fprintf(f, " generate-%d induction-%d", i, i);
+    /* analyze and plot take no config: the gate (run/gate.h) runs them when
+     * their inputs' stamps or their command lines changed */
+    snprintf(p, sizeof p, "%s/analysis.h5", O);
+    gate(f, bin, p, "analyze", ++k, steps, force);
     for (int i = 0; i < M; i++) {
-        fprintf(f, " --name %s=%s/%s/cube.h5", c->models[i].name, O, c->models[i].name);
-        am_out_arg(f, "--induction", c, i, 1, "induction.h5");
+        am_out_arg(f, "--in", c, i, 0, am_stage_table[AM_ST_GENERATE].output, 1);
+        am_out_arg(f, "--in", c, i, 0, am_stage_table[AM_ST_INDUCTION].output, 1);
         for (int j = 0; j < nfr; j++)
-            if (fr[j].model == i) am_out_arg(f, "--frozen", c, i, 1, fr[j].name);
+            if (fr[j].model == i) {
+                char rel[512];
+                snprintf(rel, sizeof rel, "%s/%s", fr[j].name, am_stage_table[AM_ST_FORWARD].output);
+                am_out_arg(f, "--in", c, i, 0, rel, 1);
+                snprintf(rel, sizeof rel, "%s/%s", fr[j].name, am_stage_table[AM_ST_GENERATE].output);
+                if (fr[j].has_cube) am_out_arg(f, "--in", c, i, 0, rel, 1);
+            }
     }
-    fprintf(f,
-            "\n\n%s/figures/index.html: %s/analysis.h5 $(CUBES)\n\t@echo '[%d/%d] plot' >&2\n"
-            "\t@$(BIN)/attnmix-plot report --analysis %s/analysis.h5 --outdir %s/figures",
-            O, O, ++k, steps, O, O);
-    for (int i = 0; i < M; i++) fprintf(f, " --cube %s/%s/cube.h5", O, c->models[i].name);
+    fprintf(f, " -- ");
+    am_make_quote(f, bin);
+    fprintf(f, "/attnmix-analyze --seed %llu --out ", (unsigned long long)c->seed);
+    am_make_quote(f, p);
+    for (int i = 0; i < M; i++) {
+        am_out_arg(f, "--name", c, i, 1, am_stage_table[AM_ST_GENERATE].output, 1);
+        am_out_arg(f, "--induction", c, i, 1, am_stage_table[AM_ST_INDUCTION].output, 1);
+        for (int j = 0; j < nfr; j++)
+            if (fr[j].model == i) am_out_arg(f, "--frozen", c, i, 1, fr[j].name, 1);
+    }
+    fprintf(f, "\n\nplot: analyze");
+    snprintf(p, sizeof p, "%s/figures/index.html", O);
+    gate(f, bin, p, "plot", ++k, steps, force);
+    snprintf(p, sizeof p, "%s/analysis.h5", O);
+    fprintf(f, " --in ");
+    am_make_quote(f, p);
+    for (int i = 0; i < M; i++) am_out_arg(f, "--in", c, i, 0, am_stage_table[AM_ST_GENERATE].output, 1);
+    fprintf(f, " -- ");
+    am_make_quote(f, bin);
+    fprintf(f, "/attnmix-plot report --analysis ");
+    am_make_quote(f, p);
+    fprintf(f, " --outdir ");
+    snprintf(p, sizeof p, "%s/figures", O);
+    am_make_quote(f, p);
+    for (int i = 0; i < M; i++) am_out_arg(f, "--cube", c, i, 0, am_stage_table[AM_ST_GENERATE].output, 1);
     /* Token labels: the Qwen3 models share one tokenizer; use the first model's. */
     fprintf(f, " --tokenizer ");
-    am_sh_quote(f, c->models[0].tokenizer ? c->models[0].tokenizer : c->models[0].checkpoint);
+    am_make_quote(f, c->models[0].tokenizer ? c->models[0].tokenizer : c->models[0].checkpoint);
     fprintf(f, "\n");
     if (am_file_out_commit(&o, e) < 0) goto out;
     rc = 0;

@@ -16,8 +16,10 @@
 #include "h5/h5io.h"
 #include "h5/maps.h"
 #include "h5/schema.h"
+#include "model/qwen3.h"
 #include "run/merge.h"
 #include "stage/provenance.h"
+#include "stage/stamp.h"
 
 /* Datasets of a cube besides /attention, and the dimension scales on them
  * (the same as the single-machine cube written by generate). */
@@ -26,11 +28,29 @@ static const char *SMALL[] = {"length",   "prompt_length", "generated_ids", "tex
                               "query",    "key",           "step",          "token"};
 enum { N_SMALL = sizeof SMALL / sizeof *SMALL };
 
-static void cube_config_hash(const am_config *c, char out[17]) {
-    am_hash_hex(am_fnv1a(AM_FNV_INIT, c->text, c->text_len), out);
+/* The stamp context a cube of model (one pair: pair_key) must match: the
+ * config's parts, the model's tokenizer and checkpoint fingerprints. The
+ * fingerprints of the last model asked for are kept (a Slurm plan asks once
+ * per shard). */
+static int expect_ctx(const am_config *c, const char *model, const char *pair_key, am_stamp_ctx *x, am_err *e) {
+    static char last_dir[4096], last_fp[17];
+    const am_model_cfg *mc = NULL;
+    for (int i = 0; i < c->n_models; i++)
+        if (!strcmp(c->models[i].name, model)) mc = &c->models[i];
+    if (!mc) return am_fail_code(e, AM_E_USAGE, "%s: no model named '%s'", c->path, model);
+    if (strcmp(last_dir, mc->checkpoint) != 0) {
+        am_qwen3 m;
+        if (am_qwen3_open(&m, mc->checkpoint, e) < 0) return am_wrap(e, "model '%s'", model);
+        snprintf(last_fp, sizeof last_fp, "%s", m.fingerprint);
+        snprintf(last_dir, sizeof last_dir, "%s", mc->checkpoint);
+        am_qwen3_close(&m);
+    }
+    return am_stamp_ctx_init(x, c, mc, pair_key, last_fp, e);
 }
 
-void am_shard_rel(const char *key, char *out, size_t n) { snprintf(out, n, "pairs/%s/cube.h5", key); }
+void am_shard_rel(const char *key, char *out, size_t n) {
+    snprintf(out, n, "pairs/%s/%s", key, am_stage_table[AM_ST_GENERATE].output);
+}
 
 /* ---- one shard ------------------------------------------------------------- */
 
@@ -61,10 +81,11 @@ static int attr_is(const shard *s, const char *name, const char *v, const char *
 /* Open a shard and check it against the config: schema, model, config hash, pair. */
 static int shard_open(shard *s, const am_config *c, const char *model, const char *key, am_err *e) {
     am_err sub = {0};
-    char want_hash[17];
+    am_stamp_ctx x;
+    char why[1024];
     int r = 0;
     shard_init(s);
-    cube_config_hash(c, want_hash);
+    if (expect_ctx(c, model, key, &x, e) < 0) return -1;
     am_shard_rel(key, s->rel, sizeof s->rel);
     snprintf(s->path, sizeof s->path, "%s/%s/%s", c->output_dir, model, s->rel);
     if (access(s->path, F_OK) != 0)
@@ -75,12 +96,9 @@ static int shard_open(shard *s, const am_config *c, const char *model, const cha
         return am_fail_code(e, sub.code, "shard %s is unusable: %s", s->path, sub.msg);
     r = attr_is(s, "model", s->c.model, model, e);
     if (r <= 0) return r == 0 ? am_fail(e, "shard %s belongs to model '%s', not '%s'", s->path, s->c.model, model) : -1;
-    r = attr_is(s, "config_hash", s->c.config_hash, want_hash, e);
-    if (r <= 0)
-        return r == 0
-                   ? am_fail(e, "shard %s was computed from another config (config_hash %s, %s has %s): rerun its task",
-                             s->path, s->c.config_hash, c->path, want_hash)
-                   : -1;
+    if (!am_stamp_matches(s->c.file, &x, AM_ST_GENERATE, why, sizeof why))
+        return am_fail(e, "shard %s does not match %s in: %s; rerun its task (`attnmix slurm %s --submit`)", s->path,
+                       c->path, why, c->path);
     if (s->c.P != 1 || strcmp(s->c.pair[0], key) != 0)
         return am_fail(e, "shard %s holds %d pair(s) starting with '%s', expected the one pair '%s'", s->path, s->c.P,
                        s->c.pair[0], key);
@@ -145,17 +163,18 @@ int am_shard_complete(const am_config *c, const char *model, const char *key, ch
 }
 
 int am_model_cube_complete(const am_config *c, const char *model, char *why, size_t n) {
-    char path[4400], want[17];
+    char path[4400], diff[1024];
     am_err e = {0};
     am_cube cube;
+    am_stamp_ctx x;
     int ok = 0;
-    snprintf(path, sizeof path, "%s/%s/cube.h5", c->output_dir, model);
-    cube_config_hash(c, want);
-    if (access(path, F_OK) != 0) snprintf(why, n, "cube.h5 missing");
+    snprintf(path, sizeof path, "%s/%s/%s", c->output_dir, model, am_stage_table[AM_ST_GENERATE].output);
+    if (expect_ctx(c, model, NULL, &x, &e) < 0) snprintf(why, n, "%s", e.msg);
+    else if (access(path, F_OK) != 0) snprintf(why, n, "%s missing", path);
     else if (am_cube_open_schema(&cube, path, AM_SCHEMA_CUBE, &e) < 0) snprintf(why, n, "%s", e.msg);
     else {
-        ok = cube.config_hash && strcmp(cube.config_hash, want) == 0;
-        if (!ok) snprintf(why, n, "%s: computed from another config", path);
+        ok = am_stamp_matches(cube.file, &x, AM_ST_GENERATE, diff, sizeof diff);
+        if (!ok) snprintf(why, n, "%s does not match %s in: %s", path, c->path, diff);
         am_cube_close(&cube);
     }
     if (ok) why[0] = 0;
@@ -295,9 +314,9 @@ static int merged_write(const merged *m, hid_t f, const shard *s0, am_err *e) {
 }
 
 /* Root attributes: the first shard's, less those of one pair, plus the sources. */
-static int merged_attrs(hid_t f, const shard *sh, int P, const char *fp, am_err *e) {
-    static const char *const skip[] = {"fingerprint", "created", "mix_fingerprint", "prefill_fingerprint", "NX_class",
-                                       "default",     NULL};
+static int merged_attrs(hid_t f, const shard *sh, int P, const char *fp, const am_stamp_ctx *x, am_err *e) {
+    static const char *const skip[] = {"fingerprint", "created", "mix_fingerprint", "prefill_fingerprint",
+                                       "NX_class",    "default", "stamp_parts",     NULL};
     char created[32];
     int rc = -1;
     const time_t now = time(NULL);
@@ -312,7 +331,7 @@ static int merged_attrs(hid_t f, const shard *sh, int P, const char *fp, am_err 
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     if (am_h5_copy_attrs(sh[0].c.file, f, skip, e) < 0 || am_h5_attr_str(f, "fingerprint", fp, e) < 0 ||
         am_h5_attr_str(f, "created", created, e) < 0 || am_h5_attr_strs(f, "shards", list, P, e) < 0 ||
-        am_h5_attr_str(f, "layout", "virtual", e) < 0)
+        am_h5_attr_str(f, "layout", "virtual", e) < 0 || am_stamp_write(f, x, AM_ST_GENERATE, e) < 0)
         goto out;
     rc = 0;
 out:
@@ -328,9 +347,11 @@ int am_merge_model(const am_config *c, const char *model, int force, int *skippe
     const char **fps = NULL;
     merged m = {0};
     am_h5_out out = {.file = H5I_INVALID_HID};
-    char path[4400], fp[17], cfg_hash[17];
+    char path[4400], fp[17], parts[4096];
+    am_stamp_ctx x;
     *skipped = 0;
-    snprintf(path, sizeof path, "%s/%s/cube.h5", c->output_dir, model);
+    if (expect_ctx(c, model, NULL, &x, e) < 0) return -1;
+    snprintf(path, sizeof path, "%s/%s/%s", c->output_dir, model, am_stage_table[AM_ST_GENERATE].output);
     sh = am_calloc((size_t)P, sizeof *sh, "shards", e);
     fps = sh ? am_calloc((size_t)P + 1, sizeof *fps, "shard fingerprints", e) : NULL;
     if (!fps) goto out;
@@ -349,8 +370,8 @@ int am_merge_model(const am_config *c, const char *model, int force, int *skippe
     }
 
     /* Up to date when the merged cube names exactly these shards. */
-    cube_config_hash(c, cfg_hash);
-    fps[0] = cfg_hash;
+    am_stamp_parts(&x, AM_ST_GENERATE, parts, sizeof parts);
+    fps[0] = parts;
     for (int p = 0; p < P; p++) fps[p + 1] = sh[p].c.fingerprint;
     am_prov_hash(fp, "merge", fps, P + 1);
     if (!force && am_prov_up_to_date(path, AM_SCHEMA_CUBE, fp)) {
@@ -362,7 +383,7 @@ int am_merge_model(const am_config *c, const char *model, int force, int *skippe
     if (merged_fill(&m, sh, P, e) < 0 || am_h5_out_create(&out, path, e) < 0) goto out;
     if (write_virtual(out.file, sh, P, m.S, e) < 0 || merged_write(&m, out.file, &sh[0], e) < 0 ||
         am_cube_attach_scales(out.file, e) < 0 || am_cube_write_nexus(out.file, e) < 0 ||
-        merged_attrs(out.file, sh, P, fp, e) < 0)
+        merged_attrs(out.file, sh, P, fp, &x, e) < 0)
         goto out;
     for (int p = 0; p < P; p++) shard_close(&sh[p]);
     if (am_h5_out_commit(&out, e) < 0) goto out;

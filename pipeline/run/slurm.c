@@ -12,12 +12,19 @@
 #include "run/merge.h"
 #include "run/quote.h"
 #include "run/slurm.h"
+#include "stage/table.h"
 
-/* #SBATCH values cannot be quoted: refuse whitespace and newlines. */
-static int directive_ok(const char *v) {
-    for (; *v; v++)
-        if (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r') return 0;
-    return 1;
+/* "# Written by `attnmix slurm 'CONFIG'`; ..." */
+static void written_by(FILE *f, const am_config *c) {
+    fprintf(f, "#!/bin/bash\n# Written by `attnmix slurm ");
+    am_sh_quote(f, c->path);
+    fprintf(f, "`; rerun that command rather than editing.\n");
+}
+
+/* The per-shard stages of the table, in order, space-separated. */
+static void shard_stages(FILE *f) {
+    for (int i = 0, n = 0; i < AM_N_STAGES; i++)
+        if (am_stage_table[i].per_shard) fprintf(f, "%s%s", n++ ? " " : "", am_stage_table[i].name);
 }
 
 void am_slurm_shard(const am_config *c, const am_slurm_opts *o, int i, int *model, int *pair) {
@@ -77,11 +84,13 @@ static int write_array(const am_config *c, const char *bin, const char *cwd, con
     else snprintf(ranges, cap, "0-%d", plan->n_tasks - 1);
     if (am_file_out_create(&out, plan->array_path, e) < 0) goto out;
     f = out.f;
-    fprintf(f,
-            "#!/bin/bash\n# Written by `attnmix slurm %s`; rerun that command rather than editing.\n"
-            "# Task i runs tokenize, embed-mix, forward and generate for shard i (%s).\n",
-            c->path, o->shard_model ? "a model" : "a model x pair");
-    fprintf(f, "#SBATCH --job-name=attnmix-%s\n#SBATCH --array=%s", c->experiment, ranges);
+    char job[128];
+    am_plain_name(c->experiment, job, sizeof job);
+    written_by(f, c);
+    fprintf(f, "# Task i runs the stages ");
+    shard_stages(f);
+    fprintf(f, " for shard i (%s).\n", o->shard_model ? "a model" : "a model x pair");
+    fprintf(f, "#SBATCH --job-name=attnmix-%s\n#SBATCH --array=%s", job, ranges);
     if (o->max_parallel > 0) fprintf(f, "%%%d", o->max_parallel);
     fprintf(f, "\n#SBATCH --output=%s/logs/%%A_%%a.out\n#SBATCH --chdir=%s\n", plan->dir, cwd);
     directives(f, o, 1);
@@ -98,10 +107,12 @@ static int write_array(const am_config *c, const char *bin, const char *cwd, con
             "threads=()\n"
             "[[ -n ${SLURM_CPUS_PER_TASK:-} ]] && threads=(--threads \"$SLURM_CPUS_PER_TASK\")\n"
             "echo \"attnmix: task $i (${sel[*]}) on $(hostname)\" >&2\n"
-            "for stage in tokenize embed-mix forward generate; do\n"
-            "  \"$BIN/attnmix-$stage\" --config \"$CONFIG\" \"${sel[@]}\" \"${threads[@]}\"\n"
-            "done\n",
+            "for stage in ",
             o->shard_model ? "" : " --pair \"${PAIRS[$i]}\"");
+    shard_stages(f);
+    fprintf(f, "; do\n"
+               "  \"$BIN/attnmix-$stage\" --config \"$CONFIG\" \"${sel[@]}\" \"${threads[@]}\"\n"
+               "done\n");
     if (am_file_out_commit(&out, e) < 0) goto out;
     rc = 0;
 out:
@@ -125,12 +136,13 @@ static int write_merge(const am_config *c, const char *bin, const char *cwd, con
     if (am_frozen_runs_find(c, &fr, &nfr, e) < 0) goto out;
     if (am_file_out_create(&out, plan->merge_path, e) < 0) goto out;
     f = out.f;
-    fprintf(f,
-            "#!/bin/bash\n# Written by `attnmix slurm %s`; rerun that command rather than editing.\n"
-            "# Runs after the array job: %sinduction scores, analyze, plot.\n",
-            c->path, o->shard_model ? "" : "merge the shards into the per-model cubes, ");
-    fprintf(f, "#SBATCH --job-name=attnmix-%s-merge\n#SBATCH --output=%s/logs/merge_%%j.out\n#SBATCH --chdir=%s\n",
-            c->experiment, plan->dir, cwd);
+    char job[128];
+    am_plain_name(c->experiment, job, sizeof job);
+    written_by(f, c);
+    fprintf(f, "# Runs after the array job: %sinduction scores, analyze, plot.\n",
+            o->shard_model ? "" : "merge the shards into the per-model cubes, ");
+    fprintf(f, "#SBATCH --job-name=attnmix-%s-merge\n#SBATCH --output=%s/logs/merge_%%j.out\n#SBATCH --chdir=%s\n", job,
+            plan->dir, cwd);
     directives(f, o, 0);
     fprintf(f, "set -euo pipefail\nBIN=");
     am_sh_quote(f, bin);
@@ -141,17 +153,17 @@ static int write_merge(const am_config *c, const char *bin, const char *cwd, con
     for (int i = 0; i < c->n_models; i++) {
         fprintf(f, "\"$BIN/attnmix-induction\" --config \"$CONFIG\" --model ");
         am_sh_quote(f, c->models[i].name);
-        am_out_arg(f, "--out", c, i, 0, "induction.h5");
+        am_out_arg(f, "--out", c, i, 0, "induction.h5", 0);
         fprintf(f, "\n");
     }
     fprintf(f, "\"$BIN/attnmix-analyze\" --seed %llu --out ", (unsigned long long)c->seed);
     snprintf(p, sizeof p, "%s/analysis.h5", O);
     am_sh_quote(f, p);
     for (int i = 0; i < c->n_models; i++) {
-        am_out_arg(f, "--name", c, i, 1, "cube.h5");
-        am_out_arg(f, "--induction", c, i, 1, "induction.h5");
+        am_out_arg(f, "--name", c, i, 1, "cube.h5", 0);
+        am_out_arg(f, "--induction", c, i, 1, "induction.h5", 0);
         for (int j = 0; j < nfr; j++)
-            if (fr[j].model == i) am_out_arg(f, "--frozen", c, i, 1, fr[j].name);
+            if (fr[j].model == i) am_out_arg(f, "--frozen", c, i, 1, fr[j].name, 0);
     }
     fprintf(f, "\n\"$BIN/attnmix-plot\" report --analysis ");
     snprintf(p, sizeof p, "%s/analysis.h5", O);
@@ -159,11 +171,14 @@ static int write_merge(const am_config *c, const char *bin, const char *cwd, con
     fprintf(f, " --outdir ");
     snprintf(p, sizeof p, "%s/figures", O);
     am_sh_quote(f, p);
-    for (int i = 0; i < c->n_models; i++) am_out_arg(f, "--cube", c, i, 0, "cube.h5");
+    for (int i = 0; i < c->n_models; i++) am_out_arg(f, "--cube", c, i, 0, "cube.h5", 0);
     /* Token labels: the Qwen3 models share one tokenizer; the first model's. */
     fprintf(f, " --tokenizer ");
     am_sh_quote(f, c->models[0].tokenizer ? c->models[0].tokenizer : c->models[0].checkpoint);
-    fprintf(f, "\necho \"attnmix: done: %s/figures/index.html\" >&2\n", O);
+    fprintf(f, "\nprintf 'attnmix: done: %%s\\n' ");
+    snprintf(p, sizeof p, "%s/figures/index.html", O);
+    am_sh_quote(f, p);
+    fprintf(f, " >&2\n");
     if (am_file_out_commit(&out, e) < 0) goto out;
     rc = 0;
 out:
@@ -175,24 +190,23 @@ out:
 int am_slurm_write(const am_config *c, const char *bin, const am_slurm_opts *o, am_slurm_plan *plan, am_err *e) {
     memset(plan, 0, sizeof *plan);
     const char *vals[] = {o->partition, o->time, o->mem, o->gres, o->account};
-    for (int i = 0; i < 5; i++)
-        if (vals[i] && (!vals[i][0] || !directive_ok(vals[i])))
-            return am_fail(e, "Slurm option value '%s' must be non-empty and contain no spaces", vals[i]);
-    if (!directive_ok(c->experiment))
-        return am_fail(e, "%s: the experiment name '%s' must contain no spaces to be a job name", c->path,
-                       c->experiment);
+    const char *names[] = {"--partition", "--time", "--mem", "--gres", "--account"};
+    for (int i = 0; i < 5; i++) {
+        if (vals[i] && !vals[i][0]) return am_fail_code(e, AM_E_USAGE, "%s must not be empty", names[i]);
+        if (vals[i] && am_script_value_check(names[i], vals[i], AM_IN_SBATCH, e) < 0) return -1;
+    }
+    if (am_script_config_check(c, AM_IN_SBATCH, e) < 0 ||
+        am_script_value_check("the attnmix programs' directory", bin, AM_IN_SCRIPT, e) < 0)
+        return -1;
     char cwd[PATH_MAX], cfg[PATH_MAX], logs[4300];
     if (!getcwd(cwd, sizeof cwd)) return am_fail_errno(e, "cannot get the current directory");
+    if (am_script_value_check("the current directory (the jobs' --chdir)", cwd, AM_IN_SBATCH, e) < 0) return -1;
     if (!realpath(c->path, cfg)) return am_fail_errno(e, "%s", c->path);
     snprintf(logs, sizeof logs, "%s/slurm/logs", c->output_dir);
     if (am_mkdirs(logs, e) < 0) return -1;
     char abs_out[PATH_MAX];
     if (!realpath(c->output_dir, abs_out)) return am_fail_errno(e, "%s", c->output_dir);
-    if (!directive_ok(abs_out) || !directive_ok(cwd))
-        return am_fail(e,
-                       "%s: the output directory %s and the current directory %s must contain no spaces "
-                       "(they appear in #SBATCH lines)",
-                       c->path, abs_out, cwd);
+    if (am_script_value_check("the output directory (output_dir, resolved)", abs_out, AM_IN_SBATCH, e) < 0) return -1;
     snprintf(plan->dir, sizeof plan->dir, "%s/slurm", abs_out);
     snprintf(plan->array_path, sizeof plan->array_path, "%s/array.sbatch", plan->dir);
     snprintf(plan->merge_path, sizeof plan->merge_path, "%s/merge.sbatch", plan->dir);
@@ -264,6 +278,14 @@ static int sbatch(const char *prog, char *const *args, int n, char id[64], am_er
     id[j] = 0;
     if (j == 0) return am_fail(e, "%s %s printed no job id ('%s')", prog, args[n - 1], buf);
     return 0;
+}
+
+void am_slurm_hint(FILE *f, const am_slurm_plan *plan) {
+    fprintf(f, "attnmix: submit with:\n  id=$(sbatch --parsable ");
+    am_sh_quote(f, plan->array_path);
+    fprintf(f, ") && sbatch --dependency=\"afterok:${id%%%%;*}\" ");
+    am_sh_quote(f, plan->merge_path);
+    fprintf(f, "\n(or rerun with --submit)\n");
 }
 
 int am_slurm_submit(const am_slurm_opts *o, const am_slurm_plan *plan, char array_id[64], char merge_id[64],

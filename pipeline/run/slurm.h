@@ -7,6 +7,7 @@
 #define AM_SLURM_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "base/config.h"
 #include "base/error.h"
@@ -42,6 +43,10 @@ void am_slurm_plan_free(am_slurm_plan *plan);
  * the merge job with --dependency=afterok:<array id>. Ids are written into
  * array_id (empty when nothing was to do) and merge_id. */
 int am_slurm_submit(const am_slurm_opts *o, const am_slurm_plan *plan, char array_id[64], char merge_id[64], am_err *e);
+
+/* The commands that submit the plan by hand, for pasting into a shell: every
+ * path single-quoted. */
+void am_slurm_hint(FILE *f, const am_slurm_plan *plan);
 
 /* "0-2,5,7-9" from ascending indices. */
 void am_slurm_ranges(const int *idx, int n, char *out, size_t cap);

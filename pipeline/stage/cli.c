@@ -9,23 +9,9 @@
 #include "stage/freeze.h"
 #include "stage/induction.h"
 #include "stage/stage.h"
+#include "stage/table.h"
 
-typedef struct stage_desc {
-    const char *name, *inputs[2], *output, *summary;
-} stage_desc;
-
-static const stage_desc STAGES[] = {
-    {"tokenize", {NULL, NULL}, "tokens.h5", "tokenize the prompt pairs, pad and align them"},
-    {"embed-mix", {"tokens.h5", NULL}, "mix.h5", "look up token embeddings and mix them per alpha"},
-    {"forward", {"mix.h5", NULL}, "prefill.h5", "prefill pass with capture of the prompt attention maps"},
-    {"generate", {"mix.h5", "prefill.h5"}, "cube.h5", "batched generation with capture; writes the cube"},
-    {"induction",
-     {NULL, NULL},
-     "induction.h5",
-     "measure every head's induction score: random tokens (drawn from the config's seed) repeated\n"
-     "  twice, the attention of the second copy's queries to the token after the first occurrence of\n"
-     "  their token"},
-};
+typedef am_stage_def stage_desc;
 
 /* A whole decimal count in [lo, 100000], or -1. */
 static int parse_count(const char *s, int lo) {
@@ -48,8 +34,9 @@ static void usage(FILE *f, const stage_desc *d) {
                 "  -r, --tokens R      random tokens per sequence (default %d, at least 2)\n"
                 "  -b, --seqs B        sequences (default %d)\n",
                 AM_INDUCTION_TOKENS, AM_INDUCTION_SEQS);
-    for (int i = 0; i < 2 && d->inputs[i]; i++)
-        fprintf(f, "      --in%d PATH      input %s (default OUT/<model>/%s)\n", i + 1, d->inputs[i], d->inputs[i]);
+    for (int i = 0; i < 2 && d->inputs[i] >= 0; i++)
+        fprintf(f, "      --in%d PATH      input %s (default OUT/<model>/%s)\n", i + 1,
+                am_stage_table[d->inputs[i]].output, am_stage_table[d->inputs[i]].output);
     if (!strcmp(d->name, "forward") || !strcmp(d->name, "generate"))
         fprintf(f,
                 "      --freeze-from F  frozen attention patterns from F (prefill.h5 or cube.h5; default\n"
@@ -63,14 +50,13 @@ static void usage(FILE *f, const stage_desc *d) {
             "  -f, --force         recompute even if the output is up to date\n"
             "  -t, --threads N     worker threads (default: config, else all cores)\n"
             "  -q, --quiet         no progress on stderr\n"
+            "      --step K/N      say \"[K/N] <stage> <model>\" when the stage computes (attnmix run)\n"
             "  -h, --help          this help\n",
             d->output);
 }
 
 int am_stage_main(const char *stage, int argc, char **argv) {
-    const stage_desc *d = NULL;
-    for (size_t i = 0; i < sizeof STAGES / sizeof *STAGES; i++)
-        if (strcmp(STAGES[i].name, stage) == 0) d = &STAGES[i];
+    const stage_desc *d = am_stage_def_find(stage);
     if (!d) {
         fprintf(stderr, "attnmix: unknown stage '%s'\n", stage);
         return 2;
@@ -91,13 +77,14 @@ int am_stage_main(const char *stage, int argc, char **argv) {
                                          {"freeze-heads", required_argument, 0, 'H'},
                                          {"tokens", required_argument, 0, 'r'},
                                          {"seqs", required_argument, 0, 'b'},
+                                         {"step", required_argument, 0, 'S'},
                                          {0, 0, 0, 0}};
     am_freeze_opts fzo = {0};
     am_induction_opts io = {AM_INDUCTION_TOKENS, AM_INDUCTION_SEQS};
     int can_freeze = !strcmp(d->name, "forward") || !strcmp(d->name, "generate");
     int is_induction = !strcmp(d->name, "induction");
     char *fend;
-    const char *config = NULL, *model = NULL, *pair = NULL, *in[2] = {NULL, NULL}, *outp = NULL;
+    const char *config = NULL, *model = NULL, *pair = NULL, *in[2] = {NULL, NULL}, *outp = NULL, *step = NULL;
     int force = 0, quiet = 0, threads = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:m:p:o:ft:qhr:b:", opts, NULL)) != -1) {
@@ -134,6 +121,7 @@ int am_stage_main(const char *stage, int argc, char **argv) {
         case 'o': outp = optarg; break;
         case 'f': force = 1; break;
         case 'q': quiet = 1; break;
+        case 'S': step = optarg; break;
         case 't':
             threads = (int)strtol(optarg, &fend, 10);
             if (fend == optarg || *fend || threads < 0) {
@@ -186,13 +174,19 @@ int am_stage_main(const char *stage, int argc, char **argv) {
     }
     s.force = force;
     s.quiet = quiet;
+    s.step = step;
     s.threads = threads;
     s.freeze = fzo;
-    if (s.cfg.warnings[0] && !quiet) fprintf(stderr, "attnmix-%s: warning: %s\n", d->name, s.cfg.warnings);
+    /* each warning line is "FILE:L:C: warning: ..."; under the driver (--step) it said them once already */
+    for (const char *w = s.cfg.warnings; *w && !quiet && !step;) {
+        size_t n = strcspn(w, "\n");
+        fprintf(stderr, "attnmix-%s: %.*s\n", d->name, (int)n, w);
+        w += n + (w[n] == '\n');
+    }
     char paths[3][4200];
     for (int i = 0; i < 2; i++) {
         if (in[i]) snprintf(paths[i], sizeof paths[i], "%s", in[i]);
-        else if (d->inputs[i]) am_stage_path(&s, d->inputs[i], paths[i], sizeof paths[i]);
+        else if (d->inputs[i] >= 0) am_stage_path(&s, am_stage_table[d->inputs[i]].output, paths[i], sizeof paths[i]);
     }
     if (outp) snprintf(paths[2], sizeof paths[2], "%s", outp);
     else am_stage_path(&s, d->output, paths[2], sizeof paths[2]);

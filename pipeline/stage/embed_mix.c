@@ -10,10 +10,12 @@
 #include "h5/h5copy.h"
 #include "h5/h5io.h"
 #include "h5/schema.h"
+#include "model/finite.h"
 #include "model/mix.h"
 #include "model/qwen3.h"
 #include "stage/provenance.h"
 #include "stage/stage.h"
+#include "stage/stamp.h"
 
 int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_path, am_err *e) {
     const am_config *c = &s->cfg;
@@ -29,18 +31,23 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
     char *pad_side = NULL;
     int64_t pad_id = -1;
     char tok_fp[17], fp[17];
-    const char *parts[3];
+    am_stamp_ctx sx;
     hsize_t dims[2], dims_b[2], d1[1], dpads[2], edims[4], chunk[4];
 
-    if (am_prov_fingerprint(tokens_path, AM_SCHEMA_TOKENS, tok_fp, e) < 0) return -1;
     if (am_qwen3_open(&m, s->model->checkpoint, e) < 0) return am_wrap(e, "model '%s'", s->model->name);
     have_model = 1;
-    parts[0] = s->config_hash, parts[1] = tok_fp, parts[2] = m.fingerprint;
-    am_prov_hash(fp, "embed-mix", parts, 3);
+    if (am_stamp_ctx_stage(&sx, s, m.fingerprint, e) < 0 ||
+        am_stamp_input(&sx, AM_ST_TOKENIZE, tokens_path, tok_fp, e) < 0)
+        goto out;
+    {
+        const char *in[] = {tok_fp};
+        am_stamp_make(&sx, AM_ST_EMBED_MIX, in, 1, NULL, fp);
+    }
     if (am_stage_up_to_date(s, "embed-mix", out_path, AM_SCHEMA_MIX, fp)) {
         rc = 0;
         goto out;
     }
+    if (am_stage_check_weights(s, &m, e) < 0) goto out;
 
     tf = am_h5_open_input(tokens_path, AM_SCHEMA_TOKENS, e);
     if (tf < 0) goto out;
@@ -83,13 +90,15 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
                          tokens_path, c->pairs[p].key, plen[p], pads[2 * p], pads[2 * p + 1], T_max);
             goto out;
         }
-        if (plen[p] + c->max_new_tokens > m.cfg.max_position_embeddings) {
-            am_fail_code(e, AM_E_USAGE,
-                         "%s: pair '%s' has %d prompt tokens + %d generated "
-                         "(generation.max_new_tokens) = %d positions, more than max_position_embeddings %d of model "
-                         "'%s' (%s/config.json): shorten the prompts or lower generation.max_new_tokens in %s",
-                         tokens_path, c->pairs[p].key, plen[p], c->max_new_tokens, plen[p] + c->max_new_tokens,
-                         m.cfg.max_position_embeddings, s->model->name, s->model->checkpoint, c->path);
+        if ((int64_t)plen[p] + c->max_new_tokens > m.cfg.max_position_embeddings) {
+            am_fail_code(
+                e, AM_E_USAGE,
+                "%s: pair '%s' has %d prompt tokens + %d generated "
+                "(generation.max_new_tokens) = %d positions, more than max_position_embeddings %d of model "
+                "'%s' (%s/config.json): shorten the prompts or lower generation.max_new_tokens in %s",
+                tokens_path, c->pairs[p].key, plen[p], c->max_new_tokens,
+                (int)((int64_t)plen[p] + c->max_new_tokens > INT32_MAX ? INT32_MAX : plen[p] + c->max_new_tokens),
+                m.cfg.max_position_embeddings, s->model->name, s->model->checkpoint, c->path);
             goto out;
         }
     }
@@ -121,6 +130,15 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
             if (am_mix_embed_mode(&m, ids_a + (size_t)p * T_max, ids_b + (size_t)p * T_max, plen[p], c->alphas[a],
                                   (am_mix_mode)c->mix, unit, e) < 0)
                 goto out;
+            int64_t bad = am_allow_nonfinite() == 2 ? -1 : am_first_nonfinite(unit, AM_F32, (size_t)plen[p] * D);
+            if (bad >= 0) {
+                am_fail_code(e, AM_E_USAGE,
+                             "%s: pair '%s' alpha %.17g: the mixed embedding is not finite at position %lld, "
+                             "dimension %lld (%g): the alpha is too large for float32; use a smaller alpha in 'alphas'",
+                             c->path, c->pairs[p].key, c->alphas[a], (long long)(bad / D), (long long)(bad % D),
+                             (double)unit[bad]);
+                goto out;
+            }
             /* Pads that carry weight in this mix: a's if alpha != 0, b's if alpha != 1. */
             int pa = c->alphas[a] != 0.0 ? pads[2 * p] : 0, pb = c->alphas[a] != 1.0 ? pads[2 * p + 1] : 0;
             n_pad[p * A + a] = c->pad_left ? (pa > pb ? pa : pb) : 0;
@@ -151,7 +169,7 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
             goto out;
     }
     if (am_h5_read_attr_i64(tf, "pad_id", &pad_id, e) < 0) goto out;
-    if (am_prov_write(out.file, s, AM_SCHEMA_MIX, fp, e) < 0 ||
+    if (am_prov_write(out.file, s, AM_SCHEMA_MIX, fp, e) < 0 || am_stamp_write(out.file, &sx, AM_ST_EMBED_MIX, e) < 0 ||
         am_h5_attr_str(out.file, "tokens_fingerprint", tok_fp, e) < 0 ||
         am_h5_attr_str(out.file, "checkpoint_fingerprint", m.fingerprint, e) < 0 ||
         am_h5_attr_i64(out.file, "pad_id", pad_id, e) < 0 ||

@@ -18,6 +18,7 @@
 #include "stage/provenance.h"
 #include "stage/selection.h"
 #include "stage/stage.h"
+#include "stage/stamp.h"
 
 /* State of the capture hook: where each (unit, layer) map goes. */
 typedef struct fwd_capture {
@@ -59,23 +60,28 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
     float *logits = NULL;            /* [U][V] */
     int32_t *next = NULL;            /* [U] */
     hid_t d = H5I_INVALID_HID;
-    char fp[17], fkey[3000] = "", summary[256];
-    const char *parts[4];
+    char fp[17], mix_stamp[17], fkey[3000] = "", summary[256];
+    am_stamp_ctx sx;
 
     if (am_qwen3_open(&m, s->model->checkpoint, e) < 0) return am_wrap(e, "model '%s'", s->model->name);
     have_model = 1;
+    if (am_stamp_ctx_stage(&sx, s, m.fingerprint, e) < 0 ||
+        am_stamp_input(&sx, AM_ST_EMBED_MIX, mix_path, mix_stamp, e) < 0)
+        goto out;
     if (am_mix_load(mix_path, &m, &mx, e) < 0) goto out;
     if (s->freeze.enabled) {
         if (am_freeze_src_load(&fz, s, &m, 1, mx.P, mx.A, mx.plen, mx.alphas, e) < 0) goto out;
         am_freeze_src_key(&fz, s, fkey, sizeof fkey);
     }
-    parts[0] = s->config_hash, parts[1] = mx.fingerprint, parts[2] = m.fingerprint, parts[3] = fkey;
-    am_prov_hash(fp, "forward", parts, s->freeze.enabled ? 4 : 3);
+    {
+        const char *in[] = {mx.fingerprint};
+        am_stamp_make(&sx, AM_ST_FORWARD, in, 1, fkey, fp);
+    }
     if (am_stage_up_to_date(s, "forward", out_path, AM_SCHEMA_PREFILL, fp)) {
         rc = 0;
         goto out;
     }
-    if (am_selection_init(&sel, c, &m, e) < 0) goto out;
+    if (am_stage_check_weights(s, &m, e) < 0 || am_selection_init(&sel, c, &m, e) < 0) goto out;
     P = mx.P, A = mx.A, T = mx.T, U = P * A, V = m.cfg.vocab_size;
     /* prefill maps are written per (unit, layer): one [Hc][T][T] buffer */
     if (am_memory_check(s, &m, U, T, (uint64_t)sel.Hc * T * T * 4, "forward", e) < 0) goto out;
@@ -105,7 +111,10 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
         goto out;
     am_mix_units(&mx, rt, c->mask_pads, units, lens, emb);
     am_progress_start(&pr, "forward", s->model->name, "units", s->quiet);
-    if (am_forward(rt, U, units, lens, emb, &cap, logits, e) < 0) goto out;
+    if (am_forward(rt, U, units, lens, emb, &cap, logits, e) < 0) {
+        am_stage_nonfinite(s, rt, A, mx.alphas, e);
+        goto out;
+    }
 
     for (int u = 0; u < U; u++) next[u] = am_argmax_ref(logits + (size_t)u * V, V); /* greedy, lowest id on ties */
     {
@@ -133,6 +142,7 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
         if (am_h5_label_dims(out.file, axes, 6, e) < 0) goto out;
     }
     if (am_prov_write(out.file, s, AM_SCHEMA_PREFILL, fp, e) < 0 ||
+        am_stamp_write(out.file, &sx, AM_ST_FORWARD, e) < 0 ||
         am_h5_attr_str(out.file, "mix_fingerprint", mx.fingerprint, e) < 0 ||
         am_h5_attr_str(out.file, "checkpoint_fingerprint", m.fingerprint, e) < 0 ||
         am_h5_attr_str(out.file, "storage_dtype", c->store_f16 ? "float16" : "float32", e) < 0 ||

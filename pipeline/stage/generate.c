@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "base/fs.h"
 #include "base/progress.h"
 #include "h5/cube.h"
@@ -15,12 +16,14 @@
 #include "h5/schema.h"
 #include "model/qwen3.h"
 #include "model/runtime.h"
+#include "stage/disk_check.h"
 #include "stage/freeze.h"
 #include "stage/memory_check.h"
 #include "stage/mix_data.h"
 #include "stage/provenance.h"
 #include "stage/selection.h"
 #include "stage/stage.h"
+#include "stage/stamp.h"
 #include "stage/token_text.h"
 #include "tokenizer/tokenizer.h"
 
@@ -85,7 +88,9 @@ static int write_tsv(const char *path, const char *model, const am_config *c, ch
     for (int p = 0; p < c->n_pairs; p++)
         for (int a = 0; a < c->n_alphas; a++) {
             int u = p * c->n_alphas + a;
-            fprintf(f, "%s\t%s\t%g\t%d\t", model, c->pairs[p].key, c->alphas[a], n_gen[u]);
+            char alpha[32];
+            am_fmt_exact(c->alphas[a], alpha, sizeof alpha); /* distinct alphas stay distinct */
+            fprintf(f, "%s\t%s\t%s\t%d\t", model, c->pairs[p].key, alpha, n_gen[u]);
             for (const char *s = texts[u]; *s; s++) { /* escape as in TSV/CSV readers' \t \n \\ */
                 if (*s == '\t') fputs("\\t", f);
                 else if (*s == '\n') fputs("\\n", f);
@@ -270,7 +275,10 @@ static int check_prefill_logits(hid_t pf, const char *prefill_path, const am_con
         for (int v = 0; v < V; v++) {
             double a = logits0[(size_t)u * V + v], b = plogits[(size_t)u * V + v];
             if (fabs(b) > maxabs) maxabs = fabs(b);
-            if (fabs(a - b) > maxdiff) maxdiff = fabs(a - b);
+            /* every comparison with NaN is false: a non-finite logit on either side is a difference */
+            if (!isfinite(a) || !isfinite(b)) maxdiff = a == b || (isnan(a) && isnan(b)) ? maxdiff : NAN;
+            else if (fabs(a - b) > maxdiff) maxdiff = fabs(a - b);
+            if (isnan(maxdiff)) break;
         }
         if (!(maxdiff <= 1e-3 * (maxabs > 1 ? maxabs : 1)))
             rc = am_fail(e,
@@ -313,7 +321,8 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     int Nkl = 0, U = 0, P, A, T, V, N, Lc, Hc, n_eos, S = 1, Nmax = 0;
     const int *eos;
     char fp[17], pf_fp[17], fkey[3000] = "", live_cube[4200] = "", cfg_path[4200], tsv[4200], summary[512];
-    const char *parts[5];
+    char mix_stamp[17];
+    am_stamp_ctx sx;
     size_t cfg_len;
     uint64_t maps_bytes = 0;
     am_runtime_opts ro;
@@ -328,8 +337,11 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
 
     if (am_qwen3_open(&m, s->model->checkpoint, e) < 0) return am_wrap(e, "model '%s'", s->model->name);
     have_model = 1;
+    if (am_stamp_ctx_stage(&sx, s, m.fingerprint, e) < 0 ||
+        am_stamp_input(&sx, AM_ST_EMBED_MIX, mix_path, mix_stamp, e) < 0 ||
+        am_stamp_input(&sx, AM_ST_FORWARD, prefill_path, pf_fp, e) < 0)
+        goto out;
     if (am_mix_load(mix_path, &m, &mx, e) < 0) goto out;
-    if (am_prov_fingerprint(prefill_path, AM_SCHEMA_PREFILL, pf_fp, e) < 0) goto out;
     if (s->freeze.enabled) {
         if (am_freeze_src_load(&fz, s, &m, 0, mx.P, mx.A, mx.plen, mx.alphas, e) < 0) goto out;
         am_freeze_src_key(&fz, s, fkey, sizeof fkey);
@@ -341,12 +353,15 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
             snprintf(fkey + k, sizeof fkey - k, ":live:%s", lfp);
         } else live_cube[0] = 0;
     }
-    parts[0] = s->config_hash, parts[1] = mx.fingerprint, parts[2] = pf_fp, parts[3] = m.fingerprint, parts[4] = fkey;
-    am_prov_hash(fp, "generate", parts, s->freeze.enabled ? 5 : 4);
+    {
+        const char *in[] = {mx.fingerprint, pf_fp};
+        am_stamp_make(&sx, AM_ST_GENERATE, in, 2, fkey, fp);
+    }
     if (am_stage_up_to_date(s, "generate", out_path, AM_SCHEMA_CUBE, fp)) {
         rc = 0;
         goto out;
     }
+    if (am_stage_check_weights(s, &m, e) < 0) goto out;
     pf = am_h5_open_input(prefill_path, AM_SCHEMA_PREFILL, e);
     if (pf < 0) goto out;
     if (am_h5_read_attr_str(pf, "mix_fingerprint", &pf_mix, e) < 0) goto out;
@@ -383,6 +398,14 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     /* every unit's [Lc][Hc][T_p+N][T_p+N] float32 until the cube is written */
     for (int u = 0; u < U; u++) maps_bytes += (uint64_t)Lc * Hc * (mx.plen[u / A] + N) * (mx.plen[u / A] + N) * 4;
     if (am_memory_check(s, &m, U, T + N + 1, maps_bytes, "generate", e) < 0) goto out;
+    {
+        /* the cube /attention [P, A, Lc, Hc, S, S] at most, S = T + N; its compression as measured on the prefill */
+        const uint64_t el = c->store_f16 ? 2 : 4, S_max = (uint64_t)T + N;
+        const uint64_t raw = (uint64_t)P * A * Lc * Hc * S_max * S_max * el;
+        const double praw = (double)P * A * Lc * Hc * T * T * (double)el;
+        const double ratio = praw > 0 ? (double)H5Dget_storage_size(patt) / praw : 0;
+        if (am_disk_check(s, out_path, raw, ratio, e) < 0) goto out;
+    }
     ro = (am_runtime_opts){.max_units = U, .max_seq = T + N + 1, .threads = s->threads ? s->threads : c->threads};
     if (am_stage_backend(s, &ro, e) < 0 || am_runtime_init(&rt, &m, &ro, e) < 0) goto out;
     am_stage_note_backend(s, am_runtime_kernel_name(rt));
@@ -410,7 +433,10 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
         goto out;
     am_mix_units(&mx, rt, c->mask_pads, units, lens, emb);
     am_progress_start(&pr0, "generate", s->model->name, "prefill", s->quiet);
-    if (am_forward(rt, U, units, lens, emb, NULL, logits0, e) < 0) goto out;
+    if (am_forward(rt, U, units, lens, emb, NULL, logits0, e) < 0) {
+        am_stage_nonfinite(s, rt, A, mx.alphas, e);
+        goto out;
+    }
     if (check_prefill_logits(pf, prefill_path, c, &mx, logits0, V, e) < 0) goto out;
 
     /* Map buffers, with the prompt rows from prefill.h5. */
@@ -449,7 +475,10 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     gen_params(c, &m.cfg, &go, &mode_name);
     if (teacher_plan(c, &mx, tok, &follow, &forced, &n_forced, e) < 0) goto out;
     go.follow = follow, go.forced = forced, go.n_forced = n_forced;
-    if (N > 0 && am_generate(rt, U, units, logits0, &go, &cap, gen, n_gen, e) < 0) goto out;
+    if (N > 0 && am_generate(rt, U, units, logits0, &go, &cap, gen, n_gen, e) < 0) {
+        am_stage_nonfinite(s, rt, A, mx.alphas, e);
+        goto out;
+    }
     am_progress_break(&gp.pr); /* every unit may have stopped at eos before N */
     if (s->freeze.enabled && live_cube[0]) {
         am_runtime_free(rt);
@@ -508,6 +537,7 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
         if (mf >= 0) H5Fclose(mf);
         if (prc < 0) goto out;
         if (am_prov_write(out.file, s, AM_SCHEMA_CUBE, fp, e) < 0 ||
+            am_stamp_write(out.file, &sx, AM_ST_GENERATE, e) < 0 ||
             am_h5_attr_str(out.file, "model_config", model_config, e) < 0 ||
             am_h5_attr_str(out.file, "checkpoint_fingerprint", m.fingerprint, e) < 0 ||
             am_h5_attr_str(out.file, "mix_fingerprint", mx.fingerprint, e) < 0 ||

@@ -12,6 +12,7 @@
 #include "model/qwen3.h"
 #include "model/runtime.h"
 #include "stage/provenance.h"
+#include "stage/stamp.h"
 
 /* Capture hook: accumulate A[R+i, i+1] of the second copy per (layer, head). */
 typedef struct ind_ctx {
@@ -94,7 +95,8 @@ int am_stage_induction(am_stage *s, const am_induction_opts *o, const char *out_
     am_h5_out out = {.file = H5I_INVALID_HID};
     double *score = NULL; /* [L][H] */
     int32_t *iota = NULL; /* [max(L, H)] */
-    char fp[17], r_s[24], b_s[24], seed_s[24], summary[256];
+    char fp[17], extra[64], summary[256];
+    am_stamp_ctx sx;
     hsize_t dLH[2], dL[1], dH[1];
     static const char *const sc[] = {"score"};
     static const int d0[] = {0}, d1[] = {1};
@@ -103,15 +105,14 @@ int am_stage_induction(am_stage *s, const am_induction_opts *o, const char *out_
 
     if (am_qwen3_open(&m, s->model->checkpoint, e) < 0) return am_wrap(e, "model '%s'", s->model->name);
     have_model = 1;
-    snprintf(r_s, sizeof r_s, "%d", R);
-    snprintf(b_s, sizeof b_s, "%d", B);
-    snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)s->cfg.seed);
-    const char *parts[] = {s->config_hash, m.fingerprint, r_s, b_s, seed_s};
-    am_prov_hash(fp, "induction", parts, 5);
+    if (am_stamp_ctx_stage(&sx, s, m.fingerprint, e) < 0) goto out;
+    snprintf(extra, sizeof extra, "tokens=%d;seqs=%d", R, B);
+    am_stamp_make(&sx, AM_ST_INDUCTION, NULL, 0, extra, fp);
     if (am_stage_up_to_date(s, "induction", out_path, AM_SCHEMA_INDUCTION, fp)) {
         rc = 0;
         goto out;
     }
+    if (am_stage_check_weights(s, &m, e) < 0) goto out;
     L = m.cfg.num_hidden_layers, H = m.cfg.num_attention_heads;
     score = am_malloc((size_t)L * H, sizeof *score, "induction scores", e);
     iota = score ? am_malloc((size_t)(L > H ? L : H), sizeof *iota, "layer and head indices", e) : NULL;
@@ -131,6 +132,7 @@ int am_stage_induction(am_stage *s, const am_induction_opts *o, const char *out_
         am_h5_scale(out.file, "head", "head", sc, d1, 1, e) < 0)
         goto out;
     if (am_prov_write(out.file, s, AM_SCHEMA_INDUCTION, fp, e) < 0 ||
+        am_stamp_write(out.file, &sx, AM_ST_INDUCTION, e) < 0 ||
         am_h5_attr_str(out.file, "checkpoint_fingerprint", m.fingerprint, e) < 0 ||
         am_h5_attr_i64(out.file, "induction_tokens", R, e) < 0 || am_h5_attr_i64(out.file, "induction_seqs", B, e) < 0)
         goto out;

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,14 +53,15 @@ int am_prov_up_to_date(const char *path, const char *schema, const char *fingerp
     char fp[17];
     am_err e;
     if (am_prov_fingerprint(path, schema, fp, &e) < 0) return 0;
-    if (strcmp(fp, fingerprint) != 0) return 0;
-    utimes(path, NULL); /* so make sees the output as newer than its inputs */
-    return 1;
+    return strcmp(fp, fingerprint) == 0;
 }
 
 int am_stage_up_to_date(const am_stage *s, const char *stage, const char *out_path, const char *schema,
                         const char *fp) {
-    if (s->force || !am_prov_up_to_date(out_path, schema, fp)) return 0;
+    if (s->force || !am_prov_up_to_date(out_path, schema, fp)) {
+        if (s->step && !s->quiet) fprintf(stderr, "[%s] %s %s\n", s->step, stage, s->model->name);
+        return 0;
+    }
     if (!s->quiet) fprintf(stderr, "%s %s: %s is up to date\n", stage, s->model->name, out_path);
     return 1;
 }

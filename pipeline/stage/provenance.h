@@ -7,8 +7,8 @@
 
 /* Write the provenance attributes every stage file carries. */
 int am_prov_write(hid_t f, const am_stage *s, const char *schema, const char *fingerprint, am_err *e);
-/* Returns 1 if path exists, has `schema` and its fingerprint attribute equals
- * fingerprint (and then refreshes its mtime for make); 0 otherwise. */
+/* Returns 1 if path exists, has `schema` and its fingerprint attribute (its
+ * content stamp, stage/stamp.h) equals fingerprint; 0 otherwise. */
 int am_prov_up_to_date(const char *path, const char *schema, const char *fingerprint);
 /* The stage's skip: 1 when not forced and out_path is up to date with fp
  * (am_prov_up_to_date), saying so on stderr unless quiet; else 0. */

@@ -11,6 +11,7 @@
 #include "base/hash.h"
 #include "h5/h5io.h"
 #include "kernels_cuda.h"
+#include "model/finite.h"
 #include "model/runtime.h"
 #include "stage/stage.h"
 
@@ -78,4 +79,20 @@ int am_stage_backend(const am_stage *s, am_runtime_opts *o, am_err *e) {
 void am_stage_note_backend(am_stage *s, const char *runtime_name) {
     if (strncmp(runtime_name, "cuda", 4) == 0) snprintf(s->backend_used, sizeof s->backend_used, "%s", runtime_name);
     else snprintf(s->backend_used, sizeof s->backend_used, "cpu (%s kernels)", runtime_name);
+}
+
+int am_stage_check_weights(const am_stage *s, const am_qwen3 *m, am_err *e) {
+    if (am_allow_nonfinite()) return 0;
+    if (am_qwen3_check_finite(m, e) < 0) return am_wrap(e, "model '%s'", s->model->name);
+    return 0;
+}
+
+int am_stage_nonfinite(const am_stage *s, const am_runtime *rt, int A, const double *alphas, am_err *e) {
+    int u, l, pos;
+    if (!rt || !am_runtime_nonfinite(rt, &u, &l, &pos) || A < 1 || u / A >= s->cfg.n_pairs) return -1;
+    char where[64];
+    if (l >= 0) snprintf(where, sizeof where, "layer %d", l);
+    else snprintf(where, sizeof where, "the logits");
+    return am_wrap(e, "pair '%s' alpha %.17g, %s, position %d: stopped on a non-finite value, nothing written",
+                   s->cfg.pairs[u / A].key, alphas[u % A], where, pos);
 }

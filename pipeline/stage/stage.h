@@ -31,10 +31,11 @@ typedef struct am_stage {
     char config_hash[17];      /* FNV-1a of the YAML text */
     int force;                 /* recompute even if up to date */
     int quiet;                 /* no progress on stderr */
-    int threads;               /* 0 = config's */
-    int n_pairs_all;           /* pairs in the config when one is selected, else 0 */
-    am_freeze_opts freeze;     /* frozen patterns (forward, generate) */
-    char backend_used[160];    /* the model runtime's backend, recorded as "backend" ("" = from the config) */
+    const char *step;       /* "K/N": the driver's step, printed as "[K/N] <stage> <model>" when the stage computes */
+    int threads;            /* 0 = config's */
+    int n_pairs_all;        /* pairs in the config when one is selected, else 0 */
+    am_freeze_opts freeze;  /* frozen patterns (forward, generate) */
+    char backend_used[160]; /* the model runtime's backend, recorded as "backend" ("" = from the config) */
 } am_stage;
 
 int am_stage_init(am_stage *s, const char *config_path, const char *model_name, am_err *e);
@@ -63,6 +64,15 @@ int am_stage_main(const char *stage, int argc, char **argv);
  * into o; backend: cuda without a usable GPU is an error naming the reason. */
 struct am_runtime_opts;
 int am_stage_backend(const am_stage *s, struct am_runtime_opts *o, am_err *e);
+/* Before a stage computes with checkpoint m: every weight finite
+ * (am_qwen3_check_finite), unless ATTNMIX_ALLOW_NONFINITE=1. */
+struct am_qwen3;
+int am_stage_check_weights(const am_stage *s, const struct am_qwen3 *m, am_err *e);
+/* After a runtime call of the stage failed: when it stopped on a non-finite
+ * value, prefix the message with the pair and alpha of the unit (units are
+ * pair * A + alpha index), the layer and the position. Returns -1. */
+struct am_runtime;
+int am_stage_nonfinite(const am_stage *s, const struct am_runtime *rt, int A, const double *alphas, am_err *e);
 /* Record the backend a created runtime uses (am_runtime_kernel_name). */
 void am_stage_note_backend(am_stage *s, const char *runtime_name);
 

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "base/fs.h"
 #include "h5/dims.h"
@@ -10,6 +9,7 @@
 #include "h5/schema.h"
 #include "stage/provenance.h"
 #include "stage/stage.h"
+#include "stage/stamp.h"
 #include "stage/token_text.h"
 #include "tokenizer/tokenizer.h"
 
@@ -45,24 +45,16 @@ out:
     return rc;
 }
 
-/* Path of the tokenizer.json a model uses and the hash of its bytes. */
-static int tokenizer_file(const am_stage *s, char *path, size_t n, char hex[17], am_err *e) {
-    const char *p = s->model->tokenizer ? s->model->tokenizer : s->model->checkpoint;
-    struct stat st;
-    if (stat(p, &st) != 0) return am_fail_errno(e, "tokenizer of model '%s': %s", s->model->name, p);
-    if (S_ISDIR(st.st_mode)) snprintf(path, n, "%s/tokenizer.json", p);
-    else snprintf(path, n, "%s", p);
-    if (am_file_fingerprint(path, hex, e)) return am_wrap(e, "tokenizer of model '%s'", s->model->name);
-    return 0;
-}
-
 int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
     const am_config *c = &s->cfg;
     const int P = c->n_pairs;
-    char tok_path[4200], tok_hash[17], fp[17];
-    if (tokenizer_file(s, tok_path, sizeof tok_path, tok_hash, e) < 0) return -1;
-    const char *parts[] = {s->config_hash, tok_hash};
-    am_prov_hash(fp, "tokenize", parts, 2);
+    am_stamp_ctx sx;
+    char fp[17];
+    if (am_stamp_ctx_stage(&sx, s, NULL, e) < 0) return -1;
+    if (!strcmp(sx.tokenizer, "missing")) /* say why */
+        return am_stamp_tokenizer(s->model, sx.tokenizer_path, sizeof sx.tokenizer_path, sx.tokenizer, e);
+    const char *tok_path = sx.tokenizer_path, *tok_hash = sx.tokenizer;
+    am_stamp_make(&sx, AM_ST_TOKENIZE, NULL, 0, NULL, fp);
     if (am_stage_up_to_date(s, "tokenize", out_path, AM_SCHEMA_TOKENS, fp)) { return 0; }
 
     int rc = -1, T_max = 1;
@@ -153,6 +145,7 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
         if (am_h5_label_dims(out.file, axes, 1, e) < 0) goto out;
     }
     if (am_prov_write(out.file, s, AM_SCHEMA_TOKENS, fp, e) < 0 ||
+        am_stamp_write(out.file, &sx, AM_ST_TOKENIZE, e) < 0 ||
         am_h5_attr_str(out.file, "tokenizer", tok_path, e) < 0 ||
         am_h5_attr_str(out.file, "tokenizer_fingerprint", tok_hash, e) < 0 ||
         am_h5_attr_i64(out.file, "pad_id", pad_id, e) < 0 ||

@@ -49,7 +49,7 @@ set -e
 set +e
 msg=$("$B/attnmix-generate" --config "$D/pipe.yaml" --in2 "$D/other/tiny/prefill.h5" --out "$D/y.h5" 2>&1); rc=$?
 set -e
-[[ $rc == 1 && $msg == *"computed from another mix.h5"* ]] || fail "generate accepted a foreign prefill: $msg"
+[[ $rc == 1 && $msg == *"other/tiny/prefill.h5 (made from $D/other.yaml) does not match $D/pipe.yaml in: alphas;"* ]] || fail "generate accepted a foreign prefill: $msg"
 
 # Usage errors exit 2, --help exits 0.
 "$B/attnmix-generate" --help | grep -q "usage: attnmix-generate" || fail "--help"

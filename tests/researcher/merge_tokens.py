@@ -25,6 +25,20 @@ def attnmix(*args):
     return subprocess.run([os.path.join(BIN, "attnmix"), *args], capture_output=True, text=True)
 
 
+def make_checkpoint(ckpt):
+    """The config's checkpoint: a shard's content stamp holds its fingerprint."""
+    r = subprocess.run([os.path.join(BIN, "attnmix-make-checkpoint"), "--preset", "tiny", "--seed", "7", "--tokenizer",
+                        os.environ["ATTNMIX_TOKENIZER_DIR"], "--out", ckpt, "--quiet"], capture_output=True, text=True)
+    check(r.returncode == 0, f"make-checkpoint: {r.stderr}")
+
+
+def stamp_parts(cfg, key):
+    """The stamp_parts generate writes into the cube of pair key (`attnmix stamp`)."""
+    r = attnmix("stamp", cfg, "generate", "--pair", key)
+    check(r.returncode == 0, f"attnmix stamp: {r.stderr}")
+    return r.stdout.strip()
+
+
 def write_shards(out, cfg, with_tokens):
     chash = fnv1a(open(cfg, "rb").read())
     exp = []
@@ -59,6 +73,7 @@ def write_shards(out, cfg, with_tokens):
                 f.create_dataset("tokens", data=toks, dtype=STR)
                 f.create_dataset("key_tokens", data=toks, dtype=STR)
             for name, v in [("schema", "attnmix.cube/1"), ("model", "tiny"), ("config_hash", chash),
+                            ("stamp_parts", stamp_parts(cfg, k)),
                             ("fingerprint", fnv1a(k.encode())), ("checkpoint_fingerprint", "00c0ffee00c0ffee"),
                             ("storage_dtype", "float32")]:
                 f.attrs.create(name, v, dtype=STR)
@@ -81,6 +96,7 @@ def case(name, with_tokens):
     pairs = "".join(f'  - key: {k}\n    a: "a {k}"\n    b: "b {k}"\n' for k in KEYS)
     open(cfg, "w").write(f"experiment: m\noutput_dir: {out}\nmodels:\n  - name: tiny\n    checkpoint: {root}/ckpt\n"
                          f"pairs:\n{pairs}alphas: [0, 1]\n")
+    make_checkpoint(os.path.join(root, "ckpt"))
     exp = write_shards(out, cfg, with_tokens)
     r = attnmix("merge", cfg)
     check(r.returncode == 0, f"{name}: merge failed: {r.stderr}")

@@ -36,6 +36,23 @@ def config_text(out, alphas=ALPHAS):
             f"pairs:\n{pairs}alphas: [{', '.join(str(a) for a in alphas)}]\ngeneration:\n  max_new_tokens: 5\n")
 
 
+def make_checkpoint():
+    """The config's checkpoint: the content stamps hold its fingerprint."""
+    if os.path.exists(os.path.join(D, "ckpt", "config.json")):
+        return
+    r = subprocess.run([os.path.join(BIN, "attnmix-make-checkpoint"), "--preset", "tiny", "--seed", "7", "--tokenizer",
+                        os.environ["ATTNMIX_TOKENIZER_DIR"], "--out", os.path.join(D, "ckpt"), "--quiet"],
+                       capture_output=True, text=True)
+    check(r.returncode == 0, f"make-checkpoint: {r.stderr}")
+
+
+def stamp_parts(cfg_path, key):
+    """The stamp_parts generate writes into the cube of pair key (`attnmix stamp`)."""
+    r = attnmix("stamp", cfg_path, "generate", "--pair", key)
+    check(r.returncode == 0 and r.stdout.startswith("format=attnmix.cube/1;models="), f"attnmix stamp: {r.stdout} {r.stderr}")
+    return r.stdout.strip()
+
+
 def unit_maps(rng, n, S):
     """[L, H, S, S]: causal rows over the first n positions, zero elsewhere."""
     m = np.zeros((L, H, S, S), np.float32)
@@ -113,6 +130,7 @@ def build(out, dtype, cfg_path, shard_alphas=None):
             f["step"] = np.arange(Np, dtype=np.int32)
             f["token"] = np.arange(TP[p], dtype=np.int32)
             for name, v in [("schema", "attnmix.cube/1"), ("model", "tiny"), ("config_hash", chash),
+                            ("stamp_parts", stamp_parts(cfg_path, k)),
                             ("fingerprint", fnv1a(k.encode())), ("checkpoint_fingerprint", "00c0ffee00c0ffee"),
                             ("storage_dtype", "float16" if dtype == np.float16 else "float32"),
                             ("config_yaml", text_cfg.decode()), ("mix_fingerprint", "m" + k),
@@ -252,8 +270,17 @@ def refusals(root, out, cfg):
     merge_fails("other checkpoint", ["pairs/sums/cube.h5", "checkpoint"])
     with h5py.File(shard, "r+") as f:
         f.attrs["checkpoint_fingerprint"] = "00c0ffee00c0ffee"
-        f.attrs["config_hash"] = "0000000000000000"
-    merge_fails("other config", ["pairs/sums/cube.h5", "another config"])
+        good = f.attrs["stamp_parts"]
+        f.attrs["stamp_parts"] = good.replace(";alphas=", ";alphas=0")
+    merge_fails("other config", ["pairs/sums/cube.h5", "does not match", "in: alphas;"])
+    with h5py.File(shard, "r+") as f:
+        f.attrs["stamp_parts"] = good.replace(";checkpoint=", ";checkpoint=0")
+    merge_fails("stamped with another checkpoint", ["pairs/sums/cube.h5", "in: checkpoint;"])
+    with h5py.File(shard, "r+") as f:
+        del f.attrs["stamp_parts"]
+    merge_fails("no stamp", ["pairs/sums/cube.h5", "in: its content stamp"])
+    with h5py.File(shard, "r+") as f:
+        f.attrs.create("stamp_parts", good, dtype=h5py.string_dtype("utf-8"))
     with h5py.File(shard, "r+") as f:
         f.attrs["schema"] = "attnmix.prefill/1"
     merge_fails("other schema", ["pairs/sums/cube.h5", "schema"])
@@ -261,6 +288,7 @@ def refusals(root, out, cfg):
     merge_fails("not HDF5", ["pairs/sums/cube.h5"])
 
 
+make_checkpoint()
 root, out, cfg, exp = run_case("f32", np.float32)
 refusals(root, out, cfg)
 run_case("f16", np.float16)
