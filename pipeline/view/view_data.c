@@ -172,7 +172,20 @@ void am_view_data_close(am_view_data *d) {
 
 /* ---- JSON -------------------------------------------------------------------- */
 
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+/* A JSON string of s; bytes that are not UTF-8 (a damaged file) become '?'. */
+static json_t *jstr(const char *s) {
+    json_t *j = json_string(s);
+    if (j) return j;
+    char *t = strdup(s);
+    if (!t) return NULL;
+    for (char *p = t; *p; p++)
+        if ((unsigned char)*p >= 0x80) *p = '?';
+    j = json_string(t);
+    free(t);
+    return j;
+}
+
+static json_t *str_or_null(const char *s) { return s ? jstr(s) : json_null(); }
 
 static json_t *ints(const int32_t *v, int n) {
     json_t *a = json_array();
@@ -182,7 +195,7 @@ static json_t *ints(const int32_t *v, int n) {
 
 static json_t *model_json(const am_view_model *m) {
     json_t *o = json_object();
-    json_object_set_new(o, "name", json_string(m->name));
+    json_object_set_new(o, "name", jstr(m->name));
     json_object_set_new(o, "problem", str_or_null(m->problem));
     json_object_set_new(o, "notice", str_or_null(m->notice));
     if (m->problem) return o;
@@ -191,10 +204,10 @@ static json_t *model_json(const am_view_model *m) {
            *prompts = json_array();
     for (int p = 0; p < c->P; p++) {
         json_t *lr = json_array(), *tr = json_array();
-        json_array_append_new(pairs, json_string(c->pair[p]));
+        json_array_append_new(pairs, jstr(c->pair[p]));
         for (int a = 0; a < c->A; a++) {
             json_array_append_new(lr, json_integer(c->length[p * c->A + a]));
-            json_array_append_new(tr, c->text ? json_string(c->text[p * c->A + a]) : json_null());
+            json_array_append_new(tr, c->text ? jstr(c->text[p * c->A + a]) : json_null());
         }
         json_array_append_new(lengths, lr);
         json_array_append_new(texts, tr);
@@ -229,7 +242,7 @@ static int dump(json_t *root, char **json, am_err *e) {
 int am_view_index_json(const am_view_data *d, char **json, am_err *e) {
     json_t *root = json_object(), *models = json_array();
     const char *base = strrchr(d->out_dir, '/');
-    json_object_set_new(root, "out", json_string(base && base[1] ? base + 1 : d->out_dir));
+    json_object_set_new(root, "out", jstr(base && base[1] ? base + 1 : d->out_dir));
     json_object_set_new(root, "report", d->has_report ? json_string("files/figures/index.html") : json_null());
     for (int i = 0; i < d->n_models; i++) json_array_append_new(models, model_json(&d->models[i]));
     json_object_set_new(root, "models", models);
@@ -309,7 +322,7 @@ int am_view_map_json(am_view_data *d, const am_view_query *q, char **json, am_er
         const char *t = NULL;
         if (m->tokens) t = m->tokens[((size_t)q->pair * c->A + q->alpha) * c->S + s];
         if (!t) snprintf(num, sizeof num, "%d", s), t = num;
-        json_array_append_new(toks, json_string(t));
+        json_array_append_new(toks, jstr(t));
     }
     char al[32];
     json_object_set_new(root, "n", json_integer(n));
