@@ -48,6 +48,7 @@ start_view "$D/out" "$D/view.log" --port 0
 grep -q "old/cube.h5 has no /tokens" "$D/view.log" || fail "no note about the cube without /tokens: $(cat "$D/view.log")"
 grep -q "the cube of model 'writing' is being written" "$D/view.log" || fail "no note about the cube being written"
 grep -q "broken/cube.h5" "$D/view.log" || fail "no note about the damaged cube"
+! grep -q "HDF5-DIAG" "$D/view.log" || fail "HDF5's error stack on the terminal: $(cat "$D/view.log")"
 
 node "$(dirname "$0")/view_browser.js" "$url" "$PW" > "$D/browser.json" || fail "browser run failed: $(cat "$D/browser.json")"
 $PYTHON "$(dirname "$0")/view_check.py" "$D/out/tiny/cube.h5" < "$D/browser.json" || fail "viewer check (see $D/browser.json)"
