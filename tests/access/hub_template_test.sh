@@ -58,6 +58,10 @@ set -e
 [[ $rc == 1 ]] && grep -q "huggingface-cli download Qwen/Qwen3-tiny" "$D/log0b" ||
   fail "tokenize with a missing hub id: rc $rc: $(cat "$D/log0b")"
 
+# the tokenizer program takes the hub id too
+[[ $(echo '"Hello"' | HF_HOME=$D/hf "$B/attnmix-tokenize" --tokenizer Qwen/Qwen3-tiny --jsonl) == "[9707]" ]] ||
+  fail "attnmix-tokenize --tokenizer Qwen/Qwen3-tiny"
+
 HF_HOME=$D/hf "$B/attnmix" run "$D/hub.yaml" -j 2 > "$D/log1" 2>&1 || { cat "$D/log1"; fail "attnmix run failed"; }
 for f in tiny/tokens.h5 tiny/cube.h5 analysis.h5 figures/index.html; do
   [[ -s $D/out/$f ]] || fail "missing $D/out/$f"
