@@ -75,7 +75,10 @@ timeout 10 "$B/attnmix" view "$D/out" --port "$port" > /dev/null 2> "$D/inuse.lo
 set -e
 [[ $rc == 2 ]] && grep -q "127.0.0.1:$port: the port is in use" "$D/inuse.log" ||
   fail "port in use: rc $rc: $(cat "$D/inuse.log")"
-kill $view; wait $view || true; view=
+# Ctrl-C or SIGTERM: a clean stop (status 0; under the sanitizers, no report)
+kill -TERM $view; set +e; wait $view; rc=$?; set -e; view=
+[[ $rc == 0 ]] || fail "viewer stopped with status $rc: $(tail -20 "$D/view.log")"
+! grep -qE "Sanitizer|runtime error" "$D/view.log" || fail "sanitizer report: $(cat "$D/view.log")"
 
 # only a cube being written; no cube at all
 mkdir -p "$D/out2/m" "$D/out3"
