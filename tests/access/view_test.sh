@@ -36,6 +36,20 @@ trap 'kill $writer 2>/dev/null; [[ -n ${view:-} ]] && kill $view 2>/dev/null; tr
 : > "$D/out/writing/cube.h5.tmp-$writer"
 head -c 4096 /dev/urandom > "$D/out/broken/cube.h5"
 
+# http URL [METHOD] [HOST]: the status, a space, the body
+http() {
+  $PYTHON - "$@" <<'PY'
+import sys, http.client, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+c.putrequest(sys.argv[2] if len(sys.argv) > 2 else "GET", u.path + ("?" + u.query if u.query else ""), skip_host=True)
+c.putheader("Host", sys.argv[3] if len(sys.argv) > 3 else u.netloc)
+c.endheaders()
+r = c.getresponse()
+print(r.status, r.read().decode("utf-8", "replace"))
+PY
+}
+
 # start: the URL on stdout (port 0: any free port)
 start_view() { # OUTDIR LOG [args]: sets view, url
   local out=$1 log=$2; shift 2
@@ -60,13 +74,13 @@ port=${url##*:}; port=${port%/}
 # (models in name order: broken 0, old 1, tiny 2, writing 3)
 for q in "model=9&pair=0&alpha=0&layer=0&head=0" "model=2&pair=0&alpha=0&layer=0&head=-1" "model=2&pair=x&alpha=0&layer=0&head=0" \
          "model=2&pair=0&alpha=0&layer=4&head=0" "model=2&pair=0&alpha=0&layer=0&head=0&diff=3"; do
-  code=$(curl -s -o /dev/null -w '%{http_code}' "${url}api/map?$q")
+  code=$(http "${url}api/map?$q" | cut -d' ' -f1)
   [[ $code == 400 ]] || fail "api/map?$q: status $code"
 done
-curl -s "${url}api/map?model=3&pair=0&alpha=0&layer=0&head=0" | grep -q "is being written" || fail "model being written: no message"
-curl -s "${url}api/map?model=0&pair=0&alpha=0&layer=0&head=0" | grep -q "broken/cube.h5" || fail "damaged model: no message"
-code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "${url}api/index"); [[ $code == 405 ]] || fail "POST: $code"
-code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: attacker.example:$port" "${url}api/index")
+http "${url}api/map?model=3&pair=0&alpha=0&layer=0&head=0" | grep -q "^404 .*is being written" || fail "model being written: no message"
+http "${url}api/map?model=0&pair=0&alpha=0&layer=0&head=0" | grep -q "^404 .*broken/cube.h5" || fail "damaged model: no message"
+code=$(http "${url}api/index" POST | cut -d' ' -f1); [[ $code == 405 ]] || fail "POST: $code"
+code=$(http "${url}api/index" GET "attacker.example:$port" | cut -d' ' -f1)
 [[ $code == 403 ]] || fail "a foreign Host header: $code"
 
 # a port in use: a message and exit status 2, at once
