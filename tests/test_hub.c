@@ -56,6 +56,7 @@ static void lay_out_cache(const char *cache) {
 }
 
 static void unset_all(void) {
+    unsetenv("HUGGINGFACE_HUB_CACHE");
     unsetenv("HF_HUB_CACHE");
     unsetenv("HF_HOME");
     unsetenv("XDG_CACHE_HOME");
@@ -156,6 +157,11 @@ int main(void) {
         expect_err("Qwen/Qwen3-1.7B", "main", AM_E_USAGE, m);
     }
     REQUIRE(chdir("/") == 0, "chdir");
+
+    /* 1b. the older name of HF_HUB_CACHE */
+    unset_all();
+    setenv("HUGGINGFACE_HUB_CACHE", cache, 1);
+    expect_dir("Qwen/Qwen3-1.7B", NULL, want);
 
     /* 2. HF_HOME/hub */
     unset_all();

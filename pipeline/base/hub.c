@@ -30,6 +30,7 @@ int am_hub_cache_dir(char *out, size_t n, am_err *e) {
     const char *v;
     int w;
     if ((v = getenv("HF_HUB_CACHE")) && *v) w = snprintf(out, n, "%s", v);
+    else if ((v = getenv("HUGGINGFACE_HUB_CACHE")) && *v) w = snprintf(out, n, "%s", v); /* its older name */
     else if ((v = getenv("HF_HOME")) && *v) w = snprintf(out, n, "%s/hub", v);
     else if ((v = getenv("XDG_CACHE_HOME")) && *v) w = snprintf(out, n, "%s/huggingface/hub", v);
     else if ((v = getenv("HOME")) && *v) w = snprintf(out, n, "%s/.cache/huggingface/hub", v);

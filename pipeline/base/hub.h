@@ -5,7 +5,7 @@
  *   <cache>/models--Qwen--Qwen3-1.7B/refs/main          the commit of branch main
  *   <cache>/models--Qwen--Qwen3-1.7B/snapshots/<commit>/ config.json, *.safetensors, ...
  *
- * <cache> is $HF_HUB_CACHE, else $HF_HOME/hub, else
+ * <cache> is $HF_HUB_CACHE (or its older name $HUGGINGFACE_HUB_CACHE), else $HF_HOME/hub, else
  * $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub.
  * Nothing is downloaded: a model that is not in the cache is an error that
  * gives the download command. */
