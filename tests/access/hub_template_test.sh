@@ -80,6 +80,20 @@ pad = int(f.attrs["pad_id"])
 prompts = {"capital": ("The capital of France is", "La capitale de la France est"),
            "sums": ("12 + 7 =", "Nine times six equals")}
 hf = lambda t: "<|im_start|>user\n" + t + "<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
+# the same text from Qwen3's own chat template (tokenizer_config.json), rendered as HF's
+# apply_chat_template renders it (jinja2, trim_blocks, lstrip_blocks)
+import jinja2, jinja2.sandbox, os
+cfg = json.load(open(os.path.join(sys.argv[3], "tokenizer_config.json")))
+env = jinja2.sandbox.ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
+                                                   extensions=["jinja2.ext.loopcontrols"])
+tpl = env.from_string(cfg["chat_template"])
+for k in ("capital", "sums"):
+    for t in prompts[k]:
+        msgs = [{"role": "user", "content": t}]
+        r = tpl.render(messages=msgs, add_generation_prompt=True, enable_thinking=False)
+        assert r == hf(t), (r, hf(t))
+        r = tpl.render(messages=msgs, add_generation_prompt=True)
+        assert r == "<|im_start|>user\n" + t + "<|im_end|>\n<|im_start|>assistant\n", r
 texts = [hf(t) for k in ("capital", "sums") for t in prompts[k]]
 out = subprocess.run([sys.argv[2], "--tokenizer", sys.argv[3], "--jsonl"], input="\n".join(json.dumps(t) for t in texts) + "\n",
                      capture_output=True, text=True, check=True).stdout.split("\n")
