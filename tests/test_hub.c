@@ -211,6 +211,25 @@ int main(void) {
               "message: %s", c.models[0].hub_missing ? c.models[0].hub_missing : "(none)");
         am_config_free(&c);
     }
+    /* a snapshot without tokenizer.json (the token table) when the tokenizer is the checkpoint's */
+    {
+        char tj[1100];
+        snprintf(tj, sizeof tj, "%s/tokenizer.json", want);
+        REQUIRE(unlink(tj) == 0, "unlink %s", tj);
+        write_config(cfg, "  - name: q\n    checkpoint: Qwen/Qwen3-1.7B");
+        am_config c;
+        am_err e = {0};
+        REQUIRE(am_config_load(&c, cfg, &e) == 0, "load: %s", e.msg);
+        CHECK(c.models[0].hub_missing && strstr(c.models[0].hub_missing, "has no tokenizer.json") &&
+                  strstr(c.models[0].hub_missing, "huggingface-cli download Qwen/Qwen3-1.7B"),
+              "no tokenizer.json: %s", c.models[0].hub_missing ? c.models[0].hub_missing : "(none)");
+        am_config_free(&c);
+        write_config(cfg, "  - name: q\n    checkpoint: Qwen/Qwen3-1.7B\n    tokenizer: /tok.json");
+        REQUIRE(am_config_load(&c, cfg, &e) == 0, "load: %s", e.msg);
+        CHECK(!c.models[0].hub_missing && !strcmp(c.models[0].checkpoint, want), "own tokenizer: %s",
+              c.models[0].hub_missing ? c.models[0].hub_missing : c.models[0].checkpoint);
+        am_config_free(&c);
+    }
     /* a revision with a directory is an error of the config */
     write_config(cfg, "  - name: local\n    checkpoint: /\n    revision: main");
     {

@@ -152,6 +152,18 @@ int am_hub_resolve_models(am_config *c, am_err *e) {
             continue;
         }
         if (same_tok) {
+            char tj[4200];
+            snprintf(tj, sizeof tj, "%s/tokenizer.json", dir);
+            if (strcmp(dir, m->checkpoint) != 0 && !am_exists(tj)) { /* a snapshot without the token table */
+                am_fail_code(e, AM_E_NOTFOUND,
+                             "models[%d].checkpoint '%s': snapshot %s has no tokenizer.json (an incomplete "
+                             "download?); download it with `huggingface-cli download %s`, or name a tokenizer.json "
+                             "in models[%d].tokenizer",
+                             i, m->checkpoint, dir, m->checkpoint, i);
+                free(dir);
+                if (keep_missing(c, m, e)) return -1;
+                continue;
+            }
             if (!(tdir = strdup(dir))) {
                 free(dir);
                 return am_fail_code(e, AM_E_NOMEM, "out of memory");
