@@ -44,28 +44,16 @@ static int cmp_names(const void *a, const void *b) {
     return strcmp(((const am_view_model *)a)->name, ((const am_view_model *)b)->name);
 }
 
-/* /tokens [P, A, S] when present and of that shape; else a notice. */
+/* Token labels: the cube reader's /tokens [P, A, S] (a cube of the wrong
+ * shape does not open); a cube without it gets a notice. */
 static int load_tokens(am_view_model *m, am_err *e) {
-    const am_cube *c = &m->cube;
-    int rank = 0;
-    hsize_t dims[3] = {0, 0, 0};
-    char msg[512];
-    if (!am_h5_exists(c->file, "tokens")) {
-        snprintf(msg, sizeof msg,
-                 "%s has no /tokens (a cube from an older attnmix): positions are numbered instead of labelled "
-                 "with their tokens",
-                 c->path);
-    } else if (am_h5_shape(c->file, "tokens", &rank, dims, e) < 0 || rank != 3 || dims[0] != (hsize_t)c->P ||
-               dims[1] != (hsize_t)c->A || dims[2] != (hsize_t)c->S) {
-        snprintf(msg, sizeof msg, "%s: /tokens is not [P, A, S] = [%d, %d, %d] strings: positions are numbered",
-                 c->path, c->P, c->A, c->S);
-    } else if (am_h5_read_strs(c->file, "tokens", 3, dims, &m->tokens, e) < 0) {
-        snprintf(msg, sizeof msg, "%s: /tokens cannot be read (%.300s): positions are numbered", c->path, e->msg);
-        m->tokens = NULL;
-    } else {
-        return 0;
-    }
-    memset(e, 0, sizeof *e);
+    char msg[4600];
+    m->tokens = m->cube.tokens;
+    if (m->tokens) return 0;
+    snprintf(msg, sizeof msg,
+             "%s has no /tokens (a cube from an older attnmix): positions are numbered instead of labelled with "
+             "their tokens",
+             m->cube.path);
     return (m->notice = strdup(msg)) ? 0 : am_fail_code(e, AM_E_NOMEM, "out of memory");
 }
 
@@ -157,7 +145,6 @@ int am_view_data_open(am_view_data *d, const char *out_dir, am_err *e) {
 void am_view_data_close(am_view_data *d) {
     for (int i = 0; d->models && i < d->n_models; i++) {
         am_view_model *m = &d->models[i];
-        if (m->tokens) am_h5_free_strs(m->tokens, (size_t)m->cube.P * m->cube.A * m->cube.S);
         if (!m->problem) am_cube_close(&m->cube);
         free(m->problem);
         free(m->notice);

@@ -15,6 +15,14 @@ PW=${ATTNMIX_BROWSER_MODULES:-$ATTNMIX_NODE_MODULES/../../npm-browser/node_modul
 rm -rf "$D"; mkdir -p "$D/out/tiny" "$D/out/old" "$D/out/writing" "$D/out/broken"
 B=$ATTNMIX_BIN
 cp "$RUN/tiny/cube.h5" "$D/out/old/cube.h5"
+# a cube as written before token strings existed: no /tokens, no /key_tokens
+$PYTHON - "$D/out/old/cube.h5" <<'PY'
+import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f:
+    for k in ("tokens", "key_tokens"):
+        if k in f:
+            del f[k]
+PY
 cp "$RUN/tiny/cube.h5" "$D/out/tiny/cube.h5"
 cp -r "$RUN/figures" "$D/out/figures"
 # token strings where the pipeline did not write them: "a|b" where the prompts differ, generated tokens after
