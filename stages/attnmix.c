@@ -23,13 +23,14 @@
 #include "run/slurm.h"
 #include "stage/stamp.h"
 
-static const char *PROGRAMS[] = {"tokenize",  "embed-mix", "forward", "generate",
-                                 "induction", "analyze",   "plot",    "make-checkpoint"};
+static const char *PROGRAMS[] = {"tokenize", "embed-mix", "forward",         "generate", "induction",
+                                 "analyze",  "plot",      "make-checkpoint", "view"};
 
 static void usage(FILE *f) {
     fprintf(f, "usage: attnmix run CONFIG.yaml [-j N] [--force] [--dry-run]\n"
                "       attnmix slurm CONFIG.yaml [options] | merge CONFIG.yaml | consolidate CUBE OUT.h5\n"
                "       attnmix <stage> [stage options]   (attnmix <stage> --help)\n"
+               "       attnmix view OUT [--port N]       the maps in the browser (attnmix view --help)\n"
                "       attnmix --help | --version\n\n"
                "Mixes prompt pairs in embedding space, runs Qwen3 models on the mixes with\n"
                "greedy generation and captures every attention map into HDF5 cubes.\n\n"

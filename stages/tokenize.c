@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/fs.h"
+#include "base/hub.h"
 #include "stage/stage.h"
 #include "tokenizer/tokenizer.h"
 
@@ -31,7 +32,8 @@ static void usage(FILE *f) {
                "(byte-level BPE) exactly like HF tokenizers, without adding special tokens;\n"
                "special-token strings in the text (e.g. <|endoftext|>) map to their ids.\n"
                "\n"
-               "  -t, --tokenizer PATH  tokenizer.json, or a directory holding one\n"
+               "  -t, --tokenizer PATH  tokenizer.json, or a directory holding one, or a hub id\n"
+               "                        (Qwen/Qwen3-1.7B) in the Hugging Face cache\n"
                "  -j, --jsonl           stdin: JSON Lines, each a JSON string;\n"
                "                        stdout: one JSON array of ids per line\n"
                "  -d, --decode          stdin: JSON Lines, each a JSON array of ids;\n"
@@ -244,7 +246,9 @@ int main(int argc, char **argv) {
     parse_options(argc, argv, &o);
     am_err e = {0};
     am_tokenizer *t;
-    if (am_tok_load(&t, o.tokenizer, &e)) die(NULL, &e);
+    char *dir = NULL; /* a hub id (Qwen/Qwen3-1.7B) names its snapshot in the Hugging Face cache */
+    if (am_hub_resolve(o.tokenizer, NULL, "--tokenizer", &dir, &e) || am_tok_load(&t, dir, &e)) die(NULL, &e);
+    free(dir);
     int rc;
     switch (o.mode) {
     case MODE_JSONL: rc = run_jsonl(t, 0); break;

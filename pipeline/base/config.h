@@ -17,9 +17,12 @@ enum { AM_TEACH_NONE = 0, AM_TEACH_ALPHA1, AM_TEACH_ALPHA0, AM_TEACH_TEXT };
 typedef enum am_backend { AM_BACKEND_AUTO = 0, AM_BACKEND_CPU, AM_BACKEND_CUDA } am_backend;
 
 typedef struct am_model_cfg {
-    char *name;       /* output subdirectory; [A-Za-z0-9._-]+ */
-    char *checkpoint; /* HF checkpoint directory */
-    char *tokenizer;  /* tokenizer.json or directory; default: checkpoint */
+    char *name;        /* output subdirectory; [A-Za-z0-9._-]+ */
+    char *checkpoint;  /* HF checkpoint directory (a hub id in the config is resolved by am_config_load) */
+    char *tokenizer;   /* tokenizer.json or directory; default: checkpoint */
+    char *revision;    /* hub ids only: branch, tag or commit in the HF cache; NULL = main */
+    char *hub_id;      /* the hub id the config gave ("Qwen/Qwen3-1.7B"), NULL for a directory */
+    char *hub_missing; /* a hub id not in the cache: the message with the download command, else NULL */
 } am_model_cfg;
 
 typedef struct am_pair_cfg {
@@ -45,6 +48,9 @@ typedef struct am_config {
     int pad_left;   /* side: left (default) | right */
     int32_t pad_id; /* -1 = the tokenizer's <|endoftext|> */
     int mask_pads;  /* default 0 */
+    /* prompts */
+    int chat_template;  /* template: none (0, default) | chat (1) | chat-nothink (2) (tokenizer/chat.h) */
+    int align_template; /* align: template: pads inside the user turn (pad_left = 0 then) */
     /* generation */
     int max_new_tokens; /* default 100 */
     int sample;         /* mode: AM_GEN_GREEDY (default) | AM_GEN_SAMPLE | AM_GEN_CHECKPOINT */
@@ -73,6 +79,8 @@ typedef struct am_config {
 /* Names of the mix modes, indexed by am_config.mix ("linear", "slerp", "norm"). */
 extern const char *const am_config_mix_names[4];
 
+/* Read and parse path, then resolve hub ids among the checkpoints in the
+ * Hugging Face cache (base/hub.h). */
 int am_config_load(am_config *c, const char *path, am_err *e);
 int am_config_parse(am_config *c, const char *text, size_t len, const char *name, am_err *e);
 void am_config_free(am_config *c);

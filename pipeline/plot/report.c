@@ -406,6 +406,21 @@ int am_report_write(const char *const *cubes, int ncubes, const char *analysis, 
              "(1\xe2\x88\x92\xce\xb1)\xc2\xb7"
              "E[b]. Rows of each map are query positions, columns key "
              "positions; the red line separates prompt and generated tokens.</p>\n");
+    { /* the interactive viewer of the same run (pipeline/view): OUT is the directory above figures/ */
+        char run[4096];
+        snprintf(run, sizeof run, "%s", outdir);
+        char *slash = strrchr(run, '/');
+        if (slash && slash != run) *slash = 0;
+        else snprintf(run, sizeof run, "%s", slash == run ? "/" : ".");
+        char *x = am_html_escape(run);
+        am_h(&h,
+             "<p class=\"viewer\">Every map, interactively (hover for the weight and both tokens, mean and "
+             "spread over heads, differences between alphas, the arrow keys step alpha): run "
+             "<code>attnmix view %s</code> and open <a "
+             "href=\"http://127.0.0.1:8000/\">http://127.0.0.1:8000/</a>.</p>\n",
+             x ? x : "OUT");
+        free(x);
+    }
     R.h = &body;
     for (int i = 0; i < ncubes; i++) {
         am_cube c;

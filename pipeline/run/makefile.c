@@ -44,7 +44,8 @@ int am_run_check(const am_config *c, am_err *e) {
     for (int i = 0; i < c->n_models; i++) {
         const am_model_cfg *m = &c->models[i];
         snprintf(p, sizeof p, "%s/config.json", m->checkpoint);
-        if (stat(p, &st) != 0)
+        if (m->hub_missing) add_line(msg, sizeof msg, &k, "%s", m->hub_missing);
+        else if (stat(p, &st) != 0)
             add_line(msg, sizeof msg, &k,
                      "%s: model '%s': %s: %s; point models[%d].checkpoint at a Hugging Face "
                      "checkpoint directory (config.json, *.safetensors, tokenizer.json)",

@@ -34,6 +34,11 @@ int am_stage_init(am_stage *s, const char *config_path, const char *model_name, 
         am_config_free(&s->cfg);
         return -1;
     }
+    if (s->model->hub_missing) { /* a hub id that is not in the Hugging Face cache */
+        am_fail_code(e, AM_E_NOTFOUND, "%s", s->model->hub_missing);
+        am_config_free(&s->cfg);
+        return -1;
+    }
     snprintf(s->out_dir, sizeof s->out_dir, "%s/%s", s->cfg.output_dir, s->model->name);
     am_hash_hex(am_fnv1a(AM_FNV_INIT, s->cfg.text, s->cfg.text_len), s->config_hash);
     return am_mkdirs(s->out_dir, e);

@@ -11,6 +11,7 @@
 #include "stage/stage.h"
 #include "stage/stamp.h"
 #include "stage/token_text.h"
+#include "tokenizer/chat.h"
 #include "tokenizer/tokenizer.h"
 
 /* /tokens_a and /tokens_b [P, T_max]: the token strings of the padded ids
@@ -66,6 +67,7 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
     int32_t *ids_a = NULL, *ids_b = NULL;               /* [P][T_max] padded, -1 beyond T_p */
     int32_t *plen = NULL;                               /* [P] T_p */
     int32_t *pad = NULL;                                /* [P][2] pads added to a, b */
+    size_t *at = NULL;                                  /* [2P] where the pads go in each prompt's ids */
     const char **keys = NULL, **pa = NULL, **pb = NULL; /* [P] */
     hid_t d = H5I_INVALID_HID;
     hsize_t dP[1] = {(hsize_t)P}, dPT[2], dP2[2] = {(hsize_t)P, 2};
@@ -74,6 +76,7 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
         !(len = am_calloc(2 * (size_t)P, sizeof *len, "the prompt lengths", e)) ||
         !(plen = am_calloc((size_t)P, sizeof *plen, "the prompt lengths", e)) ||
         !(pad = am_calloc(2 * (size_t)P, sizeof *pad, "the pads", e)) ||
+        !(at = am_calloc(2 * (size_t)P, sizeof *at, "the pad positions", e)) ||
         !(keys = am_calloc((size_t)P, sizeof *keys, "the pair keys", e)) ||
         !(pa = am_calloc((size_t)P, sizeof *pa, "the prompts", e)) ||
         !(pb = am_calloc((size_t)P, sizeof *pb, "the prompts", e)))
@@ -89,10 +92,22 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
         const am_pair_cfg *pr = &c->pairs[p];
         for (int k = 0; k < 2; k++) {
             const char *text = k ? pr->b : pr->a;
-            if (am_tok_encode(tok, text, strlen(text), &ids[2 * p + k], &len[2 * p + k], e) < 0) {
+            size_t n_pre, n_post;
+            if (am_chat_encode(tok, (am_chat_template)c->chat_template, text, &ids[2 * p + k], &len[2 * p + k], &n_pre,
+                               &n_post, e) < 0) {
                 am_wrap(e, "%s: pair '%s' prompt %s", c->path, pr->key, k ? "b" : "a");
                 goto out;
             }
+            if (c->align_template && n_pre == (size_t)-1) {
+                am_fail_code(e, AM_E_USAGE,
+                             "%s: pair '%s' prompt %s: its first or last characters merge with the chat template's "
+                             "tokens, so 'align: template' has no place for the pads between them; remove the "
+                             "leading/trailing whitespace or use 'align: left'",
+                             c->path, pr->key, k ? "b" : "a");
+                goto out;
+            }
+            /* pads go first (left), last (right), or after the template's user-turn prefix */
+            at[2 * p + k] = c->align_template ? n_pre : c->pad_left ? 0 : len[2 * p + k];
             if (len[2 * p + k] == 0) {
                 am_fail_code(e, AM_E_USAGE, "%s: pair '%s' prompt %s has no tokens", c->path, pr->key, k ? "b" : "a");
                 goto out;
@@ -114,10 +129,9 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
             int n = (int)len[2 * p + k], np = plen[p] - n;
             pad[2 * p + k] = np;
             for (int t = 0; t < T_max; t++) row[t] = -1;
-            for (int t = 0; t < plen[p]; t++) {
-                int src = c->pad_left ? t - np : t; /* left: pads first; right: pads last */
-                row[t] = (src >= 0 && src < n) ? ids[2 * p + k][src] : pad_id;
-            }
+            const int a0 = (int)at[2 * p + k]; /* pads fill [a0, a0 + np) */
+            for (int t = 0; t < plen[p]; t++)
+                row[t] = t < a0 ? ids[2 * p + k][t] : t < a0 + np ? pad_id : ids[2 * p + k][t - np];
         }
     }
 
@@ -149,7 +163,16 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
         am_h5_attr_str(out.file, "tokenizer", tok_path, e) < 0 ||
         am_h5_attr_str(out.file, "tokenizer_fingerprint", tok_hash, e) < 0 ||
         am_h5_attr_i64(out.file, "pad_id", pad_id, e) < 0 ||
-        am_h5_attr_str(out.file, "pad_side", c->pad_left ? "left" : "right", e) < 0)
+        am_h5_attr_str(out.file, "pad_side",
+                       c->align_template ? "template"
+                       : c->pad_left     ? "left"
+                                         : "right",
+                       e) < 0 ||
+        am_h5_attr_str(out.file, "template",
+                       c->chat_template == 2 ? "chat-nothink"
+                       : c->chat_template    ? "chat"
+                                             : "none",
+                       e) < 0)
         goto out;
     if (am_h5_out_commit(&out, e) < 0) goto out;
     if (!s->quiet)
@@ -166,6 +189,7 @@ out:
     free(ids_b);
     free(plen);
     free(pad);
+    free(at);
     free(keys);
     free(pa);
     free(pb);

@@ -108,6 +108,9 @@ for f in files0:
           f"report {f} differs between runs")
 html = open(f"{reps[0]}/index.html", encoding="utf-8").read()
 links = re.findall(r'(?:src|href)="([^"#][^"]*)"', html)
+viewer = "http://127.0.0.1:8000/"  # the one absolute link: the interactive viewer (attnmix view)
+check(links.count(viewer) == 1, "the report does not link to the viewer")
+links = [l for l in links if l != viewer]
 imgs = re.findall(r'<img src="([^"]*)"', html)
 check(len(imgs) == len(files0) - 1, f"{len(imgs)} images for {len(files0) - 1} figures")
 for l in links:
