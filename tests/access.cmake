@@ -10,7 +10,3 @@ set_tests_properties(access_hub_template PROPERTIES FIXTURES_SETUP access_out)
 attnmix_script_test(access_view bash ${ACCESS_SRC}/view_test.sh ${ACCESS_DIR}/view ${ACCESS_DIR}/run/out)
 set_tests_properties(access_view PROPERTIES FIXTURES_REQUIRED access_out
   ENVIRONMENT "${ATTNMIX_TEST_ENV};ATTNMIX_BROWSER_MODULES=${ATTNMIX_DEPS}/npm-browser/node_modules")
-
-# Open time on a cube of Qwen3-14B's shape (3.3 GB, written for the test and removed after).
-attnmix_script_test(access_view_big ${ATTNMIX_PYTHON} ${ACCESS_SRC}/view_big_test.py ${ACCESS_DIR}/big)
-set_tests_properties(access_view_big PROPERTIES RUN_SERIAL TRUE)

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=build/bin
-all=(tokenizer cube-write matmul runtime tsne analysis observations)
+all=(tokenizer cube-write matmul runtime tsne analysis observations view)
 sel=("$@")
 ((${#sel[@]})) || sel=("${all[@]}")
 for b in "${sel[@]}"; do
@@ -17,6 +17,7 @@ for b in "${sel[@]}"; do
     tsne) bench/tsne.sh ;;
     analysis) bench/analysis.sh ;;
     observations) "$BIN/bench-observations" --threads "$(nproc)" ;;
+    view) ATTNMIX_BIN=$BIN python3 bench/view_open.py "${BENCH_VIEW_DIR:-${TMPDIR:-/tmp}/attnmix-bench-view}" ;;
     *) echo "unknown benchmark '$b' (one of: ${all[*]})" >&2; exit 2 ;;
   esac
 done
