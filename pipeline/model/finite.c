@@ -1,4 +1,5 @@
 /* Non-finite scans (see finite.h). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,10 +91,15 @@ int am_qwen3_check_finite(const am_qwen3 *m, am_err *e) {
         float v = am_load_w(el, t->dtype, 0);
         return am_fail_code(
             e, AM_E_CORRUPT,
-            "%s: tensor \"%s\" (%s) holds a non-finite value (%g) at [%s] (element %lld of %zu): the "
+            "%s: tensor \"%s\" (%s) holds a non-finite value (%s) at [%s] (element %lld of %zu): the "
             "checkpoint is broken; to study it anyway set ATTNMIX_ALLOW_NONFINITE=weights (a run stops where the "
             "value surfaces) or =1 (no check)",
-            m->st.files[t->file].path, t->name, am_dtype_name(t->dtype), v, idx, (long long)k, n);
+            m->st.files[t->file].path, t->name, am_dtype_name(t->dtype), am_nonfinite_name(v), idx, (long long)k, n);
     }
     return 0;
+}
+
+const char *am_nonfinite_name(double v) {
+    if (isnan(v)) return "nan";
+    return v > 0 ? "inf" : "-inf";
 }

@@ -23,4 +23,8 @@ int am_qwen3_check_finite(const am_qwen3 *m, am_err *e);
  * 1 ("weights") or 2 ("1"). */
 int am_allow_nonfinite(void);
 
+/* A non-finite value as messages print it: "nan" (whatever its sign bit, which
+ * depends on the order of the arithmetic that made it), "inf" or "-inf". */
+const char *am_nonfinite_name(double v);
+
 #endif

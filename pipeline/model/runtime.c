@@ -363,10 +363,10 @@ static int guard(am_runtime *rt, int n, const int *units, const int *T, const fl
     }
     rt->nf_unit = units[i], rt->nf_layer = layer, rt->nf_pos = rt->len[units[i]] + t - (last ? T[i] : 0);
     if (layer >= 0)
-        return am_fail(e, "non-finite value (%g) in the residual stream after layer %d, unit %d, position %d",
-                       (double)y[k], layer, units[i], rt->nf_pos);
-    return am_fail(e, "non-finite logit (%g, token id %zu) at unit %d, position %d", (double)y[k], (size_t)k % w,
-                   units[i], rt->nf_pos);
+        return am_fail(e, "non-finite value (%s) in the residual stream after layer %d, unit %d, position %d",
+                       am_nonfinite_name(y[k]), layer, units[i], rt->nf_pos);
+    return am_fail(e, "non-finite logit (%s, token id %zu) at unit %d, position %d", am_nonfinite_name(y[k]),
+                   (size_t)k % w, units[i], rt->nf_pos);
 }
 
 int am_forward(am_runtime *rt, int n, const int *units, const int *T, const float *const *emb, const am_capture *cap,

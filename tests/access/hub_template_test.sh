@@ -66,7 +66,7 @@ HF_HOME=$D/hf "$B/attnmix" run "$D/hub.yaml" -j 2 > "$D/log1" 2>&1 || { cat "$D/
 for f in tiny/tokens.h5 tiny/cube.h5 analysis.h5 figures/index.html; do
   [[ -s $D/out/$f ]] || fail "missing $D/out/$f"
 done
-grep -q "$repo/snapshots/$REV/config.json" "$D/out/Makefile" || fail "the Makefile does not use the snapshot"
+h5dump -a /checkpoint "$D/out/tiny/cube.h5" | grep -q "$repo/snapshots/$REV\"" || fail "the cube was not made from the snapshot"
 
 # The ids: the exact template text HF writes for each prompt, tokenized by the
 # tokenizer (attnmix-tokenize --jsonl, tested against HF tokenizers), with the
