@@ -14,8 +14,9 @@ APT_PACKAGES=(
   python3-pandas python3-pip python3-venv python3-jinja2
   fonts-dejavu-core fonts-droid-fallback fonts-baekmuk fonts-freefont-ttf chromium
 )
-# Only for `make bench` (the PyTorch eager baseline of bench-runtime).
-BENCH_PACKAGES=(python3-torch)
+# Only for `make bench` (the PyTorch eager baseline of bench-runtime; GNU time
+# for the CPU time and peak memory the benchmark scripts report).
+BENCH_PACKAGES=(python3-torch time)
 [[ ${1:-} == --bench ]] && APT_PACKAGES+=("${BENCH_PACKAGES[@]}")
 # Only for `make fuzz` (libFuzzer harnesses: clang, its runtimes and OpenMP).
 FUZZ_PACKAGES=(clang libclang-rt-14-dev libomp-14-dev)
