@@ -79,3 +79,8 @@ void am_stage_note_backend(am_stage *s, const char *runtime_name) {
     if (strncmp(runtime_name, "cuda", 4) == 0) snprintf(s->backend_used, sizeof s->backend_used, "%s", runtime_name);
     else snprintf(s->backend_used, sizeof s->backend_used, "cpu (%s kernels)", runtime_name);
 }
+
+void am_stage_note_weights(am_stage *s, const char *note) {
+    size_t n = strlen(s->backend_used);
+    if (note[0] && n) snprintf(s->backend_used + n, sizeof s->backend_used - n, "; %s", note);
+}

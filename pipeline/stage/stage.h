@@ -65,5 +65,7 @@ struct am_runtime_opts;
 int am_stage_backend(const am_stage *s, struct am_runtime_opts *o, am_err *e);
 /* Record the backend a created runtime uses (am_runtime_kernel_name). */
 void am_stage_note_backend(am_stage *s, const char *runtime_name);
+/* Append how the weights were held (am_runtime_weights_note; "" = mapped) to the recorded backend. */
+void am_stage_note_weights(am_stage *s, const char *note);
 
 #endif
