@@ -1,5 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
 
 #include "base/memory.h"
 
@@ -24,4 +26,23 @@ uint64_t am_memory_available(void) {
         fclose(f);
     }
     return avail;
+}
+
+uint64_t am_disk_free(const char *path) {
+    const char *env = getenv("ATTNMIX_DISK_FREE");
+    if (env && *env) return strtoull(env, NULL, 10);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    struct statvfs v;
+    while (statvfs(dir, &v) != 0) { /* not there yet: ask its parent */
+        char *slash = strrchr(dir, '/');
+        if (!slash) return statvfs(".", &v) == 0 ? (uint64_t)v.f_bavail * v.f_frsize : UINT64_MAX;
+        if (slash == dir) {
+            slash[1] = '\0';
+            if (statvfs(dir, &v) != 0) return UINT64_MAX;
+            break;
+        }
+        *slash = '\0';
+    }
+    return (uint64_t)v.f_bavail * v.f_frsize;
 }

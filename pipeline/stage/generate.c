@@ -290,6 +290,11 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     /* every unit's [Lc][Hc][T_p+N][T_p+N] float32 until the cube is written */
     for (int u = 0; u < U; u++) maps_bytes += (uint64_t)Lc * Hc * (mx.plen[u / A] + N) * (mx.plen[u / A] + N) * 4;
     if (am_memory_check(s, &m, U, T + N + 1, maps_bytes, "generate", &budget, e) < 0) goto out;
+    { /* the cube on disk: [P][A][Lc][Hc][S][S] with S at most T + N */
+        uint64_t es = c->store_f16 ? 2 : 4, Sm = (uint64_t)T + N, cells = (uint64_t)U * Lc * Hc;
+        if (am_disk_check(s, out_path, cells * Sm * Sm * es, cells * Sm * (Sm + 1) / 2 * es, budget, "generate", e) < 0)
+            goto out;
+    }
     ro = (am_runtime_opts){.max_units = U,
                            .max_seq = T + N + 1,
                            .threads = s->threads ? s->threads : c->threads,

@@ -74,3 +74,20 @@ int am_memory_check(const am_stage *s, const am_qwen3 *m, int units, int max_seq
     *weights_budget = want;
     return 0;
 }
+
+int am_disk_check(const am_stage *s, const char *out_path, uint64_t bytes, uint64_t nonzero_bytes,
+                  uint64_t weights_budget, const char *stage, am_err *e) {
+    uint64_t need = s->cfg.compression > 0 ? nonzero_bytes : bytes, free_b = am_disk_free(out_path);
+    need += need / 20 + (1u << 20); /* HDF5 metadata and chunk overhead */
+    if (need <= free_b) return 0;
+    return am_fail_code(e, AM_E_IO,
+                        "%s %s: %s needs about %.2f GiB on disk (captured maps %s) but its file system has %.2f GiB "
+                        "free. Free space there, set output_dir in %s to a larger disk, or capture fewer layers or "
+                        "heads%s",
+                        stage, s->model->name, out_path, gib(need),
+                        s->cfg.compression > 0 ? "below the diagonal, deflated zeros above" : "uncompressed",
+                        gib(free_b), s->cfg.path,
+                        weights_budget ? " (the checkpoint is read at every step while weights stream: keep it, "
+                                         "delete other checkpoints instead)"
+                                       : "");
+}

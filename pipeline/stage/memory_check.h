@@ -16,4 +16,13 @@
 int am_memory_check(const am_stage *s, const struct am_qwen3 *m, int units, int max_seq, uint64_t maps_bytes,
                     const char *stage, uint64_t *weights_budget, am_err *e);
 
+/* Refuse when the file system of out_path has less free space than an
+ * estimate of the output: bytes uncompressed; with compression (deflate
+ * level > 0) the part that is not exact zeros, nonzero_bytes (the cells on
+ * and below the diagonal of the maps). Streaming reads the checkpoint at
+ * every forward pass, so it must stay where it is: the message says so when
+ * the run streams (weights_budget != 0). */
+int am_disk_check(const am_stage *s, const char *out_path, uint64_t bytes, uint64_t nonzero_bytes,
+                  uint64_t weights_budget, const char *stage, am_err *e);
+
 #endif

@@ -73,6 +73,20 @@ set -e
   fail "forward under a 200 kB limit (rc=$rc): $msg"
 [[ ! -e $D/small/tiny/prefill.h5 ]] || fail "refused forward left prefill.h5"
 
+# the disk check before generate: refused, naming the output, and (streaming)
+# that the checkpoint must stay
+set +e
+msg=$(ATTNMIX_DISK_FREE=1000 "$B/attnmix-generate" --config "$D/budget.yaml" --force --out "$D/nospace/cube.h5" 2>&1); rc=$?
+set -e
+[[ $rc == 1 && $msg == *"nospace/cube.h5 needs about"*"on disk"*"checkpoint is read at every step"* ]] ||
+  fail "generate with 1000 bytes free (rc=$rc): $msg"
+[[ ! -e $D/nospace/cube.h5 ]] || fail "refused generate left a cube"
+set +e
+msg=$(ATTNMIX_DISK_FREE=1000 "$B/attnmix-generate" --config "$D/mapped.yaml" --force --out "$D/nospace/cube.h5" 2>&1); rc=$?
+set -e
+[[ $rc == 1 && $msg == *"needs about"*"on disk"* && $msg != *"checkpoint is read"* ]] ||
+  fail "generate (mapped) with 1000 bytes free (rc=$rc): $msg"
+
 # a bad value names the key and the place
 echo "resident_weights: lots" >> "$D/small.yaml"
 set +e
