@@ -62,15 +62,16 @@ int am_memory_check(const am_stage *s, const am_qwen3 *m, int units, int max_seq
     uint64_t head_tmp = p.head_streamed ? (uint64_t)units * p.head_rows * 4 : 0;
     uint64_t need = p.resident + p.buffers + head_tmp + rest;
     if (need > avail)
-        return am_fail_code(e, AM_E_NOMEM,
-                            "%s %s: with weight streaming needs about %.2f GiB (resident weights %.2f of %.2f, %d of "
-                            "%d layers%s; read buffers %.2f; KV cache %.2f, captured maps %.2f, activations %.2f) but "
-                            "%.2f GiB are available. %sCapture fewer layers or heads (capture.layers / capture.heads "
-                            "in %s), lower generation.max_new_tokens, or run fewer units at once (--pair KEY)",
-                            stage, s->model->name, gib(need), gib(p.resident), gib(p.total), p.n_resident, p.n_layers,
-                            p.head_streamed ? ", lm_head streamed" : ", lm_head resident", gib(p.buffers + head_tmp),
-                            gib(kv), gib(maps_bytes), gib(act + logits), gib(avail),
-                            s->cfg.resident_weights ? "Lower resident_weights, or " : "", s->cfg.path);
+        return am_fail_code(
+            e, AM_E_NOMEM,
+            "%s %s: needs about %.2f GiB with the weights streamed (resident weights %.2f of %.2f, %d of "
+            "%d layers%s; read buffers %.2f; KV cache %.2f, captured maps %.2f, activations %.2f) but "
+            "%.2f GiB are available. %sCapture fewer layers or heads (capture.layers / capture.heads "
+            "in %s), lower generation.max_new_tokens, or run fewer units at once (--pair KEY)",
+            stage, s->model->name, gib(need), gib(p.resident), gib(p.total), p.n_resident, p.n_layers,
+            p.head_streamed ? ", lm_head streamed" : ", lm_head resident", gib(p.buffers + head_tmp), gib(kv),
+            gib(maps_bytes), gib(act + logits), gib(avail),
+            s->cfg.resident_weights ? "Lower resident_weights, or " : "", s->cfg.path);
     *weights_budget = want;
     return 0;
 }

@@ -69,7 +69,7 @@ write_config "$D/small.yaml" "$D/small" "$D/tiny" 6
 set +e
 msg=$(ATTNMIX_MEMORY_LIMIT=200000 "$B/attnmix-forward" --config "$D/small.yaml" 2>&1); rc=$?
 set -e
-[[ $rc == 1 && $msg == *"with weight streaming needs about"*"resident weights"*"layers"* ]] ||
+[[ $rc == 1 && $msg == *"forward tiny: needs about"*"with the weights streamed (resident weights"*"layers"* ]] ||
   fail "forward under a 200 kB limit (rc=$rc): $msg"
 [[ ! -e $D/small/tiny/prefill.h5 ]] || fail "refused forward left prefill.h5"
 
