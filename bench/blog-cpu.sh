@@ -15,15 +15,15 @@
 #          [--work DIR] [--pairs K] [--max-new N] [--threads T]
 #          [--baseline-units K] [--resident-weights auto|SIZE] [--bin DIR]
 # Defaults: the four blog shapes, all pairs, 100 new tokens, all cores,
-# 2 baseline units, work directory bench-blog-cpu/ (removed at the end
-# except the report, blog-cpu.md). A reduced check:
+# 2 baseline units, work directory build/bench-blog-cpu/ (emptied at the
+# end except the report, blog-cpu.md). A reduced check:
 #   bench/blog-cpu.sh --presets small --max-new 8 --pairs 1
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=$SRC/build/bin
 PRESETS="qwen3-1.7b qwen3-4b qwen3-8b qwen3-14b"
-WORK=$PWD/bench-blog-cpu
+WORK=$SRC/build/bench-blog-cpu
 PAIRS=0
 MAX_NEW=100
 THREADS=0

@@ -54,6 +54,14 @@ for f in prefill cube; do
     fail "$f.h5 of the budget run: backend $(backend "$D/budget/tiny/$f.h5")"
 done
 
+# a budget above the checkpoint's size: everything mapped, as without one
+write_config "$D/large.yaml" "$D/large" "$D/tiny" 6
+echo "resident_weights: 12GiB" >> "$D/large.yaml"
+"$B/attnmix-tokenize" --config "$D/large.yaml" --quiet
+"$B/attnmix-embed-mix" --config "$D/large.yaml" --quiet
+"$B/attnmix-forward" --config "$D/large.yaml" --quiet
+[[ $(backend "$D/large/tiny/prefill.h5") != *streamed* ]] || fail "12GiB budget streamed: $(backend "$D/large/tiny/prefill.h5")"
+
 # auto: the memory limit holds the run but not the mapped checkpoint
 size=$(du -bc "$D"/tiny/*.safetensors | tail -1 | cut -f1)
 write_config "$D/auto.yaml" "$D/auto" "$D/tiny" 6
