@@ -5,10 +5,13 @@
  * resident-weights budgets below the checkpoint's size (nothing resident,
  * two layers, every layer but the lm_head). Every map cell, every logit and
  * every generated token must be bitwise equal; the bytes read from disk must
- * be the streamed weights once per forward pass. Also the plan's split. */
+ * be the streamed weights once per forward pass. Also the plan's split, and
+ * a shard cut short after opening: the forward pass fails with a message
+ * naming the file and the tensor. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "model/runtime.h"
 #include "model/wstream.h"
@@ -168,6 +171,31 @@ int main(void) {
     REQUIRE(!system(cmd), "failed: %s", cmd);
     check_model("wstream.small.model");
     check_model("wstream.tiny.model");
+
+    /* a shard truncated under a streaming run: a clear error, no crash */
+    {
+        am_err e = {0};
+        REQUIRE(!am_qwen3_open(&M, "wstream.small.model", &e), "%s", e.msg);
+        L = M.cfg.num_hidden_layers, H = M.cfg.num_attention_heads, D = M.cfg.hidden_size, V = M.cfg.vocab_size;
+        am_runtime_opts o = {.max_units = 1, .max_seq = 4, .weights_budget = 1};
+        am_runtime *rt;
+        REQUIRE(!am_runtime_init(&rt, &M, &o, &e), "init: %s", e.msg);
+        const char *shard = "wstream.small.model/model-00002-of-00002.safetensors"; /* the layers */
+        REQUIRE(!truncate(shard, 5000000), "cannot truncate %s", shard);
+        float *emb = calloc((size_t)D, sizeof(float)), *lg = calloc((size_t)V, sizeof(float));
+        am_embed_lookup(&M, 42, emb);
+        int unit = 0, T1 = 1;
+        const float *ep = emb;
+        am_runtime_reset(rt, 0, 0, 0);
+        int rc = am_forward(rt, 1, &unit, &T1, &ep, NULL, lg, &e);
+        CHECK(rc == -1 && strstr(e.msg, shard) && strstr(e.msg, "model.layers.") && strstr(e.msg, "ends early") &&
+                  strstr(e.msg, "streaming layer"),
+              "truncated shard: rc %d, message: %s", rc, e.msg);
+        printf("truncated shard: %s\n", e.msg);
+        free(emb), free(lg);
+        am_runtime_free(rt);
+        am_qwen3_close(&M);
+    }
     if (failures) {
         fprintf(stderr, "%d failures\n", failures);
         return 1;
