@@ -28,6 +28,11 @@ static void usage(FILE *f) {
           "      --iterations N      t-SNE iterations (default 1000)\n"
           "      --seed S            seed recorded in the output (used by random initialisation)\n"
           "      --theta T           Barnes-Hut angle (default 0.5)\n"
+          "      --pca-components K  PCA components kept (default: the fewest reaching --pca-variance)\n"
+          "      --pca-variance V    explained-variance share that picks K (default 0.9)\n"
+          "      --clusters K        head clusters (default: 2..--clusters-max by silhouette)\n"
+          "      --clusters-max K    largest k the silhouette tries (default 12)\n"
+          "      --no-key-tsne       no t-SNE per pair key (/points/tsne_key)\n"
           "  -i, --induction MODEL=FILE  induction scores of MODEL's heads (attnmix-induction's\n"
           "                          induction.h5) for the head classes (repeatable; a model\n"
           "                          without one gets no induction score)\n"
@@ -63,7 +68,19 @@ int main(int argc, char **argv) {
         fputs("attnmix-analyze: out of memory\n", stderr);
         goto out;
     }
-    enum { O_TSNE_ON = 256, O_METHOD, O_PERP, O_ITER, O_SEED, O_THETA };
+    enum {
+        O_TSNE_ON = 256,
+        O_METHOD,
+        O_PERP,
+        O_ITER,
+        O_SEED,
+        O_THETA,
+        O_PCA_K,
+        O_PCA_V,
+        O_CLUSTERS,
+        O_CLUSTERS_MAX,
+        O_NO_KEY
+    };
     static const struct option opts[] = {{"out", required_argument, 0, 'o'},
                                          {"name", required_argument, 0, 'n'},
                                          {"band", required_argument, 0, 'b'},
@@ -73,6 +90,11 @@ int main(int argc, char **argv) {
                                          {"iterations", required_argument, 0, O_ITER},
                                          {"seed", required_argument, 0, O_SEED},
                                          {"theta", required_argument, 0, O_THETA},
+                                         {"pca-components", required_argument, 0, O_PCA_K},
+                                         {"pca-variance", required_argument, 0, O_PCA_V},
+                                         {"clusters", required_argument, 0, O_CLUSTERS},
+                                         {"clusters-max", required_argument, 0, O_CLUSTERS_MAX},
+                                         {"no-key-tsne", no_argument, 0, O_NO_KEY},
                                          {"quiet", no_argument, 0, 'q'},
                                          {"induction", required_argument, 0, 'i'},
                                          {"frozen", required_argument, 0, 'f'},
@@ -164,6 +186,34 @@ int main(int argc, char **argv) {
                 goto out;
             }
             break;
+        case O_PCA_K:
+        case O_CLUSTERS:
+        case O_CLUSTERS_MAX: {
+            long v = strtol(optarg, &end, 10);
+            int lo = c == O_PCA_K ? 1 : 2;
+            if (*end || v < lo || v > 1000000) {
+                fprintf(stderr, "attnmix-analyze: --%s wants an integer >= %d\n",
+                        c == O_PCA_K      ? "pca-components"
+                        : c == O_CLUSTERS ? "clusters"
+                                          : "clusters-max",
+                        lo);
+                rc = 2;
+                goto out;
+            }
+            if (c == O_PCA_K) cfg.pca_k = (int)v;
+            else if (c == O_CLUSTERS) cfg.clusters = (int)v;
+            else cfg.clusters_max = (int)v;
+            break;
+        }
+        case O_PCA_V:
+            cfg.pca_variance = strtod(optarg, &end);
+            if (*end || !(cfg.pca_variance > 0 && cfg.pca_variance <= 1)) {
+                fprintf(stderr, "attnmix-analyze: --pca-variance wants a number in (0, 1]\n");
+                rc = 2;
+                goto out;
+            }
+            break;
+        case O_NO_KEY: cfg.key_tsne = 0; break;
         case 'q': cfg.verbose = 0; break;
         case 'h':
             usage(stdout);

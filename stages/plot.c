@@ -21,14 +21,20 @@ static const char *usage =
     "  pairs   --cube C --layer L [--head H] --out F    grid pairs x alphas (head mean if no --head)\n"
     "  summary --cube C --pair KEY --layer L --out F    mean and std over heads x alphas\n"
     "  layers  --cube C --pair KEY [--head H] --out F   first/middle/last layer x alphas\n"
+    "  summary-pairs --cube C --layer L --out F       mean/std over heads: pair keys down, alphas across\n"
     "  scatter --analysis A --by alpha|pair|layer|class [--space tsne|pca] [--components I,J] --out F\n"
     "          (class: head class of /points/head_class, see docs/freeze.md)\n"
+    "  layer-keys --analysis A --layer L [--space tsne|pca] --out F\n"
+    "          the maps of one layer, one panel per pair key (t-SNE per key, or PC1/PC2)\n"
+    "  head-distance --analysis A --out F   head distances ordered by cluster\n"
     "  report  --cube C [--cube C2 ...] [--analysis A] --outdir DIR\n"
     "          default figures for every model and pair, and DIR/index.html\n"
     "\n"
     "options:\n"
     "  --format png|svg|pdf   output format (default: from --out's extension, else png)\n"
-    "  --log                  log10 colour scale for attention\n"
+    "  --scale linear|log|row colour scale for attention: linear, log10 (from --floor), or each row\n"
+    "                         over its maximum (default linear; log in the report)\n"
+    "  --log                  the same as --scale log\n"
     "  --floor X              floor of the log scale (default 1e-4)\n"
     "  --vmin X, --vmax X     fixed colour scale ends (default 0 and the data maximum)\n"
     "  --tokenizer PATH       tokenizer.json or model directory: token labels on small maps\n"
@@ -63,21 +69,32 @@ static int parse_int(const char *s, int *v) {
 }
 
 int main(int argc, char **argv) {
-    static const struct option longopts[] = {
-        {"cube", required_argument, 0, 'c'},     {"pair", required_argument, 0, 'p'},
-        {"layer", required_argument, 0, 'l'},    {"head", required_argument, 0, 'H'},
-        {"out", required_argument, 0, 'o'},      {"outdir", required_argument, 0, 'O'},
-        {"analysis", required_argument, 0, 'a'}, {"by", required_argument, 0, 'b'},
-        {"space", required_argument, 0, 's'},    {"components", required_argument, 0, 'k'},
-        {"format", required_argument, 0, 'f'},   {"log", no_argument, 0, 'L'},
-        {"floor", required_argument, 0, 'F'},    {"vmin", required_argument, 0, 1},
-        {"vmax", required_argument, 0, 2},       {"tokenizer", required_argument, 0, 't'},
-        {"tokens-max", required_argument, 0, 3}, {"panel-size", required_argument, 0, 4},
-        {"zoom", required_argument, 0, 5},       {"bars", required_argument, 0, 6},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"cube", required_argument, 0, 'c'},
+                                             {"pair", required_argument, 0, 'p'},
+                                             {"layer", required_argument, 0, 'l'},
+                                             {"head", required_argument, 0, 'H'},
+                                             {"out", required_argument, 0, 'o'},
+                                             {"outdir", required_argument, 0, 'O'},
+                                             {"analysis", required_argument, 0, 'a'},
+                                             {"by", required_argument, 0, 'b'},
+                                             {"space", required_argument, 0, 's'},
+                                             {"components", required_argument, 0, 'k'},
+                                             {"format", required_argument, 0, 'f'},
+                                             {"log", no_argument, 0, 'L'},
+                                             {"floor", required_argument, 0, 'F'},
+                                             {"vmin", required_argument, 0, 1},
+                                             {"vmax", required_argument, 0, 2},
+                                             {"tokenizer", required_argument, 0, 't'},
+                                             {"tokens-max", required_argument, 0, 3},
+                                             {"panel-size", required_argument, 0, 4},
+                                             {"zoom", required_argument, 0, 5},
+                                             {"bars", required_argument, 0, 6},
+                                             {"scale", required_argument, 0, 7},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
     const char *cubes[MAX_CUBES], *pair = NULL, *out = NULL, *outdir = NULL, *analysis = NULL;
     const char *by = NULL, *space = "tsne", *tokpath = NULL, *format = NULL, *cmd;
-    int ncubes = 0, layer = 0, have_layer = 0, head = -1, have_head = 0, cx = 0, cy = 1, rc = 1;
+    int ncubes = 0, layer = 0, have_layer = 0, head = -1, have_head = 0, cx = 0, cy = 1, rc = 1, scale_given = 0;
     am_fig_opts o;
     am_err e = {0};
     am_tokenizer *tok = NULL;
@@ -120,7 +137,17 @@ int main(int argc, char **argv) {
             cx--, cy--;
             break;
         case 'f': format = optarg; break;
-        case 'L': o.log = 1; break;
+        case 'L':
+            am_fig_set_scale(&o, AM_SCALE_LOG);
+            scale_given = 1;
+            break;
+        case 7:
+            if (!strcmp(optarg, "linear")) am_fig_set_scale(&o, AM_SCALE_LINEAR);
+            else if (!strcmp(optarg, "log")) am_fig_set_scale(&o, AM_SCALE_LOG);
+            else if (!strcmp(optarg, "row")) am_fig_set_scale(&o, AM_SCALE_ROW);
+            else return misuse("--scale must be linear, log or row");
+            scale_given = 1;
+            break;
         case 'F':
             if (!parse_double(optarg, &o.floor) || !(o.floor > 0)) return misuse("--floor needs a number > 0");
             break;
@@ -170,9 +197,14 @@ int main(int argc, char **argv) {
     }
 
     int is_report = !strcmp(cmd, "report"), is_scatter = !strcmp(cmd, "scatter");
-    int is_cube_fig =
-        !strcmp(cmd, "heads") || !strcmp(cmd, "pairs") || !strcmp(cmd, "summary") || !strcmp(cmd, "layers");
-    if (!is_report && !is_scatter && !is_cube_fig) return misuse("unknown command");
+    int is_keys = !strcmp(cmd, "layer-keys"), is_hdist = !strcmp(cmd, "head-distance");
+    int is_cube_fig = !strcmp(cmd, "heads") || !strcmp(cmd, "pairs") || !strcmp(cmd, "summary") ||
+                      !strcmp(cmd, "layers") || !strcmp(cmd, "summary-pairs");
+    if (is_report && !scale_given) am_fig_set_scale(&o, AM_SCALE_LOG); /* sinks saturate a linear scale */
+    if (!is_report && !is_scatter && !is_cube_fig && !is_keys && !is_hdist) return misuse("unknown command");
+    if ((is_keys || is_hdist) && !analysis) return misuse("this figure needs --analysis");
+    if (is_keys && !have_layer) return misuse("missing --layer");
+    if (is_keys && strcmp(space, "tsne") && strcmp(space, "pca")) return misuse("--space must be tsne or pca");
     if (is_report) {
         if (!ncubes) return misuse("report needs at least one --cube");
         if (!outdir) return misuse("report needs --outdir");
@@ -183,9 +215,11 @@ int main(int argc, char **argv) {
         if (ncubes != 1) return misuse("give exactly one --cube");
         if ((!strcmp(cmd, "heads") || !strcmp(cmd, "summary") || !strcmp(cmd, "layers")) && !pair)
             return misuse("missing --pair");
-        if ((!strcmp(cmd, "heads") || !strcmp(cmd, "summary") || !strcmp(cmd, "pairs")) && !have_layer)
+        if ((!strcmp(cmd, "heads") || !strcmp(cmd, "summary") || !strcmp(cmd, "pairs") ||
+             !strcmp(cmd, "summary-pairs")) &&
+            !have_layer)
             return misuse("missing --layer");
-        if ((!strcmp(cmd, "heads") || !strcmp(cmd, "summary")) && have_head)
+        if ((!strcmp(cmd, "heads") || !strcmp(cmd, "summary") || !strcmp(cmd, "summary-pairs")) && have_head)
             return misuse("--head does not apply to this figure");
     }
     am_scatter_by sby = AM_BY_ALPHA;
@@ -207,6 +241,11 @@ int main(int argc, char **argv) {
     }
     if (is_report) {
         if (am_report_write(cubes, ncubes, analysis, &o, outdir, progress, NULL, &e)) goto fail;
+    } else if (is_keys || is_hdist) {
+        if (is_keys ? am_fig_layer_keys(analysis, layer, space, &o, out, &e)
+                    : am_fig_head_distance(analysis, &o, out, &e))
+            goto fail;
+        progress(out, NULL);
     } else if (is_scatter) {
         if (am_fig_scatter(analysis, sby, space, cx, cy, &o, out, &e)) goto fail;
         progress(out, NULL);
@@ -221,6 +260,7 @@ int main(int argc, char **argv) {
         if (!strcmp(cmd, "heads")) r = am_fig_heads(&cube, p, l, &o, out, &e);
         else if (!strcmp(cmd, "pairs")) r = am_fig_pairs(&cube, l, h, &o, out, &e);
         else if (!strcmp(cmd, "summary")) r = am_fig_summary(&cube, p, l, &o, out, &e);
+        else if (!strcmp(cmd, "summary-pairs")) r = am_fig_summary_pairs(&cube, l, &o, out, &e);
         else r = am_fig_layers(&cube, p, h, &o, out, &e);
         if (r) goto fail;
         progress(out, NULL);

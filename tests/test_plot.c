@@ -70,7 +70,7 @@ static void test_onehot(double zoom) {
     enum { n = 8 };
     float map[n * n] = {0}; /* [n, n] */
     map[5 * n + 2] = 1.0f;  /* query 5, key 2 */
-    am_heatmap hm = {map, n, n, 0, NULL, "one-hot", 0};
+    am_heatmap hm = {map, n, n, 0, NULL, "one-hot", 0, NULL, NULL, NULL, 0};
     am_plot_cscale cs = {{0.0, 1.0, 0}, AM_CMAP_VIRIDIS, "attention"};
     am_grid g = {1, 1, &hm, &cs, 1, "one-hot test", NULL};
     am_plot_style st;
@@ -143,7 +143,7 @@ static void test_log(void) {
     float map[n * n]; /* [n, n], row q filled with v[q] */
     for (int q = 0; q < n; q++)
         for (int k = 0; k < n; k++) map[q * n + k] = v[q];
-    am_heatmap hm = {map, n, n, 0, NULL, "log", 0};
+    am_heatmap hm = {map, n, n, 0, NULL, "log", 0, NULL, NULL, NULL, 0};
     am_plot_cscale cs = {{1e-4, 1.0, 1}, AM_CMAP_VIRIDIS, "attention (log)"};
     am_grid g = {1, 1, &hm, &cs, 1, "log test", NULL};
     am_plot_style st;
@@ -186,7 +186,8 @@ static int render_sample(const char *path, am_plot_format fmt, am_err *e) {
         snprintf(b, sizeof b, i % 3 ? " tok%d" : "\n<%d>", i);
         labels[i] = am_plot_escape_label(b, strlen(b), 12);
     }
-    am_heatmap hm[2] = {{map, n, n, 7, labels, "head 0 \xc2\xb7 \xce\xb1 = 0.5", 0}, {map, 9, n, 7, NULL, "short", 0}};
+    am_heatmap hm[2] = {{map, n, n, 7, labels, "head 0 \xc2\xb7 \xce\xb1 = 0.5", 0, NULL, NULL, NULL, 0},
+                        {map, 9, n, 7, NULL, "short", 0, NULL, NULL, NULL, 0}};
     am_plot_cscale cs = {{0.0, 1.0, 0}, AM_CMAP_VIRIDIS, "attention"};
     am_grid g = {1, 2, hm, &cs, 1, "determinism", "subtitle"};
     am_plot_style st;
@@ -335,6 +336,15 @@ static void test_cube(int f16) {
             CHECK(!strcmp(labels[2], want[a]), "alpha %d label 2: '%s' want '%s'", a, labels[2], want[a]);
             am_plot_labels_free(labels, am_plot_cube_n(&c, 0, a));
         }
+        /* a token longer than the old 12-character cut is shown whole */
+        int32_t keep_a = c.ids_a[0], keep_b = c.ids_b[0];
+        c.ids_a[0] = c.ids_b[0] = 151643;
+        CHECK(am_plot_cube_labels(&c, 0, 0, tok, &labels, &e) == 0 && labels, "labels: %s", e.msg);
+        if (labels) {
+            CHECK(!strcmp(labels[0], "<|endoftext|>"), "long label cut: '%s'", labels[0]);
+            am_plot_labels_free(labels, am_plot_cube_n(&c, 0, 0));
+        }
+        c.ids_a[0] = keep_a, c.ids_b[0] = keep_b;
         am_fig_opts ot;
         am_fig_opts_default(&ot);
         ot.tok = tok;

@@ -18,11 +18,17 @@ import sys
 import h5py
 import numpy as np
 from scipy.spatial.distance import cdist, jensenshannon
+from scipy import stats
 from scipy.special import xlogy
 
 FEATURES = ["sink", "diagonal", "previous", "band2", "band4", "band8", "distance_norm",
             "entropy_norm", "entropy_spread", "offset_mass", "vbar", "column_gini",
-            "max_mass", "prefix_mass"]
+            "max_mass", "prefix_mass",
+            "last_sink", "last_self", "last_max", "last_entropy_norm",
+            "rowmax_std", "rowmax_skew", "rowmax_kurt", "rowmax_hist_entropy",
+            "col_mean", "col_std", "col_skew", "col_kurt", "col_hist_entropy",
+            "diag_slope", "diag_autocorr", "prev_slope", "prev_autocorr",
+            "gram_self", "gram_cos", "gram_cos_next", "gram_purity"]
 STATS = ["entropy", "sink", "diagonal", "previous", "band", "distance", "offset_mass", "vbar"]
 
 
@@ -40,6 +46,58 @@ def gini(x):
         return np.nan
     i = np.arange(1, n + 1)
     return float(((2 * i - n - 1) * x).sum() / (n * x.sum()))
+
+
+def dist_moments(x):
+    """Population std, skewness and excess kurtosis (scipy.stats with bias);
+    skewness and kurtosis NaN for a constant series (m2 <= 1e-20 mean^2)."""
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) == 0:
+        return np.nan, np.nan, np.nan
+    m2 = x.var()
+    if not (m2 > 1e-20 * x.mean() ** 2) or not (m2 > 0):
+        return float(np.sqrt(m2)), np.nan, np.nan
+    return float(np.sqrt(m2)), float(stats.skew(x)), float(stats.kurtosis(x))
+
+
+def hist_entropy(x):
+    """Entropy of numpy's 10-bin histogram on [0, 1], divided by log 10."""
+    c, _ = np.histogram(np.asarray(x, dtype=np.float64), bins=10, range=(0.0, 1.0))
+    if c.sum() == 0:
+        return np.nan
+    return float(stats.entropy(c) / math.log(10))
+
+
+def series_slope(x, y):
+    if len(y) < 2 or np.ptp(x) == 0:
+        return np.nan
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def autocorr(y):
+    y = np.asarray(y, dtype=np.float64)
+    if len(y) < 2:
+        return np.nan
+    d = y - y.mean()
+    den = (d * d).sum()
+    if not (den > 1e-20 * len(y) * y.mean() ** 2) or not (den > 0):
+        return np.nan
+    return float(np.correlate(d[:-1], d[1:])[0] / den)
+
+
+def gram_features(Mq):
+    """Features of G = Mq Mq^T (valid rows, keys [0, n))."""
+    G = Mq @ Mq.T
+    R = len(G)
+    g = np.diag(G)
+    C = G / np.sqrt(np.outer(g, g))
+    off = ~np.eye(R, dtype=bool)
+    return {
+        "gram_self": g.mean(),
+        "gram_cos": C[off].mean() if R > 1 else np.nan,
+        "gram_cos_next": np.diag(C, 1).mean() if R > 1 else np.nan,
+        "gram_purity": (G ** 2).sum() / np.trace(G) ** 2,
+    }
 
 
 def map_stats(A, n, band=4):
@@ -86,14 +144,32 @@ def map_stats(A, n, band=4):
     ok = (k >= 1) & (vis >= max(min_vis, 1))
     out["vbar"] = float(np.max(col[ok] / vis[ok])) if ok.any() else np.nan
     entn = H[q] / np.log(r)
-    f = {
+    rmax = Mq.max(1)
+    seen = vis > 0
+    u = col[seen] / vis[seen]
+    rs_std, rs_skew, rs_kurt = dist_moments(rmax)
+    cs_std, cs_skew, cs_kurt = dist_moments(u)
+    xq = q / n
+    f2 = {
+        "last_sink": Mq[-1, 0], "last_self": M[q[-1], q[-1]], "last_max": rmax[-1],
+        "last_entropy_norm": entn[-1],
+        "rowmax_std": rs_std, "rowmax_skew": rs_skew, "rowmax_kurt": rs_kurt,
+        "rowmax_hist_entropy": hist_entropy(rmax),
+        "col_mean": u.mean(), "col_std": cs_std, "col_skew": cs_skew, "col_kurt": cs_kurt,
+        "col_hist_entropy": hist_entropy(u),
+        "diag_slope": series_slope(xq, M[q, q]), "diag_autocorr": autocorr(M[q, q]),
+        "prev_slope": series_slope(xq, M[q, q - 1]), "prev_autocorr": autocorr(M[q, q - 1]),
+    }
+    f2.update(gram_features(Mq))
+    f = dict(f2)
+    f.update({
         "sink": out["sink"], "diagonal": out["diagonal"], "previous": out["previous"],
         "band2": band_mass(M, q, 2).mean(), "band4": band_mass(M, q, 4).mean(),
         "band8": band_mass(M, q, 8).mean(), "distance_norm": (dist / q).mean(),
         "entropy_norm": entn.mean(), "entropy_spread": entn.std(),
         "offset_mass": out["offset_mass"], "vbar": out["vbar"], "column_gini": gini(col),
         "max_mass": Mq.max(1).mean(), "prefix_mass": Mq[:, 1:4].sum(1).mean(),
-    }
+    })
     for name in FEATURES:
         out["f_" + name] = f[name]
     return out, ebq
@@ -179,6 +255,55 @@ class Checker:
             self.failures += 1
 
 
+def check_clusters(ck, an, Hf, Du, Dm):
+    """Average linkage, the cut and the silhouette choice against scipy and
+    sklearn on the distances the file names."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+    from sklearn.metrics import silhouette_score
+    d = an["heads/cluster"]
+    labels = d[()]
+    Hn = len(labels)
+    name = d.attrs["distance"]
+    name = name.decode() if isinstance(name, bytes) else name
+    D = Du if name == "distance_units" else Dm
+    ck.equal("cluster distance: units unless one is NaN", name,
+             "distance_units" if np.isfinite(Du).all() else "distance")
+    if Hn < 3:
+        return
+
+    def cut(Z, k):
+        """k flat clusters: the first n - k merges, i.e. cophenetic distance <= the
+        (n - k)-th height (scipy's maxclust never yields n - 1 clusters: its search
+        starts from the second height)."""
+        return fcluster(Z, Z[Hn - k - 1, 2], "distance") if k < Hn else np.arange(1, Hn + 1)
+
+    Z = linkage(squareform(D, checks=False), method="average")
+    ck.close("heads/linkage vs scipy", an["heads/linkage"][()], Z, atol=1e-9)
+    k = int(d.attrs["k"])
+    rule = d.attrs["k_rule"]
+    rule = rule.decode() if isinstance(rule, bytes) else rule
+    if rule == "silhouette":
+        kmax = len(an["heads/silhouette"]) - 1
+        sil = [np.nan, np.nan] + [silhouette_score(D, cut(Z, kk), metric="precomputed")
+                                  for kk in range(2, kmax + 1)]
+        ck.close("heads/silhouette vs sklearn", an["heads/silhouette"][()], sil, atol=1e-9)
+        ck.equal("k by silhouette", k, 2 + int(np.argmax(sil[2:])))
+    ref = cut(Z, k)
+    if k <= Hn - 2:
+        ck.equal("cut = scipy fcluster maxclust", len(set(zip(ref.tolist(), fcluster(Z, k, "maxclust").tolist()))), k)
+    # same partition: labels equal up to renaming
+    pairs = set(zip(labels.tolist(), ref.tolist()))
+    ck.equal("heads/cluster partition vs scipy fcluster", len(pairs), len(set(ref.tolist())))
+    ck.equal("clusters count", len(set(labels.tolist())), len(set(ref.tolist())))
+    hc = an["heads/class"][()]
+    C = an["clusters/class_count"].shape[1]
+    cnt = np.zeros((k, C), dtype=int)
+    for j in range(Hn):
+        cnt[labels[j], hc[j] if hc[j] >= 0 else C - 1] += 1
+    ck.equal("clusters/class_count", an["clusters/class_count"][()], cnt)
+
+
 def check(path, tsne_tol=1e-6):
     ck = Checker()
     an = h5py.File(path, "r")
@@ -245,33 +370,68 @@ def check(path, tsne_tol=1e-6):
     names = [n.decode() if isinstance(n, bytes) else n for n in pts["features"].attrs["names"]]
     ck.equal("features names", names, FEATURES)
 
-    # PCA of z-scored features
+    # PCA of z-scored features, features with zero spread dropped, K by the rule recorded
     Z = zscore(feats)
-    K = pts["pca"].shape[1]
-    comp, var, ratio, scores = pca(Z, K)
+    kept = np.nanstd(feats, 0) > 0
+    ck.equal("pca/kept", an["pca/kept"][()].astype(bool), kept)
+    Zk = Z[:, kept]
+    Kmax = min(len(Zk), Zk.shape[1]) if len(Zk) >= 2 else 0
+    ck.equal("pca components_available", int(an["pca"].attrs["components_available"]), Kmax)
+    compk, varall, ratioall, scoresall = pca(Zk, Kmax)
+    rule = an["pca"].attrs["k_rule"]
+    rule = rule.decode() if isinstance(rule, bytes) else rule
+    if rule == "given":
+        K = pts["pca"].shape[1]
+    else:
+        target = float(an["pca"].attrs["variance_target"])
+        K = 0
+        cum = 0.0
+        while K < Kmax and cum < target:
+            cum += ratioall[K]
+            K += 1
+        K = max(K, min(2, Kmax))
+        ck.equal("pca K by explained variance", pts["pca"].shape[1], K)
+    comp = np.zeros((K, Z.shape[1]))
+    comp[:, kept] = compk[:K]
+    var, ratio, scores = varall[:K], ratioall[:K], scoresall[:, :K]
     ck.close("pca/explained_variance", an["pca/explained_variance"][()], var, atol=1e-8)
     ck.close("pca/explained_variance_ratio", an["pca/explained_variance_ratio"][()], ratio, atol=1e-8)
     # components of (near-)degenerate eigenvalues are not unique: compare the leading ones
-    sep = [j for j in range(K) if (j == 0 or var[j - 1] - var[j] > 1e-6 * var[0]) and
-           (j == K - 1 or var[j] - var[j + 1] > 1e-6 * var[0]) and var[j] > 1e-9 * var[0]]
+    sep = [j for j in range(K) if (j == 0 or varall[j - 1] - varall[j] > 1e-6 * varall[0]) and
+           (j + 1 >= Kmax or varall[j] - varall[j + 1] > 1e-6 * varall[0]) and varall[j] > 1e-9 * varall[0]]
     sep = [j for j in sep if j < 4]
     ck.close("pca/components", an["pca/components"][()][sep], comp[sep], atol=1e-6)
     ck.close("points/pca", pts["pca"][()][:, sep], scores[:, sep], atol=1e-6)
     from sklearn.decomposition import PCA
-    skp = PCA(n_components=K, svd_solver="full").fit(Z)
+    skp = PCA(n_components=K, svd_solver="full").fit(Zk)
     ck.close("pca vs sklearn explained_variance", an["pca/explained_variance"][()],
              skp.explained_variance_, atol=1e-8)
 
     # heads
     hk = an["heads"]
     Hf = []
+    units = []
+    alphas = sorted(set(rows["alpha"]))
     for (m, l, h) in head_keys:
-        sel = [(rows["model"][i] == m and rows["layer"][i] == l and rows["head"][i] == h)
-               for i in range(len(rows["model"]))]
-        Hf.append(Z[np.array(sel)].mean(0))
+        sel = np.array([(rows["model"][i] == m and rows["layer"][i] == l and rows["head"][i] == h)
+                        for i in range(len(rows["model"]))])
+        Hf.append(Z[sel].mean(0))
+        units.append({(rows["pair"][i], alphas.index(rows["alpha"][i])): i for i in np.nonzero(sel)[0]})
     Hf = np.array(Hf)
     ck.close("heads/features", hk["features"][()], Hf, atol=1e-9)
     ck.close("heads/distance", hk["distance"][()], cdist(Hf, Hf), atol=1e-9)
+    # per-unit distances in PCA space, averaged over the units both heads have
+    Hn = len(Hf)
+    Du = np.zeros((Hn, Hn))
+    for a in range(Hn):
+        for b in range(Hn):
+            common = sorted(set(units[a]) & set(units[b]))
+            if a == b:
+                continue
+            Du[a, b] = (np.mean([np.linalg.norm(scores[units[a][u]] - scores[units[b][u]]) for u in common])
+                        if common else np.nan)
+    ck.close("heads/distance_units", hk["distance_units"][()], Du, atol=1e-9)
+    check_clusters(ck, an, Hf, Du, cdist(Hf, Hf))
 
     # t-SNE: stored KL equals sklearn's exact KL of the stored embedding (exact method)
     for grp, X in (("points", Z if an.attrs["tsne_on"] in (b"features", "features") else None),
@@ -285,6 +445,19 @@ def check(path, tsne_tol=1e-6):
         kl = tsne_kl(X, float(d.attrs["perplexity"]), Y)
         ck.close(f"{grp}/tsne kl_divergence", d.attrs["kl_divergence"], kl, atol=tsne_tol,
                  rtol=tsne_tol)
+    # per-key t-SNE: each exact key embedding's KL against sklearn's
+    if "keys" in an and an.attrs["tsne_on"] in (b"features", "features"):
+        tk = pts["tsne_key"][()]
+        pair = np.array(rows["pair"])
+        for k in range(len(an["keys/points"])):
+            m = an["keys/method"][k]
+            m = m.decode() if isinstance(m, bytes) else m
+            sel = pair == k
+            ck.equal(f"keys/points[{k}]", int(an["keys/points"][k]), int(sel.sum()))
+            if m != "exact" or sel.sum() < 4:
+                continue
+            kl = tsne_kl(Z[sel], float(an["keys/perplexity"][k]), tk[sel])
+            ck.close(f"keys/kl_divergence[{k}]", an["keys/kl_divergence"][k], kl, atol=tsne_tol, rtol=tsne_tol)
     print(f"{path}: {ck.checks} checks, {ck.failures} failures")
     return ck.failures
 

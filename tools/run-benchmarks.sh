@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=build/bin
-all=(tokenizer cube-write matmul runtime tsne)
+all=(tokenizer cube-write matmul runtime tsne analysis)
 sel=("$@")
 ((${#sel[@]})) || sel=("${all[@]}")
 for b in "${sel[@]}"; do
@@ -15,6 +15,7 @@ for b in "${sel[@]}"; do
     matmul) "$BIN/bench-matmul" && "$BIN/bench-matmul" --threads "$(nproc)" ;;
     runtime) "$BIN/bench-runtime" ;;
     tsne) bench/tsne.sh ;;
+    analysis) bench/analysis.sh ;;
     *) echo "unknown benchmark '$b' (one of: ${all[*]})" >&2; exit 2 ;;
   esac
 done

@@ -11,6 +11,7 @@ APT_PACKAGES=(
   nodejs npm
   slurm-wlm munge
   python3-numpy python3-yaml python3-pil python3-scipy python3-h5py python3-xarray python3-h5netcdf python3-sklearn
+  python3-pandas python3-pip python3-venv
   fonts-dejavu-core fonts-droid-fallback fonts-baekmuk fonts-freefont-ttf chromium
 )
 # Only for `make bench` (the PyTorch eager baseline of bench-runtime).

@@ -7,8 +7,41 @@
 #include <string.h>
 
 const char *const am_an_feature_names[AM_AN_NFEAT] = {
-    "sink",         "diagonal",       "previous",    "band2", "band4",       "band8",    "distance_norm",
-    "entropy_norm", "entropy_spread", "offset_mass", "vbar",  "column_gini", "max_mass", "prefix_mass",
+    "sink",
+    "diagonal",
+    "previous",
+    "band2",
+    "band4",
+    "band8",
+    "distance_norm",
+    "entropy_norm",
+    "entropy_spread",
+    "offset_mass",
+    "vbar",
+    "column_gini",
+    "max_mass",
+    "prefix_mass",
+    "last_sink",
+    "last_self",
+    "last_max",
+    "last_entropy_norm",
+    "rowmax_std",
+    "rowmax_skew",
+    "rowmax_kurt",
+    "rowmax_hist_entropy",
+    "col_mean",
+    "col_std",
+    "col_skew",
+    "col_kurt",
+    "col_hist_entropy",
+    "diag_slope",
+    "diag_autocorr",
+    "prev_slope",
+    "prev_autocorr",
+    "gram_self",
+    "gram_cos",
+    "gram_cos_next",
+    "gram_purity",
 };
 
 int am_an_work_init(am_an_work *w, int S) {
@@ -20,7 +53,15 @@ int am_an_work_init(am_an_work *w, int S) {
     w->visible = malloc(n * sizeof *w->visible);
     w->sorted = malloc(n * sizeof *w->sorted);
     w->entn = malloc(n * sizeof *w->entn);
-    if (!w->offset || !w->column || !w->visible || !w->sorted || !w->entn) {
+    w->rmax = malloc(n * sizeof *w->rmax);
+    w->dser = malloc(n * sizeof *w->dser);
+    w->pser = malloc(n * sizeof *w->pser);
+    w->xq = malloc(n * sizeof *w->xq);
+    w->gdiag = malloc(n * sizeof *w->gdiag);
+    w->vrow = malloc(n * sizeof *w->vrow);
+    w->rlen = malloc(n * sizeof *w->rlen);
+    if (!w->offset || !w->column || !w->visible || !w->sorted || !w->entn || !w->rmax || !w->dser || !w->pser ||
+        !w->xq || !w->gdiag || !w->vrow || !w->rlen) {
         am_an_work_free(w);
         return -1;
     }
@@ -33,6 +74,7 @@ void am_an_work_free(am_an_work *w) {
     free(w->visible);
     free(w->sorted);
     free(w->entn);
+    free(w->rmax), free(w->dser), free(w->pser), free(w->xq), free(w->gdiag), free(w->vrow), free(w->rlen);
     memset(w, 0, sizeof *w);
 }
 
@@ -47,6 +89,106 @@ static double gini(const double *x, int n, double *scratch) {
         sum += scratch[i];
     }
     return sum > 0 ? num / (n * sum) : NAN;
+}
+
+void am_an_moments(const double *x, int n, double *std, double *skew, double *kurt) {
+    double m = 0, m2 = 0, m3 = 0, m4 = 0;
+    if (n <= 0) {
+        *std = *skew = *kurt = NAN;
+        return;
+    }
+    for (int i = 0; i < n; i++) m += x[i];
+    m /= n;
+    for (int i = 0; i < n; i++) {
+        double d = x[i] - m, d2 = d * d;
+        m2 += d2, m3 += d2 * d, m4 += d2 * d2;
+    }
+    m2 /= n, m3 /= n, m4 /= n;
+    *std = sqrt(m2);
+    if (m2 <= 1e-20 * m * m || !(m2 > 0)) {
+        *skew = *kurt = NAN;
+        return;
+    }
+    *skew = m3 / (m2 * sqrt(m2));
+    *kurt = m4 / (m2 * m2) - 3.0;
+}
+
+double am_an_hist_entropy(const double *x, int n) {
+    int cnt[10] = {0}, tot = 0;
+    for (int i = 0; i < n; i++) {
+        double v = x[i];
+        if (!(v >= 0 && v <= 1)) continue;
+        int b = (int)(v * 10);
+        if (b > 9) b = 9;
+        while (b > 0 && v < b * 0.1) b--; /* numpy's edges: i * 0.1 */
+        while (b < 9 && v >= (b + 1) * 0.1) b++;
+        cnt[b]++, tot++;
+    }
+    if (!tot) return NAN;
+    double h = 0;
+    for (int b = 0; b < 10; b++)
+        if (cnt[b]) {
+            double p = (double)cnt[b] / tot;
+            h -= p * log(p);
+        }
+    return h / log(10.0);
+}
+
+double am_an_slope(const double *x, const double *y, int n) {
+    if (n < 2) return NAN;
+    double mx = 0, my = 0, sxy = 0, sxx = 0;
+    for (int i = 0; i < n; i++) mx += x[i], my += y[i];
+    mx /= n, my /= n;
+    for (int i = 0; i < n; i++) {
+        sxy += (x[i] - mx) * (y[i] - my);
+        sxx += (x[i] - mx) * (x[i] - mx);
+    }
+    return sxx > 0 ? sxy / sxx : NAN;
+}
+
+double am_an_autocorr(const double *y, int n) {
+    if (n < 2) return NAN;
+    double m = 0, num = 0, den = 0;
+    for (int i = 0; i < n; i++) m += y[i];
+    m /= n;
+    for (int i = 0; i < n; i++) {
+        den += (y[i] - m) * (y[i] - m);
+        if (i + 1 < n) num += (y[i] - m) * (y[i + 1] - m);
+    }
+    if (!(den > 1e-20 * n * m * m) || !(den > 0)) return NAN;
+    return num / den;
+}
+
+/* Dot product of two rows over keys [0, n). */
+static double row_dot(const float *a, const float *b, int n) {
+    double s = 0;
+    for (int k = 0; k < n; k++) s += (double)a[k] * b[k];
+    return s;
+}
+
+/* The Gram features of the R valid rows w->vrow of A (keys [0, n)): mean
+ * G_qq, mean cosine over pairs q != r and over consecutive rows, purity. */
+static void gram_features(const float *A, int S, int R, am_an_work *w, double *F) {
+    double self = 0, cos = 0, cosn = 0, tr = 0, fro = 0;
+    for (int i = 0; i < R; i++) {
+        const float *a = A + (size_t)w->vrow[i] * S;
+        w->gdiag[i] = row_dot(a, a, w->rlen[i]);
+        self += w->gdiag[i], tr += w->gdiag[i], fro += w->gdiag[i] * w->gdiag[i];
+    }
+    for (int i = 0; i < R; i++) {
+        const float *a = A + (size_t)w->vrow[i] * S;
+        for (int j = i + 1; j < R; j++) {
+            int len = w->rlen[i] < w->rlen[j] ? w->rlen[i] : w->rlen[j];
+            double g = row_dot(a, A + (size_t)w->vrow[j] * S, len), c = g / sqrt(w->gdiag[i] * w->gdiag[j]);
+            fro += 2 * g * g;
+            cos += 2 * c;
+            if (j == i + 1) cosn += c;
+        }
+    }
+    F[AM_AN_F_GRAM_SELF] = self / R;
+    F[AM_AN_F_GRAM_COS] = R > 1 ? cos / ((double)R * (R - 1)) : NAN;
+    F[AM_AN_F_GRAM_COS_NEXT] = R > 1 ? cosn / (R - 1) : NAN;
+    F[AM_AN_F_GRAM_PURITY] = fro / (tr * tr);
 }
 
 static double band_mass(const float *row, int q, int w) {
@@ -90,6 +232,12 @@ void am_an_map_stats(const float *A, int S, int n, int band, am_an_work *w, am_a
         int r = last + 1 > q + 1 ? last + 1 : q + 1; /* row length r_q */
         double entn = ent / log((double)r);
         w->entn[R] = entn;
+        w->rmax[R] = mx;
+        w->dser[R] = row[q];
+        w->pser[R] = row[q - 1];
+        w->xq[R] = (double)q / n;
+        w->vrow[R] = q;
+        w->rlen[R] = last + 1;
         R++;
         s_ent += ent;
         s_sink += row[0];
@@ -160,6 +308,37 @@ void am_an_map_stats(const float *A, int S, int n, int band, am_an_work *w, am_a
     F[AM_AN_F_COLUMN_GINI] = gini(w->column, n, w->sorted);
     F[AM_AN_F_MAX_MASS] = s_max * iR;
     F[AM_AN_F_PREFIX_MASS] = s_pre * iR;
+
+    /* the last valid row */
+    {
+        int q = w->vrow[R - 1];
+        const float *row = A + (size_t)q * S;
+        F[AM_AN_F_LAST_SINK] = row[0];
+        F[AM_AN_F_LAST_SELF] = row[q];
+        F[AM_AN_F_LAST_MAX] = w->rmax[R - 1];
+        F[AM_AN_F_LAST_ENTROPY_NORM] = w->entn[R - 1];
+    }
+    /* row maxima and received attention as distributions */
+    am_an_moments(w->rmax, R, &F[AM_AN_F_ROWMAX_STD], &F[AM_AN_F_ROWMAX_SKEW], &F[AM_AN_F_ROWMAX_KURT]);
+    F[AM_AN_F_ROWMAX_HENTROPY] = am_an_hist_entropy(w->rmax, R);
+    {
+        int nu = 0;
+        double su = 0;
+        for (int k = 0; k < n; k++)
+            if (w->visible[k] > 0) {
+                w->sorted[nu] = w->column[k] / w->visible[k];
+                su += w->sorted[nu++];
+            }
+        F[AM_AN_F_COL_MEAN] = nu ? su / nu : nan;
+        am_an_moments(w->sorted, nu, &F[AM_AN_F_COL_STD], &F[AM_AN_F_COL_SKEW], &F[AM_AN_F_COL_KURT]);
+        F[AM_AN_F_COL_HENTROPY] = am_an_hist_entropy(w->sorted, nu);
+    }
+    /* the diagonal and previous-token lines as series */
+    F[AM_AN_F_DIAG_SLOPE] = am_an_slope(w->xq, w->dser, R);
+    F[AM_AN_F_DIAG_AUTOCORR] = am_an_autocorr(w->dser, R);
+    F[AM_AN_F_PREV_SLOPE] = am_an_slope(w->xq, w->pser, R);
+    F[AM_AN_F_PREV_AUTOCORR] = am_an_autocorr(w->pser, R);
+    gram_features(A, S, R, w, F);
 }
 
 double am_an_js_maps(const float *A, int na, const float *B, int nb, int S) {

@@ -32,6 +32,32 @@ enum {
     AM_AN_F_COLUMN_GINI,    /* Gini coefficient of the received column mass */
     AM_AN_F_MAX_MASS,       /* mean over rows of max_k A[q,k] */
     AM_AN_F_PREFIX_MASS,    /* mean mass on keys 1..3 */
+    /* the last valid row (the last token's attention) */
+    AM_AN_F_LAST_SINK,         /* A[q*,0] */
+    AM_AN_F_LAST_SELF,         /* A[q*,q*] */
+    AM_AN_F_LAST_MAX,          /* max_k A[q*,k] */
+    AM_AN_F_LAST_ENTROPY_NORM, /* H_q* / log(r_q*) */
+    /* row maxima m_q = max_k A[q,k] as a distribution (mean: max_mass) */
+    AM_AN_F_ROWMAX_STD,      /* population std */
+    AM_AN_F_ROWMAX_SKEW,     /* population skewness m3 / m2^1.5 */
+    AM_AN_F_ROWMAX_KURT,     /* excess kurtosis m4 / m2^2 - 3 */
+    AM_AN_F_ROWMAX_HENTROPY, /* entropy of a 10-bin histogram on [0, 1] / log 10 */
+    /* received attention u_k = column mass / rows that see key k, as a distribution */
+    AM_AN_F_COL_MEAN,
+    AM_AN_F_COL_STD,
+    AM_AN_F_COL_SKEW,
+    AM_AN_F_COL_KURT,
+    AM_AN_F_COL_HENTROPY,
+    /* the diagonal A[q,q] and previous-token line A[q,q-1] as series over the valid rows */
+    AM_AN_F_DIAG_SLOPE,    /* least-squares slope against q / n */
+    AM_AN_F_DIAG_AUTOCORR, /* lag-1 autocorrelation */
+    AM_AN_F_PREV_SLOPE,
+    AM_AN_F_PREV_AUTOCORR,
+    /* the Gram matrix G = A A^T of the valid rows (keys [0, n)) */
+    AM_AN_F_GRAM_SELF,     /* mean G_qq (1 for one-hot rows, 1/r_q for uniform ones) */
+    AM_AN_F_GRAM_COS,      /* mean cosine G_qr / sqrt(G_qq G_rr) over pairs q != r */
+    AM_AN_F_GRAM_COS_NEXT, /* the same over consecutive valid rows */
+    AM_AN_F_GRAM_PURITY,   /* sum_qr G_qr^2 / (sum_q G_qq)^2 = sum of squared eigenvalues / trace^2 */
     AM_AN_NFEAT
 };
 
@@ -61,6 +87,13 @@ typedef struct am_an_work {
     int *visible;   /* [S] number of valid rows seeing each key */
     double *sorted; /* [S] scratch for the Gini coefficient */
     double *entn;   /* [S] per-row normalised entropy */
+    double *rmax;   /* [S] row maxima of the valid rows */
+    double *dser;   /* [S] diagonal series */
+    double *pser;   /* [S] previous-token series */
+    double *xq;     /* [S] q / n of the valid rows */
+    double *gdiag;  /* [S] G_qq of the valid rows */
+    int *vrow;      /* [S] the valid rows */
+    int *rlen;      /* [S] 1 + last non-zero key of each valid row */
 } am_an_work;
 
 int am_an_work_init(am_an_work *w, int S);
@@ -76,6 +109,21 @@ void am_an_map_stats(const float *A, int S, int n, int band, am_an_work *w, am_a
  * have positive mass on keys [0, min(na, nb)); each row is normalised to sum 1
  * over those keys. NaN when no row qualifies. */
 double am_an_js_maps(const float *A, int na, const float *B, int nb, int S);
+
+/* Moments of x [n] for the distribution features: population std, skewness
+ * m3 / m2^1.5 and excess kurtosis m4 / m2^2 - 3 (scipy.stats skew/kurtosis
+ * with bias); skewness and kurtosis are NaN when m2 <= 1e-20 mean^2 (a
+ * constant series), all three NaN for n = 0. */
+void am_an_moments(const double *x, int n, double *std, double *skew, double *kurt);
+/* Entropy of the 10-bin histogram of x [n] on [0, 1] (bins as numpy.histogram
+ * with range (0, 1): [i/10, (i+1)/10), the last one closed) divided by log 10;
+ * values outside [0, 1] are not counted. NaN when nothing is counted. */
+double am_an_hist_entropy(const double *x, int n);
+/* Least-squares slope of y on x [n] (NaN when n < 2 or x is constant). */
+double am_an_slope(const double *x, const double *y, int n);
+/* Lag-1 autocorrelation sum_i (y_i - m)(y_i+1 - m) / sum_i (y_i - m)^2 of y
+ * [n] (NaN when n < 2 or the sum of squares <= 1e-20 n m^2). */
+double am_an_autocorr(const double *y, int n);
 
 /* Mean and population variance over H maps X [H, S*S] into mean, var [S*S]. */
 void am_an_head_moments(const float *X, int H, size_t SS, float *mean, float *var);

@@ -7,15 +7,32 @@
 
 #include "analysis/analysis.h"
 #include "analysis/run_internal.h"
+#include "h5/dims.h"
 #include "h5/h5io.h"
 
 void am_an_config_defaults(am_an_config *c) {
     memset(c, 0, sizeof *c);
     c->band = 4;
     c->tsne_auto = 1;
+    c->pca_variance = 0.9;
+    c->clusters_max = 12;
+    c->key_tsne = 1;
     am_tsne_defaults(&c->tsne);
     c->verbose = 1;
 }
+
+/* Names of the axes that no writer labels (docs/schema.md); every other
+ * unlabelled axis gets an index scale (h5/dims.h), so every group opens in
+ * xarray. */
+static const am_h5_axis_rule an_axes[] = {
+    {"points/pca", 1, "/component"},    {"points/tsne", 1, "/tsne_axis"},
+    {"points/", 0, "/points/point"},    {"heads/distance", 1, "/heads/model_head_to"},
+    {"heads/tsne", 1, "/tsne_axis"},    {"heads/features", 1, "/feature"},
+    {"heads/", 0, "/heads/model_head"}, {"pca/components", 1, "/feature"},
+    {"pca/feature_", 0, "/feature"},    {"pca/", 0, "/component"},
+    {"models/*/length", 0, "pair"},     {"models/*/length", 1, "alpha"},
+    {"models/*/pair_index", 0, "pair"},
+};
 
 int am_an_run(const am_an_config *cfg, am_err *e) {
     int rc = -1;
@@ -57,6 +74,7 @@ int am_an_run(const am_an_config *cfg, am_err *e) {
 
     /* 3. global: points, PCA, head distances, t-SNE */
     if (an_write_global(cfg, &in, out.file, &pts, &maps, e)) goto out;
+    if (am_h5_label_dims(out.file, an_axes, (int)(sizeof an_axes / sizeof *an_axes), e)) goto out;
     if (am_h5_out_commit(&out, e)) goto out;
     an_progress(cfg, "wrote %s (%zu maps, %d models)", cfg->out, in.N, in.n);
     rc = 0;

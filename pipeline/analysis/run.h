@@ -33,11 +33,16 @@ typedef struct am_an_config {
     const am_an_model_path *frozen; /* [n_frozen] frozen-run directory of a model (prefill.h5, optionally
                                           cube.h5), compared with the live prefill.h5 beside its cube */
     int n_frozen;
-    int band;          /* recent-band width w, default 4 */
-    int tsne_on_maps;  /* 0: motif features (z-scored), 1: raw maps flattened */
-    int tsne_auto;     /* 1: exact for N <= 2000, else am_tsne_method_for(AUTO) */
-    am_tsne_opts tsne; /* perplexity, iterations, seed, method */
-    int verbose;       /* progress on stderr */
+    int band;            /* recent-band width w, default 4 */
+    int tsne_on_maps;    /* 0: motif features (z-scored), 1: raw maps flattened */
+    int tsne_auto;       /* 1: exact for N <= 2000, else am_tsne_method_for(AUTO) */
+    am_tsne_opts tsne;   /* perplexity, iterations, seed, method */
+    int pca_k;           /* PCA components kept; 0: the fewest reaching pca_variance */
+    double pca_variance; /* explained-variance share that picks K (default 0.9) */
+    int clusters;        /* head clusters; 0: the k in [2, clusters_max] with the best silhouette */
+    int clusters_max;    /* default 12 */
+    int key_tsne;        /* 1 (default): a t-SNE per pair key (/points/tsne_key) */
+    int verbose;         /* progress on stderr */
 } am_an_config;
 
 void am_an_config_defaults(am_an_config *c);

@@ -100,6 +100,8 @@ int an_write_global(const am_an_config *cfg, const an_inputs *in, hid_t out, an_
 
 /* ---- shared helpers (run.c) ----------------------------------------------- */
 
+/* Seconds on the monotonic clock (for the durations in progress lines). */
+double an_seconds(void);
 /* Progress line on stderr when cfg->verbose. */
 void an_progress(const am_an_config *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Write n UTF-8 strings as a 1-D dataset and close it. */

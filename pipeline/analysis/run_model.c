@@ -263,6 +263,7 @@ int an_model_pass(const am_an_config *cfg, const an_cube *c, hid_t out, an_point
     const hsize_t cm[5] = {1, 1, 1, (hsize_t)S, (hsize_t)S};
     const hsize_t de[5] = {(hsize_t)P, (hsize_t)A, (hsize_t)L, (hsize_t)H, (hsize_t)S}; /* entropy_by_query */
     const hsize_t ce[5] = {1, (hsize_t)A, 1, (hsize_t)H, (hsize_t)S};
+    const double t0 = an_seconds();
     snprintf(gname, sizeof gname, "models/%s", c->name);
     if ((g = am_h5_group(out, gname, e)) < 0 || model_tables(c, g, e)) goto out;
     if ((dmean = am_h5_create(g, "head_mean", H5T_IEEE_F32LE, 5, dm, cm, 4, &nan, e)) < 0 ||
@@ -303,7 +304,7 @@ int an_model_pass(const am_an_config *cfg, const an_cube *c, hid_t out, an_point
                 am_h5_write_slab(dent, H5T_NATIVE_DOUBLE, 5, s5, cnte, ent, e))
                 goto out;
         }
-        an_progress(cfg, "%s: pair %d/%d (%s) done", c->name, p + 1, P, k->pair[p]);
+        an_progress(cfg, "%s: pair %d/%d (%s) done (%.2f s)", c->name, p + 1, P, k->pair[p], an_seconds() - t0);
     }
     am_h5_close(&dmean);
     am_h5_close(&dvar);

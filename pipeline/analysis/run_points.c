@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "analysis/analysis.h"
 #include "analysis/run_internal.h"
@@ -14,6 +15,12 @@ const char *const an_stat_names[ST_N] = {"entropy",  "sink",        "diagonal", 
                                          "distance", "offset_mass", "vbar",     "js_alpha0", "js_alpha1"};
 
 /* ---- shared by the parts -------------------------------------------------- */
+
+double an_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
 
 void an_progress(const am_an_config *cfg, const char *fmt, ...) {
     if (!cfg->verbose) return;

@@ -225,10 +225,12 @@ static int parse_resident(cfg_walk *w, yaml_node_t *v) {
     return rc;
 }
 
+const char *const am_config_mix_names[4] = {"linear", "slerp", "norm", NULL};
+
 static int parse_root(cfg_walk *w, yaml_node_t *root) {
-    static const char *const keys[] = {
-        "experiment", "output_dir", "seed",    "models",  "pairs",        "alphas",           "padding",
-        "generation", "capture",    "backend", "threads", "cuda_compute", "resident_weights", NULL};
+    static const char *const keys[] = {"experiment", "output_dir",   "seed",       "models",           "pairs",
+                                       "alphas",     "padding",      "generation", "capture",          "backend",
+                                       "threads",    "cuda_compute", "mix",        "resident_weights", NULL};
     static const char *const backends[] = {"auto", "cpu", "cuda", NULL}; /* = am_backend order */
     static const char *const computes[] = {"bf16", "float32", NULL};     /* cuda_f32 = index */
     am_config *c = w->c;
@@ -256,6 +258,7 @@ static int parse_root(cfg_walk *w, yaml_node_t *root) {
     if (!(v = cfg_require(w, root, "", "models")) || parse_models(w, v)) return -1;
     if (!(v = cfg_require(w, root, "", "pairs")) || parse_pairs(w, v)) return -1;
     if ((v = cfg_lookup(w, root, "alphas", NULL)) && parse_alphas(w, v)) return -1;
+    if ((v = cfg_lookup(w, root, "mix", NULL)) && cfg_get_enum(w, v, "mix", am_config_mix_names, &c->mix)) return -1;
     if ((v = cfg_lookup(w, root, "padding", NULL)) && parse_padding(w, v)) return -1;
     if ((v = cfg_lookup(w, root, "generation", NULL)) && parse_generation(w, v)) return -1;
     if ((v = cfg_lookup(w, root, "capture", NULL)) && parse_capture(w, v)) return -1;

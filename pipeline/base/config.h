@@ -34,6 +34,7 @@ typedef struct am_config {
     int n_pairs;
     double *alphas; /* [n_alphas] >= 1; default 0, .25, .5, .75, 1 */
     int n_alphas;
+    int mix; /* mix: linear (default, 0) | slerp (1) | norm (2); names in am_config_mix_names */
     /* padding */
     int pad_left;   /* side: left (default) | right */
     int32_t pad_id; /* -1 = the tokenizer's <|endoftext|> */
@@ -62,6 +63,9 @@ typedef struct am_config {
     /* warnings that are not errors (alpha outside [0,1], ...), one per line */
     char warnings[1024];
 } am_config;
+
+/* Names of the mix modes, indexed by am_config.mix ("linear", "slerp", "norm"). */
+extern const char *const am_config_mix_names[4];
 
 int am_config_load(am_config *c, const char *path, am_err *e);
 int am_config_parse(am_config *c, const char *text, size_t len, const char *name, am_err *e);

@@ -6,8 +6,32 @@
 #include "h5/cube.h"
 #include "h5/h5io.h"
 
+/* /tokens [pair, alpha, query] and /key_tokens [pair, alpha, key], when
+ * present: their axes, and the netCDF/CF "coordinates" attribute that makes
+ * them coordinates of /attention in xarray. */
+static int attach_tokens(hid_t f, am_err *e) {
+    static const char *const q[] = {"pair", "alpha", "query"}, *const k[] = {"pair", "alpha", "key"};
+    if (!am_h5_exists(f, "tokens")) return 0;
+    const int both = am_h5_exists(f, "key_tokens");
+    if (am_h5_attach(f, "tokens", q, 3, e) < 0 || (both && am_h5_attach(f, "key_tokens", k, 3, e) < 0)) return -1;
+    hid_t d = H5Dopen2(f, "attention", H5P_DEFAULT);
+    if (AM_H5ID(d, e, "attention")) return -1;
+    const int rc = am_h5_attr_str(d, "coordinates", both ? "tokens key_tokens" : "tokens", e);
+    H5Dclose(d);
+    return rc;
+}
+
+int am_cube_write_tokens(hid_t f, int P, int A, int S, const char *const *tokens, am_err *e) {
+    const hsize_t d[3] = {(hsize_t)P, (hsize_t)A, (hsize_t)S};
+    if (am_h5_done(am_h5_write_strs(f, "tokens", 3, d, tokens, e)) ||
+        am_h5_done(am_h5_write_strs(f, "key_tokens", 3, d, tokens, e)))
+        return -1;
+    return 0;
+}
+
 /* Attach /pair, /alpha, /layer, /head, /query, /key, /step and /token as
- * dimension scales of the cube's datasets (docs/schema.md). */
+ * dimension scales of the cube's datasets (docs/schema.md), and the token
+ * strings as coordinates of the query and key axes. */
 int am_cube_attach_scales(hid_t f, am_err *e) {
     const char *by_pair[] = {"attention", "length", "generated_ids", "text",    "prompt_length",
                              "ids_a",     "ids_b",  "prompt_a",      "prompt_b"};
@@ -19,7 +43,8 @@ int am_cube_attach_scales(hid_t f, am_err *e) {
         am_h5_scale(f, "alpha", "alpha", by_alpha, one, 4, e) < 0 ||
         am_h5_scale(f, "layer", "layer", att, two, 1, e) < 0 || am_h5_scale(f, "head", "head", att, three, 1, e) < 0 ||
         am_h5_scale(f, "query", "query", att, four, 1, e) < 0 || am_h5_scale(f, "key", "key", att, five, 1, e) < 0 ||
-        am_h5_scale(f, "step", "step", gid, two, 1, e) < 0 || am_h5_scale(f, "token", "token", ids, two2, 2, e) < 0)
+        am_h5_scale(f, "step", "step", gid, two, 1, e) < 0 || am_h5_scale(f, "token", "token", ids, two2, 2, e) < 0 ||
+        attach_tokens(f, e) < 0)
         return -1;
     return 0;
 }

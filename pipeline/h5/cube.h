@@ -18,6 +18,12 @@ int am_cube_write_nexus(hid_t f, am_err *e);
 int am_cube_write_units(hid_t f, int P, int A, int N, int S, int T, const int32_t *length, const int32_t *generated,
                         const char *const *text, am_err *e);
 
+/* /tokens [P, A, S] (UTF-8 strings: each unit's token at each position, ""
+ * beyond its length) and /key_tokens, the same strings on the key axis, so
+ * that readers label both axes of a map. am_cube_attach_scales then attaches
+ * them as coordinates of /attention (query and key). */
+int am_cube_write_tokens(hid_t f, int P, int A, int S, const char *const *tokens, am_err *e);
+
 /* /attention [P, A, L, H, S, S] of type `type` as an HDF5 virtual dataset:
  * pair p is /attention [1, A, L, H, S_p, S_p] of the file files[p] (a path
  * relative to f's file, S_p = sizes[p] <= S); cells no source covers read 0. */

@@ -46,14 +46,18 @@ static int read_index(am_cube *c, const char *name, int n, int32_t **out, am_err
     return read_num(c, name, H5T_NATIVE_INT32, 1, (void **)out, e);
 }
 
-/* Optional string dataset of rank 1 [n0] or rank 2 [n0, n1]; *out stays NULL when absent. */
+/* Optional string dataset of rank 1 [n0], rank 2 [n0, n1] or rank 3 [n0, n1, S]; *out stays NULL when absent. */
 static int read_strings(am_cube *c, const char *name, int rank, int n0, int n1, const char *what, char ***out,
                         am_err *e) {
     int r = 0;
     hsize_t dims[H5S_MAX_RANK];
     const int has = opt_shape(c, name, &r, dims, e);
     if (has <= 0) return has;
-    if (r != rank || dims[0] != (hsize_t)n0 || (rank == 2 && dims[1] != (hsize_t)n1)) {
+    if (r != rank || dims[0] != (hsize_t)n0 || (rank >= 2 && dims[1] != (hsize_t)n1) ||
+        (rank == 3 && dims[2] != (hsize_t)c->S)) {
+        if (rank == 3)
+            return am_fail_code(e, AM_E_CORRUPT, "%s: /%s must be [%d, %d, %d] strings (%s)", c->path, name, n0, n1,
+                                c->S, what);
         if (rank == 1)
             return am_fail_code(e, AM_E_CORRUPT, "%s: /%s must be [%d] strings (%s)", c->path, name, n0, what);
         return am_fail_code(e, AM_E_CORRUPT, "%s: /%s must be [%d, %d] strings (%s)", c->path, name, n0, n1, what);
@@ -219,7 +223,8 @@ static int read_units(am_cube *c, am_err *e) {
 
     if (read_strings(c, "text", 2, c->P, c->A, "pair, alpha", &c->text, e) < 0 ||
         read_strings(c, "prompt_a", 1, c->P, 0, "one per pair", &c->prompt_a, e) < 0 ||
-        read_strings(c, "prompt_b", 1, c->P, 0, "one per pair", &c->prompt_b, e) < 0)
+        read_strings(c, "prompt_b", 1, c->P, 0, "one per pair", &c->prompt_b, e) < 0 ||
+        read_strings(c, "tokens", 3, c->P, c->A, "pair, alpha, position", &c->tokens, e) < 0)
         return -1;
     return 0;
 }
@@ -229,7 +234,8 @@ static int read_attrs(am_cube *c, am_err *e) {
         read_attr(c, "fingerprint", &c->fingerprint, e) < 0 ||
         read_attr(c, "checkpoint_fingerprint", &c->checkpoint_fingerprint, e) < 0 ||
         read_attr(c, "caveat", &c->caveat, e) < 0 || read_attr(c, "config_yaml", &c->config_yaml, e) < 0 ||
-        read_attr(c, "config_hash", &c->config_hash, e) < 0 || read_attr(c, "storage_dtype", &c->storage_dtype, e) < 0)
+        read_attr(c, "config_hash", &c->config_hash, e) < 0 ||
+        read_attr(c, "storage_dtype", &c->storage_dtype, e) < 0 || read_attr(c, "mix", &c->mix, e) < 0)
         return -1;
     c->name = c->model && c->model[0] ? strdup(c->model) : name_from_path(c->path, e);
     if (!c->name) return am_fail_code(e, AM_E_NOMEM, "%s: out of memory", c->path);
@@ -266,10 +272,11 @@ void am_cube_close(am_cube *c) {
     am_h5_free_strs(c->text, U);
     am_h5_free_strs(c->prompt_a, P);
     am_h5_free_strs(c->prompt_b, P);
+    am_h5_free_strs(c->tokens, U * (c->S > 0 ? (size_t)c->S : 0));
     free(c->alpha), free(c->layer), free(c->head), free(c->length), free(c->prompt_length);
     free(c->ids_a), free(c->ids_b), free(c->generated);
     free(c->schema), free(c->model), free(c->fingerprint), free(c->checkpoint_fingerprint), free(c->caveat);
-    free(c->config_yaml), free(c->config_hash), free(c->storage_dtype), free(c->name);
+    free(c->config_yaml), free(c->config_hash), free(c->storage_dtype), free(c->name), free(c->mix);
     memset(c, 0, sizeof *c);
     c->file = c->attn = H5I_INVALID_HID;
 }

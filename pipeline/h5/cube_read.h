@@ -3,7 +3,7 @@
  * /pair [P] strings and /alpha [A] float64. Every other dataset is optional
  * and reads as its default: /layer and /head 0..n-1, /length S, and NULL for
  * /prompt_length, /ids_a, /ids_b, /generated_ids, /text, /prompt_a,
- * /prompt_b and absent root attributes. Strings may be stored variable- or
+ * /prompt_b, /tokens and absent root attributes. Strings may be stored variable- or
  * fixed-length. Sizes are checked against /attention, with messages naming
  * the file and the dataset. */
 #ifndef AM_CUBE_READ_H
@@ -31,8 +31,10 @@ typedef struct am_cube {
     int32_t *generated;          /* [P*A*N] -1 padded, or NULL */
     char **text;                 /* [P*A] or NULL */
     char **prompt_a, **prompt_b; /* [P] or NULL */
+    char **tokens;               /* [P*A*S] /tokens, or NULL (cubes written before token strings) */
     /* root attributes (NULL when absent) */
     char *schema, *model, *fingerprint, *checkpoint_fingerprint, *caveat, *config_yaml, *config_hash;
+    char *mix; /* root attribute `mix` (linear | slerp | norm), NULL when absent */
     char *storage_dtype;
     char *name; /* the model attribute when set, else from the path: NAME for
                                    * .../NAME/cube.h5, the file's stem otherwise (never NULL) */

@@ -45,7 +45,10 @@ void am_plot_labels_free(char **labels, int n) {
 
 /* ---- token labels ---------------------------------------------------------- */
 
-#define AM_LABEL_CHARS 12
+/* Labels run along the axes (horizontal on the query axis, vertical on the
+ * key axis), so a long one costs margin, not overlap: tokens are shown whole
+ * up to this many code points. */
+#define AM_LABEL_CHARS 64
 
 int am_plot_tokenizer_load(am_tokenizer **t, const char *path, am_err *e) {
     *t = NULL;
@@ -87,6 +90,18 @@ int am_plot_cube_labels(const am_cube *c, int p, int a, const am_tokenizer *tok,
     int n = am_plot_cube_n(c, p, a), tp;
     char **l = NULL;
     *labels = NULL;
+    if (!tok && c->tokens) { /* the strings the cube stores (/tokens) */
+        if (!(l = calloc((size_t)n, sizeof *l))) return am_fail(e, "out of memory");
+        for (int i = 0; i < n; i++) {
+            const char *t = c->tokens[((size_t)p * c->A + a) * c->S + i];
+            if (!(l[i] = am_plot_escape_label(t, strlen(t), AM_LABEL_CHARS))) {
+                am_plot_labels_free(l, n);
+                return am_fail(e, "out of memory (token label)");
+            }
+        }
+        *labels = l;
+        return 0;
+    }
     if (!tok || !c->ids_a) return 0;
     tp = am_unit_prompt_len(c, p);
     l = calloc((size_t)n, sizeof *l);

@@ -28,8 +28,9 @@ int am_plot_cube_prompt_len(const am_cube *c, int p);
  * strings; free with am_plot_labels_free). Prompt positions show the token of
  * prompt a at alpha 1, of prompt b at alpha 0 and "a|b" in between where they
  * differ; generated positions the generated token. Tokens are decoded one id
- * at a time with tok. NULL result (no error) when tok is NULL or the cube
- * has no ids: figures then use numeric position ticks. */
+ * at a time with tok; without tok, the cube's stored /tokens. NULL result
+ * (no error) when there is neither, or the cube has no ids: figures then use
+ * numeric position ticks. */
 int am_plot_cube_labels(const am_cube *c, int p, int a, const am_tokenizer *tok, char ***labels, am_err *e);
 void am_plot_labels_free(char **labels, int n);
 

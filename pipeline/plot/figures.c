@@ -86,6 +86,13 @@ static int am_panel_load(am_panels *ps, int i, const am_cube *c, int p, int a, i
         free(s2);
         if (rc) return -1;
     }
+    if (o->row) /* each row over its maximum */
+        for (int q = 0; q < n; q++) {
+            float mx = 0;
+            for (int k = 0; k < n; k++) mx = out[(size_t)q * n + k] > mx ? out[(size_t)q * n + k] : mx;
+            if (mx > 0)
+                for (int k = 0; k < n; k++) out[(size_t)q * n + k] /= mx;
+        }
     hm->data = out;
     hm->n = n;
     hm->ld = n;
@@ -94,7 +101,8 @@ static int am_panel_load(am_panels *ps, int i, const am_cube *c, int p, int a, i
     ps->titles[i] = strdup(title);
     if (!ps->titles[i]) return am_fail(e, "out of memory (panel title)");
     hm->title = ps->titles[i];
-    if (o->tok && n <= o->style.tokens_max && am_plot_cube_labels(c, p, a, o->tok, &hm->labels, e)) return -1;
+    if ((o->tok || c->tokens) && n <= o->style.tokens_max && am_plot_cube_labels(c, p, a, o->tok, &hm->labels, e))
+        return -1;
     return 0;
 }
 
@@ -138,12 +146,33 @@ static int am_render(am_panels *ps, am_plot_cscale *scales, int nscales, am_plot
     return am_plot_grid_render(&g, &st, o->fmt, path, NULL, e);
 }
 
-#define SUBTITLE_MIX                         \
-    "mix = \xce\xb1\xc2\xb7"                 \
-    "E[a] + (1\xe2\x88\x92\xce\xb1)\xc2\xb7" \
-    "E[b]"
+void am_fig_set_scale(am_fig_opts *o, am_fig_scale s) {
+    o->log = s == AM_SCALE_LOG;
+    o->row = s == AM_SCALE_ROW;
+}
 
-static const char *am_scale_label(const am_fig_opts *o) { return o->log ? "attention (log scale)" : "attention"; }
+const char *am_fig_mix_text(const am_cube *c) {
+    const char *m = c->mix ? c->mix : "linear";
+    if (!strcmp(m, "slerp"))
+        return "mix: slerp of E[a] and E[b] (weight \xce\xb1 on a, along the angle between the two rows)";
+    if (!strcmp(m, "norm"))
+        return "mix: \xce\xb1\xc2\xb7"
+               "E[a] + (1\xe2\x88\x92\xce\xb1)\xc2\xb7"
+               "E[b] rescaled to the norm \xce\xb1|E[a]| + (1\xe2\x88\x92\xce\xb1)|E[b]|";
+    return "mix = \xce\xb1\xc2\xb7"
+           "E[a] + (1\xe2\x88\x92\xce\xb1)\xc2\xb7"
+           "E[b]";
+}
+
+static const char *am_scale_label(const am_fig_opts *o) {
+    return o->log ? "attention (log scale)" : o->row ? "attention / row maximum" : "attention";
+}
+
+/* "<what>; <mix>" into buf. */
+static const char *am_sub(char *buf, size_t n, const char *what, const am_cube *c) {
+    snprintf(buf, n, "%s; %s", what, am_fig_mix_text(c));
+    return buf;
+}
 
 /* One row of a rows x alphas figure: the map (pair p, layer l, head h or -1
  * for the head mean) at every alpha, its panels titled "<label> · α = ...". */
@@ -182,8 +211,10 @@ int am_fig_heads(const am_cube *c, int p, int l, const am_fig_opts *o, const cha
         snprintf(rows[h].label, sizeof rows[h].label, "head %d", c->head[h]);
     }
     snprintf(title, sizeof title, "%s \xc2\xb7 pair %s \xc2\xb7 layer %d", c->name, c->pair[p], c->layer[l]);
+    char sub[512];
     int rc = am_fig_rows(c, rows, c->H, title,
-                         "attention per query head (rows) and mixing weight (columns); " SUBTITLE_MIX, o, path, e);
+                         am_sub(sub, sizeof sub, "attention per query head (rows) and mixing weight (columns)", c), o,
+                         path, e);
     free(rows);
     return rc;
 }
@@ -198,8 +229,10 @@ int am_fig_pairs(const am_cube *c, int l, int h, const am_fig_opts *o, const cha
     }
     snprintf(title, sizeof title, "%s \xc2\xb7 layer %d \xc2\xb7 %s", c->name, c->layer[l],
              am_head_str(c, h, h_s, sizeof h_s));
+    char sub[512];
     int rc = am_fig_rows(c, rows, c->P, title,
-                         "attention per prompt pair (rows) and mixing weight (columns); " SUBTITLE_MIX, o, path, e);
+                         am_sub(sub, sizeof sub, "attention per prompt pair (rows) and mixing weight (columns)", c), o,
+                         path, e);
     free(rows);
     return rc;
 }
@@ -207,7 +240,7 @@ int am_fig_pairs(const am_cube *c, int l, int h, const am_fig_opts *o, const cha
 int am_fig_summary(const am_cube *c, int p, int l, const am_fig_opts *o, const char *path, am_err *e) {
     am_panels ps = {0};
     am_plot_cscale cs[2];
-    char t[256], title[512], sub[256], a_s[64];
+    char t[256], title[512], sub[512], a_s[64];
     int rc = -1;
     if (am_panels_init(&ps, 2, c->A, e)) goto out;
     for (int r = 0; r < 2; r++)
@@ -217,13 +250,13 @@ int am_fig_summary(const am_cube *c, int p, int l, const am_fig_opts *o, const c
             if (am_panel_load(&ps, r * c->A + a, c, p, a, l, -1, r, o, t, e)) goto out;
             ps.hm[r * c->A + a].scale = r;
         }
-    am_fit_scale(&ps, 0, o, &cs[0], o->log ? "mean (log scale)" : "mean over heads");
-    am_fit_scale(&ps, 1, o, &cs[1], o->log ? "std (log scale)" : "std over heads");
+    am_fit_scale(&ps, 0, o, &cs[0], o->log ? "mean (log scale)" : o->row ? "mean / row maximum" : "mean over heads");
+    am_fit_scale(&ps, 1, o, &cs[1], o->log ? "std (log scale)" : o->row ? "std / row maximum" : "std over heads");
     snprintf(title, sizeof title, "%s \xc2\xb7 pair %s \xc2\xb7 layer %d", c->name, c->pair[p], c->layer[l]);
     snprintf(sub, sizeof sub,
              "mean (top) and standard deviation (bottom) of attention over %d "
-             "heads, per mixing weight",
-             c->H);
+             "heads, per mixing weight; %s",
+             c->H, am_fig_mix_text(c));
     rc = am_render(&ps, cs, 2, AM_BARS_ROW, title, sub, o, path, e);
 out:
     am_panels_free(&ps);
@@ -247,7 +280,37 @@ int am_fig_layers(const am_cube *c, int p, int h, const am_fig_opts *o, const ch
     }
     snprintf(title, sizeof title, "%s \xc2\xb7 pair %s \xc2\xb7 %s", c->name, c->pair[p],
              am_head_str(c, h, h_s, sizeof h_s));
-    return am_fig_rows(c, rows, np, title,
-                       "first, middle and last captured layer (rows) per mixing weight (columns); " SUBTITLE_MIX, o,
-                       path, e);
+    char sub[512];
+    return am_fig_rows(
+        c, rows, np, title,
+        am_sub(sub, sizeof sub, "first, middle and last captured layer (rows) per mixing weight (columns)", c), o, path,
+        e);
+}
+
+int am_fig_summary_pairs(const am_cube *c, int l, const am_fig_opts *o, const char *path, am_err *e) {
+    am_panels ps = {0};
+    am_plot_cscale cs[2];
+    char t[256], title[512], sub[512], a_s[64];
+    int rc = -1;
+    if (am_panels_init(&ps, 2 * c->P, c->A, e)) goto out;
+    for (int p = 0; p < c->P; p++)
+        for (int r = 0; r < 2; r++)
+            for (int a = 0; a < c->A; a++) {
+                int i = (2 * p + r) * c->A + a;
+                am_alpha_str(c->alpha[a], a_s, sizeof a_s);
+                snprintf(t, sizeof t, "%s \xc2\xb7 %s \xc2\xb7 %s", c->pair[p], r ? "std" : "mean", a_s);
+                if (am_panel_load(&ps, i, c, p, a, l, -1, r, o, t, e)) goto out;
+                ps.hm[i].scale = r;
+            }
+    am_fit_scale(&ps, 0, o, &cs[0], o->log ? "mean (log scale)" : o->row ? "mean / row maximum" : "mean over heads");
+    am_fit_scale(&ps, 1, o, &cs[1], o->log ? "std (log scale)" : o->row ? "std / row maximum" : "std over heads");
+    snprintf(title, sizeof title, "%s \xc2\xb7 layer %d \xc2\xb7 every pair", c->name, c->layer[l]);
+    snprintf(sub, sizeof sub,
+             "mean and standard deviation over %d heads: pair keys down (mean row, std row), mixing weights "
+             "across; %s",
+             c->H, am_fig_mix_text(c));
+    rc = am_render(&ps, cs, 2, AM_BARS_ROW, title, sub, o, path, e);
+out:
+    am_panels_free(&ps);
+    return rc;
 }

@@ -276,6 +276,20 @@ static void am_draw_panel(cairo_t *cr, const am_grid_geom *G, const am_heatmap *
         cairo_stroke(cr);
     }
 
+    if (hm->ncuts > 0) { /* block boundaries */
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        cairo_set_line_width(cr, fmax(0.6, fmin(1.5, cell * 0.3)));
+        for (int i = 0; i < hm->ncuts; i++) {
+            double b = hm->cuts[i] * cell;
+            if (hm->cuts[i] <= 0 || hm->cuts[i] >= hm->n) continue;
+            cairo_move_to(cr, x0 + b, y0);
+            cairo_line_to(cr, x0 + b, y0 + bs);
+            cairo_move_to(cr, x0, y0 + b);
+            cairo_line_to(cr, x0 + bs, y0 + b);
+        }
+        cairo_stroke(cr);
+    }
+
     cairo_set_source_rgb(cr, 0, 0, 0);
     if (hm->title) am_plot_text(cr, x0 + bs / 2, y0 - PAD, hm->title, S_PTITLE, 0, 0.5, 1.0, 0);
 
@@ -292,7 +306,8 @@ static void am_draw_panel(cairo_t *cr, const am_grid_geom *G, const am_heatmap *
         }
         cairo_set_source_rgb(cr, 0, 0, 0);
     } else {
-        double step = am_nice_step(fmax(1.0, 28.0 / cell));
+        /* ticks at least a label and a gap apart, so the labels of small panels stay readable */
+        double step = am_nice_step(fmax(1.0, fmax(28.0, G->tickw + 12.0) / cell));
         for (double p = 0; p < hm->n; p += step) {
             double c = (p + 0.5) * cell;
             snprintf(buf, sizeof buf, "%d", (int)p);
@@ -306,8 +321,10 @@ static void am_draw_panel(cairo_t *cr, const am_grid_geom *G, const am_heatmap *
         }
     }
     /* axis labels */
-    am_plot_text(cr, x0 + bs / 2, y0 + bs + TICK_LEN + 2 + G->tickh + PAD, "key position", S_AXIS, 0, 0.5, 0.0, 0);
-    am_plot_text(cr, x0 - G->left + 1, y0 + bs / 2, "query position", S_AXIS, 0, 0.5, 0.0, M_PI / 2);
+    am_plot_text(cr, x0 + bs / 2, y0 + bs + TICK_LEN + 2 + G->tickh + PAD, hm->xlabel ? hm->xlabel : "key position",
+                 S_AXIS, 0, 0.5, 0.0, 0);
+    am_plot_text(cr, x0 - G->left + 1, y0 + bs / 2, hm->ylabel ? hm->ylabel : "query position", S_AXIS, 0, 0.5, 0.0,
+                 M_PI / 2);
     if (bar) am_plot_colorbar(cr, x0 + G->side + BAR_GAP, y0, BAR_W, G->side, cs);
 }
 

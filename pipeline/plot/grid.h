@@ -18,7 +18,10 @@ typedef struct am_heatmap {
                             boundary on both axes; <= 0 or >= n: none */
     char **labels; /* [n] token labels (escaped) or NULL: numeric ticks */
     const char *title;
-    int scale; /* index into the figure's scales */
+    int scale;                   /* index into the figure's scales */
+    const char *xlabel, *ylabel; /* axis labels; NULL: "key position", "query position" */
+    const int *cuts;             /* [ncuts] positions where a block starts: thin white lines on both axes */
+    int ncuts;
 } am_heatmap;
 
 /* A colour scale of a figure, with its colour map and colour bar label. */

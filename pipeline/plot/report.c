@@ -6,6 +6,7 @@
 
 #include "analysis/frozen.h"
 #include "base/fs.h"
+#include "plot/analysis_figs.h"
 #include "plot/report.h"
 
 char *am_html_escape(const char *s) {
@@ -119,7 +120,9 @@ static const char *am_css =
     "h1{font-size:1.6em}h2{border-bottom:2px solid #ccc;margin-top:2em}h3{margin-top:1.5em}\n"
     "table{border-collapse:collapse;margin:.5em 0 1em}td,th{border:1px solid #ccc;padding:.3em .6em;"
     "vertical-align:top;text-align:left}\n"
-    "td.txt{white-space:pre-wrap;font-family:'DejaVu Sans Mono',monospace;font-size:.9em}\n"
+    "td.txt{white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word;"
+    "font-family:'DejaVu Sans Mono',monospace;font-size:.9em}\n"
+    "td,th,figcaption,p{overflow-wrap:anywhere}table{table-layout:auto;max-width:100%}\n"
     ".ids{font-family:monospace;font-size:.85em;color:#555}\n"
     "figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}\n"
     "figcaption{color:#555;font-size:.9em}nav ul{columns:2}\n";
@@ -212,8 +215,19 @@ static int am_report_model(am_rctx *R, const am_cube *c, const char *mslug, cons
          c->P, c->A, c->L, c->H, c->S);
 
     snprintf(rel, sizeof rel, "%s/pairs-L%d-headmean.%s", mslug, c->layer[mid], ext);
-    snprintf(cap, sizeof cap, "All pairs at layer %d, mean over heads", c->layer[mid]);
+    snprintf(cap, sizeof cap,
+             "All pairs at layer %d, mean over heads: look for rows whose pattern changes between \xce\xb1 = 0 and 1.",
+             c->layer[mid]);
     AM_FIG(R, rel, cap, am_fig_pairs(c, mid, -1, o, path, e));
+    for (int k = 0; k < npick; k++) {
+        int l = picks[k];
+        snprintf(rel, sizeof rel, "%s/summary-pairs-L%d.%s", mslug, c->layer[l], ext);
+        snprintf(cap, sizeof cap,
+                 "Layer %d, mean and std over heads for every pair: high std marks the cells where the heads "
+                 "disagree; compare the columns to see which keys and \xce\xb1 move them.",
+                 c->layer[l]);
+        AM_FIG(R, rel, cap, am_fig_summary_pairs(c, l, o, path, e));
+    }
 
     for (int p = 0; p < c->P; p++) {
         char ps[64];
@@ -251,15 +265,24 @@ static int am_report_model(am_rctx *R, const am_cube *c, const char *mslug, cons
             am_report_frozen(h, c, p, fc, nf);
         }
         snprintf(rel, sizeof rel, "%s/%s-layers-headmean.%s", mslug, pslug, ext);
-        snprintf(cap, sizeof cap, "Pair %s: first, middle and last captured layer, mean over heads", c->pair[p]);
+        snprintf(cap, sizeof cap,
+                 "Pair %s: first, middle and last captured layer, mean over heads: look for the layer where the "
+                 "pattern starts to depend on \xce\xb1.",
+                 c->pair[p]);
         AM_FIG(R, rel, cap, am_fig_layers(c, p, -1, o, path, e));
         for (int k = 0; k < npick; k++) {
             int l = picks[k];
             snprintf(rel, sizeof rel, "%s/%s-summary-L%d.%s", mslug, pslug, c->layer[l], ext);
-            snprintf(cap, sizeof cap, "Pair %s, layer %d: mean and std over heads", c->pair[p], c->layer[l]);
+            snprintf(cap, sizeof cap,
+                     "Pair %s, layer %d: mean and std over heads: bright std cells are positions the heads treat "
+                     "differently.",
+                     c->pair[p], c->layer[l]);
             AM_FIG(R, rel, cap, am_fig_summary(c, p, l, o, path, e));
             snprintf(rel, sizeof rel, "%s/%s-heads-L%d.%s", mslug, pslug, c->layer[l], ext);
-            snprintf(cap, sizeof cap, "Pair %s, layer %d: every head", c->pair[p], c->layer[l]);
+            snprintf(cap, sizeof cap,
+                     "Pair %s, layer %d: every head: look for heads whose pattern (sink, diagonal, previous token) "
+                     "switches as \xce\xb1 goes from 0 to 1.",
+                     c->pair[p], c->layer[l]);
             AM_FIG(R, rel, cap, am_fig_heads(c, p, l, o, path, e));
         }
     }
@@ -267,6 +290,91 @@ static int am_report_model(am_rctx *R, const am_cube *c, const char *mslug, cons
     rc = 0;
 out:
     am_frozen_cmp_free(fc, nf);
+    return rc;
+}
+
+/* The figures of the analysis file: scatters of the maps (print resolution),
+ * the head distances by cluster with the head classes per cluster, and the
+ * maps of the first, middle and last layer, one panel per pair key. */
+static int am_report_analysis(am_rctx *R, const char *analysis, am_html *body, am_err *e) {
+    static const char *spaces[2] = {"tsne", "pca"};
+    static const char *bys[4] = {"alpha", "pair", "layer", "class"};
+    static const char *look[4] = {
+        "look for maps that change cluster as \xce\xb1 goes from 0 to 1.",
+        "clusters of one colour are patterns specific to a prompt pair.",
+        "colour runs continuously over the layers: look for early and late layers that separate.",
+        "check which head classes the clusters of maps correspond to (grey: no dominant class)."};
+    const char *ext = am_plot_format_ext(R->o->fmt);
+    am_fig_opts so = *R->o;
+    am_cluster_table ct = {0};
+    int *layers = NULL, nl = 0, rc = -1;
+    int has_class = am_fig_analysis_has(analysis, "head_class", e);
+    int has_key = am_fig_analysis_has(analysis, "tsne_key", e);
+    int pca_cols = am_fig_points_cols(analysis, "pca", e), has_pca = pca_cols >= 2; /* PC1 and PC2 */
+    if (has_class < 0 || has_key < 0 || pca_cols < 0) return -1;
+    if (so.fmt == AM_FMT_PNG && so.style.zoom < 2) so.style.zoom = 2; /* scatter plots at print resolution */
+    am_rctx RS = *R;
+    RS.o = &so;
+    RS.h = body;
+    am_h(body, "<section id=\"scatter\">\n<h2>Embeddings of the maps</h2>\n");
+    for (int s = 0; s < 2; s++) {
+        int has = s ? has_pca : am_fig_analysis_has(analysis, spaces[s], e);
+        if (has < 0) goto out;
+        if (!has) continue;
+        for (int b = 0; b < 3 + has_class; b++) {
+            char rel[256], cap[512];
+            snprintf(rel, sizeof rel, "scatter-%s-by-%s.%s", spaces[s], bys[b], ext);
+            snprintf(cap, sizeof cap, "%s of the maps, coloured by %s: %s", s ? "PCA (PC1, PC2)" : "t-SNE",
+                     b == 3 ? "head class (docs/freeze.md)" : bys[b], look[b]);
+            AM_FIG(&RS, rel, cap, am_fig_scatter(analysis, (am_scatter_by)b, spaces[s], 0, 1, &so, path, e));
+        }
+    }
+    if (am_fig_cluster_table(analysis, &ct, e)) goto out;
+    if (ct.k > 0) {
+        char rel[256];
+        am_h(body, "<h3 id=\"clusters\">Clusters of heads</h3>\n<p>Average-linkage clusters of the heads "
+                   "(docs/analysis.md); the heads of each cluster by their dominant class:</p>\n"
+                   "<table class=\"clusters\">\n<tr><th>cluster</th><th>heads</th>");
+        for (int j = 0; j < ct.nclass; j++) {
+            am_h(body, "<th>");
+            am_h_text(body, ct.names[j]);
+            am_h(body, "</th>");
+        }
+        am_h(body, "</tr>\n");
+        for (int c = 0; c < ct.k; c++) {
+            am_h(body, "<tr><td>%d</td><td>%d</td>", c, ct.size[c]);
+            for (int j = 0; j < ct.nclass; j++) am_h(body, "<td>%d</td>", ct.count[(size_t)c * ct.nclass + j]);
+            am_h(body, "</tr>\n");
+        }
+        am_h(body, "</table>\n");
+        snprintf(rel, sizeof rel, "head-distance-clusters.%s", ext);
+        AM_FIG(&RS, rel,
+               "Head distances ordered by cluster: dark blocks on the diagonal are clusters of heads that "
+               "attend alike; bright off-diagonal blocks separate them.",
+               am_fig_head_distance(analysis, R->o, path, e));
+    }
+    if (am_fig_analysis_layers(analysis, &layers, &nl, e)) goto out;
+    if (nl > 0) {
+        int pick[3] = {layers[0], layers[(nl - 1) / 2], layers[nl - 1]}, np = 0, uniq[3];
+        for (int i = 0; i < 3; i++)
+            if (np == 0 || pick[i] != uniq[np - 1]) uniq[np++] = pick[i];
+        am_h(body, "<h3 id=\"layer-keys\">One layer's heads per pair key</h3>\n");
+        for (int i = 0; i < np; i++)
+            for (int s = has_key ? 0 : 1; s < 1 + has_pca; s++) {
+                char rel[256], cap[512];
+                snprintf(rel, sizeof rel, "layer-keys-%s-L%d.%s", spaces[s], uniq[i], ext);
+                snprintf(cap, sizeof cap,
+                         "Layer %d, %s, one panel per pair key: look for heads whose \xce\xb1 = 0 and \xce\xb1 = 1 "
+                         "points lie apart, and for keys where they do.",
+                         uniq[i], s ? "PC1 and PC2 of all maps" : "a t-SNE per key");
+                AM_FIG(&RS, rel, cap, am_fig_layer_keys(analysis, uniq[i], spaces[s], &so, path, e));
+            }
+    }
+    am_h(body, "</section>\n");
+    rc = 0;
+out:
+    am_cluster_table_free(&ct);
+    free(layers);
     return rc;
 }
 
@@ -313,28 +421,7 @@ int am_report_write(const char *const *cubes, int ncubes, const char *analysis, 
             goto out;
         }
     }
-    if (analysis) {
-        static const char *spaces[2] = {"tsne", "pca"};
-        static const char *bys[4] = {"alpha", "pair", "layer", "class"};
-        int has_class = am_fig_analysis_has(analysis, "head_class", e);
-        if (has_class < 0) goto out;
-        const char *ext = am_plot_format_ext(o->fmt);
-        am_h(&body, "<section id=\"scatter\">\n<h2>Embeddings of the maps</h2>\n");
-        for (int s = 0; s < 2; s++) {
-            int has = am_fig_analysis_has(analysis, spaces[s], e);
-            if (has < 0) { goto out; }
-            if (!has) continue;
-            for (int b = 0; b < 3 + has_class; b++) {
-                char rel[256], cap[256];
-                snprintf(rel, sizeof rel, "scatter-%s-by-%s.%s", spaces[s], bys[b], ext);
-                snprintf(cap, sizeof cap, "%s of the maps, coloured by %s", s ? "PCA (PC1, PC2)" : "t-SNE",
-                         b == 3 ? "head class (docs/freeze.md)" : bys[b]);
-                R.h = &body;
-                AM_FIG(&R, rel, cap, am_fig_scatter(analysis, (am_scatter_by)b, spaces[s], 0, 1, o, path, e));
-            }
-        }
-        am_h(&body, "</section>\n");
-    }
+    if (analysis && am_report_analysis(&R, analysis, &body, e)) goto out;
     if (analysis) am_h(&nav, "<li><a href=\"#scatter\">Embeddings of the maps</a></li>\n");
     if (body.oom || nav.oom) {
         am_fail(e, "out of memory");

@@ -23,9 +23,15 @@ typedef struct am_scatter {
     const char *marker_title;  /* e.g. "model" */
     const char *title, *subtitle;
     const char *xlabel, *ylabel;
+    const am_plot_cscale *cbar; /* a continuous colour bar instead of the group legend
+                                   (the groups' colours come from it), or NULL */
 } am_scatter;
 
 int am_plot_scatter_render(const am_scatter *sc, const am_plot_style *st, am_plot_format fmt, const char *path,
                            am_err *e);
+/* n panels in rows of `cols` under one title; each panel's own title above
+ * it; the legend (groups, colour bar, markers) of panels[0] beside them. */
+int am_plot_scatter_panels_render(const am_scatter *panels, int n, int cols, const char *title, const char *subtitle,
+                                  const am_plot_style *st, am_plot_format fmt, const char *path, am_err *e);
 
 #endif

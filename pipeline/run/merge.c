@@ -228,11 +228,12 @@ typedef struct merged {
     int P, A, L, H, S, N, T;
     int32_t *length, *plen, *gen, *ids_a, *ids_b; /* [P][A], [P], [P][A][N], [P][T], [P][T] */
     const char **text, **pa, **pb, **keys;        /* [P][A], [P], [P], [P]: borrowed from the shards */
+    const char **tokens; /* [P][A][S] borrowed ("" beyond a shard's S_p), NULL when a shard has no /tokens */
 } merged;
 
 static void merged_free(merged *m) {
     free(m->length), free(m->plen), free(m->gen), free(m->ids_a), free(m->ids_b);
-    free(m->text), free(m->pa), free(m->pb), free(m->keys);
+    free(m->text), free(m->pa), free(m->pb), free(m->keys), free(m->tokens);
     memset(m, 0, sizeof *m);
 }
 
@@ -248,6 +249,15 @@ static int merged_fill(merged *m, const shard *sh, int P, am_err *e) {
     m->pb = m->pa ? am_calloc((size_t)P, sizeof *m->pb, "prompt_b", e) : NULL;
     m->keys = m->pb ? am_calloc((size_t)P, sizeof *m->keys, "pair", e) : NULL;
     if (!m->keys) return -1;
+    int all_tokens = 1;
+    for (int p = 0; p < P; p++) all_tokens &= sh[p].c.tokens != NULL;
+    if (all_tokens && !(m->tokens = am_calloc((size_t)P * A * m->S, sizeof *m->tokens, "tokens", e))) return -1;
+    for (int p = 0; p < P; p++) {
+        const am_cube *c = &sh[p].c;
+        for (int a = 0; m->tokens && a < A; a++)
+            for (int q = 0; q < m->S; q++)
+                m->tokens[((size_t)p * A + a) * m->S + q] = q < c->S ? c->tokens[(size_t)a * c->S + q] : "";
+    }
     for (int p = 0; p < P; p++) {
         const am_cube *c = &sh[p].c;
         memcpy(m->length + (size_t)p * A, c->length, (size_t)A * sizeof *m->length);
@@ -280,6 +290,7 @@ static int merged_write(const merged *m, hid_t f, const shard *s0, am_err *e) {
     if (am_h5_done(am_h5_write_i32(f, "prompt_length", 1, dP, m->plen, e))) return -1;
     if (am_h5_done(am_h5_write_i32(f, "layer", 1, dL, s0->c.layer, e))) return -1;
     if (am_h5_done(am_h5_write_i32(f, "head", 1, dH, s0->c.head, e))) return -1;
+    if (m->tokens && am_cube_write_tokens(f, m->P, m->A, m->S, m->tokens, e) < 0) return -1;
     return 0;
 }
 
@@ -452,6 +463,13 @@ int am_consolidate(const char *cube_path, const char *out_path, int level, am_er
             am_wrap(e, "%s", cube_path);
             goto out;
         }
+    for (int i = 0; i < 2; i++) { /* optional: cubes written before token strings have none */
+        const char *name = i ? "key_tokens" : "tokens";
+        if (am_h5_exists(c.file, name) && am_h5_copy_plain(c.file, out.file, name, e) < 0) {
+            am_wrap(e, "%s", cube_path);
+            goto out;
+        }
+    }
     if (am_cube_attach_scales(out.file, e) < 0 || am_cube_write_nexus(out.file, e) < 0 ||
         am_h5_copy_attrs(c.file, out.file, skip, e) < 0 || am_h5_attr_str(out.file, "layout", "single-file", e) < 0 ||
         am_h5_attr_str(out.file, "consolidated_from", cube_path, e) < 0)

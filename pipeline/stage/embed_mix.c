@@ -1,10 +1,12 @@
 /* embed-mix: padded ids of each pair -> mixed input embeddings per alpha:
- * mix = alpha * E[a] + (1 - alpha) * E[b] (mix.h5), computed by am_mix_embed. */
+ * mix = alpha * E[a] + (1 - alpha) * E[b] (mix.h5), or its slerp / norm-matched
+ * variants (config mix:), computed by am_mix_embed_mode. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "h5/dims.h"
 #include "h5/h5copy.h"
 #include "h5/h5io.h"
 #include "h5/schema.h"
@@ -116,8 +118,8 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
     for (int p = 0; p < P; p++)
         for (int a = 0; a < A; a++) {
             memset(unit, 0, (size_t)T_max * D * sizeof *unit);
-            if (am_mix_embed(&m, ids_a + (size_t)p * T_max, ids_b + (size_t)p * T_max, plen[p], c->alphas[a], unit, e) <
-                0)
+            if (am_mix_embed_mode(&m, ids_a + (size_t)p * T_max, ids_b + (size_t)p * T_max, plen[p], c->alphas[a],
+                                  (am_mix_mode)c->mix, unit, e) < 0)
                 goto out;
             /* Pads that carry weight in this mix: a's if alpha != 0, b's if alpha != 1. */
             int pa = c->alphas[a] != 0.0 ? pads[2 * p] : 0, pb = c->alphas[a] != 1.0 ? pads[2 * p + 1] : 0;
@@ -141,8 +143,11 @@ int am_stage_embed_mix(am_stage *s, const char *tokens_path, const char *out_pat
                                  "prompt_length", "pads",  "prompt_a", "prompt_b"};
         const char *by_alpha[] = {"embeddings", "n_pad"};
         const int dim0[] = {0, 0, 0, 0, 0, 0, 0, 0}, dim1[] = {1, 1};
+        static const am_h5_axis_rule axes[] = {
+            {"embeddings", 2, "token"}, {"embeddings", 3, "hidden"}, {"ids_", 1, "token"}, {"pads", 1, "prompt"}};
         if (am_h5_scale(out.file, "pair", "pair", by_pair, dim0, 8, e) < 0 ||
-            am_h5_scale(out.file, "alpha", "alpha", by_alpha, dim1, 2, e) < 0)
+            am_h5_scale(out.file, "alpha", "alpha", by_alpha, dim1, 2, e) < 0 ||
+            am_h5_label_dims(out.file, axes, 4, e) < 0)
             goto out;
     }
     if (am_h5_read_attr_i64(tf, "pad_id", &pad_id, e) < 0) goto out;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/progress.h"
+#include "h5/dims.h"
 #include "h5/h5io.h"
 #include "h5/maps.h"
 #include "h5/schema.h"
@@ -129,6 +130,10 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
             am_h5_scale(out.file, "layer", "layer", att, d2, 1, e) < 0 ||
             am_h5_scale(out.file, "head", "head", att, d3, 1, e) < 0)
             goto out;
+        static const am_h5_axis_rule axes[] = {{"attention", 4, "query"}, {"attention", 5, "key"},
+                                               {"ids_", 0, "pair"},       {"ids_", 1, "token"},
+                                               {"prompt_", 0, "pair"},    {"logits", 2, "vocab"}};
+        if (am_h5_label_dims(out.file, axes, 6, e) < 0) goto out;
     }
     if (am_prov_write(out.file, s, AM_SCHEMA_PREFILL, fp, e) < 0 ||
         am_h5_attr_str(out.file, "mix_fingerprint", mx.fingerprint, e) < 0 ||

@@ -9,6 +9,7 @@
 #include "base/fs.h"
 #include "base/progress.h"
 #include "h5/cube.h"
+#include "h5/dims.h"
 #include "h5/h5io.h"
 #include "h5/maps.h"
 #include "h5/schema.h"
@@ -20,6 +21,7 @@
 #include "stage/provenance.h"
 #include "stage/selection.h"
 #include "stage/stage.h"
+#include "stage/token_text.h"
 #include "tokenizer/tokenizer.h"
 
 /* Per-unit map buffers: unit u holds [Lc][Hc][Sb][Sb], Sb = T_p + N. */
@@ -158,8 +160,49 @@ static int write_kl(hid_t f, int P, int A, int Nkl, const double *kl, const int3
     H5Dclose(d);
     const char *ds[] = {"kl", "kl_steps"};
     const int z[] = {0, 0}, one[] = {1, 1};
-    return am_h5_scale(f, "pair", "pair", ds, z, 2, e) < 0 || am_h5_scale(f, "alpha", "alpha", ds, one, 2, e) < 0 ? -1
-                                                                                                                  : 0;
+    static const am_h5_axis_rule steps[] = {{"kl", 2, "kl_step"}}; /* generated position j */
+    return am_h5_scale(f, "pair", "pair", ds, z, 2, e) < 0 || am_h5_scale(f, "alpha", "alpha", ds, one, 2, e) < 0 ||
+                   am_h5_label_dims(f, steps, 1, e) < 0
+               ? -1
+               : 0;
+}
+
+/* /tokens and /key_tokens [P, A, S] of the cube being written, from the
+ * prompt ids it holds (/ids_a, /ids_b) and the generated ids [U][Nmax]. */
+static int write_tokens(hid_t f, const am_tokenizer *tok, const am_mix_data *mx, int Nmax, int S,
+                        const int32_t *gen_ids, const int32_t *length, am_err *e) {
+    const size_t n = (size_t)mx->P * mx->A * S;
+    int32_t *ia = NULL, *ib = NULL; /* [P][T] */
+    char **strs = NULL;             /* [P][A][S] */
+    hsize_t da[2], db[2];
+    am_unit_ids u;
+    int rc = -1;
+    if (am_h5_read(f, "ids_a", H5T_NATIVE_INT32, 2, da, (void **)&ia, e) < 0 ||
+        am_h5_read(f, "ids_b", H5T_NATIVE_INT32, 2, db, (void **)&ib, e) < 0)
+        goto out;
+    if (da[0] != (hsize_t)mx->P || db[0] != da[0] || db[1] != da[1]) {
+        am_fail_code(e, AM_E_CORRUPT, "/ids_a [%llu, %llu] and /ids_b [%llu, %llu] do not match %d pairs",
+                     (unsigned long long)da[0], (unsigned long long)da[1], (unsigned long long)db[0],
+                     (unsigned long long)db[1], mx->P);
+        goto out;
+    }
+    if (!(strs = am_calloc(n ? n : 1, sizeof *strs, "the token strings", e))) goto out;
+    u = (am_unit_ids){.P = mx->P,
+                      .A = mx->A,
+                      .T = (int)da[1],
+                      .N = Nmax,
+                      .alpha = mx->alphas,
+                      .ids_a = ia,
+                      .ids_b = ib,
+                      .plen = mx->plen,
+                      .gen = gen_ids,
+                      .length = length};
+    if (am_cube_tokens(tok, &u, S, strs, e) < 0) goto out;
+    rc = am_cube_write_tokens(f, mx->P, mx->A, S, (const char *const *)strs, e);
+out:
+    if (strs) am_token_strs_free(strs, n);
+    free(strs), free(ia), free(ib);
+    return rc;
 }
 
 /* The prefill must agree with what forward recorded in prefill.h5: logits0
@@ -410,6 +453,7 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     /* S >= T_max and S >= Nmax */
     if (am_cube_write_units(out.file, P, A, Nmax, S, T, length, gen_ids, (const char *const *)texts, e)) goto out;
     if (am_mix_copy_meta(mix_path, out.file, e) < 0 || am_selection_write(&sel, out.file, e) < 0) goto out;
+    if (write_tokens(out.file, tok, &mx, Nmax, S, gen_ids, length, e) < 0) goto out;
     if (am_cube_attach_scales(out.file, e) < 0) goto out;
     if (am_cube_write_nexus(out.file, e) < 0) goto out;
     if (kl && write_kl(out.file, P, A, Nkl, kl, n_kl, live_cube, e) < 0) goto out;

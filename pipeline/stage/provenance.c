@@ -30,6 +30,7 @@ int am_prov_write(hid_t f, const am_stage *s, const char *schema, const char *fi
         am_h5_attr_str(f, "config_yaml", s->cfg.text, e) < 0 ||
         am_h5_attr_str(f, "config_hash", s->config_hash, e) < 0 ||
         am_h5_attr_i64(f, "seed", (int64_t)s->cfg.seed, e) < 0 || am_h5_attr_str(f, "model", s->model->name, e) < 0 ||
+        am_h5_attr_str(f, "mix", am_config_mix_names[s->cfg.mix], e) < 0 ||
         am_h5_attr_str(f, "checkpoint", s->model->checkpoint, e) < 0 || am_h5_attr_str(f, "backend", backend, e) < 0)
         return -1;
     return 0;

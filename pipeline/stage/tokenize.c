@@ -5,11 +5,45 @@
 #include <sys/stat.h>
 
 #include "base/fs.h"
+#include "h5/dims.h"
 #include "h5/h5io.h"
 #include "h5/schema.h"
 #include "stage/provenance.h"
 #include "stage/stage.h"
+#include "stage/token_text.h"
 #include "tokenizer/tokenizer.h"
+
+/* /tokens_a and /tokens_b [P, T_max]: the token strings of the padded ids
+ * ("" beyond T_p), and the index scale /token [T_max] on their axis 1 and
+ * that of /ids_a and /ids_b. */
+static int write_token_strs(hid_t f, const am_tokenizer *tok, int P, int T, const int32_t *ids_a, const int32_t *ids_b,
+                            am_err *e) {
+    const size_t n = (size_t)P * T;
+    const hsize_t d[2] = {(hsize_t)P, (hsize_t)T}, dT[1] = {(hsize_t)T};
+    char **strs = am_calloc(n, sizeof *strs, "the token strings", e); /* [P][T] */
+    int32_t *iota = strs ? am_malloc((size_t)T, sizeof *iota, "the token axis", e) : NULL;
+    int rc = -1;
+    if (!iota) goto out;
+    for (int t = 0; t < T; t++) iota[t] = t;
+    for (int k = 0; k < 2; k++) {
+        if (am_token_strs(tok, k ? ids_b : ids_a, n, strs, e) < 0 ||
+            am_h5_done(am_h5_write_strs(f, k ? "tokens_b" : "tokens_a", 2, d, (const char *const *)strs, e)))
+            goto out;
+        am_token_strs_free(strs, n);
+    }
+    if (am_h5_done(am_h5_write_i32(f, "token", 1, dT, iota, e))) goto out;
+    {
+        const char *sets[] = {"ids_a", "ids_b", "tokens_a", "tokens_b"};
+        const int one[] = {1, 1, 1, 1};
+        if (am_h5_scale(f, "token", "token", sets, one, 4, e) < 0) goto out;
+    }
+    rc = 0;
+out:
+    if (strs) am_token_strs_free(strs, n);
+    free(strs);
+    free(iota);
+    return rc;
+}
 
 /* Path of the tokenizer.json a model uses and the hash of its bytes. */
 static int tokenizer_file(const am_stage *s, char *path, size_t n, char hex[17], am_err *e) {
@@ -107,10 +141,16 @@ int am_stage_tokenize(am_stage *s, const char *out_path, am_err *e) {
     if (am_h5_done(am_h5_write(out.file, "prompt_length", H5T_NATIVE_INT32, H5T_STD_I32LE, 1, dP, NULL, 0, plen, e)))
         goto out;
     if (am_h5_done(am_h5_write(out.file, "pads", H5T_NATIVE_INT32, H5T_STD_I32LE, 2, dP2, NULL, 0, pad, e))) goto out;
+    if (write_token_strs(out.file, tok, P, T_max, ids_a, ids_b, e) < 0) goto out;
     {
-        const char *sets[] = {"ids_a", "ids_b", "prompt_length", "pads", "prompt_a", "prompt_b"};
-        const int dims0[] = {0, 0, 0, 0, 0, 0};
-        if (am_h5_scale(out.file, "pair", "pair", sets, dims0, 6, e) < 0) goto out;
+        const char *sets[] = {"ids_a",    "ids_b",    "prompt_length", "pads",
+                              "prompt_a", "prompt_b", "tokens_a",      "tokens_b"};
+        const int dims0[] = {0, 0, 0, 0, 0, 0, 0, 0};
+        if (am_h5_scale(out.file, "pair", "pair", sets, dims0, 8, e) < 0) goto out;
+    }
+    {
+        static const am_h5_axis_rule axes[] = {{"pads", 1, "prompt"}}; /* 0: a, 1: b */
+        if (am_h5_label_dims(out.file, axes, 1, e) < 0) goto out;
     }
     if (am_prov_write(out.file, s, AM_SCHEMA_TOKENS, fp, e) < 0 ||
         am_h5_attr_str(out.file, "tokenizer", tok_path, e) < 0 ||

@@ -235,6 +235,11 @@ int am_tok_decode(const am_tokenizer *t, const int32_t *ids, size_t n, char **ou
     return tok_decode(t, ids, n, out, len, NULL, e);
 }
 
+int am_tok_piece(const am_tokenizer *t, int32_t id, char **out, am_err *e) {
+    size_t len, unknown;
+    return tok_decode(t, &id, 1, out, &len, &unknown, e);
+}
+
 int am_tok_decode_skip(const am_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *len, size_t *n_unknown,
                        am_err *e) {
     return tok_decode(t, ids, n, out, len, n_unknown, e);

@@ -29,6 +29,11 @@ int am_tok_decode(const am_tokenizer *t, const int32_t *ids, size_t n, char **ou
 int am_tok_decode_skip(const am_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *len, size_t *n_unknown,
                        am_err *e);
 
+/* One id decoded on its own, as Hugging Face's decode([id]) gives it (bytes
+ * of an incomplete UTF-8 character become U+FFFD); "" for an id without a
+ * token or a negative id. *out malloc'd. */
+int am_tok_piece(const am_tokenizer *t, int32_t id, char **out, am_err *e);
+
 /* Id of a token string (vocabulary or added token), -1 if none. */
 int32_t am_tok_token_id(const am_tokenizer *t, const char *token);
 /* Number of ids (max id + 1, including added tokens). */
