@@ -1,12 +1,28 @@
 /* CPU kernels of the Qwen3 forward pass. Every kernel has a plain scalar
- * reference (am_*_ref, kernels_ref.c) and SIMD variants (kernels_x86.c)
- * collected in a table per instruction-set level; am_kernels_get() returns
- * the table of a level, am_kernels_best() the fastest the CPU supports
- * (chosen at run time with __builtin_cpu_supports, never at compile time).
+ * reference (am_*_ref, kernels_ref.c) and SIMD variants (kernels_x86.c on
+ * x86-64, kernels_neon.c on aarch64) collected in a table per instruction-set
+ * level; am_kernels_get() returns the table of a level, am_kernels_best() the
+ * fastest the CPU supports (chosen at run time, never at compile time).
  *
  * Conventions: matrices are row-major float32 unless a weight pointer with an
  * am_dtype is given; weights stay in their stored dtype (F32, F16, BF16) and
- * are converted to float32 inside the kernels. All accumulation is float32. */
+ * are converted to float32 inside the kernels.
+ *
+ * Accumulation order, the same at every level so that every level has the
+ * same accuracy (docs/platforms.md):
+ *  - dot products (matmul cells, attention scores, rmsnorm's sum of squares)
+ *    of length n run in AM_LANES = 16 float32 partial sums: lane i takes the
+ *    terms k = i, i + 16, i + 32, ... in increasing k; then a fixed pairwise
+ *    tree joins the lanes: l[i] += l[i + 8] (i < 8), l[i] += l[i + 4] (i < 4),
+ *    l[i] += l[i + 2] (i < 2), l[0] + l[1]. Each term passes through at most
+ *    ceil(n / 16) + 4 additions instead of n in a running sum. The SIMD levels
+ *    add each product with a fused multiply-add; the scalar reference may
+ *    round the product first (one more rounding per term).
+ *  - softmax sums the exponentials in float64, so a row's probabilities do not
+ *    depend on where its entries sit relative to the vector lanes (leading
+ *    masked pads shift them), and the exponentials of a row all come from the
+ *    same exp routine, whatever their position.
+ *  - attention values sum p[j] * V[j][d] over j in increasing order, float32. */
 #ifndef AM_KERNELS_H
 #define AM_KERNELS_H
 
@@ -18,12 +34,17 @@
 /* Stored element types of weights (as in safetensors headers). */
 typedef enum am_dtype { AM_F32 = 0, AM_F16 = 1, AM_BF16 = 2 } am_dtype;
 
-/* CPU instruction-set levels 0 .. AM_K_NLEVELS-1. */
-typedef enum am_klevel { AM_K_SCALAR = 0, AM_K_AVX2 = 1, AM_K_AVX512 = 2, AM_K_NLEVELS = 3 } am_klevel;
+/* Lanes of the blocked dot-product order (above). */
+#define AM_LANES 16
+
+/* CPU instruction-set levels 0 .. AM_K_NLEVELS-1 (x86-64: scalar, avx2,
+ * avx512; aarch64: scalar, neon). A level the build or the CPU lacks has no
+ * table (am_kernels_get returns NULL). */
+typedef enum am_klevel { AM_K_SCALAR = 0, AM_K_AVX2 = 1, AM_K_AVX512 = 2, AM_K_NEON = 3, AM_K_NLEVELS = 4 } am_klevel;
 
 typedef struct am_kernels {
     am_klevel level;  /* CPU level (AM_K_SCALAR for a device table) */
-    const char *name; /* "scalar", "avx2", "avx512", "cuda" */
+    const char *name; /* "scalar", "avx2", "avx512", "neon", "cuda" */
     int device;       /* 1: device kernels behind host pointers (kernels_cuda.h), not a CPU level */
 
     /* y[n][out] = x[n][in] * W[out][in]^T; W in dtype dt. Each weight row is
@@ -63,10 +84,19 @@ typedef struct am_kernels {
     void (*attn_values)(float *o, const float *p, const float *V, size_t vs, int nk, int hd);
 } am_kernels;
 
-/* Table of a level, or NULL when the CPU cannot run it. */
+/* Table of a level, or NULL when this build or this CPU cannot run it. */
 const am_kernels *am_kernels_get(am_klevel level);
-/* Table of the best level this CPU supports (env AM_KERNELS=scalar|avx2|avx512 caps it). */
+/* Table of the best level this CPU supports; the environment variable
+ * AM_KERNELS=scalar|avx2|avx512|neon caps it (an unknown name caps nothing
+ * here; am_runtime_init refuses it). */
 const am_kernels *am_kernels_best(void);
+/* Level of a name ("scalar", "avx2", "avx512", "neon"), or -1. */
+int am_kernels_level_named(const char *name);
+/* Name of a level (also of levels this build lacks), or NULL. */
+const char *am_kernels_level_name(am_klevel level);
+
+/* The blocked dot product of the order above: sum of a[k] * b[k], k < n. */
+float am_dot_ref(const float *a, const float *b, int n);
 
 /* Plain scalar references (the "scalar" table), also callable directly. */
 void am_matmul_ref(float *y, const float *x, const void *w, am_dtype dt, int n, int in, int out);
@@ -89,9 +119,15 @@ static inline float am_load_w(const void *w, am_dtype dt, size_t i) {
     }
 }
 
-/* SIMD tables, defined in kernels_x86.c (NULL-free only where compiled). */
+/* Tables: scalar in kernels_ref.c; avx2 and avx512 in kernels_x86.c (x86-64
+ * builds only); neon in kernels_neon.c (aarch64 builds only). */
+extern const am_kernels am_kernels_scalar;
+#if defined(__x86_64__)
 extern const am_kernels am_kernels_avx2;
 extern const am_kernels am_kernels_avx512;
-extern const am_kernels am_kernels_scalar;
+#endif
+#if defined(__aarch64__)
+extern const am_kernels am_kernels_neon;
+#endif
 
 #endif

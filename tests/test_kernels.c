@@ -2,10 +2,17 @@
  * float64 oracle on random inputs, for every weight dtype.
  *
  * Tolerances are the standard float32 rounding-error bounds (u = 2^-24):
- * a sum of n products has |fl(s) - s| <= gamma_n * sum|terms| with
- * gamma_n ~ n*u, whatever the summation order, so matmul / dot products are
- * checked against 1.01 * (n+2) * u * sum|x*w|; rmsnorm adds the sqrt and two
- * products, softmax the exp (<= 2 ulp in the SIMD polynomial) and the sum.
+ * a sum whose terms each pass through at most m roundings has
+ * |fl(s) - s| <= gamma_m * sum|terms| with gamma_m ~ m*u. The CPU levels
+ * share the blocked order of kernels.h (16 lanes of fused multiply-adds, then
+ * a 4-level tree), so a dot product of length n is checked against
+ * 1.01 * (ceil(n/16) + 5) * u * sum|x*w| (a running sum would need n + 2,
+ * the bound the device kernels get); rmsnorm adds the sqrt and two products,
+ * softmax the exp (<= 2 ulp in the SIMD polynomial) and the sum.
+ * Every SIMD level's matmul and attention scores equal the scalar
+ * reference's exactly (same order, same fused multiply-adds), and softmax
+ * does not depend on leading masked entries (the lanes a row's entries fall
+ * in), as masked pads need.
  * Weights are first rounded to their dtype, and the oracle decodes the same
  * stored values, so the dtype conversion itself must be exact.
  * Also: batch independence of matmul (bitwise), exact zeros for -inf in
@@ -49,6 +56,17 @@ static void *make_weights(am_dtype dt, size_t n, float *dec) {
 
 static const char *dtn(am_dtype dt) { return dt == AM_BF16 ? "bf16" : dt == AM_F16 ? "f16" : "f32"; }
 
+/* Roundings each term of a length-n dot product passes through: the
+ * blocked order of the CPU levels, a running sum on the device. */
+static double dot_depth(const am_kernels *k, int n) { return k->device ? n + 2 : (n + 15) / 16 + 5; }
+
+/* Cells where a and b differ (== comparison: +0 and -0 agree). */
+static int n_differ(const float *a, const float *b, size_t n) {
+    int d = 0;
+    for (size_t i = 0; i < n; i++) d += a[i] != b[i];
+    return d;
+}
+
 static void test_matmul(const am_kernels *k) {
     static const int ns[] = {1, 2, 5, 7, 13};
     static const int ins[] = {16, 37, 128, 200};
@@ -72,11 +90,20 @@ static void test_matmul(const am_kernels *k) {
                                 s += (double)x[r * in + i] * wd[o * in + i];
                                 sa += fabs((double)x[r * in + i] * wd[o * in + i]);
                             }
-                            double err = fabs(y[r * out + o] - s), tol = 1.01 * (in + 2) * U * sa;
+                            double err = fabs(y[r * out + o] - s), tol = 1.01 * dot_depth(k, in) * U * sa;
                             if (err / tol > worst) worst = err / tol;
                         }
                     CHECK(worst <= 1.0, "%s matmul %s n=%d in=%d out=%d: error %.3g x bound", k->name, dtn(dt), n, in,
                           out, worst);
+                    /* the same order as the scalar reference, exactly */
+                    if (!k->device && k->level != AM_K_SCALAR) {
+                        float *yr = malloc(sizeof(float) * n * out);
+                        am_matmul_ref(yr, x, w, dt, n, in, out);
+                        int d = n_differ(y, yr, (size_t)n * out);
+                        CHECK(!d, "%s matmul %s n=%d in=%d out=%d: %d cells differ from the scalar reference", k->name,
+                              dtn(dt), n, in, out, d);
+                        free(yr);
+                    }
                     /* one row alone gives bitwise the same result as inside the batch
                      * (CPU levels; cuBLAS may pick another kernel for n = 1) */
                     for (int r = 0; !k->device && r < n; r++) {
@@ -106,7 +133,7 @@ static void test_matmul(const am_kernels *k) {
                     s += (double)x[r * in + i] * wd[o * in + i];
                     sa += fabs((double)x[r * in + i] * wd[o * in + i]);
                 }
-                bad += fabs(y[r * out + o] - s) > 1.01 * (in + 2) * U * sa;
+                bad += fabs(y[r * out + o] - s) > 1.01 * dot_depth(k, in) * U * sa;
             }
         }
         CHECK(!bad, "%s matmul n=70 in=4096: %d rows/cells wrong", k->name, bad);
@@ -115,11 +142,12 @@ static void test_matmul(const am_kernels *k) {
 }
 
 static void test_rmsnorm(const am_kernels *k) {
-    static const int ds[] = {8, 16, 20, 128, 1024};
+    static const int ds[] = {8, 16, 20, 128, 1000, 1024};
     for (int dti = 0; dti < 3; dti++)
-        for (int a = 0; a < 5; a++) {
+        for (int a = 0; a < 6; a++) {
             am_dtype dt = (am_dtype)dti;
             int d = ds[a], rows = 3;
+            if (k->device && d == 1000) continue;
             float *x = malloc(sizeof(float) * rows * d), *y = malloc(sizeof(float) * rows * d);
             float *wd = malloc(sizeof(float) * d);
             void *w = make_weights(dt, d, wd);
@@ -133,7 +161,7 @@ static void test_rmsnorm(const am_kernels *k) {
                 double inv = 1.0 / sqrt(ss / d + (double)eps);
                 for (int i = 0; i < d; i++) {
                     double ref = x[r * d + i] * inv * wd[i];
-                    double tol = (d / 2.0 + 8) * U * fabs(ref) + 1e-30;
+                    double tol = ((k->device ? d : dot_depth(k, d)) / 2.0 + 8) * U * fabs(ref) + 1e-30;
                     double e = fabs(y[r * d + i] - ref) / tol;
                     if (e > worst) worst = e;
                 }
@@ -147,9 +175,10 @@ static void test_rmsnorm(const am_kernels *k) {
 }
 
 static void test_softmax(const am_kernels *k) {
-    static const int ns[] = {1, 5, 16, 33, 200};
-    for (int a = 0; a < 5; a++) {
+    static const int ns[] = {1, 5, 16, 33, 200, 1000};
+    for (int a = 0; a < 6; a++) {
         int n = ns[a];
+        if (k->device && n == 1000) continue;
         float *x = malloc(sizeof(float) * n), *x0 = malloc(sizeof(float) * n);
         for (int i = 0; i < n; i++) x[i] = 20.0f * srand1();
         for (int i = 1; i < n; i += 3) x[i] = -INFINITY; /* masked */
@@ -176,6 +205,21 @@ static void test_softmax(const am_kernels *k) {
         }
         CHECK(worst <= 1.0, "%s softmax n=%d: error %.3g x bound", k->name, n, worst);
         CHECK(zeros_ok, "%s softmax n=%d: masked entries not exactly +0", k->name, n);
+        /* P leading masked entries (masked pads) leave the rest as it was
+         * (CPU levels: float64 sums), to 1 ulp */
+        for (int P = 1; !k->device && P <= 17; P += 3) {
+            float *xp = malloc(sizeof(float) * (n + P));
+            for (int i = 0; i < P; i++) xp[i] = -INFINITY;
+            memcpy(xp + P, x0, sizeof(float) * n);
+            k->softmax(xp, n + P);
+            double wd = 0;
+            for (int i = 0; i < n; i++) {
+                double d = fabs((double)xp[P + i] - x[i]) / (2 * U * fabs(x[i]) + 1e-38);
+                if (d > wd) wd = d;
+            }
+            CHECK(wd <= 1.0, "%s softmax n=%d after %d masked entries: differs by %.3g ulp", k->name, n, P, wd);
+            free(xp);
+        }
         free(x), free(x0);
     }
 }
@@ -226,10 +270,11 @@ static void test_elementwise(const am_kernels *k) {
 }
 
 static void test_attention(const am_kernels *k) {
-    static const int hds[] = {8, 16, 64, 128};
-    for (int a = 0; a < 4; a++) {
+    static const int hds[] = {8, 16, 20, 64, 128};
+    for (int a = 0; a < 5; a++) {
         int hd = hds[a], nk = 37;
-        size_t ks = (size_t)hd * 3; /* keys strided as in a cache row of several heads */
+        if (k->device && hd == 20) continue; /* sizes added for the CPU levels' tails */
+        size_t ks = (size_t)hd * 3;          /* keys strided as in a cache row of several heads */
         float *q = malloc(sizeof(float) * hd), *K = malloc(sizeof(float) * ks * nk);
         float *s = malloc(sizeof(float) * nk), *o = malloc(sizeof(float) * hd), *p = malloc(sizeof(float) * nk);
         for (int i = 0; i < hd; i++) q[i] = srand1();
@@ -245,7 +290,7 @@ static void test_attention(const am_kernels *k) {
                 r += (double)q[d] * K[j * ks + d];
                 ra += fabs((double)q[d] * K[j * ks + d]);
             }
-            double e = fabs(s[j] - r * scale) / (1.01 * (hd + 3) * U * ra * scale);
+            double e = fabs(s[j] - r * scale) / (1.01 * (dot_depth(k, hd) + 1) * U * ra * scale);
             if (e > ws) ws = e;
         }
         for (int d = 0; d < hd; d++) {
@@ -258,6 +303,14 @@ static void test_attention(const am_kernels *k) {
             if (e > wv) wv = e;
         }
         CHECK(ws <= 1.0, "%s attn_scores hd=%d: error %.3g x bound", k->name, hd, ws);
+        if (!k->device) {
+            float *sr = malloc(sizeof(float) * nk), *orf = malloc(sizeof(float) * hd);
+            am_attn_scores_ref(sr, q, K, ks, nk, hd, scale);
+            am_attn_values_ref(orf, p, K, ks, nk, hd);
+            CHECK(!n_differ(s, sr, nk), "%s attn_scores hd=%d differ from the scalar reference", k->name, hd);
+            CHECK(!n_differ(o, orf, hd), "%s attn_values hd=%d differ from the scalar reference", k->name, hd);
+            free(sr), free(orf);
+        }
         CHECK(wv <= 1.0, "%s attn_values hd=%d: error %.3g x bound", k->name, hd, wv);
         free(q), free(K), free(s), free(o), free(p);
     }
@@ -291,8 +344,8 @@ static void test_rope(const am_kernels *k) {
     free(ct), free(st);
 }
 
-/* The scalar F16 decoder against the known encoding, and F16C (when the
- * CPU has it, through the SIMD convert kernel) on every bit pattern. */
+/* The scalar F16 decoder against the known encoding, and F16C or NEON's
+ * FCVTL (through the SIMD convert kernel) on every bit pattern. */
 static void test_f16_decoder(void) {
     CHECK(am_f16_to_f32(0x3c00) == 1.0f, "f16 1.0");
     CHECK(am_f16_to_f32(0xc000) == -2.0f, "f16 -2.0");
@@ -305,6 +358,7 @@ static void test_f16_decoder(void) {
     CHECK(am_f32_to_f16(1.0f) == 0x3c00 && am_f32_to_f16(65504.0f) == 0x7bff && am_f32_to_f16(1e6f) == 0x7c00,
           "f32 -> f16");
     const am_kernels *k = am_kernels_get(AM_K_AVX2);
+    if (!k) k = am_kernels_get(AM_K_NEON);
     if (!k) return;
     uint16_t *all = malloc(sizeof(uint16_t) * 65536);
     float *out = malloc(sizeof(float) * 65536);

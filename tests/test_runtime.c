@@ -4,7 +4,8 @@
  *  - prefill of T+k tokens equals prefill T then k decode steps (maps, logits);
  *  - a batch of units equals each unit run alone (prefill and generation);
  *  - alpha = 1 mixing equals prompt a alone;
- *  - scalar reference kernels vs the SIMD kernels over a whole forward;
+ *  - scalar reference kernels vs the SIMD kernels over a whole forward; an
+ *    AM_KERNELS value that names no level refused;
  *  - masked pads: real queries give zero weight to pads, pad queries only see
  *    themselves, and the real tokens' maps and logits equal the unpadded run;
  *    unmasked pads are ordinary tokens;
@@ -18,6 +19,7 @@
 
 #include "model/mix.h"
 #include "model/runtime.h"
+#include "test_level.h"
 #include "test_util.h"
 
 #define MAXU 4
@@ -263,6 +265,23 @@ static void test_scalar_vs_simd(void) {
     am_runtime_free(rs), am_runtime_free(rv);
 }
 
+/* A misspelt AM_KERNELS is refused, not ignored. */
+static void test_bad_level(void) {
+    const char *was = getenv("AM_KERNELS");
+    char *saved = was ? strdup(was) : NULL;
+    setenv("AM_KERNELS", "avx-512", 1);
+    am_err e = {0};
+    am_runtime_opts o = {.max_units = 1, .max_seq = 4};
+    am_runtime *rt = NULL;
+    int rc = am_runtime_init(&rt, &M, &o, &e);
+    CHECK(rc == -1 && e.code == AM_E_USAGE && strstr(e.msg, "AM_KERNELS=avx-512"),
+          "AM_KERNELS=avx-512 accepted (rc %d: %s)", rc, e.msg);
+    if (!rc) am_runtime_free(rt);
+    if (saved) setenv("AM_KERNELS", saved, 1);
+    else unsetenv("AM_KERNELS");
+    free(saved);
+}
+
 static void test_mask_pads(void) {
     am_runtime *rt = new_rt(0);
     maps *mp = maps_new();
@@ -402,6 +421,8 @@ static void test_sampling_eos_errors(void) {
 }
 
 int main(void) {
+    int lv = test_level_check("test_runtime");
+    if (lv) return lv;
     const char *bin = getenv("ATTNMIX_BIN");
     if (!bin) {
         fprintf(stderr, "test_runtime: ATTNMIX_BIN must be set (run through ctest)\n");
@@ -427,6 +448,7 @@ int main(void) {
     test_batched_vs_alone();
     test_alpha_one();
     test_scalar_vs_simd();
+    test_bad_level();
     test_mask_pads();
     test_sampling_eos_errors();
     am_qwen3_close(&M);

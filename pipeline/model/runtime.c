@@ -27,6 +27,11 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
     if (c->num_key_value_heads < 1 || c->num_attention_heads % c->num_key_value_heads)
         return am_fail(e, "runtime for %s: num_attention_heads %d is not a multiple of num_key_value_heads %d", m->dir,
                        c->num_attention_heads, c->num_key_value_heads);
+    const char *level = getenv("AM_KERNELS"); /* caps the kernel level (docs/platforms.md) */
+    if (level && *level && am_kernels_level_named(level) < 0)
+        return am_fail_code(e, AM_E_USAGE,
+                            "runtime for %s: AM_KERNELS=%s is no kernel level (scalar, avx2, avx512, neon)", m->dir,
+                            level);
     am_runtime *rt = calloc(1, sizeof *rt);
     if (!rt) return am_fail_code(e, AM_E_NOMEM, "runtime: out of memory");
     rt->m = m;
