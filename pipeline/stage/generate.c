@@ -326,6 +326,7 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     size_t cfg_len;
     uint64_t maps_bytes = 0;
     am_runtime_opts ro;
+    uint64_t budget = 0; /* resident-weights budget, 0 = all mapped */
     am_progress pr0;
     gen_progress gp = {0};
     am_capture cap;
@@ -397,18 +398,22 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
 
     /* every unit's [Lc][Hc][T_p+N][T_p+N] float32 until the cube is written */
     for (int u = 0; u < U; u++) maps_bytes += (uint64_t)Lc * Hc * (mx.plen[u / A] + N) * (mx.plen[u / A] + N) * 4;
-    if (am_memory_check(s, &m, U, T + N + 1, maps_bytes, "generate", e) < 0) goto out;
+    if (am_memory_check(s, &m, U, T + N + 1, maps_bytes, "generate", &budget, e) < 0) goto out;
     {
         /* the cube /attention [P, A, Lc, Hc, S, S] at most, S = T + N; its compression as measured on the prefill */
         const uint64_t el = c->store_f16 ? 2 : 4, S_max = (uint64_t)T + N;
         const uint64_t raw = (uint64_t)P * A * Lc * Hc * S_max * S_max * el;
         const double praw = (double)P * A * Lc * Hc * T * T * (double)el;
         const double ratio = praw > 0 ? (double)H5Dget_storage_size(patt) / praw : 0;
-        if (am_disk_check(s, out_path, raw, ratio, e) < 0) goto out;
+        if (am_disk_check(s, out_path, raw, ratio, budget != 0, e) < 0) goto out;
     }
-    ro = (am_runtime_opts){.max_units = U, .max_seq = T + N + 1, .threads = s->threads ? s->threads : c->threads};
+    ro = (am_runtime_opts){.max_units = U,
+                           .max_seq = T + N + 1,
+                           .threads = s->threads ? s->threads : c->threads,
+                           .weights_budget = budget};
     if (am_stage_backend(s, &ro, e) < 0 || am_runtime_init(&rt, &m, &ro, e) < 0) goto out;
     am_stage_note_backend(s, am_runtime_kernel_name(rt));
+    am_stage_note_weights(s, am_runtime_weights_note(rt));
     if (s->freeze.enabled) {
         /* the frozen run stops where its source's patterns end (they are positional) */
         fhook = (am_freeze){.fn = am_freeze_src_hook, .ctx = &fz, .layers = fz.lmask, .heads = fz.hmask};

@@ -55,7 +55,8 @@ int am_stage_precheck(const am_config *c, int i, am_err *e) {
         memset(&st, 0, sizeof st);
         st.cfg = *c;
         st.model = mc;
-        if (am_memory_check(&st, &m, c->n_pairs * A, T + N + 1, maps, "generate", e) < 0) goto out;
+        uint64_t budget;
+        if (am_memory_check(&st, &m, c->n_pairs * A, T + N + 1, maps, "generate", &budget, e) < 0) goto out;
     }
     rc = 0;
 out:
