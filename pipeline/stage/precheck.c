@@ -47,7 +47,7 @@ int am_stage_precheck(const am_config *c, int i, am_err *e) {
             goto out;
         }
         if (Tp > T) T = Tp;
-        maps += (uint64_t)A * sel.Lc * sel.Hc * (uint64_t)(Tp + N) * (Tp + N) * 4;
+        maps += (uint64_t)A * sel.Lc * sel.Hc * (uint64_t)(Tp + N) * (Tp + N + 1) / 2 * 4; /* generate's triangles */
     }
     {
         /* generate holds the most: every unit's maps until the cube is written */
