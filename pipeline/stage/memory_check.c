@@ -12,6 +12,8 @@
 #include "stage/memory_check.h"
 #include "stage/stage.h"
 
+#define AM_STREAM_MARGIN (1ull << 30) /* bytes kept free beside the resident weights under auto */
+
 static double gib(uint64_t b) { return (double)b / (1024.0 * 1024.0 * 1024.0); }
 
 int am_memory_check(const am_stage *s, const am_qwen3 *m, int units, int max_seq, uint64_t maps_bytes,
@@ -43,9 +45,13 @@ int am_memory_check(const am_stage *s, const am_qwen3 *m, int units, int max_seq
                             gib(act + logits), gib(avail), s->cfg.path);
     }
     am_wplan p;
-    if (!want) {                   /* auto: what is left beside the run, less the read buffers streaming needs */
+    if (!want) { /* auto: what is left beside the run, less the read buffers streaming needs and a margin */
         am_wstream_plan(m, 1, &p); /* the buffers of the smallest plan */
-        uint64_t extra = rest + p.buffers + (uint64_t)units * p.head_rows * 4;
+        /* the margin: the page cache of the streamed reads and what the kernel
+         * keeps free; with none, the resident layers' pages are evicted and
+         * read again at every pass (Qwen3-14B on 23 GiB: 0.1 GB/s instead of
+         * 0.67, docs/performance.md) */
+        uint64_t extra = rest + p.buffers + (uint64_t)units * p.head_rows * 4 + AM_STREAM_MARGIN;
         want = avail > extra ? avail - extra : 1;
     }
     am_wstream_plan(m, want, &p);
