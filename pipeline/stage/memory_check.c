@@ -47,10 +47,10 @@ int am_memory_check(const am_stage *s, const am_qwen3 *m, int units, int max_seq
     am_wplan p;
     if (!want) { /* auto: what is left beside the run, less the read buffers streaming needs and a margin */
         am_wstream_plan(m, 1, &p); /* the buffers of the smallest plan */
-        /* the margin: the page cache of the streamed reads and what the kernel
-         * keeps free; with none, the resident layers' pages are evicted and
-         * read again at every pass (Qwen3-14B on 23 GiB: 0.1 GB/s instead of
-         * 0.67, docs/performance.md) */
+        /* the margin: the page cache of the streamed reads, what the kernel
+         * keeps free and other processes; a plan that fills the memory to the
+         * last page has the resident layers' own pages evicted and read back
+         * at every pass (docs/performance.md) */
         uint64_t extra = rest + p.buffers + (uint64_t)units * p.head_rows * 4 + AM_STREAM_MARGIN;
         want = avail > extra ? avail - extra : 1;
     }
