@@ -290,6 +290,15 @@ def main():
             fail(f"wrong /length shape message: {r.stderr!r}")
         run(["--out", out, os.path.join(tmp, "absent.h5")], expect=1)
         run(["--out", out, "--tsne-method", "fast", synth], expect=2)
+        for bad, msg in ((["--obs-boot", "0"], "--obs-boot wants an integer in 1 .. 10000000"),
+                         (["--obs-draws", "5x"], "--obs-draws wants an integer in 1 .. 10000000"),
+                         (["--obs-shuffles", "-1"], "--obs-shuffles wants an integer in 0 .. 10000000"),
+                         (["--pca-components", ""], "--pca-components wants an integer >= 1"),
+                         (["--clusters", "1"], "--clusters wants an integer >= 2"),
+                         (["--clusters-max", "2000000"], "--clusters-max wants an integer >= 2")):
+            r = run(["--out", out] + bad + [synth], expect=2)
+            if msg not in r.stderr:
+                fail(f"{bad}: message {r.stderr!r}, want {msg!r}")
         run([synth], expect=2)
         if run(["--help"]).stdout.find("usage") < 0:
             fail("--help prints no usage")
