@@ -12,6 +12,11 @@
  * on the same GPU, bf16, eager attention, generate(output_attentions=True),
  * one unit at a time.
  *
+ * Batched decode against the float32 FMA ceiling (ceiling.h): the decode
+ * steps' GFLOP/s beside OpenBLAS sgemm of the same GEMM shapes measured in
+ * the same run, and the cost of capturing the probabilities (the workload's
+ * decode again without the capture hook).
+ *
  * usage: bench-runtime [--model DIR] [--baseline-units K] [--max-new N] [--threads T]
  *                      [--backend cpu|cuda] [--compute bf16|float32] */
 #include <getopt.h>
@@ -24,6 +29,7 @@
 #include <unistd.h>
 
 #include "base/compare.h"
+#include "ceiling.h"
 #include "kernels_cuda.h"
 #include "model/mix.h"
 #include "model/runtime.h"
@@ -81,6 +87,7 @@ static int choice(const char *opt, const char *arg, const char *a, const char *b
 
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    bench_openblas_coretype(argv);
     const char *model = NULL;
     int base_units = 2, max_new = 100, threads = 0, cuda = 0, f32 = 0;
     static const struct option opts[] = {
@@ -291,6 +298,39 @@ int main(int argc, char **argv) {
     printf("workload (batched %d units, %d new tokens, all maps captured): prefill %.2f s, generate %.2f s, total "
            "%.2f s, %.1f tokens/s, %.0f GFLOP/s in decode\n",
            NUNITS, max_new, w1 - w0, w2 - w1, wall, total_tokens / wall, flop_tok * total_tokens / (w2 - w1) / 1e9);
+
+    /* the same decode without the capture hook: the cost of the maps */
+    for (int u = 0; u < NUNITS; u++) am_runtime_reset(rt, u, 0, 0);
+    if (am_forward(rt, NUNITS, units, T, embp, NULL, logits, &e)) {
+        fprintf(stderr, "bench-runtime: %s\n", e.msg);
+        return am_exit_status(&e);
+    }
+    double n0 = bench_now();
+    if (am_generate(rt, NUNITS, units, logits, &g, NULL, gen, n_gen, &e)) {
+        fprintf(stderr, "bench-runtime: %s\n", e.msg);
+        return am_exit_status(&e);
+    }
+    double n1 = bench_now(), cap_cost = (w2 - w1) - (n1 - n0);
+    printf("decode without capture: %.2f s, %.0f GFLOP/s; capturing the probabilities costs %.2f s (%.0f%% of the "
+           "decode with capture)\n",
+           n1 - n0, flop_tok * total_tokens / (n1 - n0) / 1e9, cap_cost, 100.0 * cap_cost / (w2 - w1));
+    if (!cuda) {
+        bench_ceiling bc;
+        if (bench_ceiling_measure(&m, am_kernels_best(), NUNITS, 7, &bc)) {
+            fprintf(stderr, "bench-runtime: out of memory for the sgemm ceiling\n");
+            return 1;
+        }
+        double ceil = bc.flop / bc.t_sgemm, dec = flop_tok * total_tokens / (w2 - w1);
+        double dec_nc = flop_tok * total_tokens / (n1 - n0);
+        printf("float32 FMA ceiling, same run: OpenBLAS sgemm (core %s) of one decode step's %d-row GEMM shapes "
+               "%.0f GFLOP/s, square 1024^3 sgemm %.0f GFLOP/s; the runtime's %s matmul on the same shapes %.0f "
+               "GFLOP/s (%.0f%% of sgemm)\n",
+               bc.core, bc.n, ceil / 1e9, bc.peak / 1e9, am_runtime_kernel_name(rt), bc.flop / bc.t_ours / 1e9,
+               100.0 * bc.t_sgemm / bc.t_ours);
+        printf("batched decode: %.0f%% of the same-shape sgemm ceiling with capture, %.0f%% without (%.0f%% and "
+               "%.0f%% of the square sgemm peak)\n",
+               100.0 * dec / ceil, 100.0 * dec_nc / ceil, 100.0 * dec / bc.peak, 100.0 * dec_nc / bc.peak);
+    }
 
     /* baseline: PyTorch eager (CPU) or transformers (GPU), one unit at a time, on the first K units */
     double base_per_unit = 0;

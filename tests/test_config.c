@@ -369,7 +369,7 @@ static const struct {
     {BASE "alpah: [0]\n",
      "t.yaml:6:1: unknown top-level key 'alpah' (expected one of experiment, output_dir, "
      "seed, models, pairs, alphas, padding, generation, capture, backend, threads, cuda_compute, mix, template, "
-     "align)"},
+     "align, resident_weights)"},
     {BASE "padding:\n  sid: left\n", "t.yaml:7:3: unknown key 'sid' in 'padding' (expected one of side, pad_id, mask)"},
     {"experiment: t\nmodels:\n  - {name: m, checkpoint: ck, tokeniser: t}\npairs:\n  - {key: k, a: x, b: y}\n",
      "t.yaml:3:31: unknown key 'tokeniser' in 'models[0]' (expected one of name, checkpoint, tokenizer, revision)"},

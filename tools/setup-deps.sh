@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  build-essential cmake pkg-config git clang-format
+  build-essential cmake pkg-config git clang-format time
   libhdf5-dev hdf5-tools libyaml-dev libpcre2-dev libutf8proc-dev libjansson-dev
   libopenblas-dev liblapacke-dev libcairo2-dev libpango1.0-dev libpng-dev libfftw3-dev libmicrohttpd-dev
   nodejs npm

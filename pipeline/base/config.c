@@ -12,6 +12,7 @@
 #include "base/fs.h"
 #include "base/hub.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,12 +253,37 @@ static int parse_capture(cfg_walk *w, yaml_node_t *n) {
     return 0;
 }
 
+/* resident_weights: auto | a size in bytes with an optional unit (KB, MB, GB,
+ * TB powers of 1000; KiB, MiB, GiB, TiB powers of 1024), e.g. 12GiB. */
+static int parse_resident(cfg_walk *w, yaml_node_t *v) {
+    char *s = NULL, *end;
+    if (cfg_get_str(w, v, "resident_weights", &s)) return -1;
+    int rc = 0;
+    if (strcmp(s, "auto")) {
+        static const char *const units[] = {"", "B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB", NULL};
+        static const double mult[] = {1, 1, 1e3, 1e6, 1e9, 1e12, 1024.0, 1048576.0, 1073741824.0, 1099511627776.0};
+        errno = 0;
+        double x = strtod(s, &end);
+        while (*end == ' ') end++;
+        int u = -1;
+        for (int i = 0; units[i] && u < 0; i++)
+            if (!strcmp(end, units[i])) u = i;
+        if (end == s || errno || u < 0 || !(x > 0) || x * mult[u] > 1.8e19)
+            rc = cfg_fail_at(w, v->start_mark,
+                             "'resident_weights' must be auto or a positive size such as 12GiB or 8000MB, got '%s'", s);
+        else w->c->resident_weights = x * mult[u] < 1 ? 1 : (uint64_t)(x * mult[u]);
+    }
+    free(s);
+    return rc;
+}
+
 const char *const am_config_mix_names[4] = {"linear", "slerp", "norm", NULL};
 
 static int parse_root(cfg_walk *w, yaml_node_t *root) {
-    static const char *const keys[] = {"experiment", "output_dir", "seed",    "models",  "pairs",   "alphas",
-                                       "padding",    "generation", "capture", "backend", "threads", "cuda_compute",
-                                       "mix",        "template",   "align",   NULL};
+    static const char *const keys[] = {
+        "experiment", "output_dir", "seed",    "models",           "pairs",   "alphas",
+        "padding",    "generation", "capture", "backend",          "threads", "cuda_compute",
+        "mix",        "template",   "align",   "resident_weights", NULL};
     static const char *const backends[] = {"auto", "cpu", "cuda", NULL}; /* = am_backend order */
     static const char *const computes[] = {"bf16", "float32", NULL};     /* cuda_f32 = index */
     am_config *c = w->c;
@@ -302,6 +328,7 @@ static int parse_root(cfg_walk *w, yaml_node_t *root) {
         if (cfg_get_int(w, v, "threads", 0, INT_MAX, &x)) return -1;
         c->threads = (int)x;
     }
+    if ((v = cfg_lookup(w, root, "resident_weights", NULL)) && parse_resident(w, v)) return -1;
     return 0;
 }
 

@@ -72,6 +72,9 @@ typedef struct am_config {
     am_backend backend; /* default auto (the CPU until the CUDA backend is validated on a GPU) */
     int cuda_f32;       /* cuda_compute: bf16 (default, 0) | float32 (1) */
     int threads;        /* 0 = all cores */
+    /* resident_weights: bytes of weights kept in memory, the rest streamed
+     * from disk; 0 = auto (available memory minus what the run needs) */
+    uint64_t resident_weights;
     /* warnings that are not errors (alpha outside [0,1], ...), one per line */
     char warnings[1024];
 } am_config;

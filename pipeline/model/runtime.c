@@ -113,6 +113,24 @@ int am_runtime_init(am_runtime **out, const am_qwen3 *m, const am_runtime_opts *
         return -1;
     }
     rt->bytes = tot;
+    if (o->weights_budget && !on_dev) {
+        am_wplan plan;
+        am_wstream_plan(m, o->weights_budget, &plan);
+        if (am_wplan_streams(&plan)) {
+            if (plan.head_streamed &&
+                !(rt->head_blk = am_malloc(U * (size_t)plan.head_rows, sizeof(float), "the lm_head block logits", e))) {
+                am_runtime_free(rt);
+                return -1;
+            }
+            if (am_wstream_open(&rt->ws, m, &plan, e)) {
+                am_runtime_free(rt);
+                return -1;
+            }
+            snprintf(rt->ws_note, sizeof rt->ws_note, "weights streamed: %d of %d layers resident, lm_head %s",
+                     plan.n_resident, plan.n_layers, plan.head_streamed ? "streamed" : "resident");
+            rt->bytes += plan.buffers + (plan.head_streamed ? U * (size_t)plan.head_rows * sizeof(float) : 0);
+        }
+    }
 
     /* RoPE tables as HF computes them in float32:
      * inv_freq[i] = 1 / theta^(2i/hd), angle = inv_freq[i] * pos, cos/sin of it. */
@@ -154,6 +172,8 @@ void am_runtime_free(am_runtime *rt) {
     free(rt->rng), free(rt->samp_p), free(rt->samp_idx), free(rt->samp_bucket), free(rt->samp_bucket_mass);
     free(rt->group_end), free(rt->row_unit), free(rt->call_q0), free(rt->call_npad), free(rt->want), free(rt->modify);
     am_dev_free(rt->dev);
+    am_wstream_free(rt->ws);
+    free(rt->head_blk);
     free(rt);
 }
 
@@ -167,6 +187,10 @@ void am_runtime_reset(am_runtime *rt, int unit, int n_pad, int mask_pads) {
 int am_runtime_len(const am_runtime *rt, int unit) { return unit >= 0 && unit < rt->max_units ? rt->len[unit] : -1; }
 
 const char *am_runtime_kernel_name(const am_runtime *rt) { return rt->dev ? am_dev_name(rt->dev) : rt->k->name; }
+
+uint64_t am_runtime_bytes_streamed(const am_runtime *rt) { return rt->ws ? am_wstream_bytes_read(rt->ws) : 0; }
+
+const char *am_runtime_weights_note(const am_runtime *rt) { return rt->ws_note; }
 
 size_t am_runtime_bytes(const am_runtime *rt) { return rt->bytes + am_dev_bytes(rt->dev); }
 
@@ -369,6 +393,22 @@ static int guard(am_runtime *rt, int n, const int *units, const int *T, const fl
                    (size_t)k % w, units[i], rt->nf_pos);
 }
 
+/* logits[n][V] = last[n][D] lm_head^T with the lm_head streamed in blocks of
+ * rows: each cell is computed as by the one matmul of the mapped head. */
+static int head_blocks(am_runtime *rt, int n, float *logits, am_err *e) {
+    int V = rt->V, nb = am_wstream_head_blocks(rt->ws);
+    for (int b = 0, r0 = 0; b < nb; b++) {
+        const void *w;
+        int rows;
+        if (am_wstream_head(rt->ws, b, &w, &rows, e)) return -1;
+        rt->k->matmul(rt->head_blk, rt->last, w, rt->m->lm_head->dtype, n, rt->D, rows);
+        for (int i = 0; i < n; i++)
+            memcpy(logits + (size_t)i * V + r0, rt->head_blk + (size_t)i * rows, sizeof(float) * rows);
+        r0 += rows;
+    }
+    return 0;
+}
+
 int am_forward(am_runtime *rt, int n, const int *units, const int *T, const float *const *emb, const am_capture *cap,
                float *logits, am_err *e) {
     const am_qwen3 *m = rt->m;
@@ -409,7 +449,9 @@ int am_forward(am_runtime *rt, int n, const int *units, const int *T, const floa
     }
 
     for (int l = 0; l < rt->L; l++) {
+        /* the layer's weights: mapped, or read by the streamer (wstream.h) */
         const am_qwen3_layer *w = &m->layers[l];
+        if (rt->ws && am_wstream_layer(rt->ws, l, &w, e)) return -1;
         /* xn = RMSNorm(x) * input_layernorm */
         k->rmsnorm(rt->xn, rt->x, w->input_norm->data, w->input_norm->dtype, N, D, rt->eps);
         /* q, k, v projections, one GEMM each for all tokens of all units */
@@ -474,7 +516,11 @@ int am_forward(am_runtime *rt, int n, const int *units, const int *T, const floa
             memcpy(rt->last + (size_t)i * D, rt->x + (size_t)(r - 1) * D, sizeof(float) * D);
         }
         k->rmsnorm(rt->last, rt->last, m->final_norm->data, m->final_norm->dtype, n, D, rt->eps);
-        k->matmul(logits, rt->last, m->lm_head->data, m->lm_head->dtype, n, D, rt->V);
+        if (rt->head_blk) {
+            if (head_blocks(rt, n, logits, e)) return -1;
+        } else {
+            k->matmul(logits, rt->last, m->lm_head->data, m->lm_head->dtype, n, D, rt->V);
+        }
         if (guard(rt, n, units, T, logits, (size_t)rt->V, 1, -1, e)) return -1;
     }
     return 0;

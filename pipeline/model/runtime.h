@@ -51,6 +51,9 @@ typedef struct am_runtime_opts {
     am_rt_backend backend; /* AM_RT_CPU (default) or AM_RT_CUDA: the layers run on the GPU
                             * (model/runtime_cuda.h); hooks, sampling and bookkeeping stay here */
     int cuda_f32;          /* AM_RT_CUDA: 1 = float32 compute, 0 = bf16 GEMMs (default) */
+    /* AM_RT_CPU: 0 = every weight stays mapped (default); else the bytes of
+     * weights kept resident, the rest streamed from disk (model/wstream.h) */
+    uint64_t weights_budget;
 } am_runtime_opts;
 
 typedef struct am_runtime am_runtime;
@@ -69,6 +72,12 @@ void am_runtime_reset(am_runtime *rt, int unit, int n_pad, int mask_pads);
 int am_runtime_len(const am_runtime *rt, int unit);
 /* Bytes allocated by am_runtime_init (host, plus device with AM_RT_CUDA). */
 size_t am_runtime_bytes(const am_runtime *rt);
+/* Weight bytes read from the checkpoint files by weight streaming so far
+ * (0 when every weight is mapped). */
+uint64_t am_runtime_bytes_streamed(const am_runtime *rt);
+/* "" when every weight is mapped, else how they stream, e.g. "weights
+ * streamed: 2 of 4 layers resident, lm_head streamed". */
+const char *am_runtime_weights_note(const am_runtime *rt);
 /* Kernel level in use: "scalar", "avx2", "avx512", or the CUDA device
  * ("cuda-bf16 (NVIDIA H200)"). */
 const char *am_runtime_kernel_name(const am_runtime *rt);

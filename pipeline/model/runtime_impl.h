@@ -8,6 +8,7 @@
 #include "kernels.h"
 #include "model/runtime.h"
 #include "model/runtime_cuda.h"
+#include "model/wstream.h"
 
 #define AM_SAMP_BUCKETS 4096
 
@@ -19,6 +20,9 @@ struct am_runtime {
     int max_q;        /* query rows of one unit in one call: min(max_tokens, max_seq) */
     float eps, scale; /* rms_norm_eps, head_dim^-0.5 */
     size_t bytes;     /* allocated in init */
+    am_wstream *ws;   /* weight streaming, NULL = every weight mapped */
+    char ws_note[96]; /* am_runtime_weights_note */
+    float *head_blk;  /* [U][head_rows] logits of one streamed lm_head block */
 
     /* per unit */
     float *kcache;  /* [U][L][KV][S][hd] post-norm, post-RoPE keys */

@@ -18,7 +18,7 @@ uint64_t am_disk_estimate(uint64_t raw, double ratio) {
     return est + (1u << 20);
 }
 
-int am_disk_check(const am_stage *s, const char *out_path, uint64_t raw, double ratio, am_err *e) {
+int am_disk_check(const am_stage *s, const char *out_path, uint64_t raw, double ratio, int streamed, am_err *e) {
     char dir[4200];
     const char *sl = strrchr(out_path, '/');
     uint64_t avail;
@@ -47,6 +47,9 @@ int am_disk_check(const am_stage *s, const char *out_path, uint64_t raw, double 
     return am_fail_code(e, AM_E_IO,
                         "generate %s: the cube %s needs about %.3f GiB (%s) but %s has %.3f GiB free: free space, "
                         "write elsewhere (output_dir in %s), capture fewer layers or heads (capture.layers / "
-                        "capture.heads), store float16 (capture.dtype) or lower generation.max_new_tokens",
-                        s->model->name, out_path, gib(need), how, dir, gib(avail), s->cfg.path);
+                        "capture.heads), store float16 (capture.dtype) or lower generation.max_new_tokens%s",
+                        s->model->name, out_path, gib(need), how, dir, gib(avail), s->cfg.path,
+                        streamed ? ". The weights stream from the checkpoint at every step: keep it, delete other "
+                                   "checkpoints instead"
+                                 : "");
 }

@@ -49,6 +49,7 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
     am_selection sel = {0};
     am_runtime *rt = NULL;
     am_runtime_opts ro;
+    uint64_t budget = 0; /* resident-weights budget, 0 = all mapped */
     am_h5_out out = {.file = H5I_INVALID_HID};
     fwd_capture fc = {
         .maps = {
@@ -84,10 +85,12 @@ int am_stage_forward(am_stage *s, const char *mix_path, const char *out_path, am
     if (am_stage_check_weights(s, &m, e) < 0 || am_selection_init(&sel, c, &m, e) < 0) goto out;
     P = mx.P, A = mx.A, T = mx.T, U = P * A, V = m.cfg.vocab_size;
     /* prefill maps are written per (unit, layer): one [Hc][T][T] buffer */
-    if (am_memory_check(s, &m, U, T, (uint64_t)sel.Hc * T * T * 4, "forward", e) < 0) goto out;
-    ro = (am_runtime_opts){.max_units = U, .max_seq = T, .threads = s->threads ? s->threads : c->threads};
+    if (am_memory_check(s, &m, U, T, (uint64_t)sel.Hc * T * T * 4, "forward", &budget, e) < 0) goto out;
+    ro = (am_runtime_opts){
+        .max_units = U, .max_seq = T, .threads = s->threads ? s->threads : c->threads, .weights_budget = budget};
     if (am_stage_backend(s, &ro, e) < 0 || am_runtime_init(&rt, &m, &ro, e) < 0) goto out;
     am_stage_note_backend(s, am_runtime_kernel_name(rt));
+    am_stage_note_weights(s, am_runtime_weights_note(rt));
     if (s->freeze.enabled) {
         fhook = (am_freeze){.fn = am_freeze_src_hook, .ctx = &fz, .layers = fz.lmask, .heads = fz.hmask};
         am_runtime_set_freeze(rt, &fhook);

@@ -33,6 +33,7 @@ int am_freeze_kl(const am_stage *s, const am_qwen3 *m, const am_mix_data *mx, co
     int rc = -1, maxk = 0;
     am_runtime *rt = NULL;
     am_runtime_opts ro;
+    uint64_t budget = 0; /* resident-weights budget, 0 = all mapped */
     kl_hook kh = {.f = fz, .U = U};
     am_freeze fh = {.fn = hook, .ctx = &kh, .layers = fz->lmask, .heads = fz->hmask};
     int *units = NULL, *lens = NULL; /* [2U] */
@@ -58,9 +59,11 @@ int am_freeze_kl(const am_stage *s, const am_qwen3 *m, const am_mix_data *mx, co
         rc = 0;
         goto out;
     }
-    if (am_memory_check(s, m, 2 * U, T + maxk, 0, "generate (KL live vs frozen)", e) < 0) goto out;
-    ro =
-        (am_runtime_opts){.max_units = 2 * U, .max_seq = T + maxk, .threads = s->threads ? s->threads : s->cfg.threads};
+    if (am_memory_check(s, m, 2 * U, T + maxk, 0, "generate (KL live vs frozen)", &budget, e) < 0) goto out;
+    ro = (am_runtime_opts){.max_units = 2 * U,
+                           .max_seq = T + maxk,
+                           .threads = s->threads ? s->threads : s->cfg.threads,
+                           .weights_budget = budget};
     if (am_stage_backend(s, &ro, e) < 0 || am_runtime_init(&rt, m, &ro, e) < 0) goto out;
     am_runtime_set_freeze(rt, &fh);
     for (int i = 0; i < 2 * U; i++) {

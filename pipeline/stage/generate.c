@@ -27,16 +27,22 @@
 #include "stage/token_text.h"
 #include "tokenizer/tokenizer.h"
 
-/* Per-unit map buffers: unit u holds [Lc][Hc][Sb][Sb], Sb = T_p + N. */
+/* Per-unit map buffers: unit u holds [Lc][Hc] causal maps of Sb = T_p + N
+ * rows, each packed as its lower triangle (row q: keys 0..q, the cells the
+ * cube takes), so the maps held until the cube is written take half the
+ * memory of square ones. */
 typedef struct gen_maps {
     const am_selection *sel;
-    float **unit; /* [U] -> [Lc][Hc][Sb[u]][Sb[u]] */
+    float **unit; /* [U] -> [Lc][Hc][tri(Sb[u])] */
     int *Sb;      /* [U] */
 } gen_maps;
 
+/* Cells of the lower triangle of an S x S map, diagonal included. */
+static size_t tri(size_t S) { return S * (S + 1) / 2; }
+
+/* Row q of a map: q + 1 cells. */
 static float *cell(const gen_maps *g, int u, int li, int h, int q) {
-    size_t S = (size_t)g->Sb[u];
-    return g->unit[u] + (((size_t)li * g->sel->Hc + h) * S + q) * S;
+    return g->unit[u] + ((size_t)li * g->sel->Hc + h) * tri((size_t)g->Sb[u]) + tri((size_t)q);
 }
 
 static int gen_hook(void *ctx, int layer, int unit, int q0, int nq, int nk, const float *probs, am_err *e) {
@@ -44,8 +50,10 @@ static int gen_hook(void *ctx, int layer, int unit, int q0, int nq, int nk, cons
     const int li = g->sel->index[layer];
     if (q0 + nq > g->Sb[unit]) return am_fail(e, "internal: row %d beyond map size %d", q0 + nq - 1, g->Sb[unit]);
     for (int h = 0; h < g->sel->Hc; h++)
-        for (int i = 0; i < nq; i++)
-            memcpy(cell(g, unit, li, h, q0 + i), probs + ((size_t)h * nq + i) * nk, (size_t)nk * sizeof(float));
+        for (int i = 0; i < nq; i++) { /* keys beyond the query are masked: row q keeps keys 0..q */
+            int w = nk < q0 + i + 1 ? nk : q0 + i + 1;
+            memcpy(cell(g, unit, li, h, q0 + i), probs + ((size_t)h * nq + i) * nk, (size_t)w * sizeof(float));
+        }
     return 0;
 }
 
@@ -74,7 +82,8 @@ static int load_prompt_maps(hid_t att, const gen_maps *g, int u, int p, int a, i
     for (int li = 0; li < Lc; li++)
         for (int h = 0; h < Hc; h++)
             for (int q = 0; q < Tp; q++)
-                memcpy(cell(g, u, li, h, q), tmp + (((size_t)li * Hc + h) * T + q) * T, (size_t)Tp * sizeof(float));
+                memcpy(cell(g, u, li, h, q), tmp + (((size_t)li * Hc + h) * T + q) * T,
+                       (size_t)(q + 1) * sizeof(float));
     return 0;
 }
 
@@ -326,6 +335,7 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     size_t cfg_len;
     uint64_t maps_bytes = 0;
     am_runtime_opts ro;
+    uint64_t budget = 0; /* resident-weights budget, 0 = all mapped */
     am_progress pr0;
     gen_progress gp = {0};
     am_capture cap;
@@ -395,20 +405,24 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
     eos = c->eos_ids ? c->eos_ids : m.cfg.eos_ids;
     n_eos = c->eos_ids ? c->n_eos : m.cfg.n_eos;
 
-    /* every unit's [Lc][Hc][T_p+N][T_p+N] float32 until the cube is written */
-    for (int u = 0; u < U; u++) maps_bytes += (uint64_t)Lc * Hc * (mx.plen[u / A] + N) * (mx.plen[u / A] + N) * 4;
-    if (am_memory_check(s, &m, U, T + N + 1, maps_bytes, "generate", e) < 0) goto out;
+    /* every unit's [Lc][Hc] lower triangles of T_p+N rows, float32, until the cube is written */
+    for (int u = 0; u < U; u++) maps_bytes += (uint64_t)Lc * Hc * tri((size_t)mx.plen[u / A] + N) * 4;
+    if (am_memory_check(s, &m, U, T + N + 1, maps_bytes, "generate", &budget, e) < 0) goto out;
     {
         /* the cube /attention [P, A, Lc, Hc, S, S] at most, S = T + N; its compression as measured on the prefill */
         const uint64_t el = c->store_f16 ? 2 : 4, S_max = (uint64_t)T + N;
         const uint64_t raw = (uint64_t)P * A * Lc * Hc * S_max * S_max * el;
         const double praw = (double)P * A * Lc * Hc * T * T * (double)el;
         const double ratio = praw > 0 ? (double)H5Dget_storage_size(patt) / praw : 0;
-        if (am_disk_check(s, out_path, raw, ratio, e) < 0) goto out;
+        if (am_disk_check(s, out_path, raw, ratio, budget != 0, e) < 0) goto out;
     }
-    ro = (am_runtime_opts){.max_units = U, .max_seq = T + N + 1, .threads = s->threads ? s->threads : c->threads};
+    ro = (am_runtime_opts){.max_units = U,
+                           .max_seq = T + N + 1,
+                           .threads = s->threads ? s->threads : c->threads,
+                           .weights_budget = budget};
     if (am_stage_backend(s, &ro, e) < 0 || am_runtime_init(&rt, &m, &ro, e) < 0) goto out;
     am_stage_note_backend(s, am_runtime_kernel_name(rt));
+    am_stage_note_weights(s, am_runtime_weights_note(rt));
     if (s->freeze.enabled) {
         /* the frozen run stops where its source's patterns end (they are positional) */
         fhook = (am_freeze){.fn = am_freeze_src_hook, .ctx = &fz, .layers = fz.lmask, .heads = fz.hmask};
@@ -447,11 +461,11 @@ int am_stage_generate(am_stage *s, const char *mix_path, const char *prefill_pat
         goto out;
     for (int u = 0; u < U; u++) {
         g.Sb[u] = mx.plen[u / A] + N;
-        g.unit[u] = calloc((size_t)Lc * Hc * g.Sb[u] * g.Sb[u], sizeof(float));
+        g.unit[u] = calloc((size_t)Lc * Hc * tri((size_t)g.Sb[u]), sizeof(float));
         if (!g.unit[u]) {
             am_fail_code(e, AM_E_NOMEM,
-                         "out of memory for the maps of %d units (%d layers x %d heads x %d^2 floats "
-                         "each): capture fewer layers or heads, or fewer new tokens",
+                         "out of memory for the maps of %d units (%d layers x %d heads x %d rows of a "
+                         "causal map each): capture fewer layers or heads, or fewer new tokens",
                          U, Lc, Hc, g.Sb[u]);
             goto out;
         }

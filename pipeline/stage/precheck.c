@@ -47,7 +47,7 @@ int am_stage_precheck(const am_config *c, int i, am_err *e) {
             goto out;
         }
         if (Tp > T) T = Tp;
-        maps += (uint64_t)A * sel.Lc * sel.Hc * (uint64_t)(Tp + N) * (Tp + N) * 4;
+        maps += (uint64_t)A * sel.Lc * sel.Hc * (uint64_t)(Tp + N) * (Tp + N + 1) / 2 * 4; /* generate's triangles */
     }
     {
         /* generate holds the most: every unit's maps until the cube is written */
@@ -55,7 +55,8 @@ int am_stage_precheck(const am_config *c, int i, am_err *e) {
         memset(&st, 0, sizeof st);
         st.cfg = *c;
         st.model = mc;
-        if (am_memory_check(&st, &m, c->n_pairs * A, T + N + 1, maps, "generate", e) < 0) goto out;
+        uint64_t budget;
+        if (am_memory_check(&st, &m, c->n_pairs * A, T + N + 1, maps, "generate", &budget, e) < 0) goto out;
     }
     rc = 0;
 out:

@@ -101,3 +101,8 @@ int am_stage_nonfinite(const am_stage *s, const am_runtime *rt, int A, const dou
     return am_wrap(e, "pair '%s' alpha %.17g, %s, position %d: stopped on a non-finite value, nothing written",
                    s->cfg.pairs[u / A].key, alphas[u % A], where, pos);
 }
+
+void am_stage_note_weights(am_stage *s, const char *note) {
+    size_t n = strlen(s->backend_used);
+    if (note[0] && n) snprintf(s->backend_used + n, sizeof s->backend_used - n, "; %s", note);
+}

@@ -75,5 +75,7 @@ struct am_runtime;
 int am_stage_nonfinite(const am_stage *s, const struct am_runtime *rt, int A, const double *alphas, am_err *e);
 /* Record the backend a created runtime uses (am_runtime_kernel_name). */
 void am_stage_note_backend(am_stage *s, const char *runtime_name);
+/* Append how the weights were held (am_runtime_weights_note; "" = mapped) to the recorded backend. */
+void am_stage_note_weights(am_stage *s, const char *note);
 
 #endif
