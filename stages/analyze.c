@@ -62,6 +62,24 @@ static int model_path(const char *opt, const char *what, char *arg, am_an_model_
     return 0;
 }
 
+/* The integer argument arg of the long option whose value is val in opts,
+ * in [lo, hi], into *out; 0, or -1 with the message "--NAME wants an integer
+ * in LO .. HI" (show_hi) or "... >= LO". */
+static int int_option(const struct option *opts, int val, const char *arg, int lo, int hi, int show_hi, int *out) {
+    const char *name = "?";
+    char *end;
+    for (const struct option *o = opts; o->name; o++)
+        if (o->val == val) name = o->name;
+    long v = strtol(arg, &end, 10);
+    if (*end || end == arg || v < lo || v > hi) {
+        if (show_hi) fprintf(stderr, "attnmix-analyze: --%s wants an integer in %d .. %d\n", name, lo, hi);
+        else fprintf(stderr, "attnmix-analyze: --%s wants an integer >= %d\n", name, lo);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
 int main(int argc, char **argv) {
     am_an_config cfg;
     am_an_config_defaults(&cfg);
@@ -143,21 +161,15 @@ int main(int argc, char **argv) {
             break;
         case O_OBS_BOOT:
         case O_OBS_DRAWS:
-        case O_OBS_SHUF: {
-            long v = strtol(optarg, &end, 10);
-            int lo = c == O_OBS_SHUF ? 0 : 1;
-            if (*end || end == optarg || v < lo || v > 10000000) {
-                fprintf(stderr, "attnmix-analyze: --%s wants an integer in %d .. 10000000\n",
-                        c == O_OBS_BOOT    ? "obs-boot"
-                        : c == O_OBS_DRAWS ? "obs-draws"
-                                           : "obs-shuffles",
-                        lo);
+        case O_OBS_SHUF:
+            if (int_option(opts, c, optarg, c == O_OBS_SHUF ? 0 : 1, 10000000, 1,
+                           c == O_OBS_BOOT    ? &cfg.obs.boot
+                           : c == O_OBS_DRAWS ? &cfg.obs.draws
+                                              : &cfg.obs.shuffles)) {
                 rc = 2;
                 goto out;
             }
-            *(c == O_OBS_BOOT ? &cfg.obs.boot : c == O_OBS_DRAWS ? &cfg.obs.draws : &cfg.obs.shuffles) = (int)v;
             break;
-        }
         case O_OBS_MASS:
             cfg.obs.offset_mass = strtod(optarg, &end);
             if (*end || end == optarg || !(cfg.obs.offset_mass > 0 && cfg.obs.offset_mass <= 1)) {
@@ -226,23 +238,15 @@ int main(int argc, char **argv) {
             break;
         case O_PCA_K:
         case O_CLUSTERS:
-        case O_CLUSTERS_MAX: {
-            long v = strtol(optarg, &end, 10);
-            int lo = c == O_PCA_K ? 1 : 2;
-            if (*end || v < lo || v > 1000000) {
-                fprintf(stderr, "attnmix-analyze: --%s wants an integer >= %d\n",
-                        c == O_PCA_K      ? "pca-components"
-                        : c == O_CLUSTERS ? "clusters"
-                                          : "clusters-max",
-                        lo);
+        case O_CLUSTERS_MAX:
+            if (int_option(opts, c, optarg, c == O_PCA_K ? 1 : 2, 1000000, 0,
+                           c == O_PCA_K      ? &cfg.pca_k
+                           : c == O_CLUSTERS ? &cfg.clusters
+                                             : &cfg.clusters_max)) {
                 rc = 2;
                 goto out;
             }
-            if (c == O_PCA_K) cfg.pca_k = (int)v;
-            else if (c == O_CLUSTERS) cfg.clusters = (int)v;
-            else cfg.clusters_max = (int)v;
             break;
-        }
         case O_PCA_V:
             cfg.pca_variance = strtod(optarg, &end);
             if (*end || !(cfg.pca_variance > 0 && cfg.pca_variance <= 1)) {

@@ -11,6 +11,10 @@ Definitions (same as docs/analysis.md):
   JS           scipy.spatial.distance.jensenshannon(p, r) ** 2 (natural log;
                scipy normalises p and r), rows [1, min(n_a, n_b)) over keys
                [0, min(n_a, n_b)), rows with zero mass in either map skipped.
+  row sets     /points/prompt and /points/generated: the same statistics over
+               the valid rows q < T and q >= T alone (T = the cube's
+               /prompt_length of the pair, or the shift of the published
+               maps); NaN, offset -1 and 0 rows without a prompt length.
 """
 import math
 import sys
@@ -100,8 +104,9 @@ def gram_features(Mq):
     }
 
 
-def map_stats(A, n, band=4):
-    """Statistics of one map A [S, S] with valid size n. Returns (dict, entropy_by_q [S])."""
+def map_stats(A, n, band=4, lo=0, hi=None):
+    """Statistics of one map A [S, S] with valid size n over its valid rows q
+    with lo <= q < hi (default: all). Returns (dict, entropy_by_q [S])."""
     S = A.shape[0]
     ebq = np.full(S, np.nan)
     names = STATS + ["offset", "rows"] + ["f_" + f for f in FEATURES]
@@ -114,7 +119,7 @@ def map_stats(A, n, band=4):
     H = -xlogy(M, M).sum(1)
     ebq[:n] = np.where(rs > 0, H, np.nan)
     q = np.nonzero(rs > 0)[0]
-    q = q[q >= 1]
+    q = q[(q >= max(lo, 1)) & (q < (n if hi is None else hi))]
     R = len(q)
     out["rows"] = R
     if R == 0:
@@ -175,10 +180,11 @@ def map_stats(A, n, band=4):
     return out, ebq
 
 
-def js_maps(A, na, B, nb):
+def js_maps(A, na, B, nb, lo=0, hi=None):
+    """Mean JS over rows q in [max(lo, 1), min(na, nb, hi))."""
     n = min(na, nb)
     vals = []
-    for q in range(1, n):
+    for q in range(max(lo, 1), n if hi is None else min(n, hi)):
         p = A[q, :n].astype(np.float64)
         r = B[q, :n].astype(np.float64)
         if p.sum() > 0 and r.sum() > 0:
@@ -189,10 +195,12 @@ def js_maps(A, na, B, nb):
 def true_frame(att, length):
     """The published maps' decode-step rows moved to their true query
     positions (docs/analysis.md, "Frame"): row i >= 1 of a unit whose row 1
-    spans T + 1 > 2 keys goes to row T + i - 1; rows 1..T-1 are left empty."""
+    spans T + 1 > 2 keys goes to row T + i - 1; rows 1..T-1 are left empty.
+    Returns the maps, the lengths and the shift T [P, A] (0: none)."""
     att = att[()]
     P, A, L, H, S, _ = att.shape
     length = length.copy()
+    shift = np.zeros((P, A), dtype=int)
     for p in range(P):
         for a in range(A):
             m = att[p, a, 0]  # [H, S, S]: every head of the first layer
@@ -200,6 +208,7 @@ def true_frame(att, length):
             T = int(nzr[-1]) if len(nzr) else 0  # extent of row 1 (longest over heads), minus 1
             if T < 2:
                 continue
+            shift[p, a] = T
             last = int(np.flatnonzero(m.any(axis=(0, 2)))[-1])
             new = np.zeros_like(att[p, a])
             new[..., 0, :] = att[p, a, :, :, 0, :]
@@ -208,7 +217,7 @@ def true_frame(att, length):
                     new[..., T + i - 1, :] = att[p, a, :, :, i, :]
             att[p, a] = new
             length[p, a] = min(T + last, S)
-    return att, length
+    return att, length, shift
 
 
 def read_cube(path):
@@ -216,12 +225,15 @@ def read_cube(path):
     att = f["attention"]
     P, A, L, H, S, _ = att.shape
     length = f["length"][()] if "length" in f else np.full((P, A), S, dtype=np.int32)
+    plen = f["prompt_length"][()] if "prompt_length" in f else None
     if "caveat" in f.attrs:
-        att, length = true_frame(att, length)
+        att, length, shift = true_frame(att, length)
+        if plen is None and shift.any():
+            plen = shift[:, 0]  # the prompt length of a shifted pair: its first alpha's shift
     layer = f["layer"][()] if "layer" in f else np.arange(L)
     head = f["head"][()] if "head" in f else np.arange(H)
     pairs = [p.decode() if isinstance(p, bytes) else str(p) for p in f["pair"][()]]
-    return f, att, length, f["alpha"][()], layer, head, pairs
+    return f, att, length, f["alpha"][()], layer, head, pairs, plen
 
 
 def zscore(X):
@@ -341,10 +353,12 @@ def check(path, tsne_tol=1e-6):
     pts = an["points"]
     rows = {k: [] for k in ["model", "pair", "alpha", "layer", "head", "offset", "rows"] + STATS +
             ["js_alpha0", "js_alpha1"]}
+    SPLIT = ["offset", "rows"] + STATS + ["js_alpha0", "js_alpha1"]
+    split = {rs: {k: [] for k in SPLIT} for rs in ("prompt", "generated")}
     feats = []
     head_keys = []
     for name, cpath in zip(models, inputs):
-        f, att, length, alpha, layer, head, pairs = read_cube(cpath)
+        f, att, length, alpha, layer, head, pairs, plen = read_cube(cpath)
         P, A, L, H, S, _ = att.shape
         g = an["models"][name]
         ck.equal(f"{name}/length", g["length"][()], length)
@@ -366,6 +380,17 @@ def check(path, tsne_tol=1e-6):
                         for key, ar in (("js_alpha0", a0), ("js_alpha1", a1)):
                             st[key] = (js_maps(blk[a, h], length[p, a], blk[ar[0], h],
                                                length[p, ar[0]]) if ar else np.nan)
+                        # the prompt rows q < T and the generated rows q >= T alone
+                        T = None if plen is None else int(plen[p])
+                        for rs, (lo, hi) in (("prompt", (0, T)), ("generated", (T, None))):
+                            if T is None:
+                                sub, _ = map_stats(blk[a, h], 0, band)
+                            else:
+                                sub, _ = map_stats(blk[a, h], int(length[p, a]), band, lo, hi)
+                            for key, ar in (("js_alpha0", a0), ("js_alpha1", a1)):
+                                sub[key] = (js_maps(blk[a, h], length[p, a], blk[ar[0], h], length[p, ar[0]],
+                                                    lo, hi) if ar and T is not None else np.nan)
+                            st[rs] = sub
                         unit[p, a, l, h] = st
         for p in range(P):  # points order: pair, alpha, layer, head
             for a in range(A):
@@ -379,6 +404,9 @@ def check(path, tsne_tol=1e-6):
                         rows["head"].append(head[h])
                         for k in ["offset", "rows"] + STATS + ["js_alpha0", "js_alpha1"]:
                             rows[k].append(st[k])
+                        for rs in split:
+                            for k in SPLIT:
+                                split[rs][k].append(st[rs][k])
                         feats.append([st["f_" + n] for n in FEATURES])
         ck.close(f"{name}/head_mean", g["head_mean"][()], hm, atol=1e-7, rtol=1e-6)
         ck.close(f"{name}/head_var", g["head_var"][()], hv, atol=1e-7, rtol=1e-5)
@@ -392,6 +420,11 @@ def check(path, tsne_tol=1e-6):
     ck.close("points/alpha", pts["alpha"][()], rows["alpha"], atol=0, rtol=0)
     for k in STATS + ["js_alpha0", "js_alpha1"]:
         ck.close(f"points/{k}", pts[k][()], rows[k])
+    for rs in split:
+        for k in ["offset", "rows"]:
+            ck.equal(f"points/{rs}/{k}", pts[rs][k][()], np.array(split[rs][k]))
+        for k in STATS + ["js_alpha0", "js_alpha1"]:
+            ck.close(f"points/{rs}/{k}", pts[rs][k][()], split[rs][k])
     feats = np.array(feats)
     ck.close("points/features", pts["features"][()], feats)
     names = [n.decode() if isinstance(n, bytes) else n for n in pts["features"].attrs["names"]]

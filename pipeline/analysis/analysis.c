@@ -366,6 +366,30 @@ double am_an_js_maps(const float *A, int na, const float *B, int nb, int S) {
     return rows ? total / rows : NAN;
 }
 
+void am_an_generated_rows(const float *M, int S, int n, int T, float *G) {
+    if (n > S) n = S;
+    const int t = T < 0 ? 0 : T < n ? T : n;
+    const size_t row = (size_t)S * sizeof *G;
+    if (t > 0) memset(G, 0, (size_t)t * row);
+    if (n > t) memcpy(G + (size_t)t * S, M + (size_t)t * S, (size_t)(n - t) * row);
+}
+
+void am_an_rowset_stats(const float *M, const float *G, int S, int n, int T, int rs, int band, am_an_work *w,
+                        am_an_stats *out) {
+    if (rs == AM_AN_ROWS_PROMPT) am_an_map_stats(M, S, T < n ? (T > 0 ? T : 0) : n, band, w, out, NULL);
+    else am_an_map_stats(rs == AM_AN_ROWS_GENERATED ? G : M, S, n, band, w, out, NULL);
+}
+
+double am_an_rowset_js(const float *M, const float *GM, int nm, const float *B, const float *GB, int nb, int S, int T,
+                       int rs) {
+    if (rs == AM_AN_ROWS_PROMPT) {
+        const int t = T > 0 ? T : 0;
+        return am_an_js_maps(M, t < nm ? t : nm, B, t < nb ? t : nb, S);
+    }
+    if (rs == AM_AN_ROWS_GENERATED) return am_an_js_maps(GM, nm, GB, nb, S);
+    return am_an_js_maps(M, nm, B, nb, S);
+}
+
 void am_an_head_moments(const float *X, int H, size_t SS, float *mean, float *var) {
     for (size_t i = 0; i < SS; i++) {
         double s = 0, s2 = 0;

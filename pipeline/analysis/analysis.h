@@ -110,6 +110,33 @@ void am_an_map_stats(const float *A, int S, int n, int band, am_an_work *w, am_a
  * over those keys. NaN when no row qualifies. */
 double am_an_js_maps(const float *A, int na, const float *B, int nb, int S);
 
+/* Row sets of a map whose unit has prompt length T (the cube's
+ * /prompt_length; docs/analysis.md, "Prompt and generated rows"):
+ *   all        every row: the map as it is
+ *   prompt     rows q < T: the map cut to its top-left min(T, n) block (in a
+ *              causal map the prompt rows see only prompt keys)
+ *   generated  rows q >= T: the map with its rows < T emptied (empty rows
+ *              are no valid rows), keys [0, n) as in all */
+enum { AM_AN_ROWS_ALL = 0, AM_AN_ROWS_PROMPT, AM_AN_ROWS_GENERATED, AM_AN_NROWSETS };
+
+/* The generated rows of map M [S,S] (valid n) into G [S,S]: rows < min(T, n)
+ * zero, rows [T, n) copied; rows >= n are not written (no statistic reads
+ * them). */
+void am_an_generated_rows(const float *M, int S, int n, int T, float *G);
+
+/* am_an_map_stats of map M (valid n) over row set rs for prompt length T;
+ * G holds M's generated rows (am_an_generated_rows) when rs is generated
+ * and is not read otherwise. The statistics are NaN (offset -1) when the
+ * set has no valid row. */
+void am_an_rowset_stats(const float *M, const float *G, int S, int n, int T, int rs, int band, am_an_work *w,
+                        am_an_stats *out);
+
+/* am_an_js_maps of maps M (valid nm) and B (valid nb) over row set rs for
+ * prompt length T: prompt rows compare the min(T, n) blocks, generated rows
+ * the maps' generated rows GM and GB (read only then). */
+double am_an_rowset_js(const float *M, const float *GM, int nm, const float *B, const float *GB, int nb, int S, int T,
+                       int rs);
+
 /* Moments of x [n] for the distribution features: population std, skewness
  * m3 / m2^1.5 and excess kurtosis m4 / m2^2 - 3 (scipy.stats skew/kurtosis
  * with bias); skewness and kurtosis are NaN when m2 <= 1e-20 mean^2 (a

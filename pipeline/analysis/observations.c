@@ -50,26 +50,16 @@ typedef struct obs_work {
 } obs_work;
 
 /* band, distance, normalised entropy of map M (valid n) over row set rs
- * (prompt: rows < T; generated: rows >= T, from G, a copy of M with rows < T
- * emptied). */
+ * (G: M's generated rows); returns the valid rows the means are over. */
 static int rowset_stats(const float *M, const float *G, int S, int n, int T, int rs, int band, am_an_work *w,
                         double out[3]) {
     am_an_stats st;
-    if (rs == AM_OBS_ALL) am_an_map_stats(M, S, n, band, w, &st, NULL);
-    else if (rs == AM_OBS_PROMPT) am_an_map_stats(M, S, T < n ? T : n, band, w, &st, NULL);
-    else am_an_map_stats(G, S, n, band, w, &st, NULL);
+    am_an_rowset_stats(M, G, S, n, T, rs, band, w, &st);
     out[0] = st.band, out[1] = st.distance, out[2] = st.feat[AM_AN_F_ENTROPY_NORM];
-    return st.rows; /* the valid rows the means are over */
+    return st.rows;
 }
 
-static double rowset_js(const float *M, const float *GM, int nm, const float *B, const float *GB, int nb, int S, int T,
-                        int rs) {
-    if (rs == AM_OBS_ALL) return am_an_js_maps(M, nm, B, nb, S);
-    if (rs == AM_OBS_PROMPT) return am_an_js_maps(M, T < nm ? T : nm, B, T < nb ? T : nb, S);
-    return am_an_js_maps(GM, nm, GB, nb, S);
-}
-
-/* The number of rows rowset_js averages: rows q of the row set below
+/* The number of rows am_an_rowset_js averages: rows q of the row set below
  * min(nm, nb) where both maps have mass on keys [0, min(nm, nb)) (prompt: below
  * T, with keys below T). */
 static int rowset_js_rows(const float *M, int nm, const float *B, int nb, int S, int T, int rs) {
@@ -169,10 +159,9 @@ static int obs_pass(const am_obs_cube *c, const am_obs_opts *o, am_obs_result *r
                 for (int h = 0; h < H; h++) {
                     if (!ok) continue;
                     size_t u = ((size_t)p * L + l) * H + h;
-                    for (int a = 0; a < A; a++) {
-                        memcpy(w.gen + a * SS, blk + ((size_t)a * H + h) * SS, SS * sizeof(float));
-                        memset(w.gen + a * SS, 0, (size_t)(T < S ? T : S) * S * sizeof(float));
-                    }
+                    for (int a = 0; a < A; a++)
+                        am_an_generated_rows(blk + ((size_t)a * H + h) * SS, S, c->length[p * A + a], T,
+                                             w.gen + a * SS);
                     /* every statistic at every alpha, per row set; with a prompt length, all rows
                      * = the row-weighted mean of the prompt and the generated rows (the same rows) */
                     for (int a = 0; a < A; a++) {
@@ -187,7 +176,8 @@ static int obs_pass(const am_obs_cube *c, const am_obs_opts *o, am_obs_result *r
                                 int ar = j ? r->a1 : r->a0;
                                 const float *B = ar < 0 ? NULL : blk + ((size_t)ar * H + h) * SS;
                                 int nb = ar < 0 ? 0 : c->length[p * A + ar];
-                                v[rs][3 + j] = ar < 0 ? NAN : rowset_js(M, G, n, B, w.gen + ar * SS, nb, S, T, rs);
+                                v[rs][3 + j] =
+                                    ar < 0 ? NAN : am_an_rowset_js(M, G, n, B, w.gen + ar * SS, nb, S, T, rs);
                                 cnt[rs][3 + j] = ar < 0 ? 0 : rowset_js_rows(M, n, B, nb, S, T, rs);
                             }
                         }

@@ -10,10 +10,17 @@
 #include <hdf5.h>
 #include <stdint.h>
 
+#include "analysis/analysis.h"
 #include "base/error.h"
 
-enum { AM_OBS_ALL = 0, AM_OBS_PROMPT, AM_OBS_GENERATED, AM_OBS_NROWS }; /* row sets */
-extern const char *const am_obs_rowset_names[AM_OBS_NROWS];             /* "all", "prompt_rows", "generated_rows" */
+/* row sets (analysis.h) */
+enum {
+    AM_OBS_ALL = AM_AN_ROWS_ALL,
+    AM_OBS_PROMPT = AM_AN_ROWS_PROMPT,
+    AM_OBS_GENERATED = AM_AN_ROWS_GENERATED,
+    AM_OBS_NROWS = AM_AN_NROWSETS
+};
+extern const char *const am_obs_rowset_names[AM_OBS_NROWS]; /* "all", "prompt_rows", "generated_rows" */
 
 /* The per-map statistics kept per row set at every alpha: band (w), distance,
  * normalised entropy, JS to the map at alpha 0 and at alpha 1. */

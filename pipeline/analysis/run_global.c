@@ -67,6 +67,32 @@ static int write_root(const am_an_config *cfg, const an_inputs *in, hid_t out, a
     return 0;
 }
 
+/* /points/prompt and /points/generated: the statistics of every map over its
+ * prompt rows (q < T) and over its generated rows (q >= T), named as in
+ * /points (docs/analysis.md, "Prompt and generated rows"). */
+static int write_split(hid_t gp, const an_points *pts, am_err *e) {
+    static const char *const rows[AN_SPLIT_N] = {"query rows q < T (prompt_length): the map cut to its first T rows",
+                                                 "query rows q >= T (prompt_length): the map with rows < T emptied"};
+    const size_t N = pts->N;
+    hsize_t dN = N;
+    int rc = -1;
+    hid_t g = H5I_INVALID_HID;
+    for (int r = 0; r < AN_SPLIT_N; r++) {
+        const double *st = pts->split_st + (size_t)r * ST_N * N;
+        if ((g = am_h5_group(gp, an_split_names[r], e)) < 0 || am_h5_attr_str(g, "row_set", rows[r], e) ||
+            am_h5_put(g, "offset", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &dN, pts->split_offset + r * N, e) ||
+            am_h5_put(g, "rows", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &dN, pts->split_rows + r * N, e))
+            goto out;
+        for (int s = 0; s < ST_N; s++)
+            if (am_h5_put(g, an_stat_names[s], H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &dN, st + s * N, e)) goto out;
+        am_h5_close(&g);
+    }
+    rc = 0;
+out:
+    am_h5_close(&g);
+    return rc;
+}
+
 /* /points: labels, statistics, raw features and head classes of every map. */
 static int write_points(const an_inputs *in, hid_t gp, const an_points *pts, am_err *e) {
     const size_t N = pts->N;
@@ -92,7 +118,7 @@ static int write_points(const an_inputs *in, hid_t gp, const an_points *pts, am_
     if (bad || am_h5_put(gp, "head_class", H5T_NATIVE_INT, H5T_STD_I32LE, 1, &dN, pts->hclass, e)) return -1;
     for (int s = 0; s < ST_N; s++)
         if (am_h5_put(gp, an_stat_names[s], H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &dN, pts->st + s * N, e)) return -1;
-    return 0;
+    return write_split(gp, pts, e);
 }
 
 /* PCA of the z-scored features Z [N,F] into /pca and /points/pca: features

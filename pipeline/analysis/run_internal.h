@@ -67,19 +67,27 @@ enum {
 };
 extern const char *const an_stat_names[ST_N]; /* dataset names in /points */
 
+/* The row sets of /points/prompt and /points/generated (analysis.h: the
+ * prompt rows q < T and the generated rows q >= T of each map). */
+enum { AN_SPLIT_PROMPT = 0, AN_SPLIT_GENERATED, AN_SPLIT_N };
+extern const char *const an_split_names[AN_SPLIT_N]; /* group names in /points */
+
 typedef struct an_points {
     size_t N;
-    int *model;    /* [N] input index */
-    int *pair;     /* [N] index into the union of pair keys */
-    double *alpha; /* [N] */
-    int *layer;    /* [N] */
-    int *head;     /* [N] */
-    int *offset;   /* [N] dominant offset */
-    int *rows;     /* [N] valid rows */
-    double *st;    /* [ST_N, N] */
-    double *feat;  /* [N, AM_AN_NFEAT] raw features */
-    double *hc;    /* [N, AM_HC_MAP_N] pattern-shape head-class scores of the map */
-    int *hclass;   /* [N] dominant class of the point's head (-1 mixed) */
+    int *model;        /* [N] input index */
+    int *pair;         /* [N] index into the union of pair keys */
+    double *alpha;     /* [N] */
+    int *layer;        /* [N] */
+    int *head;         /* [N] */
+    int *offset;       /* [N] dominant offset */
+    int *rows;         /* [N] valid rows */
+    double *st;        /* [ST_N, N] */
+    int *split_offset; /* [AN_SPLIT_N, N] offset over the prompt rows, the generated rows (-1: none) */
+    int *split_rows;   /* [AN_SPLIT_N, N] their valid rows */
+    double *split_st;  /* [AN_SPLIT_N, ST_N, N] their statistics (NaN: no rows) */
+    double *feat;      /* [N, AM_AN_NFEAT] raw features */
+    double *hc;        /* [N, AM_HC_MAP_N] pattern-shape head-class scores of the map */
+    int *hclass;       /* [N] dominant class of the point's head (-1 mixed) */
 } an_points;
 
 int an_points_init(an_points *p, size_t N, am_err *e);

@@ -191,10 +191,60 @@ out:
     return rc;
 }
 
+/* The statistics of s into point i of st [ST_N, N] (all but the JS columns). */
+static void put_stats(double *st, size_t N, size_t i, const am_an_stats *s) {
+    st[ST_ENTROPY * N + i] = s->entropy;
+    st[ST_SINK * N + i] = s->sink;
+    st[ST_DIAGONAL * N + i] = s->diagonal;
+    st[ST_PREVIOUS * N + i] = s->previous;
+    st[ST_BAND * N + i] = s->band;
+    st[ST_DISTANCE * N + i] = s->distance;
+    st[ST_OFFSET_MASS * N + i] = s->offset_mass;
+    st[ST_VBAR * N + i] = s->vbar;
+}
+
+/* The statistics of map (alpha a, head h) of block blk [A,H,S,S] (pair p)
+ * over its prompt rows and over its generated rows into point i's split
+ * tables; without a prompt length (the cube has none) both have no rows.
+ * g [3,S,S] scratch: the generated rows of the map and of its maps at
+ * alpha 0 and 1. */
+static void split_stats(const am_an_config *cfg, const an_cube *c, int p, int a, int h, const float *blk, am_an_work *w,
+                        float *g, an_points *pts, size_t i) {
+    const am_cube *k = &c->c;
+    const int A = k->A, H = k->H, S = k->S, n = k->length[p * A + a];
+    const int T = k->prompt_length ? k->prompt_length[p] : -1, ar[2] = {c->a0, c->a1};
+    const size_t SS = (size_t)S * S, N = pts->N;
+    const float *M = blk + ((size_t)a * H + h) * SS; /* [S,S] */
+    if (T >= 0) {
+        am_an_generated_rows(M, S, n, T, g);
+        for (int j = 0; j < 2; j++)
+            if (ar[j] >= 0)
+                am_an_generated_rows(blk + ((size_t)ar[j] * H + h) * SS, S, k->length[p * A + ar[j]], T,
+                                     g + (1 + j) * SS);
+    }
+    for (int r = 0; r < AN_SPLIT_N; r++) {
+        const int rs = r == AN_SPLIT_PROMPT ? AM_AN_ROWS_PROMPT : AM_AN_ROWS_GENERATED;
+        double *st = pts->split_st + (size_t)r * ST_N * N;
+        am_an_stats s;
+        if (T >= 0) am_an_rowset_stats(M, g, S, n, T, rs, cfg->band, w, &s);
+        else am_an_map_stats(M, S, 0, cfg->band, w, &s, NULL); /* no rows */
+        put_stats(st, N, i, &s);
+        pts->split_offset[r * N + i] = s.offset;
+        pts->split_rows[r * N + i] = s.rows;
+        for (int j = 0; j < 2; j++) {
+            double js = NAN;
+            if (T >= 0 && ar[j] >= 0)
+                js = am_an_rowset_js(M, g, n, blk + ((size_t)ar[j] * H + h) * SS, g + (1 + j) * SS,
+                                     k->length[p * A + ar[j]], S, T, rs);
+            st[(j == 0 ? ST_JS0 : ST_JS1) * N + i] = js;
+        }
+    }
+}
+
 /* Statistics of every map of block blk [A,H,S,S] (pair p, layer l) into the
- * points, mean/var [A,S,S] over heads, ent and offp [A,H,S] (entropy by
- * query, fixed-offset profiles). 0, or -1 when a work buffer could not be
- * allocated. */
+ * points (all rows, prompt rows, generated rows), mean/var [A,S,S] over
+ * heads, ent and offp [A,H,S] (entropy by query, fixed-offset profiles). 0,
+ * or -1 when a work buffer could not be allocated. */
 static int block_stats(const am_an_config *cfg, const an_cube *c, int p, int l, const float *blk, an_points *pts,
                        float *maps, float *mean, float *var, double *ent, double *offp) {
     const am_cube *k = &c->c;
@@ -204,14 +254,15 @@ static int block_stats(const am_an_config *cfg, const an_cube *c, int p, int l, 
 #pragma omp parallel
     {
         am_an_work w;
+        float *g = malloc(3 * SS * sizeof *g); /* [3,S,S] generated rows (split_stats) */
         int ok = am_an_work_init(&w, S) == 0;
-        if (!ok) {
+        if (!ok || !g) {
 #pragma omp atomic write
             fail = 1;
         }
 #pragma omp for schedule(dynamic)
         for (int ah = 0; ah < A * H + A; ah++) {
-            if (!ok) continue;
+            if (!ok || !g) continue;
             if (ah >= A * H) { /* head moments of alpha a */
                 int a = ah - A * H;
                 am_an_head_moments(blk + (size_t)a * H * SS, H, SS, mean + a * SS, var + a * SS);
@@ -230,14 +281,7 @@ static int block_stats(const am_an_config *cfg, const an_cube *c, int p, int l, 
             pts->offset[i] = s.offset;
             pts->rows[i] = s.rows;
             size_t N = pts->N;
-            pts->st[ST_ENTROPY * N + i] = s.entropy;
-            pts->st[ST_SINK * N + i] = s.sink;
-            pts->st[ST_DIAGONAL * N + i] = s.diagonal;
-            pts->st[ST_PREVIOUS * N + i] = s.previous;
-            pts->st[ST_BAND * N + i] = s.band;
-            pts->st[ST_DISTANCE * N + i] = s.distance;
-            pts->st[ST_OFFSET_MASS * N + i] = s.offset_mass;
-            pts->st[ST_VBAR * N + i] = s.vbar;
+            put_stats(pts->st, N, i, &s);
             for (int r = 0; r < 2; r++) {
                 int ar = r == 0 ? c->a0 : c->a1;
                 double js = NAN;
@@ -247,8 +291,10 @@ static int block_stats(const am_an_config *cfg, const an_cube *c, int p, int l, 
             memcpy(pts->feat + i * AM_AN_NFEAT, s.feat, sizeof s.feat);
             am_hc_map_scores(M, S, n, pts->hc + i * AM_HC_MAP_N, offp + (size_t)ah * S);
             if (maps) memcpy(maps + (i - c->base) * SS, M, SS * sizeof *M);
+            split_stats(cfg, c, p, a, h, blk, &w, g, pts, i);
         }
         am_an_work_free(&w);
+        free(g);
     }
     return fail ? -1 : 0;
 }

@@ -13,6 +13,7 @@
 
 const char *const an_stat_names[ST_N] = {"entropy",  "sink",        "diagonal", "previous",  "band",
                                          "distance", "offset_mass", "vbar",     "js_alpha0", "js_alpha1"};
+const char *const an_split_names[AN_SPLIT_N] = {"prompt", "generated"};
 
 /* ---- shared by the parts -------------------------------------------------- */
 
@@ -45,6 +46,7 @@ int an_put_strs(hid_t loc, const char *name, int n, const char *const *v, am_err
 void an_points_free(an_points *p) {
     free(p->model), free(p->pair), free(p->alpha), free(p->layer), free(p->head);
     free(p->offset), free(p->rows), free(p->st), free(p->feat), free(p->hc), free(p->hclass);
+    free(p->split_offset), free(p->split_rows), free(p->split_st);
     memset(p, 0, sizeof *p);
 }
 
@@ -60,6 +62,9 @@ int an_points_init(an_points *p, size_t N, am_err *e) {
         !(p->offset = am_malloc(n, sizeof *p->offset, "points", e)) ||
         !(p->rows = am_malloc(n, sizeof *p->rows, "points", e)) ||
         !(p->st = am_malloc(n * ST_N, sizeof *p->st, "point statistics", e)) ||
+        !(p->split_offset = am_malloc(n * AN_SPLIT_N, sizeof *p->split_offset, "prompt and generated rows", e)) ||
+        !(p->split_rows = am_malloc(n * AN_SPLIT_N, sizeof *p->split_rows, "prompt and generated rows", e)) ||
+        !(p->split_st = am_malloc(n * AN_SPLIT_N * ST_N, sizeof *p->split_st, "prompt and generated rows", e)) ||
         !(p->feat = am_malloc(n * AM_AN_NFEAT, sizeof *p->feat, "point features", e)) ||
         !(p->hc = am_malloc(n * AM_HC_MAP_N, sizeof *p->hc, "point head-class scores", e)) ||
         !(p->hclass = am_malloc(n, sizeof *p->hclass, "point head classes", e)))

@@ -37,6 +37,24 @@ static int am_read_strings(hid_t f, const char *name, char ***out, int *n, am_er
     return 0;
 }
 
+/* The index columns of the points: /points/model (*model [*n], free with
+ * am_h5_free_strs) and pair, alpha, layer [*n] each (checked to have one
+ * entry per model row). */
+static int read_point_index(hid_t f, const char *analysis, char ***model, int *n, int32_t **pair, double **alpha,
+                            int32_t **layer, am_err *e) {
+    static const char *const cols[3] = {"points/pair", "points/alpha", "points/layer"};
+    void **dst[3] = {(void **)pair, (void **)alpha, (void **)layer};
+    int r, c;
+    if (am_read_strings(f, "points/model", model, n, e)) return -1;
+    for (int k = 0; k < 3; k++) {
+        if (am_read_points(f, cols[k], k == 1 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT32, dst[k], &r, &c, analysis, e))
+            return -1;
+        if (r != *n || c != 1)
+            return am_fail(e, "%s: /%s has %d x %d entries, /points/model has %d", analysis, cols[k], r, c, *n);
+    }
+    return 0;
+}
+
 void am_fig_pc_label(int c, const double *ratio, int nratio, char *buf, size_t n) {
     if (ratio && c < nratio && isfinite(ratio[c]))
         snprintf(buf, n, "PC%d (%.1f %% of the variance)", c + 1, 100 * ratio[c]);
@@ -91,20 +109,8 @@ int am_fig_scatter(const char *analysis, am_scatter_by by, const char *space, in
 
     f = am_h5_open_input(analysis, NULL, e);
     if (f < 0) return -1;
-    if (am_read_strings(f, "points/model", &model, &nmodel, e)) goto out;
+    if (read_point_index(f, analysis, &model, &nmodel, &pair, &alpha, &layer, e)) goto out;
     n = nmodel;
-    {
-        static const char *const cols[3] = {"points/pair", "points/alpha", "points/layer"};
-        void **dst[3] = {(void **)&pair, (void **)&alpha, (void **)&layer};
-        for (int k = 0; k < 3; k++) {
-            if (am_read_points(f, cols[k], k == 1 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT32, dst[k], &r, &c, analysis, e))
-                goto out;
-            if (r != n || c != 1) {
-                am_fail(e, "%s: /%s has %d x %d entries, /points/model has %d", analysis, cols[k], r, c, n);
-                goto out;
-            }
-        }
-    }
     snprintf(name, sizeof name, "points/%s", space);
     if (am_read_points(f, name, H5T_NATIVE_DOUBLE, (void **)&coord, &r, &ncoord, analysis, e)) goto out;
     if (r != n) {
@@ -296,7 +302,7 @@ static int am_alpha_group(const double *uniq, int n, double v) {
 int am_fig_layer_keys(const char *analysis, int layer, const char *space, const am_fig_opts *o, const char *path,
                       am_err *e) {
     hid_t f = H5I_INVALID_HID;
-    int rc = -1, n = 0, r, c, npair = 0, nmodel = 0, ncoord = 0, nuniq = 0, nm = 0, npan = 0;
+    int rc = -1, n = 0, r, npair = 0, nmodel = 0, ncoord = 0, nuniq = 0, nm = 0, npan = 0;
     char **model = NULL, **pairs = NULL, **gnames = NULL, **ptitles = NULL;
     const char **mnames = NULL;
     int32_t *pair = NULL, *lay = NULL;
@@ -309,20 +315,8 @@ int am_fig_layer_keys(const char *analysis, int layer, const char *space, const 
 
     f = am_h5_open_input(analysis, NULL, e);
     if (f < 0) return -1;
-    if (am_read_strings(f, "points/model", &model, &nmodel, e)) goto out;
+    if (read_point_index(f, analysis, &model, &nmodel, &pair, &alpha, &lay, e)) goto out;
     n = nmodel;
-    {
-        static const char *const cols[3] = {"points/pair", "points/alpha", "points/layer"};
-        void **dst[3] = {(void **)&pair, (void **)&alpha, (void **)&lay};
-        for (int k = 0; k < 3; k++) {
-            if (am_read_points(f, cols[k], k == 1 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT32, dst[k], &r, &c, analysis, e))
-                goto out;
-            if (r != n || c != 1) {
-                am_fail(e, "%s: /%s has %d x %d entries, /points/model has %d", analysis, cols[k], r, c, n);
-                goto out;
-            }
-        }
-    }
     snprintf(name, sizeof name, "points/%s", tsne ? "tsne_key" : "pca");
     if (am_read_points(f, name, H5T_NATIVE_DOUBLE, (void **)&coord, &r, &ncoord, analysis, e)) goto out;
     if (r != n || ncoord < 2) {

@@ -8,7 +8,10 @@ structure so some statistics have closed forms.
       head 3 uniform causal
   layer index 1 (model layer 7):  random causal rows (Dirichlet), per alpha
 
-usage: make_cube.py OUT.h5 [--float32] [--seed N]
+With --prompt-length T0,T1 the cube records /prompt_length [T0, T1] (the
+prompt rows q < T_p of each pair), else it has none.
+
+usage: make_cube.py OUT.h5 [--float32] [--seed N] [--prompt-length T0,T1]
 """
 import sys
 
@@ -63,11 +66,19 @@ def main(argv):
     out = argv[1]
     dtype = np.float32 if "--float32" in argv else np.float16
     seed = int(argv[argv.index("--seed") + 1]) if "--seed" in argv else 1
+    plen = None
+    if "--prompt-length" in argv:
+        plen = np.array([int(t) for t in argv[argv.index("--prompt-length") + 1].split(",")], dtype=np.int32)
+        if plen.shape != (len(PAIRS),):
+            print(f"--prompt-length wants {len(PAIRS)} values", file=sys.stderr)
+            return 2
     att = build(seed)
     with h5py.File(out, "w") as f:
         f.create_dataset("attention", data=att.astype(dtype), chunks=(1, 1, 1, 1, S, S),
                          compression="gzip", shuffle=True)
         f.create_dataset("length", data=LENGTH)
+        if plen is not None:
+            f.create_dataset("prompt_length", data=plen)
         f.create_dataset("pair", data=np.array(PAIRS, dtype=object), dtype=h5py.string_dtype())
         f.create_dataset("alpha", data=ALPHAS)
         f.create_dataset("layer", data=LAYERS)

@@ -55,7 +55,8 @@ for path in files:
     check(not bad, f"{path}: axes without a dimension scale: {bad[:5]}")
 
 tree = groups_and_datasets(AN)
-check("/models/tiny/frozen/frozen-a1" in tree and "/points" in tree and "/heads" in tree and "/pca" in tree,
+check("/models/tiny/frozen/frozen-a1" in tree and "/points" in tree and "/heads" in tree and "/pca" in tree and
+      "/points/prompt" in tree and "/points/generated" in tree,
       f"analysis.h5 lacks groups the run should write: {sorted(tree)}")
 for g, names in sorted(tree.items()):
     try:
@@ -90,6 +91,11 @@ with h5py.File(AN, "r") as f:
     check(list(df.columns[:6]) == ["model", "pair_index", "pair", "alpha", "layer", "head"],
           f"first columns {list(df.columns[:6])}")
     for n, d in pts.items():
+        if isinstance(d, h5py.Group):  # prompt and generated rows: columns <statistic>_<row set>
+            for k, sd in d.items():
+                c = f"{k}_{n}"
+                check(c in df and np.array_equal(df[c].values, sd[()], equal_nan=True), f"column {c}")
+            continue
         if d.attrs.get("CLASS") == b"DIMENSION_SCALE":
             continue
         v = d[()]

@@ -87,6 +87,20 @@ with h5py.File(os.path.join(OUT, "analysis.h5"), "r") as af:
           "entropy_by_query")
     df = run.points
     check(len(df) == af["points/alpha"].shape[0] and list(df["model"].unique()) == ["tiny"], "points table")
+    # the statistics over the prompt rows (q < T) and the generated rows (q >= T) as suffixed columns
+    for rs in ("prompt", "generated"):
+        for k in ("entropy", "distance", "js_alpha0", "offset", "rows"):
+            check(np.array_equal(df[f"{k}_{rs}"].values, af[f"points/{rs}/{k}"][()], equal_nan=True),
+                  f"column {k}_{rs} differs from /points/{rs}/{k}")
+    plen, length = f["prompt_length"][()], f["length"][()]
+    pi, ai = df["pair_index"].values, np.searchsorted(alphas, df["alpha"].values)
+    T, n = plen[pi], length[pi, ai]
+    check(np.array_equal(df["rows_prompt"].values, T - 1), "rows_prompt != T - 1 (prompt rows 1..T-1)")
+    check(np.array_equal(df["rows_generated"].values, n - T) and (n > T).all(), "rows_generated != length - T")
+    check(np.array_equal(df["rows_prompt"] + df["rows_generated"], df["rows"]), "the row sets do not partition rows")
+    w = (df["rows_prompt"] * df["entropy_prompt"] + df["rows_generated"] * df["entropy_generated"]) / df["rows"]
+    check(np.allclose(w, df["entropy"], rtol=1e-12, atol=1e-12), "entropy: not the row-weighted mean of the sets")
+    check(not np.allclose(df["entropy_prompt"], df["entropy"]), "prompt entropy equals the entropy over all rows")
 f.close()
 run.close()
 

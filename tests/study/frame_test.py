@@ -55,7 +55,7 @@ def causal_cube(rng, P, A, H, T, steps, S):
     return X
 
 
-def write(path, X, caveat=None, length=None):
+def write(path, X, caveat=None, length=None, prompt_length=None):
     P, A = X.shape[:2]
     with h5py.File(path, "w") as f:
         f.create_dataset("attention", data=X)
@@ -63,6 +63,8 @@ def write(path, X, caveat=None, length=None):
         f.create_dataset("alpha", data=np.linspace(0, 1, A))
         if length is not None:
             f.create_dataset("length", data=np.asarray(length, np.int32))
+        if prompt_length is not None:
+            f.create_dataset("prompt_length", data=np.asarray(prompt_length, np.int32))
         if caveat:
             f.attrs["caveat"] = caveat
 
@@ -81,7 +83,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         fp, wp = os.path.join(tmp, "flawed.h5"), os.path.join(tmp, "true.h5")
         write(fp, F, caveat="rows assembled with decode step i at row i")
-        write(wp, want, length=np.full((P, A), T + steps))
+        write(wp, want, length=np.full((P, A), T + steps), prompt_length=np.full(P, T))
         af, aw = os.path.join(tmp, "af.h5"), os.path.join(tmp, "aw.h5")
         analyze(["--out", af, "--name", "m=" + fp])
         analyze(["--out", aw, "--name", "m=" + wp])
@@ -92,11 +94,17 @@ def main():
                 fail("a cube without the caveat was realigned")
             if not (f["models/m/length"][()] == T + steps).all():
                 fail(f"true-frame lengths {f['models/m/length'][()]}, expected {T + steps}")
-            for k in g["points"]:
+            # every statistic, also over the prompt and the generated rows (T: the shift, the true cube's
+            # /prompt_length)
+            names = [k for k in g["points"] if isinstance(g["points"][k], h5py.Dataset)]
+            names += [f"{rs}/{k}" for rs in ("prompt", "generated") for k in g["points"][rs]]
+            for k in names:
                 a, b = f["points"][k][()], g["points"][k][()]
-                if a.dtype.kind == "f" and k not in ("tsne", "pca"):
+                if a.dtype.kind in "fi" and k not in ("tsne", "pca", "head_class"):
                     if not np.allclose(a, b, atol=1e-9, equal_nan=True):
                         fail(f"points/{k} after realignment differs from the true cube: {a[:6]} vs {b[:6]}")
+            if not (f["points/generated/rows"][()] == steps).all() or (f["points/prompt/rows"][()] != 0).any():
+                fail("realigned: the generated rows are not the decode steps, or prompt rows survived")
             lab = f["models/m/head_class/label"][()][0]
             if list(lab[:2]) != [0, 2]:
                 fail(f"realigned head classes {lab}, expected previous_token (0) and diagonal (2) for heads 0, 1")

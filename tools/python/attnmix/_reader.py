@@ -199,10 +199,13 @@ def _str(v):
 
 def points(path):
     """/points of analysis.h5 as one pandas DataFrame, one row per map: model,
-    pair_index and pair (the key), alpha, layer, head, a column per statistic,
-    and the 2-D datasets spread over columns <name>_<label> (features by
-    feature name, pca_1.., tsne_1..). Read with h5py, so analysis files
-    written before their axes were labelled read too."""
+    pair_index and pair (the key), alpha, layer, head, a column per statistic
+    (over all valid rows), the 2-D datasets spread over columns
+    <name>_<label> (features by feature name, pca_1.., tsne_1..), and the
+    statistics over the prompt rows and over the generated rows
+    (/points/prompt, /points/generated) as <name>_prompt, <name>_generated.
+    Read with h5py, so analysis files written before their axes were
+    labelled read too."""
     _exists(path, "analysis.h5")
     with h5py.File(path, "r") as f:
         if "points" not in f:
@@ -238,6 +241,17 @@ def points(path):
                 labels = [_str(x) for x in f["feature"][()]]
             for j in range(v.shape[1]):
                 cols[f"{name}_{labels[j] if labels else j + 1}"] = v[:, j]
+        for rs in ("prompt", "generated"):  # row sets: one column per statistic, suffixed
+            sub = g.get(rs)
+            if not isinstance(sub, h5py.Group):
+                continue
+            for name in sorted(sub):
+                d = sub[name]
+                if not isinstance(d, h5py.Dataset) or d.ndim != 1 or d.attrs.get("CLASS") == b"DIMENSION_SCALE":
+                    continue
+                if d.shape[0] != n_rows:
+                    raise AttnmixError(f"{path}: /points/{rs}/{name} has {d.shape[0]} rows, /points {n_rows}")
+                cols[f"{name}_{rs}"] = d[()]
     return pd.DataFrame(cols)
 
 
