@@ -30,7 +30,10 @@ static int input_stamp(const char *path, char out[17], am_err *e) {
 }
 
 static int gate_stamp(const am_gate *g, char out[17], am_err *e) {
+    /* the build: a new version of the programs may write other outputs from the same inputs */
+    static const char build[] = ATTNMIX_VERSION " " ATTNMIX_GIT_COMMIT;
     uint64_t h = am_fnv1a(AM_FNV_INIT, "gate", 5);
+    h = am_fnv1a(h, build, sizeof build);
     for (int i = 0; g->cmd[i]; i++) h = am_fnv1a(h, g->cmd[i], strlen(g->cmd[i]) + 1);
     for (int i = 0; i < g->n_in; i++) {
         char fp[17];

@@ -1,7 +1,8 @@
 /* The stamp gate of the driver's last two steps (analyze, plot), whose
  * programs take no config: `attnmix gate` runs a command only when its
- * output is missing or was made from other inputs or another command. The
- * gate's stamp hashes the command line and each input's content stamp (the
+ * output is missing or was made from other inputs, another command or
+ * another build of attnmix. The gate's stamp hashes the build (version and
+ * git commit), the command line and each input's content stamp (the
  * "fingerprint" attribute of a stage file, else the hash of its bytes); the
  * file OUT.stamp beside the output records that stamp and the hash of the
  * output's bytes as written, so an output replaced or edited afterwards is
